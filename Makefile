@@ -1,0 +1,36 @@
+# Two entry points for a newcomer: `make demo` and `make test`.
+# Everything they need is installed here: the venv, the package with its
+# test extras, and the npm packages of the fixtures and the example app.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+NPM_DIRS := $(patsubst %/package-lock.json,%,$(wildcard fixtures/*/package-lock.json examples/*/package-lock.json))
+NPM_STAMPS := $(addsuffix /node_modules/.stamp,$(NPM_DIRS))
+
+.PHONY: test demo install npm clean
+
+install: $(VENV)/.stamp
+
+$(VENV)/.stamp: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+# `npm ci` once per lockfile change.
+%/node_modules/.stamp: %/package-lock.json %/package.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+npm: $(NPM_STAMPS)
+
+test: install npm
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+demo: install npm
+	$(VENV)/bin/prebundle scan examples/demo
+
+clean:
+	rm -rf $(VENV) $(NPM_STAMPS)

@@ -1,0 +1,33 @@
+"""What the scanner extracts from one file: the imports it makes and the warnings it raised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["ImportKind", "ImportRecord", "FileImports"]
+
+ImportKind = Literal["static", "dynamic", "require", "glob", "script"]
+"""How a specifier was found.
+
+``static``: ``import``/``export ... from``/side-effect import. ``dynamic``: ``import('x')``.
+``require``: ``require('x')`` in CommonJS source. ``glob``: an ``import.meta.glob`` pattern
+(the crawler expands it). ``script``: ``<script type="module" src>`` in HTML.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    specifier: str
+    """The specifier exactly as written (quotes removed)."""
+    line: int
+    """1-based line in the original file (HTML/Vue/Svelte offsets applied)."""
+    kind: ImportKind
+
+
+@dataclass(frozen=True, slots=True)
+class FileImports:
+    imports: tuple[ImportRecord, ...] = ()
+    """Every import found, in source order."""
+    warnings: tuple[str, ...] = ()
+    """One-line warnings, each starting ``<path>:<line>: ``."""
