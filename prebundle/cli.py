@@ -1,0 +1,114 @@
+"""The ``prebundle`` command: parses flags into a ``Config`` and calls the public API. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import MissingDependencyError, PrebundleError
+
+__all__ = ["main"]
+
+
+class DefaultGroup(click.Group):
+    """``prebundle [ROOT]`` means ``prebundle optimize [ROOT]`` once that command exists."""
+
+    default_command = "optimize"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        first = next((arg for arg in args if not arg.startswith("-")), None)
+        wants_help = any(arg in ("--help", "-h", "--version") for arg in args) and first is None
+        if self.default_command in self.commands and not wants_help and first not in self.commands:
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``ROOT``, ``--config`` and ``--log-level``: accepted by every command."""
+    func = click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error", "silent"]),
+        default=None,
+        help="How much to print (default: info).",
+    )(func)
+    func = click.option(
+        "--config", "config_file", type=click.Path(dir_okay=False), default=None,
+        help="Config file (default: prebundle.config.py, else [tool.prebundle] in pyproject.toml).",
+    )(func)
+    func = click.argument("root", type=click.Path(file_okay=False), default=".", required=False)(func)
+    return func
+
+
+def _load(root: str, config_file: str | None, command: str = "build", **overrides: Any):
+    from .config import load_config
+
+    return load_config(root, config_file=config_file, command=command, overrides=overrides)
+
+
+def _fail(error: PrebundleError) -> None:
+    from .console import err_console
+
+    for line in str(error).splitlines() or [type(error).__name__]:
+        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(1)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="prebundle")
+def cli() -> None:
+    """Pre-bundle the npm packages a web app imports into browser ES modules."""
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")
+def scan(root: str, config_file: str | None, log_level: str | None, as_json: bool) -> None:
+    """Crawl the sources from the entries and report the bare imports."""
+    from .console import DelayedProgress, print_scan, setup_logging
+    from .scan import scan as run_scan
+
+    try:
+        config = _load(root, config_file, log_level=log_level)
+        setup_logging(config.log_level)
+        with DelayedProgress("scanning", enabled=not as_json) as progress:
+            result = run_scan(config, on_progress=progress)
+        if as_json:
+            click.echo(json.dumps(result.to_json(), indent=2))
+        else:
+            print_scan(result)
+        if result.missing:
+            raise missing_error(result)
+    except PrebundleError as error:
+        _fail(error)
+
+
+def missing_error(result) -> MissingDependencyError:
+    """One line per missing specifier: what, every importer ``file:line``, what to do."""
+    lines = []
+    for spec, missing in result.missing.items():
+        where = ", ".join(missing.importers[:5])
+        more = len(missing.importers) - 5
+        where += f" (+{more} more)" if more > 0 else ""
+        lines.append(f"{missing.reason}: {spec!r} imported by {where}")
+    names = sorted({_install_name(spec) for spec in result.missing})
+    lines.append(f"install the missing packages: npm install {' '.join(names)}")
+    return MissingDependencyError("\n".join(lines))
+
+
+def _install_name(specifier: str) -> str:
+    from .specifiers import split_package
+
+    return split_package(specifier)[0]
+
+
+def main() -> None:
+    cli(prog_name="prebundle")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

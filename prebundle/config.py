@@ -1,0 +1,396 @@
+"""One frozen ``Config``: defaults, then ``[tool.prebundle]`` or ``prebundle.config.py``, then CLI flags.
+
+A config file is plain Python (``config = define_config(...)`` or ``def config(env): ...``) or a
+TOML table. Every key is checked against one table of fields, so a typo or a wrong type is
+reported as ``<file>:<line>: <key>: <what is wrong>`` before any work starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import runpy
+import tomllib
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = [
+    "CONFIG_FILE",
+    "Config",
+    "ConfigEnv",
+    "ServerConfig",
+    "UserConfig",
+    "define_config",
+    "load_config",
+]
+
+CONFIG_FILE = "prebundle.config.py"
+"""The Python config file looked up in the project root."""
+
+MODES = ("development", "production")
+LOG_LEVELS = ("debug", "info", "warning", "error", "silent")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    """Interface the daemon listens on."""
+    port: int = 5174
+    """Port the daemon listens on."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigEnv:
+    """What a ``def config(env)`` function and plugins' ``config`` hooks are told."""
+
+    mode: str
+    command: str
+    """``serve`` for the daemon, ``build`` otherwise."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting, resolved. Passed down the pipeline unchanged."""
+
+    root: Path
+    """The project folder (absolute)."""
+    entries: tuple[str, ...] = ()
+    """Globs of scan entries relative to ``root``; empty means every ``*.html``."""
+    include: tuple[str, ...] = ()
+    """Ids always optimized, even when the scan does not find them (``a > b`` nests)."""
+    exclude: tuple[str, ...] = ()
+    """Ids (and their subpaths) never optimized."""
+    cache_dir: Path = Path()
+    """Cache folder (absolute); the deps are in ``cache_dir / "deps"``."""
+    out_dir: str = "dist"
+    """Build output folder, relative to root: never scanned for entries."""
+    mode: str = "development"
+    """``development`` or ``production`` (NODE_ENV, minify, hashed names)."""
+    define: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Extra esbuild ``define`` entries (values are JS source text)."""
+    target: tuple[str, ...] = ("es2020",)
+    """esbuild targets of the bundles."""
+    conditions: tuple[str, ...] = ()
+    """Extra ``exports`` conditions, after the browser ones."""
+    main_fields: tuple[str, ...] = ("browser", "module", "main")
+    """package.json fields tried, in order, when a package has no ``exports``."""
+    esbuild_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """Extra esbuild build options (snake_case), applied to every package build."""
+    plugins: tuple[Any, ...] = ()
+    """Plugins, kept as given for the plugin API."""
+    base: str = "/node_modules/.vite/deps/"
+    """URL prefix of the deps in ``importmap.json``."""
+    server: ServerConfig = ServerConfig()
+    """Daemon host and port."""
+    log_level: str = "info"
+    """``debug``, ``info``, ``warning``, ``error`` or ``silent``."""
+    config_file: Path | None = None
+    """Where the config came from, if anywhere."""
+
+    @property
+    def deps_dir(self) -> Path:
+        """The output folder served as ``base``."""
+        return self.cache_dir / "deps"
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """A copy with some fields replaced and checked like a config file's keys."""
+        checked = {key: _check_value(key, value, where="option") for key, value in overrides.items()}
+        return _finish(replace(self, **checked))
+
+
+class UserConfig(dict):
+    """The keys a config file set, as returned by ``define_config``."""
+
+
+def define_config(config: Mapping[str, Any] | None = None, /, **options: Any) -> UserConfig:
+    """Declare the config in ``prebundle.config.py``: ``config = define_config(mode="production")``.
+
+    Keys are checked when the file is loaded, so the error can name the line that set them.
+    """
+    merged = dict(config or {})
+    merged.update(options)
+    return UserConfig(merged)
+
+
+# -- field checks ---------------------------------------------------------------------------------
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Sequence) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise TypeError("expected a string or a list of strings")
+
+
+def _str_map(value: Any) -> Mapping[str, str]:
+    if isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return MappingProxyType(dict(value))
+    raise TypeError("expected a table of strings to strings")
+
+
+def _any_map(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return MappingProxyType(dict(value))
+    raise TypeError("expected a table with string keys")
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise TypeError(f"expected one of {', '.join(options)}, got {value!r}")
+        return value
+
+    return check
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _path(value: Any) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"expected a path, got {type(value).__name__}")
+    return Path(value)
+
+
+def _plugins(value: Any) -> tuple[Any, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise TypeError("expected a list of plugins")
+    return tuple(value)
+
+
+def _server(value: Any) -> ServerConfig:
+    if isinstance(value, ServerConfig):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError("expected a table with host and port")
+    unknown = set(value) - {"host", "port"}
+    if unknown:
+        raise TypeError(f"unknown server key {sorted(unknown)[0]!r} (known: host, port)")
+    host = value.get("host", ServerConfig.host)
+    port = value.get("port", ServerConfig.port)
+    if not isinstance(host, str) or not isinstance(port, int) or isinstance(port, bool):
+        raise TypeError("host must be a string and port an integer")
+    if not 0 <= port <= 65535:
+        raise TypeError(f"port {port} is out of range 0-65535")
+    return ServerConfig(host=host, port=port)
+
+
+def _base(value: Any) -> str:
+    text = _string(value)
+    return text if text.endswith("/") else text + "/"
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "root": _path,
+    "entries": _str_tuple,
+    "include": _str_tuple,
+    "exclude": _str_tuple,
+    "cache_dir": _path,
+    "out_dir": _string,
+    "mode": _choice(MODES),
+    "define": _str_map,
+    "target": _str_tuple,
+    "conditions": _str_tuple,
+    "main_fields": _str_tuple,
+    "esbuild_options": _any_map,
+    "plugins": _plugins,
+    "base": _base,
+    "server": _server,
+    "log_level": _choice(LOG_LEVELS),
+}
+assert set(_CHECKS) | {"config_file"} == {f.name for f in fields(Config)}
+
+
+def _check_value(key: str, value: Any, *, where: str) -> Any:
+    check = _CHECKS.get(key)
+    if check is None:
+        known = ", ".join(sorted(_CHECKS))
+        raise ConfigError(f"{where}: unknown key {key!r} (known keys: {known})")
+    try:
+        return check(value)
+    except TypeError as error:
+        raise ConfigError(f"{where}: {key}: {error}") from None
+
+
+def _finish(config: Config) -> Config:
+    """Make paths absolute and fill the defaults that depend on root."""
+    root = config.root.resolve()
+    cache_dir = config.cache_dir
+    if cache_dir == Path():
+        cache_dir = root / "node_modules" / ".vite"
+    elif not cache_dir.is_absolute():
+        cache_dir = root / cache_dir
+    return replace(config, root=root, cache_dir=cache_dir)
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+def load_config(
+    root: str | os.PathLike[str] = ".",
+    *,
+    config_file: str | os.PathLike[str] | None = None,
+    command: str = "build",
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the ``Config`` for a project: file settings, then ``overrides`` (the CLI flags).
+
+    ``config_file`` names a ``.py`` or ``.toml`` file; without it ``prebundle.config.py`` and then
+    ``pyproject.toml``'s ``[tool.prebundle]`` are looked for in ``root``.
+    """
+    root_path = Path(root).resolve()
+    if not root_path.is_dir():
+        raise ConfigError(f"{root_path}: project folder does not exist")
+    overrides = dict(overrides or {})
+    mode = overrides.get("mode") or "development"
+    env = ConfigEnv(mode=mode, command=command)
+
+    path = Path(config_file).resolve() if config_file else None
+    if path is not None and not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    if path is None and (root_path / CONFIG_FILE).is_file():
+        path = root_path / CONFIG_FILE
+    if path is None and (root_path / "pyproject.toml").is_file():
+        path = root_path / "pyproject.toml"
+
+    values: dict[str, Any] = {}
+    if path is not None and path.suffix == ".py":
+        values = _load_python(path, env)
+    elif path is not None:
+        values = _load_toml(path, explicit=config_file is not None)
+        if not values and config_file is None:
+            path = None
+
+    settings: dict[str, Any] = {"root": root_path}
+    key_lines = _key_lines(path) if values else {}
+    for key, value in values.items():
+        where = f"{path}:{key_lines.get(key, 1)}"
+        if key == "root":
+            value = Path(path.parent if path else root_path, value)
+        settings[key] = _check_value(key, value, where=where)
+    if settings.get("cache_dir") is not None and not settings["cache_dir"].is_absolute():
+        base = path.parent if path else root_path
+        settings["cache_dir"] = base / settings["cache_dir"]
+    for key, value in overrides.items():
+        if value is not None:
+            settings[key] = _check_value(key, value, where=f"option --{key.replace('_', '-')}")
+    return _finish(Config(config_file=path, **settings))
+
+
+def _load_python(path: Path, env: ConfigEnv) -> dict[str, Any]:
+    try:
+        namespace = runpy.run_path(str(path), run_name="prebundle_config")
+    except SyntaxError as error:
+        raise ConfigError(f"{path}:{error.lineno}: syntax error: {error.msg}") from None
+    except Exception as error:  # the user's code: report where it failed, in one line
+        line = _error_line(error, path)
+        raise ConfigError(f"{path}:{line}: {type(error).__name__}: {error}") from None
+    value = namespace.get("config")
+    if callable(value):
+        try:
+            value = value(env)
+        except Exception as error:
+            line = _error_line(error, path)
+            raise ConfigError(f"{path}:{line}: config(env) raised {type(error).__name__}: {error}") from None
+    if value is None:
+        raise ConfigError(f"{path}:1: no `config` defined; add `config = define_config(...)`")
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"{path}:{_assignment_line(path)}: config: expected define_config(...) or a dict, "
+            f"got {type(value).__name__}"
+        )
+    return dict(value)
+
+
+def _load_toml(path: Path, *, explicit: bool) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        line = match.group(1) if match else "1"
+        raise ConfigError(f"{path}:{line}: invalid TOML: {error}") from None
+    if path.name == "pyproject.toml" or not explicit:
+        data = data.get("tool", {}).get("prebundle", {})
+    elif "tool" in data and "prebundle" in data["tool"]:
+        data = data["tool"]["prebundle"]
+    return {key.replace("-", "_"): value for key, value in data.items()}
+
+
+def _error_line(error: BaseException, path: Path) -> int:
+    """The innermost line of ``path`` in the traceback of ``error``."""
+    line = 1
+    for frame in traceback.extract_tb(error.__traceback__):
+        if Path(frame.filename).resolve() == path and frame.lineno:
+            line = frame.lineno
+    return line
+
+
+def _assignment_line(path: Path) -> int:
+    return _python_key_lines(path).get("<config>", 1)
+
+
+def _python_key_lines(path: Path) -> dict[str, int]:
+    """Line of each keyword in the file's ``define_config(...)``/dict literal; cheap AST walk."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    lines: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg:
+                    lines.setdefault(keyword.arg, keyword.lineno)
+        elif isinstance(node, ast.Dict):
+            for key in node.keys:
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    lines.setdefault(key.value, key.lineno)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "config" for target in node.targets
+        ):
+            lines.setdefault("<config>", node.lineno)
+    return lines
+
+
+def _toml_key_lines(path: Path) -> dict[str, int]:
+    """Line of each key of the ``[tool.prebundle]`` table (or of a top-level table)."""
+    lines: dict[str, int] = {}
+    section = ""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return lines
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]$", stripped)
+        if header:
+            section = header.group(1)
+            continue
+        match = re.match(r"^([A-Za-z0-9_-]+)\s*=", stripped)
+        if match is None:
+            continue
+        if section in ("tool.prebundle", ""):
+            key = match.group(1)
+        elif section.startswith("tool.prebundle."):
+            key = section.split(".")[2]
+        else:
+            continue
+        lines.setdefault(key.replace("-", "_"), number)
+    return lines
+
+
+def _key_lines(path: Path | None) -> dict[str, int]:
+    if path is None:
+        return {}
+    return _python_key_lines(path) if path.suffix == ".py" else _toml_key_lines(path)

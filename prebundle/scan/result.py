@@ -1,0 +1,73 @@
+"""What a scan found: the bare imports of the app, the missing ones, the linked packages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Dependency", "MissingImport", "ScanResult", "ScanStats"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    specifier: str
+    """The bare specifier exactly as written (``react-dom/client``)."""
+    src: Path | None
+    """The resolved entry file (realpath), or None when the package has no JS entry."""
+    package_name: str
+    package_dir: Path
+    version: str | None
+    importers: tuple[str, ...]
+    """Importing files, relative to the root, POSIX separators, sorted."""
+
+
+@dataclass(frozen=True, slots=True)
+class MissingImport:
+    specifier: str
+    importers: tuple[str, ...]
+    """``file:line`` of every import of it, relative to the root, sorted."""
+    reason: str
+    """Why it did not resolve (``package "x" is not installed``, ``... does not export ...``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStats:
+    files: int
+    """Source files crawled."""
+    parsed: int
+    """Files whose imports had to be extracted (not served by the scan cache)."""
+    cached: int
+    """Files served by the scan cache."""
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    root: Path
+    entries: tuple[Path, ...]
+    deps: Mapping[str, Dependency]
+    """Bare imports resolved into ``node_modules``, by specifier, sorted."""
+    missing: Mapping[str, MissingImport]
+    linked: Mapping[str, Dependency]
+    """Bare imports resolved outside ``node_modules``: crawled as source."""
+    files: tuple[Path, ...]
+    """Every source file crawled."""
+    warnings: tuple[str, ...]
+    stats: ScanStats
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``prebundle scan --json`` object (CONTRACT.md)."""
+
+        def dep(record: Dependency) -> dict[str, Any]:
+            return {"src": str(record.src) if record.src else None, "importers": list(record.importers)}
+
+        return {
+            "deps": {spec: dep(record) for spec, record in self.deps.items()},
+            "missing": {
+                spec: {"src": None, "importers": list(record.importers), "reason": record.reason}
+                for spec, record in self.missing.items()
+            },
+            "linked": {spec: dep(record) for spec, record in self.linked.items()},
+        }
