@@ -1,0 +1,455 @@
+"""Bare specifier -> package folder + entry file, with Node's resolution rules for browsers."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import PrebundleError
+from ..specifiers import is_bare, is_node_builtin, split_package
+from .browser import BrowserMap, is_path_key, normalize_browser_map
+from .exports import ExportsError, resolve_exports
+
+__all__ = [
+    "BuiltinModule",
+    "PackageNotFound",
+    "Resolution",
+    "ResolveError",
+    "Resolver",
+    "kind_of",
+]
+
+_MISSING, _FILE, _DIR = 0, 1, 2
+
+_KINDS: dict[str, str] = {
+    **dict.fromkeys((".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ""), "js"),
+    **dict.fromkeys((".css", ".scss", ".sass", ".less", ".styl", ".stylus", ".pcss"), "css"),
+    ".json": "json",
+    ".wasm": "wasm",
+    ".vue": "vue",
+    ".svelte": "svelte",
+}
+
+_TS_REWRITES: dict[str, tuple[str, ...]] = {
+    ".js": (".ts", ".tsx"),
+    ".jsx": (".tsx",),
+    ".mjs": (".mts",),
+    ".cjs": (".cts",),
+}
+"""``./foo.js`` may be written for ``./foo.ts``: TypeScript's output-extension convention."""
+
+
+def kind_of(path: str | os.PathLike[str]) -> str:
+    """``js`` (also TS, and files without extension), ``css``, ``json``, ``wasm``, ``vue``,
+    ``svelte``, or ``asset`` for anything else, by the file's extension."""
+    return _KINDS.get(os.path.splitext(os.fspath(path))[1].lower(), "asset")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where a bare import leads."""
+
+    specifier: str
+    """As written: ``react-dom/client``."""
+    package_name: str
+    """``react-dom``; for a ``browser`` map that redirects the entry to another module, that
+    module's package."""
+    package_dir: Path
+    """The package folder (its realpath unless ``preserve_symlinks``)."""
+    version: str | None
+    """``version`` from the package's package.json."""
+    entry: Path | None
+    """The entry file (realpath unless ``preserve_symlinks``); ``None`` only when ``ignored``."""
+    linked: bool
+    """The package folder is outside every ``node_modules`` folder (a linked workspace
+    package): the scanner crawls it as source instead of bundling it."""
+    kind: str
+    """What the entry is, by extension: ``js``, ``css``, ``json``, ``wasm``, ``asset``..."""
+    ignored: bool = False
+    """The package's ``browser`` map sets this entry to ``false``: it is an empty module in
+    browsers. ``entry`` is then ``None`` and ``kind`` is ``js``."""
+
+
+class ResolveError(PrebundleError):
+    """A bare import does not resolve. ``reason`` (also ``str(error)``) is one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PackageNotFound(ResolveError):
+    """No ``node_modules`` folder above the importer has the package."""
+
+
+class BuiltinModule(ResolveError):
+    """A Node.js builtin (``fs``, ``node:path``) with no browser package of that name
+    installed: the scanner skips these imports."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error_type: type[ResolveError]
+    reason: str
+
+
+class Resolver:
+    """Resolves bare imports and relative source imports under one project root.
+
+    Every answer is cached (package.json reads, file-system checks, node_modules look-ups,
+    results per (specifier, importer folder)). The caches are plain dicts, each read and
+    written in single operations, so threads may share a resolver: two threads may compute
+    the same entry at once, and both get equal answers. :meth:`clear` drops the caches.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        mode: str = "development",
+        conditions: Sequence[str] = (),
+        main_fields: Sequence[str] = ("browser", "module", "main"),
+        extensions: Sequence[str] = (".mjs", ".js", ".mts", ".ts", ".jsx", ".tsx", ".json"),
+        preserve_symlinks: bool = False,
+    ) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.mode = mode
+        env = "production" if mode == "production" else "development"
+        self.conditions: frozenset[str] = frozenset(
+            ("browser", "import", "module", "default", env, *conditions)
+        )
+        """Active ``exports`` conditions; matched in each condition object's own key order."""
+        self.main_fields = tuple(main_fields)
+        self.extensions = tuple(extensions)
+        self.preserve_symlinks = preserve_symlinks
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget everything cached (call it when ``node_modules`` or sources change)."""
+        self._kinds: dict[str, int] = {}
+        self._reals: dict[str, str] = {}
+        self._manifests: dict[str, dict[str, Any] | _Failure] = {}
+        self._browser: dict[str, tuple[BrowserMap, dict[str, Any]]] = {}
+        self._lookups: dict[tuple[str, str], str | None] = {}
+        self._results: dict[tuple[str, str], Resolution | _Failure] = {}
+        self._files: dict[tuple[str, str], str | None] = {}
+
+    # -- public API -------------------------------------------------------------------------
+
+    def resolve(self, specifier: str, importer: Path) -> Resolution:
+        """Resolve a bare import made by the file ``importer`` (a folder works too).
+
+        Raises :class:`BuiltinModule` for Node builtins without a browser package,
+        :class:`PackageNotFound` when nothing is installed, :class:`ResolveError` otherwise.
+        """
+        key = (specifier, self._importer_dir(importer))
+        hit = self._results.get(key)
+        if hit is None:
+            try:
+                hit = self._resolve_bare(specifier, key[1], depth=0)
+            except ResolveError as exc:
+                hit = _Failure(type(exc), exc.reason)
+            self._results[key] = hit
+        if isinstance(hit, _Failure):
+            raise hit.error_type(hit.reason)
+        return hit
+
+    def find_package_dir(self, name: str, from_dir: Path) -> Path | None:
+        """``<dir>/node_modules/<name>`` for the nearest ``dir`` at or above ``from_dir``.
+
+        The walk starts from ``from_dir``'s realpath (unless ``preserve_symlinks``), as Node's
+        does. The path returned is the one found, symlinks not followed, so a caller can tell
+        a hoisted copy from a nested one.
+        """
+        found = self._find_package(name, self._walk_start(os.fspath(from_dir)))
+        return None if found is None else Path(found)
+
+    def resolve_file(self, specifier: str, importer: Path) -> Path | None:
+        """Resolve a relative (``./x``, ``../x``) or absolute (``/src/x``) source import.
+
+        A ``?query`` or ``#hash`` is ignored. Tries the exact file, then ``.ts``/``.tsx`` for
+        ``.js`` (``.mts`` for ``.mjs``, ``.cts`` for ``.cjs``, ``.tsx`` for ``.jsx``), then each
+        extension appended, then a folder's package.json entry and ``index`` + extension.
+        ``/x`` is looked up under the root first, then as a file-system path. Returns the
+        file's realpath (unless ``preserve_symlinks``), or ``None``; ``None`` also for
+        specifiers that are neither relative nor absolute.
+        """
+        key = (specifier, self._importer_dir(importer))
+        if key in self._files:
+            found = self._files[key]
+        else:
+            found = self._resolve_relative(specifier, key[1])
+            self._files[key] = found
+        return None if found is None else Path(found)
+
+    def package_json(self, package_dir: Path) -> dict[str, Any]:
+        """The parsed ``package.json`` of a folder (``{}`` when it has none); cached, so do
+        not modify it. Raises :class:`ResolveError` when the file is not valid JSON."""
+        return self._manifest(os.fspath(package_dir))
+
+    def browser_map(self, package_dir: Path) -> BrowserMap:
+        """The package's ``browser`` object, normalized (see :mod:`.browser`); empty when the
+        field is absent or a string."""
+        return self._browser_maps(os.fspath(package_dir))[0]
+
+    # -- bare imports -----------------------------------------------------------------------
+
+    def _resolve_bare(self, specifier: str, from_dir: str, *, depth: int) -> Resolution:
+        if not is_bare(specifier):
+            if specifier.startswith("node:"):
+                raise BuiltinModule(f'"{specifier}" is a Node.js builtin module')
+            raise ResolveError(f'"{specifier}" is not a bare import')
+        name, subpath = split_package(specifier)
+        found = self._find_package(name, self._walk_start(from_dir))
+        if found is None:
+            if is_node_builtin(specifier):
+                raise BuiltinModule(
+                    f'"{specifier}" is a Node.js builtin module and no browser package '
+                    f'"{name}" is installed'
+                )
+            raise PackageNotFound(f'package "{name}" is not installed (no node_modules/{name})')
+        package_dir = found if self.preserve_symlinks else self._real(found)
+        manifest = self._manifest(package_dir)
+        entry = self._package_entry(name, package_dir, manifest, subpath)
+        target = self._browser_target(package_dir, entry, subpath)
+        if target is False:
+            return self._resolution(specifier, name, package_dir, manifest, None)
+        if isinstance(target, tuple):  # the browser map sends the entry to another module
+            module = target[1]
+            if depth > 8 or module == specifier:
+                raise ResolveError(f'package "{name}" maps "{subpath}" to itself in "browser"')
+            return replace(self._resolve_bare(module, package_dir, depth=depth + 1),
+                           specifier=specifier)
+        if target is not None:
+            entry = target
+        if self._kind(entry) != _FILE:
+            raise ResolveError(f'package "{name}" has no file "{self._rel(package_dir, entry)}"')
+        return self._resolution(specifier, name, package_dir, manifest, entry)
+
+    def _package_entry(self, name: str, package_dir: str, manifest: dict[str, Any],
+                       subpath: str) -> str:
+        """The entry before the ``browser`` map: from ``exports``, main fields, or probing.
+
+        May return a path that does not exist when a browser map still has to redirect it.
+        """
+        exports = manifest.get("exports")
+        if exports is not None:
+            def exists(target: str) -> bool:
+                return self._kind(os.path.join(package_dir, target)) == _FILE
+
+            try:
+                target = resolve_exports(exports, subpath, self.conditions, exists=exists)
+            except ExportsError as exc:
+                raise ResolveError(f'package "{name}" {exc}') from None
+            return os.path.normpath(os.path.join(package_dir, target))
+        if subpath == ".":
+            entry = self._main_entry(package_dir, manifest)
+            if entry is None:
+                fields = ", ".join(self.main_fields)
+                raise ResolveError(
+                    f'package "{name}" has no entry file (tried {fields} and index)'
+                )
+            return entry
+        wanted = os.path.normpath(os.path.join(package_dir, subpath))
+        return self._load_path(wanted, depth=0) or wanted
+
+    def _main_entry(self, directory: str, manifest: dict[str, Any]) -> str | None:
+        """Main fields in order (``browser`` only as a string), then ``index`` + extension."""
+        for field in self.main_fields:
+            value = manifest.get(field)
+            if isinstance(value, str) and value:
+                found = self._load_path(os.path.normpath(os.path.join(directory, value)), depth=1)
+                if found is not None:
+                    return found
+        return self._load_index(directory)
+
+    def _resolution(self, specifier: str, name: str, package_dir: str,
+                    manifest: dict[str, Any], entry: str | None) -> Resolution:
+        version = manifest.get("version")
+        if entry is not None and not self.preserve_symlinks:
+            entry = self._real(entry)
+        return Resolution(
+            specifier=specifier,
+            package_name=name,
+            package_dir=Path(package_dir),
+            version=version if isinstance(version, str) else None,
+            entry=None if entry is None else Path(entry),
+            linked="node_modules" not in Path(package_dir).parts,
+            kind="js" if entry is None else kind_of(entry),
+            ignored=entry is None,
+        )
+
+    def _find_package(self, name: str, start: str) -> str | None:
+        """Walk up from ``start`` looking in each ``node_modules``; caches every level."""
+        visited: list[str] = []
+        directory = start
+        found: str | None = None
+        while True:
+            key = (name, directory)
+            if key in self._lookups:
+                found = self._lookups[key]
+                break
+            visited.append(directory)
+            if os.path.basename(directory) != "node_modules":
+                candidate = os.path.join(directory, "node_modules", name)
+                if self._kind(candidate) == _DIR:
+                    found = candidate
+                    break
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                break
+            directory = parent
+        for directory in visited:
+            self._lookups[(name, directory)] = found
+        return found
+
+    # -- the browser field ------------------------------------------------------------------
+
+    def _browser_maps(self, package_dir: str) -> tuple[BrowserMap, dict[str, Any]]:
+        """The normalized map and its file index: absolute path -> False, absolute file, or
+        ``("module", name)``. Keys are indexed as written and as the files they probe to."""
+        cached = self._browser.get(package_dir)
+        if cached is not None:
+            return cached
+        field = self._manifest(package_dir).get("browser")
+        public = normalize_browser_map(field)
+        files: dict[str, Any] = {}
+        for key, value in public.items():
+            if value is False:
+                target: Any = False
+            elif is_path_key(value):
+                wanted = os.path.normpath(os.path.join(package_dir, value))
+                target = self._load_path(wanted, depth=1) or wanted
+            else:
+                target = ("module", value)
+            path = os.path.normpath(os.path.join(package_dir, key))
+            files.setdefault(path, target)
+            probed = self._load_file(path)
+            if probed is not None:
+                files.setdefault(probed, target)
+                files.setdefault(self._real(probed), target)
+        self._browser[package_dir] = cached = (public, files)
+        return cached
+
+    def _browser_target(self, package_dir: str, entry: str, subpath: str) -> Any:
+        """What the ``browser`` map makes of the entry: ``None`` (unchanged), ``False``, a
+        file, or ``("module", name)``."""
+        if "browser" not in self.main_fields:
+            return None
+        files = self._browser_maps(package_dir)[1]
+        if not files:
+            return None
+        for candidate in (entry, self._real(entry) if self._kind(entry) else None):
+            if candidate is not None and candidate in files:
+                return files[candidate]
+        if subpath != ".":  # a deep import may name a mapped file that does not exist
+            wanted = os.path.normpath(os.path.join(package_dir, subpath))
+            for ext in ("", *self.extensions):
+                if wanted + ext in files:
+                    return files[wanted + ext]
+        return None
+
+    # -- relative files ---------------------------------------------------------------------
+
+    def _resolve_relative(self, specifier: str, from_dir: str) -> str | None:
+        path = specifier.split("?", 1)[0].split("#", 1)[0]
+        if path.startswith(("./", "../")) or path in (".", ".."):
+            candidates = [os.path.join(from_dir, path)]
+        elif path.startswith("/") and not path.startswith("//"):
+            candidates = [os.path.join(self.root, path.lstrip("/")), path]
+        else:
+            return None
+        for candidate in candidates:
+            candidate = os.path.normpath(candidate)
+            found = self._load_file(candidate, ts=True) or self._load_dir(candidate, depth=0)
+            if found is not None:
+                return found if self.preserve_symlinks else self._real(found)
+        return None
+
+    # -- file probing -----------------------------------------------------------------------
+
+    def _load_path(self, path: str, *, depth: int) -> str | None:
+        return self._load_file(path) or self._load_dir(path, depth=depth)
+
+    def _load_file(self, path: str, *, ts: bool = False) -> str | None:
+        """The exact file, then (``ts``) its TypeScript source, then each extension appended."""
+        if self._kind(path) == _FILE:
+            return path
+        if ts:
+            stem, ext = os.path.splitext(path)
+            for alternative in _TS_REWRITES.get(ext, ()):
+                if self._kind(stem + alternative) == _FILE:
+                    return stem + alternative
+        for ext in self.extensions:
+            if self._kind(path + ext) == _FILE:
+                return path + ext
+        return None
+
+    def _load_dir(self, path: str, *, depth: int) -> str | None:
+        """A folder: its own package.json's main fields (``preact/hooks``), then ``index``."""
+        if self._kind(path) != _DIR:
+            return None
+        if depth < 2 and self._kind(os.path.join(path, "package.json")) == _FILE:
+            return self._main_entry(path, self._manifest(path))
+        return self._load_index(path)
+
+    def _load_index(self, directory: str) -> str | None:
+        return self._load_file(os.path.join(directory, "index"))
+
+    # -- cached file-system access ----------------------------------------------------------
+
+    def _manifest(self, directory: str) -> dict[str, Any]:
+        cached = self._manifests.get(directory)
+        if cached is None:
+            path = os.path.join(directory, "package.json")
+            try:
+                with open(path, encoding="utf-8-sig") as handle:
+                    data = json.load(handle)
+                cached = data if isinstance(data, dict) else {}
+            except (FileNotFoundError, NotADirectoryError):
+                cached = {}
+            except (OSError, ValueError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                cached = _Failure(ResolveError, f"{path}: cannot read package.json: {reason}")
+            self._manifests[directory] = cached
+        if isinstance(cached, _Failure):
+            raise cached.error_type(cached.reason)
+        return cached
+
+    def _kind(self, path: str) -> int:
+        kind = self._kinds.get(path)
+        if kind is None:
+            try:
+                mode = os.stat(path).st_mode
+            except (OSError, ValueError):
+                kind = _MISSING
+            else:
+                kind = _DIR if stat.S_ISDIR(mode) else _FILE
+            self._kinds[path] = kind
+        return kind
+
+    def _real(self, path: str) -> str:
+        real = self._reals.get(path)
+        if real is None:
+            real = self._reals[path] = os.path.realpath(path)
+        return real
+
+    def _importer_dir(self, importer: Path | str) -> str:
+        path = os.fspath(importer)
+        if not os.path.isabs(path):
+            path = os.path.join(self.root, path)
+        return path if self._kind(path) == _DIR else os.path.dirname(path)
+
+    def _walk_start(self, directory: str) -> str:
+        return directory if self.preserve_symlinks else self._real(directory)
+
+    @staticmethod
+    def _rel(package_dir: str, path: str) -> str:
+        rel = os.path.relpath(path, package_dir).replace(os.sep, "/")
+        return rel if rel.startswith("../") else "./" + rel
+
