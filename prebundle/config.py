@@ -178,8 +178,9 @@ def _server(value: Any) -> ServerConfig:
     unknown = set(value) - {"host", "port"}
     if unknown:
         raise TypeError(f"unknown server key {sorted(unknown)[0]!r} (known: host, port)")
-    host = value.get("host", ServerConfig.host)
-    port = value.get("port", ServerConfig.port)
+    default = ServerConfig()
+    host = value.get("host", default.host)
+    port = value.get("port", default.port)
     if not isinstance(host, str) or not isinstance(port, int) or isinstance(port, bool):
         raise TypeError("host must be a string and port an integer")
     if not 0 <= port <= 65535:
