@@ -1,0 +1,400 @@
+"""Turn one file's bytes into the imports it makes: the scanner's per-file step.
+
+JavaScript and TypeScript are parsed with tree-sitter. Rather than visit every node in
+Python, the extractor finds each ``import``/``export``/``require`` keyword with a byte
+search, walks a tree cursor down to the token there, and reads the few nodes around it: a
+keyword inside a comment, string, regex or JSX text is not a token of its own and drops out.
+Where tree-sitter could only recover an ``ERROR`` node around a keyword, a small regular
+expression reads the statement from the source text instead.
+
+HTML, Vue and Svelte files are split into ``<script>`` blocks first (:mod:`.blocks`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node, TreeCursor
+
+from . import grammars
+from .blocks import Flavor, ScriptBlock, script_blocks
+from .grammars import Dialect
+from .records import FileImports, ImportKind, ImportRecord
+
+__all__ = ["MAX_FILE_BYTES", "SOURCE_DIALECTS", "extract_file", "extract_source"]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""Files larger than this are not parsed; they yield a warning and no imports."""
+
+SOURCE_DIALECTS: dict[str, Dialect] = {
+    ".js": "js",
+    ".mjs": "js",
+    ".cjs": "js",
+    ".jsx": "js",
+    ".ts": "ts",
+    ".mts": "ts",
+    ".cts": "ts",
+    ".tsx": "tsx",
+}
+"""Script extensions and the grammar that parses each."""
+
+_CJS_EXTS = frozenset({".cjs", ".cts"})
+_ESM_EXTS = frozenset({".mjs", ".mts"})
+_CONTAINERS: dict[str, Flavor] = {".html": "html", ".htm": "html", ".vue": "vue", ".svelte": "svelte"}
+_LANGS: dict[str, Dialect] = {"": "js", "js": "js", "javascript": "js", "jsx": "js", "ts": "ts", "typescript": "ts", "tsx": "tsx"}
+_JS_TYPES = frozenset({"", "module", "text/javascript", "application/javascript", "text/ecmascript", "application/ecmascript", "text/babel", "text/typescript", "text/ts"})
+_KEYWORDS = (b"import", b"export", b"require")
+# Bytes that continue an identifier (non-ASCII counted, to stay on the safe side).
+_IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$") | frozenset(range(0x80, 0x100))
+
+
+@dataclass(slots=True)
+class SourceImports:
+    """What one script source (a file or a ``<script>`` block) imports."""
+
+    records: list[ImportRecord] = field(default_factory=list)
+    """Every import found, in source order, ``require`` calls included."""
+    esm: bool = False
+    """Whether the source has an ESM ``import``/``export`` statement."""
+    error_line: int | None = None
+    """1-based line of the first syntax error, if any."""
+
+
+def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> FileImports:
+    """The imports of the file at ``path`` whose content is ``data``.
+
+    The extension picks the format; unknown extensions yield nothing. Never raises: a file
+    that cannot be scanned yields a warning instead.
+    """
+    if len(data) > max_bytes:
+        return FileImports(warnings=(f"{path}:1: file is larger than {max_bytes} bytes; not scanned",))
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        dialect = SOURCE_DIALECTS.get(ext)
+        if dialect is not None:
+            return _script_file(path, data, dialect, ext)
+        flavor = _CONTAINERS.get(ext)
+        if flavor is not None:
+            return _container_file(path, data, flavor)
+        return FileImports()
+    except Exception as exc:  # the scan must go on whatever one file contains
+        return FileImports(warnings=(f"{path}:1: could not scan ({type(exc).__name__}: {exc})",))
+
+
+def _script_file(path: str, data: bytes, dialect: Dialect, ext: str) -> FileImports:
+    found = extract_source(data, dialect)
+    cjs = ext in _CJS_EXTS or (ext not in _ESM_EXTS and not found.esm)
+    records = found.records if cjs else [r for r in found.records if r.kind != "require"]
+    return FileImports(tuple(records), _error_warnings(path, found.error_line))
+
+
+def _container_file(path: str, data: bytes, flavor: Flavor) -> FileImports:
+    records: list[ImportRecord] = []
+    warnings: list[str] = []
+    error_line: int | None = None
+    esm = flavor == "html"  # only module scripts are read from HTML
+    for block in script_blocks(data, flavor):
+        kind = block.attrs.get("type", "").strip().lower()
+        if flavor == "html" and kind != "module":
+            continue
+        if kind not in _JS_TYPES:
+            continue
+        src = block.attrs.get("src")
+        if src is not None:
+            if src.strip():
+                records.append(ImportRecord(src.strip(), block.src_line, "script" if flavor == "html" else "static"))
+            continue
+        lang = block.attrs.get("lang", "").strip().lower()
+        dialect = _LANGS.get(lang)
+        if dialect is None:
+            warnings.append(f'{path}:{block.line}: <script lang="{lang}"> is not scanned')
+            continue
+        found = extract_source(data[block.start : block.end], dialect, line_offset=block.line - 1)
+        records.extend(found.records)
+        esm = esm or found.esm
+        if error_line is None:
+            error_line = found.error_line
+    if esm:
+        records = [r for r in records if r.kind != "require"]
+    return FileImports(tuple(records), _error_warnings(path, error_line) + tuple(warnings))
+
+
+def _error_warnings(path: str, error_line: int | None) -> tuple[str, ...]:
+    if error_line is None:
+        return ()
+    return (f"{path}:{error_line}: syntax error; imports recovered where possible",)
+
+
+def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> SourceImports:
+    """The imports of one script source; ``line_offset`` is added to every line number."""
+    positions = _keyword_positions(data)
+    if not positions:
+        return SourceImports()  # nothing can import: no need to parse
+    tree = grammars.parser(dialect).parse(data)
+    root = tree.root_node
+    out = SourceImports()
+    reader = _Reader(data, dialect, line_offset, out)
+    cursor = root.walk()
+    skip_to = 0
+    for pos in positions:
+        if pos < skip_to:
+            continue
+        leaf = _token_at(cursor, root, pos)
+        if leaf is not None:
+            skip_to = reader.keyword(cursor, leaf, pos)
+    if root.has_error:
+        row = _first_error_row(root)
+        if row is not None:
+            out.error_line = row + 1 + line_offset
+    return out
+
+
+def _keyword_positions(data: bytes) -> list[int]:
+    """Offsets of every whole-word ``import``, ``export`` and ``require``, in order."""
+    positions: list[int] = []
+    for word in _KEYWORDS:
+        size = len(word)
+        at = data.find(word)
+        while at != -1:
+            end = at + size
+            if (at == 0 or data[at - 1] not in _IDENT) and (end >= len(data) or data[end] not in _IDENT):
+                positions.append(at)
+            at = data.find(word, end)
+    positions.sort()
+    return positions
+
+
+def _token_at(cursor: TreeCursor, root: Node, pos: int) -> Node | None:
+    """The token starting exactly at ``pos``, with ``cursor`` left on it; else ``None``."""
+    cursor.reset(root)
+    while cursor.goto_first_child_for_byte(pos) is not None:
+        pass
+    node = cursor.node
+    if node is None or node.start_byte != pos:
+        return None
+    return node
+
+
+class _Reader:
+    """Reads the import a keyword token belongs to and appends it to ``out``."""
+
+    __slots__ = ("data", "dialect", "line_offset", "out")
+
+    def __init__(self, data: bytes, dialect: Dialect, line_offset: int, out: SourceImports) -> None:
+        self.data = data
+        self.dialect = dialect
+        self.line_offset = line_offset
+        self.out = out
+
+    def keyword(self, cursor: TreeCursor, leaf: Node, pos: int) -> int:
+        """Handle the token at ``pos``; returns the offset up to which later keywords are covered."""
+        kind = leaf.type
+        if kind == "identifier":  # `require`, or a keyword lexed as a name inside ERROR
+            is_function = cursor.field_name == "function"
+            if not cursor.goto_parent():
+                return 0
+            parent = cursor.node
+            if parent.type == "call_expression" and is_function and self.data[pos : pos + 7] == b"require":
+                self._first_argument(parent, "require")
+            elif parent.type == "ERROR":
+                return self._recover(leaf, pos)
+            return 0
+        if kind not in ("import", "export") or not cursor.goto_parent():
+            return 0
+        parent = cursor.node
+        ptype = parent.type
+        if ptype == "import_statement":
+            self._import_statement(parent)
+        elif ptype == "export_statement":
+            self._export_statement(parent)
+        elif ptype == "import" and cursor.goto_parent() and cursor.node.type == "call_expression":
+            self._first_argument(cursor.node, "dynamic")
+        elif ptype == "meta_property":
+            self._glob(cursor)
+        elif ptype == "ERROR":
+            return self._recover(leaf, pos)
+        return 0
+
+    # -- statements -------------------------------------------------------------------
+
+    def _import_statement(self, node: Node) -> None:
+        source = node.child_by_field_name("source")
+        type_only = False
+        for child in node.children:
+            ctype = child.type
+            if ctype in ("type", "typeof") and not child.is_named:
+                type_only = True
+            elif ctype == "import_clause":
+                type_only = type_only or _all_type_specifiers(child, "named_imports", "import_specifier")
+            elif ctype == "import_require_clause":
+                # TS `import x = require('a')`: a runtime import, but CommonJS-style.
+                if not type_only:
+                    self._add_string(child.child_by_field_name("source"), "static")
+                return
+        self.out.esm = True
+        if source is not None and not type_only:
+            self._add_string(source, "static")
+
+    def _export_statement(self, node: Node) -> None:
+        self.out.esm = True
+        source = node.child_by_field_name("source")
+        if source is None:
+            return
+        for child in node.children:
+            ctype = child.type
+            if ctype == "type" and not child.is_named:
+                return
+            if ctype == "ERROR" and child.text == b"type":  # `export type * from` (TS 5)
+                return
+            if ctype == "export_clause" and _all_type_specifiers(node, "export_clause", "export_specifier"):
+                return
+        self._add_string(source, "static")
+
+    # -- calls ------------------------------------------------------------------------
+
+    def _first_argument(self, call: Node, kind: ImportKind) -> None:
+        argument = _first_argument(call)
+        if argument is not None:
+            self._add_string(argument, kind)
+
+    def _glob(self, cursor: TreeCursor) -> None:
+        # import.meta.glob(...): meta_property < member_expression < call_expression
+        meta = cursor.node
+        if not cursor.goto_parent():
+            return
+        member = cursor.node
+        prop = member.child_by_field_name("property")
+        if member.type != "member_expression" or prop is None or prop.text != b"glob":
+            return
+        if not meta.text.endswith(b"meta") or not cursor.goto_parent():
+            return
+        call = cursor.node
+        if call.type != "call_expression":
+            return
+        argument = _first_argument(call)
+        if argument is None:
+            return
+        if argument.type == "array":
+            for element in argument.named_children:
+                self._add_string(element, "glob")
+        else:
+            self._add_string(argument, "glob")
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _add_string(self, node: Node | None, kind: ImportKind) -> None:
+        """Record the literal ``node`` (a string, or a template without substitutions)."""
+        if node is None:
+            return
+        ntype = node.type
+        if ntype == "template_string":
+            if any(child.type == "template_substitution" for child in node.named_children):
+                return
+        elif ntype != "string":
+            return
+        start, end = node.start_byte, node.end_byte
+        raw = self.data[start + 1 : end - 1 if end - start >= 2 else end]
+        specifier = _unescape(raw)
+        if specifier:
+            line = node.start_point.row + 1 + self.line_offset
+            self.out.records.append(ImportRecord(specifier, line, kind))
+
+    def _recover(self, leaf: Node, pos: int) -> int:
+        """Read an import from the text of an ERROR region; returns the end of what was read."""
+        for pattern, kind in _RECOVERY:
+            m = pattern.match(self.data, pos)
+            if m is None:
+                continue
+            if kind is None:  # type-only
+                return m.end()
+            self.out.esm = self.out.esm or kind == "static"
+            specifier = _unescape(m.group("spec"))
+            if specifier:
+                row = leaf.start_point.row + self.data.count(b"\n", pos, m.start("spec"))
+                self.out.records.append(ImportRecord(specifier, row + 1 + self.line_offset, kind))
+            return m.end()
+        return 0
+
+
+def _all_type_specifiers(node: Node, list_type: str, item_type: str) -> bool:
+    """Whether ``node`` holds a ``{...}`` list whose specifiers are all ``type X`` and nothing else.
+
+    For an import clause, a default or namespace import next to the list is a value import.
+    """
+    items = 0
+    for child in node.named_children:
+        ctype = child.type
+        if ctype == list_type:
+            for item in child.named_children:
+                if item.type != item_type:
+                    continue
+                items += 1
+                first = item.child(0)
+                if first is None or first.type != "type" or first.is_named:
+                    return False
+        elif ctype in ("identifier", "namespace_import"):
+            return False
+    return items > 0
+
+
+def _first_argument(call: Node) -> Node | None:
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None:
+        return None
+    for child in arguments.named_children:
+        if child.type != "comment":
+            return child
+    return None
+
+
+_Q = rb"""(?P<q>['"])(?P<spec>[^'"\\\n]*(?:\\.[^'"\\\n]*)*)(?P=q)"""
+_RECOVERY: tuple[tuple[re.Pattern[bytes], ImportKind | None], ...] = (
+    (re.compile(rb"import\s*\(\s*(?P<q>['\"`])(?P<spec>[^'\"`\\\n$]*)(?P=q)"), "dynamic"),
+    (re.compile(rb"(?:import|export)\s+type\s+(?!from\b)[\w${*]"), None),
+    (re.compile(rb"import\s*(?:[\w$]+\s*,?\s*)?(?:\*\s*as\s+[\w$]+\s*|\{[^}'\"]*\}\s*)?(?:from\s*)?" + _Q), "static"),
+    (re.compile(rb"export\s*(?:\*\s*(?:as\s+[\w$]+\s*)?|\{[^}'\"]*\}\s*)from\s*" + _Q), "static"),
+    (re.compile(rb"require\s*\(\s*" + _Q + rb"\s*\)"), "require"),
+)
+
+_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\s\S])")
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _unescape(raw: bytes) -> str:
+    """The value of a JS string literal's body (escapes resolved, bad bytes replaced)."""
+    text = raw.decode("utf-8", "replace")
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(_resolve_escape, text)
+
+
+def _resolve_escape(m: re.Match[str]) -> str:
+    body = m.group(1)
+    if body[0] in "ux" and len(body) > 1:
+        code = int(body[2:-1] if body[1] == "{" else body[1:], 16)
+        return "\ufffd" if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF else chr(code)
+    if body in ("\n", "\r", "\r\n", "\u2028", "\u2029"):
+        return ""  # line continuation
+    return _SIMPLE_ESCAPES.get(body, body)
+
+
+def _first_error_row(root: Node) -> int | None:
+    """0-based row of the first ERROR or MISSING node, found without recursion.
+
+    An ERROR that is only the ``type`` of TS 5's ``export type * from`` is not counted: the
+    grammar predates that syntax.
+    """
+    stack: list[tuple[Node, str]] = [(root, "")]
+    while stack:
+        node, parent_type = stack.pop()
+        if node.is_missing:
+            return node.start_point.row
+        if node.is_error:
+            if parent_type == "export_statement" and node.text == b"type":
+                continue
+            return node.start_point.row
+        ntype = node.type
+        stack.extend((child, ntype) for child in reversed(node.children) if child.has_error or child.is_missing)
+    return None
