@@ -61,6 +61,8 @@ def _subpath_map(exports: Any) -> Mapping[str, Any]:
     """``exports`` as a map from subpath to target: sugar forms become ``{".": exports}``."""
     if not isinstance(exports, dict):
         return {".": exports}
+    if not exports:
+        return exports
     dotted = [key.startswith(".") for key in exports]
     if not any(dotted):
         return {".": exports}
