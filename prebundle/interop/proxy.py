@@ -1,0 +1,74 @@
+"""The proxy entry: an ES module esbuild bundles in place of a CommonJS entry, so the bundle
+has real named exports.
+
+For ``names = ["useState", "a-b"]`` and ``es_module=False`` it reads::
+
+    // prebundle: ESM face of a CommonJS module
+    const __cjs = require("react");
+    export default __cjs;
+    const __n0 = __cjs["useState"];
+    const __n1 = __cjs["a-b"];
+    export { __n0 as useState, __n1 as "a-b" };
+
+Why ``require`` and not ``import x from``: esbuild's ``__toESM`` picks ``default`` by the
+*importer's* flavour (``module.exports`` in Node mode, i.e. ``.mjs`` or ``"type": "module"``;
+``exports.default`` for ``__esModule`` modules otherwise), so the answer would depend on where
+the proxy file happens to live. ``require`` gives ``module.exports`` itself, and the proxy
+chooses: ``default`` is ``module.exports``, or ``module.exports.default`` when the module sets
+``__esModule`` (``es_module=True``) — the contract's rule, which is also what esbuild, webpack
+and Vite give a non-Node importer. esbuild turns the ``require`` of a bundled file into a plain
+call of its CommonJS wrapper, so the output is ordinary browser ESM.
+
+Named exports are snapshots taken once, after the module ran (as in Node). A name that is an
+ASCII identifier (reserved words included: ``export { x as delete }`` is valid) is exported
+bare; any other name as a string (``export { x as "a-b" }``, ES2022). ``default`` and
+``__esModule`` are never named exports, and names that are not well-formed Unicode are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+__all__ = ["proxy_entry_source", "export_name"]
+
+_ASCII_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_SKIP = frozenset({"default", "__esModule", "module.exports"})
+
+
+def export_name(name: str) -> str | None:
+    """``name`` as it appears after ``as`` in an export clause; None when it can't be exported."""
+    if _ASCII_IDENTIFIER.fullmatch(name):
+        return name
+    try:
+        name.encode("utf-8")  # lone surrogates are not allowed in module export names
+    except UnicodeEncodeError:
+        return None
+    return _js_string(name)
+
+
+def proxy_entry_source(entry_import: str, names: Iterable[str], *, es_module: bool) -> str:
+    """JavaScript source of the proxy for the CommonJS module at ``entry_import`` (a path or
+    specifier esbuild resolves from the proxy's location)."""
+    lines = [
+        "// prebundle: ESM face of a CommonJS module",
+        f"const __cjs = require({_js_string(entry_import)});",
+        "export default __cjs.default;" if es_module else "export default __cjs;",
+    ]
+    specifiers = []
+    for name in dict.fromkeys(names):
+        exported = export_name(name) if name not in _SKIP else None
+        if exported is None:
+            continue
+        local = f"__n{len(specifiers)}"
+        lines.append(f"const {local} = __cjs[{_js_string(name)}];")
+        specifiers.append(f"{local} as {exported}")
+    if specifiers:
+        lines.append("export { " + ", ".join(specifiers) + " };")
+    return "\n".join(lines) + "\n"
+
+
+def _js_string(value: str) -> str:
+    """A double-quoted JS string literal; ASCII only (U+2028/9 and ``</script>``-safe)."""
+    return json.dumps(value, ensure_ascii=True).replace("/", "\\/")
