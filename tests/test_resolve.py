@@ -386,3 +386,14 @@ def test_kind_of(name: str, kind: str) -> None:
 def test_fixture_symlink_is_committed_as_a_link() -> None:
     link = NM / "linked-lib"
     assert link.is_symlink() and os.readlink(link) == "../packages/linked-lib"
+
+
+def test_resolve_file_sees_new_source_files_without_clear(tmp_path: Path) -> None:
+    resolver = Resolver(tmp_path)
+    importer = tmp_path / "src" / "main.ts"
+    importer.parent.mkdir()
+    assert resolver.resolve_file("./later.js", importer) is None
+    (tmp_path / "src" / "later.ts").write_text("export {}")
+    assert resolver.resolve_file("./later.js", importer) == tmp_path / "src" / "later.ts"
+    (tmp_path / "src" / "later.ts").unlink()
+    assert resolver.resolve_file("./later.js", importer) is None

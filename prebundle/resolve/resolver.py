@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _MISSING, _FILE, _DIR = 0, 1, 2
+_NODE_MODULES = f"{os.sep}node_modules{os.sep}"
 
 _KINDS: dict[str, str] = {
     **dict.fromkeys((".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ""), "js"),
@@ -101,10 +102,13 @@ class _Failure:
 class Resolver:
     """Resolves bare imports and relative source imports under one project root.
 
-    Every answer is cached (package.json reads, file-system checks, node_modules look-ups,
-    results per (specifier, importer folder)). The caches are plain dicts, each read and
-    written in single operations, so threads may share a resolver: two threads may compute
-    the same entry at once, and both get equal answers. :meth:`clear` drops the caches.
+    What lives under ``node_modules`` is cached: file-system checks there, package.json
+    reads, node_modules look-ups and :meth:`resolve` results per (specifier, importer
+    folder). Source files are checked afresh on every :meth:`resolve_file`, so files the
+    user adds or removes are seen at once; call :meth:`clear` when ``node_modules`` or a
+    package.json changes. The caches are plain dicts, each read and written in single
+    operations, so threads may share a resolver: two threads may compute the same answer
+    at once, and both get equal ones.
     """
 
     def __init__(
@@ -137,7 +141,7 @@ class Resolver:
         self._browser: dict[str, tuple[BrowserMap, dict[str, Any]]] = {}
         self._lookups: dict[tuple[str, str], str | None] = {}
         self._results: dict[tuple[str, str], Resolution | _Failure] = {}
-        self._files: dict[tuple[str, str], str | None] = {}
+        self._importers: dict[str, str] = {}
 
     # -- public API -------------------------------------------------------------------------
 
@@ -166,7 +170,8 @@ class Resolver:
         does. The path returned is the one found, symlinks not followed, so a caller can tell
         a hoisted copy from a nested one.
         """
-        found = self._find_package(name, self._walk_start(os.fspath(from_dir)))
+        start = os.path.join(self.root, from_dir)  # relative to the root; absolute stays
+        found = self._find_package(name, self._walk_start(start))
         return None if found is None else Path(found)
 
     def resolve_file(self, specifier: str, importer: Path) -> Path | None:
@@ -179,12 +184,7 @@ class Resolver:
         file's realpath (unless ``preserve_symlinks``), or ``None``; ``None`` also for
         specifiers that are neither relative nor absolute.
         """
-        key = (specifier, self._importer_dir(importer))
-        if key in self._files:
-            found = self._files[key]
-        else:
-            found = self._resolve_relative(specifier, key[1])
-            self._files[key] = found
+        found = self._resolve_relative(specifier, self._importer_dir(importer))
         return None if found is None else Path(found)
 
     def package_json(self, package_dir: Path) -> dict[str, Any]:
@@ -422,6 +422,7 @@ class Resolver:
         return cached
 
     def _kind(self, path: str) -> int:
+        """Missing, file or folder; remembered only under ``node_modules`` (see the class)."""
         kind = self._kinds.get(path)
         if kind is None:
             try:
@@ -430,7 +431,8 @@ class Resolver:
                 kind = _MISSING
             else:
                 kind = _DIR if stat.S_ISDIR(mode) else _FILE
-            self._kinds[path] = kind
+            if _NODE_MODULES in path:
+                self._kinds[path] = kind
         return kind
 
     def _real(self, path: str) -> str:
@@ -440,10 +442,14 @@ class Resolver:
         return real
 
     def _importer_dir(self, importer: Path | str) -> str:
-        path = os.fspath(importer)
-        if not os.path.isabs(path):
-            path = os.path.join(self.root, path)
-        return path if self._kind(path) == _DIR else os.path.dirname(path)
+        """The folder of an importing file (or the folder itself), absolute."""
+        given = os.fspath(importer)
+        directory = self._importers.get(given)
+        if directory is None:
+            path = os.path.join(self.root, given)
+            directory = path if self._kind(path) == _DIR else os.path.dirname(path)
+            self._importers[given] = directory
+        return directory
 
     def _walk_start(self, directory: str) -> str:
         return directory if self.preserve_symlinks else self._real(directory)
