@@ -151,7 +151,9 @@ def test_main_fields_option_changes_the_order() -> None:
     )
 
 
-@pytest.mark.parametrize("specifier", ["browser-false", "browser-map/lib/server", "browser-map/lib/gone.js"])
+@pytest.mark.parametrize(
+    "specifier", ["browser-false", "browser-map/lib/server", "browser-map/lib/gone.js"]
+)
 def test_browser_false_is_an_ignored_empty_module(resolver: Resolver, specifier: str) -> None:
     res = resolver.resolve(specifier, MAIN)
     assert res.ignored and res.entry is None and res.kind == "js"
@@ -174,7 +176,10 @@ def test_browser_map_helper(resolver: Resolver) -> None:
 @pytest.mark.parametrize(
     ("specifier", "message"),
     [
-        ("no-entry", 'package "no-entry" has no entry file (tried browser, module, main and index)'),
+        (
+            "no-entry",
+            'package "no-entry" has no entry file (tried browser, module, main and index)',
+        ),
         ("subpkg/nope", 'package "subpkg" has no file "./nope"'),
         ("broken-json", "broken-json/package.json: cannot read package.json"),
     ],
@@ -267,7 +272,9 @@ def test_pnpm_layout_resolves_dependencies_from_the_real_path(tmp_path: Path) ->
         resolver.resolve("b", tmp_path / "main.js")  # not hoisted: invisible to the app
 
 
-@pytest.mark.parametrize("specifier", ["fs", "fs/promises", "node:fs", "node:events", "path", "node:test"])
+@pytest.mark.parametrize(
+    "specifier", ["fs", "fs/promises", "node:fs", "node:events", "path", "node:test"]
+)
 def test_builtins_without_a_browser_package(resolver: Resolver, specifier: str) -> None:
     with pytest.raises(BuiltinModule, match="Node.js builtin"):
         resolver.resolve(specifier, MAIN)
@@ -352,7 +359,9 @@ def test_resolve_file_absolute_path(resolver: Resolver) -> None:
     assert resolver.resolve_file(str(APP / "src" / "util"), MAIN) == APP / "src" / "util.ts"
 
 
-@pytest.mark.parametrize("specifier", ["./missing", "./missing.js", "react", "virtual:x", "/nope/x.js"])
+@pytest.mark.parametrize(
+    "specifier", ["./missing", "./missing.js", "react", "virtual:x", "/nope/x.js"]
+)
 def test_resolve_file_misses(resolver: Resolver, specifier: str) -> None:
     assert resolver.resolve_file(specifier, MAIN) is None
 

@@ -45,7 +45,9 @@ def importer(nm: Path) -> Path:
         ("scheduler", "scheduler/index.js", "0"),
     ],
 )
-def test_real_packages(nm: Path, importer: Path, specifier: str, entry: str, version_major: str) -> None:
+def test_real_packages(
+    nm: Path, importer: Path, specifier: str, entry: str, version_major: str
+) -> None:
     res = Resolver(nm.parent).resolve(specifier, importer)
     assert res.entry == nm / entry
     assert res.package_dir == nm / res.package_name
@@ -55,7 +57,8 @@ def test_real_packages(nm: Path, importer: Path, specifier: str, entry: str, ver
 
 def test_real_package_errors(importer: Path, nm: Path) -> None:
     resolver = Resolver(nm.parent)
-    with pytest.raises(ResolveError, match='package "react" does not export "./cjs/react.development.js"'):
+    message = 'package "react" does not export "./cjs/react.development.js"'
+    with pytest.raises(ResolveError, match=message):
         resolver.resolve("react/cjs/react.development.js", importer)
     with pytest.raises(ResolveError, match='package "preact" does not export "./src/index.js"'):
         resolver.resolve("preact/src/index.js", importer)
@@ -65,7 +68,8 @@ def test_real_package_errors(importer: Path, nm: Path) -> None:
 
 def test_dependency_of_a_package_from_inside_it(nm: Path) -> None:
     resolver = Resolver(nm.parent)
-    res = resolver.resolve("scheduler", nm / "react-dom" / "cjs" / "react-dom-client.development.js")
+    importer = nm / "react-dom" / "cjs" / "react-dom-client.development.js"
+    res = resolver.resolve("scheduler", importer)
     assert res.entry == nm / "scheduler" / "index.js"
 
 
