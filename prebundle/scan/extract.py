@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 
-from tree_sitter import Node, TreeCursor
+from tree_sitter import Node, Tree, TreeCursor
 
 from . import grammars
 from .blocks import Flavor, ScriptBlock, script_blocks
@@ -27,6 +28,14 @@ __all__ = ["MAX_FILE_BYTES", "SOURCE_DIALECTS", "extract_file", "extract_source"
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Files larger than this are not parsed; they yield a warning and no imports."""
+
+PARSE_SECONDS = 1.0
+PARSE_SECONDS_PER_MB = 1.0
+"""A parse of a source over 32 KB gets ``PARSE_SECONDS`` plus this per MB before it is
+abandoned: tree-sitter's error recovery can take very long on binary or garbled input."""
+
+_TIMED_PARSE_BYTES = 32 * 1024
+_READ_CHUNK = 256 * 1024
 
 SOURCE_DIALECTS: dict[str, Dialect] = {
     ".js": "js",
@@ -46,8 +55,10 @@ _CONTAINERS: dict[str, Flavor] = {".html": "html", ".htm": "html", ".vue": "vue"
 _LANGS: dict[str, Dialect] = {"": "js", "js": "js", "javascript": "js", "jsx": "js", "ts": "ts", "typescript": "ts", "tsx": "tsx"}
 _JS_TYPES = frozenset({"", "module", "text/javascript", "application/javascript", "text/ecmascript", "application/ecmascript", "text/babel", "text/typescript", "text/ts"})
 _KEYWORDS = (b"import", b"export", b"require")
-# Bytes that continue an identifier (non-ASCII counted, to stay on the safe side).
-_IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$") | frozenset(range(0x80, 0x100))
+# ASCII bytes that continue an identifier. (A keyword glued to a non-ASCII identifier
+# character passes this check but is not a token of its own, so the tree rejects it.)
+_IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(slots=True)
@@ -60,6 +71,8 @@ class SourceImports:
     """Whether the source has an ESM ``import``/``export`` statement."""
     error_line: int | None = None
     """1-based line of the first syntax error, if any."""
+    abandoned: bool = False
+    """Whether parsing ran out of time (nothing was extracted)."""
 
 
 def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> FileImports:
@@ -87,13 +100,13 @@ def _script_file(path: str, data: bytes, dialect: Dialect, ext: str) -> FileImpo
     found = extract_source(data, dialect)
     cjs = ext in _CJS_EXTS or (ext not in _ESM_EXTS and not found.esm)
     records = found.records if cjs else [r for r in found.records if r.kind != "require"]
-    return FileImports(tuple(records), _error_warnings(path, found.error_line))
+    return FileImports(tuple(records), _error_warnings(path, found, 1))
 
 
 def _container_file(path: str, data: bytes, flavor: Flavor) -> FileImports:
     records: list[ImportRecord] = []
     warnings: list[str] = []
-    error_line: int | None = None
+    reported_error = False
     esm = flavor == "html"  # only module scripts are read from HTML
     for block in script_blocks(data, flavor):
         kind = block.attrs.get("type", "").strip().lower()
@@ -114,17 +127,21 @@ def _container_file(path: str, data: bytes, flavor: Flavor) -> FileImports:
         found = extract_source(data[block.start : block.end], dialect, line_offset=block.line - 1)
         records.extend(found.records)
         esm = esm or found.esm
-        if error_line is None:
-            error_line = found.error_line
+        if not reported_error:
+            problems = _error_warnings(path, found, block.line)
+            reported_error = bool(problems)
+            warnings[:0] = problems
     if esm:
         records = [r for r in records if r.kind != "require"]
-    return FileImports(tuple(records), _error_warnings(path, error_line) + tuple(warnings))
+    return FileImports(tuple(records), tuple(warnings))
 
 
-def _error_warnings(path: str, error_line: int | None) -> tuple[str, ...]:
-    if error_line is None:
-        return ()
-    return (f"{path}:{error_line}: syntax error; imports recovered where possible",)
+def _error_warnings(path: str, found: SourceImports, first_line: int) -> tuple[str, ...]:
+    if found.abandoned:
+        return (f"{path}:{first_line}: parsing took too long; not scanned",)
+    if found.error_line is not None:
+        return (f"{path}:{found.error_line}: syntax error; imports recovered where possible",)
+    return ()
 
 
 def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> SourceImports:
@@ -132,7 +149,11 @@ def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> So
     positions = _keyword_positions(data)
     if not positions:
         return SourceImports()  # nothing can import: no need to parse
-    tree = grammars.parser(dialect).parse(data)
+    if data.startswith(_BOM):
+        data = b"   " + data[3:]  # keeps offsets and lines
+    tree = _parse(data, dialect)
+    if tree is None:
+        return SourceImports(abandoned=True)
     root = tree.root_node
     out = SourceImports()
     reader = _Reader(data, dialect, line_offset, out)
@@ -149,6 +170,22 @@ def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> So
         if row is not None:
             out.error_line = row + 1 + line_offset
     return out
+
+
+def _parse(data: bytes, dialect: Dialect) -> Tree | None:
+    """Parse ``data``; ``None`` when a large source runs out of its time budget."""
+    parser = grammars.parser(dialect)
+    if len(data) <= _TIMED_PARSE_BYTES:
+        return parser.parse(data)
+    deadline = time.monotonic() + PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1e6
+    try:
+        return parser.parse(
+            lambda offset, _point: data[offset : offset + _READ_CHUNK],
+            progress_callback=lambda *_: time.monotonic() > deadline,
+        )
+    except ValueError:  # cancelled by the progress callback
+        parser.reset()  # a cancelled parser would otherwise resume this parse next time
+        return None
 
 
 def _keyword_positions(data: bytes) -> list[int]:
