@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .lexer import ResolveRequire, lex
-from .format import has_module_syntax
+from ._syntax import parse
+from .format import module_syntax
+from .lexer import ResolveRequire, lex_tree
 from .resolve import is_relative, resolve_cjs
 
 __all__ = ["Evaluation", "evaluate_exports", "cached_evaluate", "stats", "ANALYZER_VERSION"]
@@ -141,10 +142,11 @@ def _module_graph(entry: Path, mode: str, resolve_require: ResolveRequire | None
         if source.startswith("#!"):
             source = "//" + source[2:]
         graph[file_id] = {**record, "json": False, "src": source}
-        if path.suffix not in (".cjs", ".cts") and has_module_syntax(raw):
+        tree = parse(raw).root_node
+        if path.suffix not in (".cjs", ".cts") and module_syntax(tree):
             graph[file_id]["src"] = ""  # an ESM file can't run as CommonJS; require gives {}
             continue
-        for spec in lex(raw, mode=mode).requires:
+        for spec in lex_tree(tree, mode=mode).requires:
             target = _resolve(spec, path, resolve_require)
             if target is not None:
                 record["deps"][spec] = ident(target.resolve())

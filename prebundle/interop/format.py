@@ -8,7 +8,7 @@ from tree_sitter import Node
 
 from ._syntax import captures, parse
 
-__all__ = ["has_module_syntax", "needs_interop"]
+__all__ = ["has_module_syntax", "module_syntax", "needs_interop"]
 
 _MODULE_SYNTAX = """
 (program (import_statement) @esm)
@@ -20,10 +20,11 @@ _MODULE_SYNTAX = """
 def has_module_syntax(source: bytes) -> bool:
     """es-module-lexer's ``hasModuleSyntax``: top-level ``import``/``export`` statements or
     ``import.meta``. Dynamic ``import()`` is allowed in CommonJS and does not count."""
-    return _has_module_syntax(parse(source).root_node)
+    return module_syntax(parse(source).root_node)
 
 
-def _has_module_syntax(root: Node) -> bool:
+def module_syntax(root: Node) -> bool:
+    """:func:`has_module_syntax` on an already parsed tree."""
     found = captures(_MODULE_SYNTAX, root)
     if found.get("esm"):
         return True

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from ._syntax import captures, is_dead, matches, node_env_value, parse, string_value, text
-from .format import has_module_syntax
+from ._syntax import is_dead, matches, node_env_value, parse, string_value, text
+from .format import module_syntax
 from .resolve import resolve_cjs
 
-__all__ = ["FileExports", "CjsExports", "lex", "cjs_exports", "ResolveRequire"]
+__all__ = ["FileExports", "CjsExports", "lex", "lex_tree", "cjs_exports", "ResolveRequire"]
 
 ResolveRequire = Callable[[str, Path], "Path | None"]
 """``resolve_require(specifier, from_file)``: where ``require(specifier)`` in ``from_file`` leads."""
@@ -43,7 +43,7 @@ _MODULE_EXPORTS_QUERY = """
 (assignment_expression
   left: (member_expression object: (identifier) @m property: (property_identifier) @e)
   right: (_) @rhs
-  (#eq? @m "module") (#eq? @e "exports")) @assign
+  (#eq? @m "module") (#eq? @e "exports")) @module_assign
 """
 
 _DEFINE_QUERY = f"""
@@ -51,7 +51,7 @@ _DEFINE_QUERY = f"""
   function: (member_expression object: (identifier) @O property: (property_identifier) @dp)
   arguments: (arguments . (_) @target . (string) @name . (_)? @desc)
   (#eq? @O "Object") (#eq? @dp "defineProperty")
-  (#match? @target {_EXPORTS})) @call
+  (#match? @target {_EXPORTS})) @define
 """
 
 _STAR_QUERY = r"""
@@ -60,7 +60,7 @@ _STAR_QUERY = r"""
   arguments: (arguments . (call_expression
       function: (identifier) @req
       arguments: (arguments . (string) @spec)))
-  (#eq? @req "require") (#match? @fn "__export(Star)?\\)?$")) @call
+  (#eq? @req "require") (#match? @fn "__export(Star)?\\)?$")) @star
 """
 
 _BABEL_LOOP_QUERY = """
@@ -71,15 +71,18 @@ _BABEL_LOOP_QUERY = """
       arguments: (arguments . (identifier) @src .))
     property: (property_identifier) @fe)
   arguments: (arguments . [(function_expression) (arrow_function)] @cb)
-  (#eq? @O "Object") (#eq? @keys "keys") (#eq? @fe "forEach")) @call
+  (#eq? @O "Object") (#eq? @keys "keys") (#eq? @fe "forEach")) @loop
 """
 
 _REQUIRE_QUERY = """
 (call_expression
   function: (identifier) @req
   arguments: (arguments . (string) @spec .)
-  (#eq? @req "require")) @call
+  (#eq? @req "require")) @require
 """
+
+_QUERY = _ASSIGN_QUERY + _MODULE_EXPORTS_QUERY + _DEFINE_QUERY + _STAR_QUERY + _BABEL_LOOP_QUERY + _REQUIRE_QUERY
+"""All patterns in one query: one pass over the tree (big files are ~1 MB)."""
 
 _FIRST_PARAM = re.compile(r"^\s*(?:async\s+)?(?:function\b[^(]*)?\(?\s*([A-Za-z_$][\w$]*)")
 
@@ -111,7 +114,15 @@ class FileExports:
 
 def lex(source: bytes, *, mode: str | None = None) -> FileExports:
     """Lex one CommonJS source. ``mode=None`` is Node's behaviour (no branch is dead)."""
-    root = parse(source).root_node
+    return lex_tree(parse(source).root_node, mode=mode)
+
+
+def lex_tree(root: Node, *, mode: str | None = None) -> FileExports:
+    """:func:`lex` on an already parsed tree."""
+    found: dict[str, list[dict[str, list[Node]]]] = {}
+    for m in matches(_QUERY, root):
+        kind = next(k for k in ("assign", "module_assign", "define", "star", "loop", "require") if k in m)
+        found.setdefault(kind, []).append(m)
 
     def live(node: Node) -> bool:
         return mode is None or not is_dead(node, mode)
@@ -122,7 +133,7 @@ def lex(source: bytes, *, mode: str | None = None) -> FileExports:
     reexports: list[tuple[int, str]] = []
     whole: tuple[int, str] | None = None  # the last ``module.exports = require(...)``
 
-    for m in matches(_ASSIGN_QUERY, root):
+    for m in found.get("assign", ()):
         assign, name_node = m["assign"][0], m["name"][0]
         name = string_value(name_node) if name_node.type == "string" else text(name_node)
         if name is not None and live(assign):
@@ -130,8 +141,8 @@ def lex(source: bytes, *, mode: str | None = None) -> FileExports:
             if name == "__esModule":
                 es_module = True
 
-    for m in matches(_MODULE_EXPORTS_QUERY, root):
-        assign = m["assign"][0]
+    for m in found.get("module_assign", ()):
+        assign = m["module_assign"][0]
         if not live(assign):
             continue
         rhs = _pick_branch(m["rhs"][0], mode)
@@ -146,8 +157,8 @@ def lex(source: bytes, *, mode: str | None = None) -> FileExports:
         elif not _is_exports_ref(rhs):
             opaque = True
 
-    for m in matches(_DEFINE_QUERY, root):
-        call = m["call"][0]
+    for m in found.get("define", ()):
+        call = m["define"][0]
         name = string_value(m["name"][0])
         desc = m.get("desc", [None])[0]
         if name is None or not live(call) or desc is None or desc.type != "object":
@@ -157,17 +168,17 @@ def lex(source: bytes, *, mode: str | None = None) -> FileExports:
             if name == "__esModule":
                 es_module = True
 
-    for m in matches(_STAR_QUERY, root):
-        call = m["call"][0]
+    for m in found.get("star", ()):
+        call = m["star"][0]
         spec = string_value(m["spec"][0])
         if spec is not None and live(call):
             reexports.append((call.start_byte, spec))
 
-    requires = [(m["call"][0], string_value(m["spec"][0])) for m in matches(_REQUIRE_QUERY, root)]
+    requires = [(m["require"][0], string_value(m["spec"][0])) for m in found.get("require", ())]
     requires = [(c, s) for c, s in requires if s is not None and live(c)]
 
-    for m in matches(_BABEL_LOOP_QUERY, root):
-        call, src, cb = m["call"][0], text(m["src"][0]), m["cb"][0]
+    for m in found.get("loop", ()):
+        call, src, cb = m["loop"][0], text(m["src"][0]), m["cb"][0]
         if not live(call) or not _copies_onto_exports(cb):
             continue
         for req, spec in requires:
@@ -356,10 +367,11 @@ def cjs_exports(entry: Path, *, mode: str | None = None, resolve_require: Resolv
             seen[key] = FileExports(frozenset(_json_keys(source)), (), None, False, False)
             names.update(seen[key].names)
             return False
-        if key.suffix not in (".cjs", ".cts") and has_module_syntax(source):
+        root = parse(source).root_node
+        if key.suffix not in (".cjs", ".cts") and module_syntax(root):
             seen[key] = FileExports(frozenset(), (), None, False, False)
             return False
-        info = lex(source, mode=mode)
+        info = lex_tree(root, mode=mode)
         seen[key] = info
         names.update(info.names)
         opaque |= info.opaque

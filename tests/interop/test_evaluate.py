@@ -1,0 +1,122 @@
+"""The sandbox: browser-like globals, host-loaded requires, limits, fallback, and the cache."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from prebundle.interop import analyze
+from prebundle.interop.evaluate import cached_evaluate, evaluate_exports, stats
+
+from ._support import CJS, node_modules_require
+
+
+def _analyze(name: str, entry: str = "index.js", **kw):
+    return analyze(
+        CJS / name / entry,
+        mode=kw.pop("mode", "development"),
+        package_dir=CJS / name,
+        package_name=name,
+        version="1.0.0",
+        **kw,
+    )
+
+
+def test_umd_with_bare_require_browser_globals_and_mode() -> None:
+    dev = evaluate_exports(CJS / "umd-bare" / "index.js", mode="development", resolve_require=node_modules_require)
+    assert dev.ok, dev.error
+    assert set(dev.names) == {"version", "fromOtherCopy", "isBrowser", "hasNavigator"}
+    prod = evaluate_exports(CJS / "umd-bare" / "index.js", mode="production", resolve_require=node_modules_require)
+    assert "prodFlag" in prod.names
+
+
+def test_throwing_package_falls_back_to_static_names(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="prebundle.interop"):
+        result = _analyze("throws")
+    assert result.needs_interop
+    assert result.names == ("early",)
+    assert not result.evaluated
+    assert any("does not load outside its app" in r.getMessage() for r in caplog.records)
+
+
+def test_infinite_loop_is_cut_by_time_limit() -> None:
+    result = evaluate_exports(CJS / "spin" / "index.js", mode="development", time_limit=0.3)
+    assert not result.ok
+    assert "interrupted" in (result.error or "")
+    assert result.seconds < 3
+
+
+def test_memory_limit(tmp_path: Path) -> None:
+    (tmp_path / "hog.js").write_text("var a = []; for (;;) a.push(new Array(100000).fill(1));")
+    result = evaluate_exports(tmp_path / "hog.js", mode="development", memory_limit=32 * 1024 * 1024)
+    assert not result.ok
+    assert "memory" in (result.error or "")
+
+
+def test_deep_recursion_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "deep.js").write_text("function f(n) { return f(n + 1) + 1 } module.exports = f(0);")
+    assert not evaluate_exports(tmp_path / "deep.js", mode="development").ok
+
+
+def test_node_builtins_are_empty_stubs() -> None:
+    result = evaluate_exports(CJS / "usesfs" / "index.js", mode="development", resolve_require=node_modules_require)
+    assert result.ok, result.error
+    assert set(result.names) == {"fs_undefined", "path_undefined", "stubKeys"}
+
+
+def test_no_host_access(tmp_path: Path) -> None:
+    (tmp_path / "probe.js").write_text(
+        "module.exports = (function () { var o = {};"
+        " o['std_' + typeof std] = 1; o['os_' + typeof os] = 1; o['fetch_' + typeof fetch] = 1;"
+        " o['xhr_' + typeof XMLHttpRequest] = 1; o['req_' + typeof require('child_process').exec] = 1;"
+        " return o; })();"
+    )
+    result = evaluate_exports(tmp_path / "probe.js", mode="development")
+    assert set(result.names) == {"std_undefined", "os_undefined", "fetch_undefined", "xhr_undefined", "req_undefined"}
+
+
+def test_cache_hit_does_not_evaluate_again(tmp_path: Path) -> None:
+    kw = dict(mode="development", package_dir=CJS / "umd-bare", package_name="umd-bare", version="2.0.0",
+              resolve_require=node_modules_require, cache_dir=tmp_path)
+    before = stats.runs
+    first = cached_evaluate(CJS / "umd-bare" / "index.js", **kw)
+    assert stats.runs == before + 1
+    second = cached_evaluate(CJS / "umd-bare" / "index.js", **kw)
+    assert stats.runs == before + 1
+    assert second.names == first.names and second.ok
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    # Another mode is another key.
+    cached_evaluate(CJS / "umd-bare" / "index.js", **{**kw, "mode": "production"})
+    assert stats.runs == before + 2
+
+
+def test_failures_are_cached_too(tmp_path: Path) -> None:
+    before = stats.runs
+    for _ in range(2):
+        result = _analyze("throws", cache_dir=tmp_path)
+        assert result.names == ("early",)
+    assert stats.runs == before + 1
+
+
+def test_static_only_when_static_answer_is_complete() -> None:
+    before = stats.runs
+    result = _analyze("babel", "lib/index.js")
+    assert stats.runs == before
+    assert not result.evaluated
+    assert result.es_module
+    assert "Main" in result.names and "default" not in result.names and "__esModule" not in result.names
+
+
+def test_evaluate_false_never_runs_the_sandbox() -> None:
+    before = stats.runs
+    result = _analyze("umd-bare", evaluate=False, resolve_require=node_modules_require)
+    assert stats.runs == before
+    assert result.names == ()
+
+
+def test_analyze_union_of_static_and_evaluated() -> None:
+    result = _analyze("umd-bare", resolve_require=node_modules_require)
+    assert result.evaluated
+    assert "fromOtherCopy" in result.names

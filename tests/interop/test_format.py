@@ -1,0 +1,66 @@
+"""ESM vs CommonJS detection (Vite's ``needsInterop`` rule 2: es-module-lexer's ``hasModuleSyntax``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from prebundle.interop import has_module_syntax, needs_interop
+
+from ._support import NPM
+
+
+@pytest.mark.parametrize(
+    "source,esm",
+    [
+        ("import x from 'y';", True),
+        ("import 'side-effect';", True),
+        ("export const a = 1;", True),
+        ("export default 1;", True),
+        ("export * from './x';", True),
+        ("const u = import.meta.url;", True),
+        ("const m = import('./lazy.js');", False),
+        ("module.exports = require('./x');", False),
+        ("// import x from 'y'\nexports.a = 1;", False),
+        ("var s = 'export default 1';", False),
+        ("function f() { return new.target; }", False),
+        ("", False),
+    ],
+)
+def test_has_module_syntax(source: str, esm: bool) -> None:
+    assert has_module_syntax(source.encode()) is esm
+
+
+@pytest.mark.parametrize(
+    "entry,expected",
+    [
+        ("react/index.js", True),
+        ("react-dom/client.js", True),
+        ("lodash-es/lodash.js", False),
+        ("moment/moment.js", True),
+        ("dayjs/dayjs.min.js", True),
+        ("classnames/index.js", True),
+        ("lodash/lodash.js", True),
+    ],
+)
+def test_needs_interop_real_packages(entry: str, expected: bool) -> None:
+    path = NPM / entry
+    assert path.is_file(), path
+    assert needs_interop(path) is expected
+
+
+def test_preact_module_entry_is_esm() -> None:
+    manifest = json.loads((NPM / "preact" / "package.json").read_text())
+    entry = NPM / "preact" / manifest["module"]
+    assert needs_interop(entry) is False
+    # Decided by the syntax, not only by the .mjs name:
+    assert has_module_syntax(entry.read_bytes())
+
+
+def test_extension_decides(tmp_path: Path) -> None:
+    (tmp_path / "empty.mjs").write_text("console.log(1)")
+    (tmp_path / "empty.js").write_text("console.log(1)")
+    assert needs_interop(tmp_path / "empty.mjs") is False
+    assert needs_interop(tmp_path / "empty.js") is True

@@ -1,0 +1,107 @@
+"""The proxy entry source, and end to end: proxy → esbuild CLI → ESM that Node imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from prebundle.interop import analyze, proxy_entry_source
+from prebundle.interop.proxy import export_name
+
+from ._support import CJS, ESBUILD, NPM, node_modules_require
+
+
+def test_shape() -> None:
+    src = proxy_entry_source("pkg", ["b", "a", "b", "default", "__esModule", "module.exports"], es_module=False)
+    assert src.count('require("pkg")') == 1
+    assert "export default __cjs;" in src
+    assert src.strip().endswith('export { __n0 as b, __n1 as a };')
+
+
+def test_es_module_default() -> None:
+    assert "export default __cjs.default;" in proxy_entry_source("pkg", [], es_module=True)
+
+
+@pytest.mark.parametrize(
+    "name,rendered",
+    [
+        ("useState", "useState"),
+        ("$", "$"),
+        ("delete", "delete"),
+        ("a-b", '"a-b"'),
+        ("été", '"\\u00e9t\\u00e9"'),
+        ("</script>", '"<\\/script>"'),
+        ("\ud800", None),
+    ],
+)
+def test_export_name(name: str, rendered: str | None) -> None:
+    assert export_name(name) == rendered
+
+
+def test_entry_path_is_escaped() -> None:
+    nasty = 'C:\\dir\\"quoted"\n\u2028/x.js'
+    src = proxy_entry_source(nasty, ["a"], es_module=False)
+    line = src.splitlines()[1]
+    assert "\n" not in line and "\u2028" not in line
+    literal = line[len("const __cjs = require(") : -len(");")]
+    assert json.loads(literal) == nasty
+
+
+def _bundle(proxy: Path, out: Path) -> None:
+    subprocess.run(
+        [str(ESBUILD), str(proxy), "--bundle", "--format=esm", "--platform=browser",
+         '--define:process.env.NODE_ENV="development"', f"--outfile={out}", "--log-level=warning"],
+        check=True, capture_output=True, text=True,
+    )
+
+
+@pytest.mark.slow
+def test_end_to_end_with_esbuild_and_node(tmp_path: Path) -> None:
+    cases = {
+        "react": (NPM / "react" / "index.js", NPM / "react", "react"),
+        "lodash": (NPM / "lodash" / "lodash.js", NPM / "lodash", "lodash"),
+        "esm-default": (CJS / "esm-default" / "index.js", CJS / "esm-default", "esm-default"),
+        "other": (CJS / "other" / "main.js", CJS / "other", "other"),
+    }
+    out = tmp_path / "deps"
+    out.mkdir()
+    (out / "package.json").write_text('{"type": "module"}')
+    for flat, (entry, package_dir, name) in cases.items():
+        info = analyze(entry, mode="development", package_dir=package_dir, package_name=name, version=None,
+                       resolve_require=node_modules_require)
+        assert info.needs_interop
+        proxy = tmp_path / f"{flat}.proxy.js"
+        proxy.write_text(proxy_entry_source(str(entry), info.names, es_module=info.es_module))
+        _bundle(proxy, out / f"{flat}.js")
+
+    script = """
+    import assert from "node:assert/strict";
+    import React, { useState, createElement } from "./react.js";
+    import _, { map, debounce } from "./lodash.js";
+    import theDefault, { named, delete as del, "a-b" as ab } from "./esm-default.js";
+    import * as esmNs from "./esm-default.js";
+    import other, { fromOther } from "./other.js";
+
+    assert.equal(typeof useState, "function");
+    assert.equal(React.useState, useState);
+    assert.equal(React.createElement, createElement);
+    assert.deepEqual(map([1, 2], (x) => x * 2), [2, 4]);
+    assert.equal(_.map, map);
+    assert.equal(typeof debounce, "function");
+    assert.equal(theDefault(), "the default");
+    assert.equal(named, "named");
+    assert.equal(del, "delete-value");
+    assert.equal(ab, "a-b-value");
+    assert.ok(!("__esModule" in esmNs));
+    // Without __esModule, default is module.exports even when it has a `default` key.
+    assert.equal(other.default, "other default");
+    assert.equal(other.fromOther, fromOther);
+    console.log("ok");
+    """
+    (out / "check.js").write_text(script)
+    run = subprocess.run(["node", "check.js"], cwd=out, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ok"
