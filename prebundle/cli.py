@@ -88,15 +88,14 @@ def scan(root: str, config_file: str | None, log_level: str | None, as_json: boo
 
 
 def missing_error(result) -> MissingDependencyError:
-    """One line per missing specifier: what, every importer ``file:line``, what to do."""
+    """One line per missing specifier: where it is imported, what is wrong, then what to do."""
     lines = []
     for spec, missing in result.missing.items():
-        where = ", ".join(missing.importers[:5])
-        more = len(missing.importers) - 5
-        where += f" (+{more} more)" if more > 0 else ""
-        lines.append(f"{missing.reason}: {spec!r} imported by {where}")
+        first, others = missing.importers[0], missing.importers[1:]
+        also = f" (also imported by {', '.join(others[:3])}{', ...' if len(others) > 3 else ''})" if others else ""
+        lines.append(f"{first}: cannot resolve {spec!r}: {missing.reason}{also}")
     names = sorted({_install_name(spec) for spec in result.missing})
-    lines.append(f"install the missing packages: npm install {' '.join(names)}")
+    lines.append(f"install the missing packages with: npm install {' '.join(names)}")
     return MissingDependencyError("\n".join(lines))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
-from ..specifiers import is_bare, is_node_builtin
+from ..specifiers import is_bare
 from .cache import CacheEntry, RawImports, ScanCache, digest_of, to_entry_imports
 from .globs import glob_files, walk_files
 from .result import Dependency, MissingImport, ScanResult, ScanStats
@@ -285,16 +285,18 @@ class Crawler:
     def _record_bare(self, specifier: str, importer: Path, line: int) -> None:
         if self._excluded(specifier):
             return
-        from ..resolve import ResolveError
+        from ..resolve import BuiltinModule, ResolveError
 
         try:
-            resolution = self.resolver.resolve(specifier, importer)
+            resolution = self._resolve_bare(specifier, importer)
+        except BuiltinModule:
+            return  # a Node builtin with no browser package installed: not a dependency
         except ResolveError as error:
-            if is_node_builtin(specifier) or specifier.startswith("node:"):
-                return
             slot = self.found.missing.setdefault(specifier, {"importers": set(), "reason": str(error)})
             slot["importers"].add(f"{self._rel(str(importer))}:{line}")
             return
+        if resolution.ignored or resolution.kind != "js":
+            return  # CSS, JSON and assets of packages are not pre-bundled; nor browser-ignored files
         included = specifier in self.config.include
         bucket = self.found.linked if resolution.linked and not included else self.found.deps
         slot = bucket.get(specifier)
@@ -304,6 +306,18 @@ class Crawler:
                 if resolution.entry.suffix in CRAWLED_SUFFIXES:
                     self._add(str(resolution.entry))
         slot["importers"].add(self._rel(str(importer)))
+
+    def _resolve_bare(self, specifier: str, importer: Path):
+        """Resolve from the importer; a linked package's file falls back to the project root,
+        where an ``npm link``ed package finds the app's copy of its dependencies."""
+        from ..resolve import PackageNotFound
+
+        try:
+            return self.resolver.resolve(specifier, importer)
+        except PackageNotFound:
+            if importer.is_relative_to(self.config.root):
+                raise
+            return self.resolver.resolve(specifier, self._root_importer)
 
     def _excluded(self, specifier: str) -> bool:
         return any(specifier == x or specifier.startswith(x + "/") for x in self.config.exclude)

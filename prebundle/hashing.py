@@ -1,0 +1,185 @@
+"""The hashes that decide whether output is still valid (CONTRACT.md "Cache validity").
+
+``lockfile_hash`` covers what is installed (install state, else lockfiles), the dependency
+lists of ``package.json`` and the contents of ``patches/``; ``config_hash`` covers every config
+field that changes output plus the prebundle and esbuild versions. Both are cheap: reading a few
+files, no bundling. Each package also gets its own ``package_key``, so a changed lockfile
+rebuilds only the packages that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+
+__all__ = [
+    "INSTALL_STATE_FILES",
+    "LOCKFILES",
+    "InstallState",
+    "config_hash",
+    "file_hash",
+    "find_lockfile_dir",
+    "hash_of",
+    "lockfile_hash",
+]
+
+INSTALL_STATE_FILES = (
+    "node_modules/.package-lock.json",
+    "node_modules/.pnpm/lock.yaml",
+    "node_modules/.yarn-state.yml",
+)
+"""What the package manager last installed: preferred over the lockfiles when present."""
+LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb")
+DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies",
+                     "overrides", "resolutions", "pnpm")
+
+
+def hash_of(*parts: str | bytes) -> str:
+    """The first 8 hex digits of the SHA-256 of the parts, as Vite writes its hashes."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:8]
+
+
+def file_hash(data: bytes) -> str:
+    """``fileHash`` of one output file: 8 hex digits of the SHA-256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()[:8]
+
+
+def find_lockfile_dir(root: Path) -> Path:
+    """The nearest folder at or above ``root`` with a lockfile or install state (monorepos)."""
+    for folder in (root, *root.parents):
+        if any((folder / name).is_file() for name in (*INSTALL_STATE_FILES, *LOCKFILES)):
+            return folder
+    return root
+
+
+def lockfile_hash(root: Path) -> str:
+    """Hash of the install state (or lockfiles), ``package.json`` dependency lists and patches."""
+    folder = find_lockfile_dir(root)
+    parts: list[str | bytes] = []
+    state = [name for name in INSTALL_STATE_FILES if (folder / name).is_file()]
+    for name in state or [name for name in LOCKFILES if (folder / name).is_file()]:
+        parts += [name, (folder / name).read_bytes()]
+    for package_json in dict.fromkeys([root / "package.json", folder / "package.json"]):
+        parts += ["package.json", _dependency_lists(package_json)]
+    for patch in _patch_files(folder):
+        parts += [patch.name, patch.read_bytes()]
+    return hash_of(*parts)
+
+
+def _dependency_lists(path: Path) -> str:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    return json.dumps({key: data.get(key) for key in DEPENDENCY_FIELDS}, sort_keys=True)
+
+
+def _patch_files(folder: Path) -> list[Path]:
+    patches = folder / "patches"
+    if not patches.is_dir():
+        return []
+    return sorted(path for path in patches.rglob("*") if path.is_file())
+
+
+def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str) -> str:
+    """Hash of the config fields that change output, and of the tool versions."""
+    relevant: dict[str, Any] = {
+        "mode": config.mode,
+        "define": dict(sorted(config.define.items())),
+        "include": sorted(config.include),
+        "exclude": sorted(config.exclude),
+        "target": list(config.target),
+        "conditions": list(config.conditions),
+        "main_fields": list(config.main_fields),
+        "esbuild_options": _jsonable(config.esbuild_options),
+        "base": config.base,
+        "plugins": [_plugin_name(plugin) for plugin in config.plugins if plugin],
+        "esbuild": esbuild_version,
+        "prebundle": prebundle_version,
+    }
+    return hash_of(json.dumps(relevant, sort_keys=True, default=repr))
+
+
+def _plugin_name(plugin: Any) -> str:
+    if isinstance(plugin, Mapping):
+        return str(plugin.get("name", ""))
+    if isinstance(plugin, (list, tuple)):
+        return ",".join(_plugin_name(item) for item in plugin if item)
+    return str(getattr(plugin, "name", type(plugin).__name__))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
+class InstallState:
+    """What the lockfile says about each installed package: its integrity, for package keys."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = find_lockfile_dir(root)
+        self._packages = _read_npm_packages(self.folder)
+        self._patches = _patch_files(self.folder)
+
+    def identity(self, package_dir: Path, name: str, version: str | None) -> str:
+        """A string that changes whenever the installed bytes of that package may have changed."""
+        try:
+            relative = package_dir.resolve().relative_to(self.folder.resolve()).as_posix()
+        except ValueError:
+            relative = str(package_dir)
+        record = self._packages.get(relative, {})
+        integrity = record.get("integrity") or record.get("resolved") or ""
+        if not integrity:  # no lockfile record (linked, pnpm, yarn): fall back to its package.json
+            integrity = _package_json_digest(package_dir)
+        patch_prefix = name.replace("/", "+") + "+"
+        patches = [hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+                   for p in self._patches if p.name.startswith(patch_prefix)]
+        return json.dumps([name, version, relative, integrity, patches])
+
+
+@lru_cache(maxsize=8)
+def _read_npm_packages_cached(path: str, mtime_ns: int) -> dict[str, dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    packages = data.get("packages") if isinstance(data, dict) else None
+    return packages if isinstance(packages, dict) else {}
+
+
+def _read_npm_packages(folder: Path) -> dict[str, dict]:
+    for name in ("node_modules/.package-lock.json", "package-lock.json", "npm-shrinkwrap.json"):
+        path = folder / name
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            continue
+        return _read_npm_packages_cached(str(path), mtime)
+    return {}
+
+
+def _package_json_digest(package_dir: Path) -> str:
+    try:
+        return hashlib.sha256((package_dir / "package.json").read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""
+
+
+def package_key(identity: str, ids: Iterable[str], config_hash_value: str) -> str:
+    """The cache key of one package's build: same key, same files."""
+    return hash_of(identity, json.dumps(sorted(ids)), config_hash_value)
