@@ -172,15 +172,15 @@ class BuildContext:
         if not self._disposed:
             self._conn.call({"command": "cancel", "key": self.key})
 
-    def dispose(self) -> None:
+    def dispose(self, timeout: float | None = 30.0) -> None:
         """Free the context in the service and run ``on_dispose`` callbacks. Idempotent."""
         with self._lock:
             if self._disposed:
                 return
             self._disposed = True
         try:
-            self._conn.call({"command": "dispose", "key": self.key}, timeout=30)
-        except ServiceStopped:
+            self._conn.call({"command": "dispose", "key": self.key}, timeout=timeout)
+        except (ServiceStopped, TimeoutError):
             pass
         finally:
             self._conn.handlers.pop(self.key, None)

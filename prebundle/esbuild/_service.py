@@ -54,7 +54,6 @@ class Service:
         self._lock = threading.Lock()
         self._conn: Connection | None = None
         self._api_pool: ThreadPoolExecutor | None = None
-        self._closed = False
         _instances.add(self)
 
     # --- process ----------------------------------------------------------------------------
@@ -74,7 +73,6 @@ class Service:
             conn = self._conn
             if conn is not None and conn.alive:
                 return conn
-            self._closed = False
             version = self.version
             if not version.startswith(SUPPORTED_VERSIONS):
                 import warnings

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from ._codec import MAX_ID, decode_packet, encode_packet
 from ._errors import ProtocolError, ServiceError, ServiceStopped
@@ -165,7 +165,7 @@ class Connection:
         """Dispose live contexts, close stdin, wait for the exit, then kill."""
         for ctx in list(self.contexts.values()):
             try:
-                ctx.dispose()
+                ctx.dispose(timeout)
             except Exception:  # noqa: BLE001 - closing must go on whatever a context does
                 pass
         with self._write_lock:
@@ -241,9 +241,6 @@ class Connection:
             raise RuntimeError("esbuild calls cannot be made from the service's reader thread")
         return self.send(request).result(timeout)
 
-    def respond(self, request_id: int, response: dict) -> None:
-        self._write(encode_packet(request_id, False, response))
-
     # --- receiving --------------------------------------------------------------------------
 
     def _read_loop(self) -> None:
@@ -257,10 +254,11 @@ class Connection:
                     size = int.from_bytes(buf[offset:offset + 4], "little")
                     if len(buf) - offset - 4 < size:
                         break
-                    self._dispatch(memoryview(buf)[offset + 4:offset + 4 + size])
+                    # a copy, so that no view pins ``buf`` while it is trimmed below
+                    self._dispatch(bytes(buf[offset + 4:offset + 4 + size]))
                     offset += 4 + size
                 del buf[:offset]
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the reader must not die silently
             self.proc.kill()  # a stream we can no longer parse cannot be resynchronised
             self._fail_all(ProtocolError(f"reading from the service failed: {exc!r}"))
         self._fail_all(self._stopped_error("The service was stopped"))
@@ -275,9 +273,10 @@ class Connection:
             if not future.done():
                 future.set_exception(error)
 
-    def _dispatch(self, body: memoryview) -> None:
+    def _dispatch(self, body: bytes) -> None:
         packet_id, is_request, value = decode_packet(body)
-        body.release()
+        if not isinstance(value, dict):
+            raise ProtocolError(f"expected a map in packet {packet_id}, got {type(value).__name__}")
         if not is_request:
             with self._lock:
                 future = self._pending.pop(packet_id, None)
