@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import tree_sitter_javascript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
@@ -12,7 +11,6 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 __all__ = [
     "JS",
     "parse",
-    "parse_file",
     "query",
     "captures",
     "matches",
@@ -32,10 +30,6 @@ def parse(source: bytes) -> Tree:
     return Parser(JS).parse(source)
 
 
-def parse_file(path: Path) -> Tree:
-    return parse(path.read_bytes())
-
-
 @lru_cache(maxsize=None)
 def query(source: str) -> Query:
     return Query(JS, source)
@@ -50,7 +44,7 @@ def matches(q: str, node: Node) -> list[dict[str, list[Node]]]:
 
 
 def text(node: Node) -> str:
-    return node.text.decode("utf-8", "surrogatepass")
+    return node.text.decode("utf-8", "replace")
 
 
 def string_value(node: Node) -> str | None:
@@ -63,7 +57,11 @@ def string_value(node: Node) -> str | None:
             out.append(text(child))
         elif child.type == "escape_sequence":
             out.append(_decode_escape(text(child)))
-    return "".join(out)
+    value = "".join(out)
+    try:  # join \uD83D\uDE00-style surrogate pairs; lone surrogates stay as they are
+        return value.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return value
 
 
 def _decode_escape(esc: str) -> str:

@@ -14,6 +14,8 @@ RULES = [
     ("module-exports-dot", "module.exports.a = 1;", {"a"}, ()),
     ("exports-bracket", "exports['a'] = 1; exports[\"b-c\"] = 2; module.exports['d'] = 3;", {"a", "b-c", "d"}, ()),
     ("bracket-escape", r"exports['\u0061\x62'] = 1;", {"ab"}, ()),
+    ("surrogate-pair-escape", r"exports['\uD83D\uDE00'] = 1; exports['\u{1F600}!'] = 2;", {"\U0001F600", "\U0001F600!"}, ()),
+    ("line-continuation", "exports['a\\\nb'] = 1;", {"ab"}, ()),
     ("computed-key-ignored", "exports[key] = 1; exports[`t`] = 2;", set(), ()),
     ("comparison-is-not-assignment", "if (exports.a == 1) {} exports.b === 2;", set(), ()),
     ("nested-member-ignored", "exports.a.b = 1; module.exports.c.d = 2;", set(), ()),

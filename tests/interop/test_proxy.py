@@ -7,8 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prebundle.interop import analyze, proxy_entry_source
+from prebundle.interop._syntax import captures, parse, string_value, text
 from prebundle.interop.proxy import export_name
 
 from ._support import CJS, ESBUILD, NPM, node_modules_require
@@ -105,3 +108,17 @@ def test_end_to_end_with_esbuild_and_node(tmp_path: Path) -> None:
     run = subprocess.run(["node", "check.js"], cwd=out, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+@given(st.lists(st.text(max_size=12), max_size=8), st.text(max_size=20))
+@settings(max_examples=150, deadline=None)
+def test_any_names_and_path_give_valid_js(names: list[str], entry: str) -> None:
+    """Whatever the names and the path, the proxy parses, and exports exactly the exportable names."""
+    src = proxy_entry_source(entry, names, es_module=False)
+    tree = parse(src.encode("utf-8"))
+    assert not tree.root_node.has_error
+    exported = []
+    for spec in captures("(export_specifier alias: (_) @alias)", tree.root_node).get("alias", []):
+        exported.append(text(spec) if spec.type != "string" else string_value(spec))
+    expected = [n for n in dict.fromkeys(names) if n not in ("default", "__esModule", "module.exports") and export_name(n)]
+    assert sorted(exported) == sorted(expected)
