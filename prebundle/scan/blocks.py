@@ -76,24 +76,22 @@ def script_blocks(data: bytes, flavor: Flavor) -> list[ScriptBlock]:
         tag = _read_tag(data, m.end(), name)
         pos = tag.end
         if name == b"script":
-            end = _find_close(data, pos, b"script")
-            if not (tag.self_closing and flavor != "html"):
-                line += data.count(b"\n", line_pos, m.start())
-                line_pos = m.start()
-                src_at = tag.attr_offsets.get("src", m.start())
-                content_line = line + data.count(b"\n", m.start(), tag.end)
-                blocks.append(
-                    ScriptBlock(
-                        attrs=tag.attrs,
-                        start=tag.end,
-                        end=max(end, tag.end),
-                        line=content_line,
-                        src_line=line + data.count(b"\n", m.start(), src_at),
-                    )
+            # `<script ... />` is empty in a component; HTML ignores the slash.
+            empty = tag.self_closing and flavor != "html"
+            end = tag.end if empty else _find_close(data, pos, b"script")
+            line += data.count(b"\n", line_pos, m.start())
+            line_pos = m.start()
+            src_at = tag.attr_offsets.get("src", m.start())
+            blocks.append(
+                ScriptBlock(
+                    attrs=tag.attrs,
+                    start=tag.end,
+                    end=end,
+                    line=line + data.count(b"\n", m.start(), tag.end),
+                    src_line=line + data.count(b"\n", m.start(), src_at),
                 )
-            else:
-                end = tag.end
-            pos = _after_close(data, end)
+            )
+            pos = tag.end if empty else _after_close(data, end)
         elif tag.self_closing and flavor != "html":
             continue
         elif flavor == "vue" and name == b"template":
