@@ -109,18 +109,17 @@ def _module_graph(entry: Path, mode: str, resolve_require: ResolveRequire | None
     root = _common_root(entry)
     graph: dict[str, dict] = {}
     ids: dict[Path, str] = {}
-    queue = [entry]
+    queue: list[Path] = []
     total = 0
 
     def ident(path: Path) -> str:
+        """The file's id in the sandbox (its path below ``node_modules``); queues new files."""
         if path not in ids:
             ids[path] = "/" + (path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name)
             queue.append(path)
         return ids[path]
 
     entry_id = ident(entry)
-    queue.pop()
-    queue.append(entry)
     while queue:
         path = queue.pop()
         file_id = ids[path]

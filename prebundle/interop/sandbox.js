@@ -84,7 +84,7 @@
     } else {
       var require = function (spec) {
         var to = rec.deps[spec];
-        if (typeof to !== "string") return stubs[spec] || (stubs[spec] = {});
+        if (typeof to !== "string" || !graph[to]) return stubs[spec] || (stubs[spec] = {});
         return load(to);
       };
       require.resolve = function (spec) { return spec; };
