@@ -174,3 +174,29 @@ def test_setup_error_is_a_build_failure(service):
 
     with pytest.raises(BuildFailure, match=r"\[plugin: broken\] RuntimeError: setup failed"):
         service.build(entry_points=["a.js"], plugins=[Plugin("broken", setup)], write=False)
+
+
+def test_async_callbacks_run_on_the_callers_loop(service, project):
+    root = project({"src/a.js": "import v from 'virtual:x'; console.log(v);"})
+    threads = []
+
+    def setup(build):
+        @build.on_resolve(filter="^virtual:")
+        async def resolve(args):
+            threads.append(threading.get_ident())
+            await asyncio.sleep(0.01)
+            return {"path": "x", "namespace": "a"}
+
+        @build.on_load(filter=".*", namespace="a")
+        async def load(args):
+            return {"contents": "export default 'on the loop'"}
+
+    async def main():
+        result = await service.build_async(entry_points=["src/a.js"], bundle=True, write=False,
+                                           outdir="o", plugins=[Plugin("aio", setup)],
+                                           abs_working_dir=str(root))
+        return result, threading.get_ident()
+
+    result, loop_thread = asyncio.run(main())
+    assert threads == [loop_thread]
+    assert "on the loop" in result.output_files[0].text
