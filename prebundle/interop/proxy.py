@@ -20,8 +20,8 @@ and Vite give a non-Node importer. esbuild turns the ``require`` of a bundled fi
 call of its CommonJS wrapper, so the output is ordinary browser ESM.
 
 Named exports are snapshots taken once, after the module ran (as in Node). A name that is an
-ASCII identifier (reserved words included: ``export { x as delete }`` is valid) is exported
-bare; any other name as a string (``export { x as "a-b" }``, ES2022). ``default`` and
+ASCII identifier and not a reserved word is exported bare; any other name as a string
+(``export { x as "delete" }``, ``export { x as "a-b" }``, ES2022). ``default`` and
 ``__esModule`` are never named exports, and names that are not well-formed Unicode are dropped.
 """
 
@@ -35,11 +35,19 @@ __all__ = ["proxy_entry_source", "export_name"]
 
 _ASCII_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _SKIP = frozenset({"default", "__esModule", "module.exports"})
+_RESERVED = frozenset(
+    "await break case catch class const continue debugger default delete do else enum export extends"
+    " false finally for function if implements import in instanceof interface let new null package"
+    " private protected public return static super switch this throw true try typeof var void while"
+    " with yield".split()
+)
+"""Reserved words are valid bare export names, but simpler parsers (tree-sitter's among them)
+reject ``export { x as delete }``; they are exported as strings instead."""
 
 
 def export_name(name: str) -> str | None:
     """``name`` as it appears after ``as`` in an export clause; None when it can't be exported."""
-    if _ASCII_IDENTIFIER.fullmatch(name):
+    if _ASCII_IDENTIFIER.fullmatch(name) and name not in _RESERVED:
         return name
     try:
         name.encode("utf-8")  # lone surrogates are not allowed in module export names

@@ -33,7 +33,9 @@ def test_es_module_default() -> None:
     [
         ("useState", "useState"),
         ("$", "$"),
-        ("delete", "delete"),
+        ("delete", '"delete"'),
+        ("true", '"true"'),
+        ("of", "of"),
         ("a-b", '"a-b"'),
         ("été", '"\\u00e9t\\u00e9"'),
         ("</script>", '"<\\/script>"'),
