@@ -24,7 +24,7 @@ from .blocks import Flavor, ScriptBlock, script_blocks
 from .grammars import Dialect
 from .records import FileImports, ImportKind, ImportRecord
 
-__all__ = ["MAX_FILE_BYTES", "SOURCE_DIALECTS", "extract_file", "extract_source"]
+__all__ = ["MAX_FILE_BYTES", "SOURCE_DIALECTS", "SourceImports", "extract_file", "extract_source"]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Files larger than this are not parsed; they yield a warning and no imports."""
@@ -49,6 +49,7 @@ SOURCE_DIALECTS: dict[str, Dialect] = {
 }
 """Script extensions and the grammar that parses each."""
 
+_DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
 _CJS_EXTS = frozenset({".cjs", ".cts"})
 _ESM_EXTS = frozenset({".mjs", ".mts"})
 _CONTAINERS: dict[str, Flavor] = {".html": "html", ".htm": "html", ".vue": "vue", ".svelte": "svelte"}
@@ -78,8 +79,9 @@ class SourceImports:
 def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> FileImports:
     """The imports of the file at ``path`` whose content is ``data``.
 
-    The extension picks the format; unknown extensions yield nothing. Never raises: a file
-    that cannot be scanned yields a warning instead.
+    The extension picks the format; unknown extensions and TypeScript declaration files
+    (``.d.ts``) yield nothing. Never raises: a file that cannot be scanned yields a warning
+    instead.
     """
     if len(data) > max_bytes:
         return FileImports(warnings=(f"{path}:1: file is larger than {max_bytes} bytes; not scanned",))
@@ -87,6 +89,8 @@ def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> 
     try:
         dialect = SOURCE_DIALECTS.get(ext)
         if dialect is not None:
+            if path.lower().endswith(_DECLARATION_SUFFIXES):
+                return FileImports()  # types only: nothing is imported at run time
             return _script_file(path, data, dialect, ext)
         flavor = _CONTAINERS.get(ext)
         if flavor is not None:
@@ -242,10 +246,14 @@ class _Reader:
             return 0
         parent = cursor.node
         ptype = parent.type
-        if ptype == "import_statement":
-            self._import_statement(parent)
-        elif ptype == "export_statement":
-            self._export_statement(parent)
+        if ptype in ("import_statement", "export_statement"):
+            # Statements inside TS `declare module '...' {}` or a namespace are types only.
+            if cursor.goto_parent() and cursor.node.type not in ("program", "ERROR"):
+                return 0
+            if ptype == "import_statement":
+                self._import_statement(parent)
+            else:
+                self._export_statement(parent)
         elif ptype == "import" and cursor.goto_parent() and cursor.node.type == "call_expression":
             self._first_argument(cursor.node, "dynamic")
         elif ptype == "meta_property":

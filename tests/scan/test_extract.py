@@ -186,6 +186,16 @@ def test_type_only_imports(ext: str, source: str, expected: list) -> None:
     assert found("a" + ext, source) == expected
 
 
+def test_ambient_module_declarations_are_types() -> None:
+    source = "declare module 'virtual:x' {\n  import y from 'y'\n  export * from 'z'\n}\nimport a from 'a'\n"
+    assert found("a.ts", source) == [("a", 5, "static")]
+
+
+@pytest.mark.parametrize("path", ["types.d.ts", "types.d.mts", "types.d.cts", "Types.D.TS"])
+def test_declaration_files_yield_nothing(path: str) -> None:
+    assert extract_file(path, b"import a from 'a'\nexport * from 'b'\n") == FileImports()
+
+
 def test_records_are_in_source_order() -> None:
     source = (
         "import a from 'a'\n"
