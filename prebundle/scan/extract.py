@@ -4,6 +4,8 @@ JavaScript and TypeScript are parsed with tree-sitter. Rather than visit every n
 Python, the extractor finds each ``import``/``export``/``require`` keyword with a byte
 search, walks a tree cursor down to the token there, and reads the few nodes around it: a
 keyword inside a comment, string, regex or JSX text is not a token of its own and drops out.
+(A tree-sitter query over the whole tree was measured slower: on a 1.2 MB bundle the query
+cursor alone cost 40% of the parse, and on export-heavy files more than the parse.)
 Where tree-sitter could only recover an ``ERROR`` node around a keyword, a small regular
 expression reads the statement from the source text instead.
 
