@@ -162,7 +162,7 @@ def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> So
         return SourceImports(abandoned=True)
     root = tree.root_node
     out = SourceImports()
-    reader = _Reader(data, dialect, line_offset, out)
+    reader = _Reader(data, line_offset, out)
     cursor = root.walk()
     skip_to = 0
     for pos in positions:
@@ -223,11 +223,10 @@ def _token_at(cursor: TreeCursor, root: Node, pos: int) -> Node | None:
 class _Reader:
     """Reads the import a keyword token belongs to and appends it to ``out``."""
 
-    __slots__ = ("data", "dialect", "line_offset", "out")
+    __slots__ = ("data", "line_offset", "out")
 
-    def __init__(self, data: bytes, dialect: Dialect, line_offset: int, out: SourceImports) -> None:
+    def __init__(self, data: bytes, line_offset: int, out: SourceImports) -> None:
         self.data = data
-        self.dialect = dialect
         self.line_offset = line_offset
         self.out = out
 
