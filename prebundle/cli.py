@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import MissingDependencyError, PrebundleError
+from .errors import PrebundleError
 
 __all__ = ["main"]
 
@@ -82,27 +82,35 @@ def scan(root: str, config_file: str | None, log_level: str | None, as_json: boo
         else:
             print_scan(result)
         if result.missing:
+            from .optimize import missing_error
+
             raise missing_error(result)
     except PrebundleError as error:
         _fail(error)
 
 
-def missing_error(result) -> MissingDependencyError:
-    """One line per missing specifier: where it is imported, what is wrong, then what to do."""
-    lines = []
-    for spec, missing in result.missing.items():
-        first, others = missing.importers[0], missing.importers[1:]
-        also = f" (also imported by {', '.join(others[:3])}{', ...' if len(others) > 3 else ''})" if others else ""
-        lines.append(f"{first}: cannot resolve {spec!r}: {missing.reason}{also}")
-    names = sorted({_install_name(spec) for spec in result.missing})
-    lines.append(f"install the missing packages with: npm install {' '.join(names)}")
-    return MissingDependencyError("\n".join(lines))
+@cli.command()
+@common_options
+@click.option("--force", is_flag=True, help="Re-bundle everything, ignoring the cache.")
+@click.option("--mode", type=click.Choice(["development", "production"]), default=None,
+              help="NODE_ENV of the bundles; production also minifies and hashes file names.")
+def optimize(root: str, config_file: str | None, log_level: str | None, force: bool, mode: str | None) -> None:
+    """Scan, then pre-bundle the dependencies into the cache dir (the default command)."""
+    from .console import DelayedProgress, err_console, print_optimize, setup_logging
+    from .optimize import optimize as run_optimize
 
-
-def _install_name(specifier: str) -> str:
-    from .specifiers import split_package
-
-    return split_package(specifier)[0]
+    try:
+        config = _load(root, config_file, log_level=log_level, mode=mode)
+        setup_logging(config.log_level)
+        with DelayedProgress("bundling packages") as progress:
+            result = run_optimize(
+                config, force=force, on_progress=progress,
+                on_wait=lambda pid: err_console.print(f"waiting for another prebundle run (pid {pid}) to finish"),
+            )
+        if config.log_level not in ("error", "silent"):
+            print_optimize(result, config)
+    except PrebundleError as error:
+        _fail(error)
 
 
 def main() -> None:

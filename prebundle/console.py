@@ -12,9 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from .config import Config
+    from .optimize import OptimizeResult
     from .scan import ScanResult
 
-__all__ = ["DelayedProgress", "err_console", "out_console", "print_scan", "setup_logging"]
+__all__ = ["DelayedProgress", "err_console", "out_console", "print_optimize", "print_scan", "setup_logging"]
 
 out_console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -96,3 +98,23 @@ def print_scan(result: ScanResult) -> None:
         f"{len(result.deps)} dependencies from {stats.files} files "
         f"({stats.parsed} parsed, {stats.cached} cached) in {stats.seconds * 1000:.0f} ms"
     )
+
+
+def print_optimize(result: OptimizeResult, config: Config) -> None:
+    """One summary line (and where the output is) after an optimize run."""
+    where = _relative(result.deps_dir, config.root)
+    if result.up_to_date:
+        out_console.print(f"dependencies up to date ({len(result.ids)} ids in {where}); use --force to re-bundle")
+        return
+    size = result.bytes / 1024
+    out_console.print(
+        f"optimized {len(result.ids)} ids: {len(result.built)} packages built, {len(result.reused)} reused; "
+        f"{result.files} files, {size:,.0f} kB in {where} ({result.seconds * 1000:.0f} ms)"
+    )
+
+
+def _relative(path, root) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

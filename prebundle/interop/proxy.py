@@ -56,9 +56,14 @@ def export_name(name: str) -> str | None:
     return _js_string(name)
 
 
-def proxy_entry_source(entry_import: str, names: Iterable[str], *, es_module: bool) -> str:
+def proxy_entry_source(entry_import: str, names: Iterable[str], *, es_module: bool,
+                       module_exports: bool = False) -> str:
     """JavaScript source of the proxy for the CommonJS module at ``entry_import`` (a path or
-    specifier esbuild resolves from the proxy's location)."""
+    specifier esbuild resolves from the proxy's location).
+
+    ``module_exports=True`` also exports the whole ``module.exports`` under the name
+    ``"module.exports"``, as Node.js does; a ``require()`` of the bundle from another package
+    then gets the very object the CommonJS module built."""
     lines = [
         "// prebundle: ESM face of a CommonJS module",
         f"const __cjs = require({_js_string(entry_import)});",
@@ -72,6 +77,8 @@ def proxy_entry_source(entry_import: str, names: Iterable[str], *, es_module: bo
         local = f"__n{len(specifiers)}"
         lines.append(f"const {local} = __cjs[{_js_string(name)}];")
         specifiers.append(f"{local} as {exported}")
+    if module_exports:
+        specifiers.append('__cjs as "module.exports"')
     if specifiers:
         lines.append("export { " + ", ".join(specifiers) + " };")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,377 @@
+"""The bundle stage: one esbuild build per package, all on one long-lived esbuild service.
+
+Each build takes the package's ids as entries (a generated proxy entry for CommonJS/UMD ones,
+so the output has real named exports) and writes browser ESM, with chunks shared by that
+package's own entries. A plugin decides, for every bare import made inside the package:
+
+* another hoisted package: left as a bare ``import`` (the import map resolves it), and noted as
+  an external so the plan can grow until it is closed; a ``require()`` of one goes through a
+  tiny ESM facade, so no ``require`` reaches the browser;
+* a nested, non-hoisted copy (``node_modules/a/node_modules/b``): bundled inside;
+* a Node builtin with no browser package: a stub that throws a clear error when used, plus a
+  build-time warning naming the importer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .plan import PlannedPackage
+from .specifiers import is_bare, is_node_builtin, split_package
+
+__all__ = ["BuiltEntry", "Chunk", "PackageBuild", "PackageBundler", "BundleError"]
+
+JS_KINDS = frozenset({"import-statement", "require-call", "dynamic-import", "require-resolve"})
+PROXY_NS = "prebundle-proxy"
+REQUIRE_NS = "prebundle-require"
+BUILTIN_NS = "prebundle-builtin"
+ASSET_LOADERS = {ext: "file" for ext in (
+    ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
+    ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm", ".wav", ".ogg", ".wasm",
+)}
+
+
+class BundleError(Exception):
+    """esbuild failed to build a package; ``str()`` holds esbuild's ``file:line:col`` messages."""
+
+    def __init__(self, package: str, messages: list[str]) -> None:
+        self.package = package
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltEntry:
+    id: str
+    file: str
+    """Output file, relative to the deps dir."""
+    src: Path
+    needs_interop: bool
+    imports: tuple[str, ...]
+    """Chunk files it statically imports."""
+    css: tuple[str, ...]
+    assets: tuple[str, ...]
+    externals: tuple[str, ...]
+    """Other packages' ids it imports (bare)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    file: str
+    imports: tuple[str, ...]
+    css: tuple[str, ...]
+    externals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PackageBuild:
+    package: PlannedPackage
+    key: str
+    entries: Mapping[str, BuiltEntry]
+    chunks: Mapping[str, Chunk]
+    files: Mapping[str, bytes] = field(repr=False)
+    """Every output file by name (entries, chunks, CSS, assets)."""
+    warnings: tuple[str, ...] = ()
+    reused: bool = False
+
+    @property
+    def externals(self) -> frozenset[str]:
+        found: set[str] = set()
+        for entry in self.entries.values():
+            found.update(entry.externals)
+        for chunk in self.chunks.values():
+            found.update(chunk.externals)
+        return frozenset(found)
+
+
+class PackageBundler:
+    """Builds packages for one optimize run; safe to call from several threads at once."""
+
+    def __init__(self, config: Config, resolver, service, *, staging: Path) -> None:
+        self.config = config
+        self.resolver = resolver
+        self.service = service
+        self.staging = staging
+        self._hoisted: dict[str, Path | None] = {}
+        self._root_ok: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    # -- decisions about bare imports -------------------------------------------------------
+
+    def hoisted_dir(self, name: str) -> Path | None:
+        """The folder the project root resolves ``name`` to (realpath), cached."""
+        with self._lock:
+            if name in self._hoisted:
+                return self._hoisted[name]
+        found = self.resolver.find_package_dir(name, self.config.root)
+        value = Path(os.path.realpath(found)) if found is not None else None
+        with self._lock:
+            self._hoisted[name] = value
+        return value
+
+    def resolves_from_root(self, specifier: str) -> bool:
+        """True when ``specifier`` can be an id of its own: a JS entry resolved from the root."""
+        from .resolve import ResolveError
+
+        with self._lock:
+            if specifier in self._root_ok:
+                return self._root_ok[specifier]
+        try:
+            resolution = self.resolver.resolve(specifier, self.config.root / "index.html")
+            ok = resolution.entry is not None and resolution.kind == "js" and not resolution.linked
+        except ResolveError:
+            ok = False
+        with self._lock:
+            self._root_ok[specifier] = ok
+        return ok
+
+    def resolve_require(self, specifier: str, from_file: Path) -> Path | None:
+        """Bare ``require()`` resolution for the interop analysis."""
+        from .resolve import ResolveError
+
+        try:
+            return self.resolver.resolve(specifier, from_file).entry
+        except ResolveError:
+            return None
+
+    # -- one package -------------------------------------------------------------------------
+
+    def build(self, package: PlannedPackage, key: str) -> PackageBuild:
+        from . import esbuild
+        from .interop import analyze, proxy_entry_source
+
+        proxies: dict[str, str] = {}
+        entry_points: dict[str, str] = {}
+        interop_of: dict[str, bool] = {}
+        for planned in package.ids:
+            interop = analyze(
+                planned.src, mode=self.config.mode, package_dir=package.dir,
+                package_name=package.name, version=package.version,
+                resolve_require=self.resolve_require, cache_dir=self.config.cache_dir / "interop",
+            )
+            interop_of[planned.id] = interop.needs_interop
+            if interop.needs_interop:
+                virtual = f"{PROXY_NS}:{planned.flat}"
+                proxies[planned.flat] = proxy_entry_source(
+                    str(planned.src), interop.names, es_module=interop.es_module, module_exports=True
+                )
+                entry_points[planned.flat] = virtual
+            else:
+                entry_points[planned.flat] = str(planned.src)
+
+        state = _BuildState(package=package, proxies=proxies)
+        outdir = self.staging / f".build-{flat_label(package)}"
+        options = self._options(entry_points, outdir)
+        options["plugins"] = [esbuild.Plugin("prebundle", lambda build: self._setup(build, state))]
+        try:
+            result = self.service.build(**options)
+        except esbuild.BuildFailure as failure:
+            raise BundleError(package.label, _format(failure.errors)) from None
+        warnings = tuple(state.warnings) + tuple(_format(result.warnings))
+        return _collect(package, key, result, outdir, self.config.root, entry_points, interop_of,
+                        warnings)
+
+    def _options(self, entry_points: dict[str, str], outdir: Path) -> dict[str, Any]:
+        config = self.config
+        production = config.mode == "production"
+        define = {"process.env.NODE_ENV": json.dumps(config.mode), **config.define}
+        options: dict[str, Any] = dict(
+            entry_points=entry_points,
+            bundle=True,
+            format="esm",
+            splitting=True,
+            platform="browser",
+            target=list(config.target),
+            define=define,
+            main_fields=list(config.main_fields),
+            conditions=list(config.conditions),
+            metafile=True,
+            write=False,
+            outdir=str(outdir),
+            abs_working_dir=str(config.root),
+            entry_names="[name]-[hash]" if production else "[name]",
+            chunk_names="chunk-[hash]",
+            asset_names="assets/[name]-[hash]",
+            loader=dict(ASSET_LOADERS),
+            minify=production,
+            charset="utf8",
+            legal_comments="none",
+            log_level="silent",
+            supported={"arbitrary-module-namespace-names": True, "dynamic-import": True,
+                       "import-meta": True},
+        )
+        for name, value in config.esbuild_options.items():
+            options[name] = value
+        return options
+
+    def _setup(self, build, state: _BuildState) -> None:
+        from .esbuild import OnLoadResult, OnResolveResult
+
+        package_dir = str(state.package.dir)
+
+        @build.on_resolve(filter=f"^{PROXY_NS}:")
+        def proxy_path(args):
+            return OnResolveResult(path=args.path[len(PROXY_NS) + 1 :], namespace=PROXY_NS)
+
+        @build.on_load(filter=".*", namespace=PROXY_NS)
+        def proxy_source(args):
+            return OnLoadResult(contents=state.proxies[args.path], loader="js", resolve_dir=package_dir)
+
+        @build.on_resolve(filter=r"^[^./]")
+        def bare(args):
+            return self._on_bare(args, state)
+
+        @build.on_load(filter=".*", namespace=REQUIRE_NS)
+        def require_facade(args):
+            return OnLoadResult(contents=_facade_source(args.path), loader="js", resolve_dir=package_dir)
+
+        @build.on_load(filter=".*", namespace=BUILTIN_NS)
+        def builtin_stub(args):
+            return OnLoadResult(contents=_builtin_stub(args.path, state.package.name), loader="js")
+
+    def _on_bare(self, args, state: _BuildState):
+        from .esbuild import OnResolveResult
+
+        specifier = args.path
+        if not is_bare(specifier) or args.kind not in JS_KINDS:
+            return None
+        name = split_package(specifier)[0]
+        if name == state.package.name:
+            return None  # the package's own files: bundled
+        importer_dir = Path(args.resolve_dir) if args.resolve_dir else state.package.dir
+        found = None if specifier.startswith("node:") else self.resolver.find_package_dir(name, importer_dir)
+        if found is None:
+            if specifier in self.resolver.browser_map(state.package.dir):
+                return None  # the package's "browser" map replaces it; esbuild applies that map
+            if is_node_builtin(specifier):
+                where = _relative_importer(args.importer, state.package.dir)
+                state.warnings.append(
+                    f"{state.package.label}: {where} imports the Node.js builtin {specifier!r}; "
+                    "it throws if used in the browser"
+                )
+                return OnResolveResult(path=specifier, namespace=BUILTIN_NS)
+            return None  # esbuild reports it as unresolvable, with file:line:col
+        hoisted = self.hoisted_dir(name)
+        if hoisted is None or Path(os.path.realpath(found)) != hoisted:
+            return None  # a nested copy that the page cannot import by name: bundled inside
+        if not self.resolves_from_root(specifier):
+            return None
+        if args.kind == "require-call":
+            return OnResolveResult(path=specifier, namespace=REQUIRE_NS)
+        return OnResolveResult(path=specifier, external=True)
+
+
+@dataclass
+class _BuildState:
+    package: PlannedPackage
+    proxies: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def flat_label(package: PlannedPackage) -> str:
+    from .flatten import flatten_id
+
+    return flatten_id(package.name)
+
+
+def _facade_source(specifier: str) -> str:
+    """CommonJS module standing for ``require(specifier)`` of another package's bundle: the very
+    ``module.exports`` of a CommonJS package, else the ES namespace marked ``__esModule``."""
+    quoted = json.dumps(specifier)
+    return (
+        f"import * as m from {quoted};\n"
+        'module.exports = "module.exports" in m ? m["module.exports"]'
+        ' : Object.defineProperty({ ...m }, "__esModule", { value: true });\n'
+    )
+
+
+def _builtin_stub(specifier: str, package: str) -> str:
+    message = (
+        f'Module "{specifier}" is a Node.js builtin and is not available in the browser '
+        f"(imported by the package {package}). Install a browser version of it, or avoid the code "
+        "path that uses it."
+    )
+    return (
+        f"const message = {json.dumps(message)};\n"
+        "module.exports = new Proxy({}, { get(_, key) {\n"
+        '  if (typeof key === "symbol" || key === "__esModule" || key === "then") return undefined;\n'
+        "  throw new Error(message);\n"
+        "} });\n"
+    )
+
+
+def _relative_importer(importer: str, package_dir: Path) -> str:
+    try:
+        return Path(importer).relative_to(package_dir).as_posix()
+    except ValueError:
+        return importer
+
+
+def _format(messages) -> list[str]:
+    """esbuild messages as one line each: ``file:line:col: text``."""
+    lines = []
+    for message in messages:
+        location = message.location
+        prefix = f"[plugin {message.plugin_name}] " if message.plugin_name else ""
+        if location is not None and location.file:
+            lines.append(f"{location.file}:{location.line}:{location.column}: {prefix}{message.text}")
+        else:
+            lines.append(f"{prefix}{message.text}")
+    return lines
+
+
+def _collect(package: PlannedPackage, key: str, result, outdir: Path, root: Path,
+             entry_points: dict[str, str], interop_of: dict[str, bool],
+             warnings: tuple[str, ...]) -> PackageBuild:
+    """Turn esbuild's output files and metafile into entries, chunks and files by name.
+
+    Metafile paths are relative to the working directory (the root); virtual inputs keep
+    their ``namespace:path`` form."""
+
+    def out_name(path: str) -> str:
+        return Path(os.path.normpath(root / path)).relative_to(outdir).as_posix()
+
+    files = {Path(o.path).relative_to(outdir).as_posix(): o.contents for o in result.output_files}
+    outputs = {out_name(path): meta for path, meta in (result.metafile or {}).get("outputs", {}).items()}
+    by_input = {meta["entryPoint"]: name for name, meta in outputs.items()
+                if meta.get("entryPoint") and name.endswith(".js")}
+
+    def described(name: str):
+        meta = outputs.get(name, {})
+        chunks, externals = set(), set()
+        for item in meta.get("imports", ()):
+            if item.get("external"):
+                if is_bare(item["path"]):
+                    externals.add(item["path"])
+            elif item.get("kind") == "import-statement":
+                chunks.add(out_name(item["path"]))
+        assets = {out_name(item["path"]) for item in meta.get("imports", ())
+                  if not item.get("external") and item.get("kind") in ("url-token", "file-loader")}
+        css = (out_name(meta["cssBundle"]),) if meta.get("cssBundle") else ()
+        return tuple(sorted(chunks)), css, tuple(sorted(assets)), tuple(sorted(externals))
+
+    entries: dict[str, BuiltEntry] = {}
+    for planned in package.ids:
+        entry_input = entry_points[planned.flat]
+        if not entry_input.startswith(PROXY_NS + ":"):
+            entry_input = Path(os.path.relpath(entry_input, root)).as_posix()
+        name = by_input.get(entry_input)
+        if name is None:
+            raise BundleError(package.label, [f"esbuild produced no output for {planned.id!r}"])
+        imports, css, assets, externals = described(name)
+        entries[planned.id] = BuiltEntry(planned.id, name, planned.src, interop_of[planned.id],
+                                         imports, css, assets, externals)
+    entry_files = {entry.file for entry in entries.values()}
+    chunks = {}
+    for name in outputs:
+        if name.endswith(".js") and name not in entry_files:
+            imports, css, _assets, externals = described(name)
+            chunks[name] = Chunk(name, imports, css, externals)
+    return PackageBuild(package, key, entries, chunks, files, warnings)

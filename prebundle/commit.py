@@ -1,0 +1,167 @@
+"""Commit: the new deps dir is built in a temp dir beside it and swapped into place atomically.
+
+On Linux the swap is one ``renameat2(RENAME_EXCHANGE)``: at every instant ``deps/`` is either the
+complete old state or the complete new one, even if the process is killed. Elsewhere it is two
+renames, and a run that finds ``deps/`` missing but an old copy beside it puts the copy back.
+A lock file serialises runs; the kernel drops the lock of a killed process, so a stale lock is
+simply taken over.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["OutputLock", "atomic_write", "commit_dir", "new_staging_dir", "recover"]
+
+log = logging.getLogger("prebundle.commit")
+
+STAGING_PREFIX = "deps_temp_"
+OLD_PREFIX = "deps_old_"
+
+
+class OutputLock:
+    """An exclusive lock on a cache dir for the length of one optimize run.
+
+    A second run waits for the first (after saying so once) rather than interleaving writes.
+    """
+
+    def __init__(self, cache_dir: Path, *, wait: bool = True, on_wait=None) -> None:
+        self.path = cache_dir / "deps.lock"
+        self.wait = wait
+        self.on_wait = on_wait
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if not _try_lock(fd):
+                holder = _read_pid(fd)
+                if not self.wait:
+                    raise BlockingIOError(f"another prebundle run (pid {holder}) holds {self.path}")
+                if self.on_wait is not None:
+                    self.on_wait(holder)
+                _lock(fd)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock
+            self._fd = None
+
+
+if sys.platform == "win32":  # pragma: no cover
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _lock(fd: int) -> None:
+        while not _try_lock(fd):
+            time.sleep(0.1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _read_pid(fd: int) -> str:
+    try:
+        return os.pread(fd, 32, 0).decode().strip() or "?"
+    except OSError:
+        return "?"
+
+
+def new_staging_dir(cache_dir: Path) -> Path:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=cache_dir))
+
+
+def recover(cache_dir: Path) -> None:
+    """With the lock held: restore ``deps/`` if a kill hit between two renames, and remove the
+    temp and old dirs that killed runs left behind."""
+    deps = cache_dir / "deps"
+    leftovers = sorted(cache_dir.glob(OLD_PREFIX + "*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not deps.exists() and leftovers:
+        os.rename(leftovers.pop(0), deps)
+        log.debug("restored %s from an interrupted run", deps)
+    for path in [*leftovers, *cache_dir.glob(STAGING_PREFIX + "*")]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
+def commit_dir(staging: Path, deps: Path) -> None:
+    """Put ``staging`` in the place of ``deps`` (the old one is deleted)."""
+    if not deps.exists():
+        os.rename(staging, deps)
+        return
+    if _exchange(staging, deps):
+        shutil.rmtree(staging, ignore_errors=True)  # staging now holds the old state
+        return
+    old = deps.with_name(f"{OLD_PREFIX}{os.getpid()}_{time.monotonic_ns()}")
+    os.rename(deps, old)
+    os.rename(staging, deps)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file so readers see the old bytes or the new, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
