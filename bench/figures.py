@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from measure import Run
+
 __all__ = ["Context", "Figure", "Goal", "figures", "prebundle_cache_dirs"]
 
 
@@ -31,6 +33,8 @@ class Context:
     """How to start prebundle: ``.venv/bin/prebundle``, or ``python -m prebundle`` as a fallback."""
     specifiers: list[str]
     tree_files: int
+    tree_specifiers: list[str] = field(default_factory=list)
+    """The bare specifiers the generator put in the tree (what a scan must find)."""
     edit_target: str = ""
     """The tree's file edited by ``prebundle-scan-one-change`` (from the tree's manifest)."""
     edits: int = 0
@@ -59,10 +63,18 @@ class Context:
     def rel(self, path: Path) -> str:
         return str(path.relative_to(self.root))
 
+    @property
+    def edit_backup(self) -> Path:
+        """The edit target's original bytes while a run edits it (survives a killed run)."""
+        return self.work / "edit-original"
+
     def restore_edit(self) -> None:
+        if self.edit_original is None and self.edit_backup.exists():
+            self.edit_original = self.edit_backup.read_bytes()
         if self.edit_original is not None:
             (self.tree / self.edit_target).write_bytes(self.edit_original)
             self.edit_original = None
+        self.edit_backup.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,7 @@ class Figure:
     """Part of ``--quick``."""
     default: bool = True
     """Part of a plain run (otherwise only with ``--only``)."""
-    check: Callable[[Context], str | None] = lambda ctx: None
+    check: Callable[[Context, Run], str | None] = lambda ctx, run: None
     """After the warm-up: a note if the output looks wrong (say, a dep missing)."""
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -148,8 +160,8 @@ def _vite_env(cache: str) -> Callable[[Context], dict[str, str]]:
     return lambda ctx: {"DEBUG": "vite:deps", "BENCH_VITE_CACHE_DIR": str(ctx.work / "cache" / cache)}
 
 
-def _vite_check(cache: str) -> Callable[[Context], str | None]:
-    def check(ctx: Context) -> str | None:
+def _vite_check(cache: str) -> Callable[[Context, Run], str | None]:
+    def check(ctx: Context, run: Run) -> str | None:
         import json
 
         try:
@@ -162,7 +174,7 @@ def _vite_check(cache: str) -> Callable[[Context], str | None]:
     return check
 
 
-def _esbuild_check(ctx: Context) -> str | None:
+def _esbuild_check(ctx: Context, run: Run) -> str | None:
     out = ctx.work / "out" / "esbuild-floor"
     missing = [s for s in ctx.specifiers
                if not (out / ("".join(c if c.isalnum() or c == "-" else "_" for c in s) + ".js")).exists()]
@@ -187,8 +199,30 @@ def _edit_one_file(ctx: Context) -> None:
     path = ctx.tree / ctx.edit_target
     if ctx.edit_original is None:
         ctx.edit_original = path.read_bytes()
+        ctx.edit_backup.write_bytes(ctx.edit_original)
     ctx.edits += 1
     path.write_bytes(ctx.edit_original + f"\nexport const benchEdit = {ctx.edits};\n".encode())
+
+
+def _scan_check(ctx: Context, run: Run) -> str | None:
+    """The scan must find exactly the specifiers the generator put in, and no decoy."""
+    import json
+
+    try:
+        report = json.loads(run.stdout)
+        found = set(report["deps"])
+        missing = set(report.get("missing", {}))
+    except (ValueError, KeyError, TypeError) as error:
+        return f"could not read the --json report ({error})"
+    expected = set(ctx.tree_specifiers)
+    problems = []
+    if expected - found:
+        problems.append(f"not found: {', '.join(sorted(expected - found))}")
+    if found - expected:
+        problems.append(f"extra: {', '.join(sorted(found - expected))}")
+    if missing:
+        problems.append(f"reported missing: {', '.join(sorted(missing))}")
+    return "; ".join(problems) or None
 
 
 def figures() -> list[Figure]:
@@ -268,19 +302,19 @@ def figures() -> list[Figure]:
             "(Python start-up included).",
             _prebundle("scan", tree, "--json"), product=True,
             prepare=lambda ctx: _rm(*prebundle_cache_dirs(ctx.tree)),
-            ref="vite8-scan", goals=(Goal(1.0, "vite8-scan"), Goal(400e6, memory=True)),
+            ref="vite8-scan", check=_scan_check, goals=(Goal(1.0, "vite8-scan"), Goal(400e6, memory=True)),
         ),
         Figure(
             "prebundle-scan-warm",
             "`prebundle scan bench/.work/tree --json` again, nothing changed since the last scan. Wall time.",
             _prebundle("scan", tree, "--json"), product=True, prime=_prebundle("scan", tree, "--json"),
-            goals=(Goal(0.2),),
+            check=_scan_check, goals=(Goal(0.2),),
         ),
         Figure(
             "prebundle-scan-one-change",
             "`prebundle scan bench/.work/tree --json` after one file's content changed (a line "
             "appended to the tree's edit target). Wall time.",
             _prebundle("scan", tree, "--json"), product=True, prime=_prebundle("scan", tree, "--json"),
-            prepare=_edit_one_file, goals=(Goal(0.25),),
+            prepare=_edit_one_file, check=_scan_check, goals=(Goal(0.25),),
         ),
     ]

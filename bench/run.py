@@ -166,7 +166,7 @@ def warm_up(results, ctx) -> None:
             res.status = "not available yet" if fig.product else "failed"
             res.note = _note(run.output) if not run.ok else f"no '{fig.metric}' phase line"
         else:
-            res.note = fig.check(ctx) or ""
+            res.note = fig.check(ctx, run) or ""
         print(f"  warm-up {name}: {res.status}{' — ' + res.note if res.note else ''} ({run.wall_s:.2f} s)",
               flush=True)
 
@@ -219,15 +219,21 @@ def main(argv: list[str] | None = None) -> int:
     from report import Result, console_table, markdown, write_section
     from rich.console import Console
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 200)
     for folder in NPM_DIRS:
         npm_ci(BENCH / folder)
     node = os.environ.get("BENCH_NODE") or shutil.which("node") or "node"
     ctx = Context(root=ROOT, node=node, prebundle=prebundle_command(),
                   specifiers=gen_tree.load_specifiers(), tree_files=args.files)
     print(f"synthetic tree: {ctx.rel(ctx.tree)} ({args.files} files)", flush=True)
+    try:  # a killed run may have left the tree edited
+        ctx.edit_target = json.loads((ctx.tree / gen_tree.MANIFEST).read_text())["edit_target"]
+        ctx.restore_edit()
+    except (OSError, ValueError, KeyError):
+        ctx.edit_backup.unlink(missing_ok=True)
     manifest = gen_tree.ensure(ctx.tree, args.files)
     ctx.edit_target = manifest["edit_target"]
+    ctx.tree_specifiers = manifest["specifiers"]
     ensure_second_app(ctx)
 
     results = {f.name: Result(f) for f in select(figures(), only, args.quick)}
