@@ -33,7 +33,7 @@ APP = BENCH / "app"
 DEFAULT_OUT = BENCH / ".work" / "tree"
 DEFAULT_FILES = 5000
 MANIFEST = ".bench-tree.json"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the output changes for the same arguments, so that stale trees are rebuilt."""
 
 EXTENSIONS = (".js", ".jsx", ".ts", ".tsx")
@@ -177,11 +177,14 @@ class _Writer:
     def __init__(self, m: Module, modules: list[Module], rng: random.Random) -> None:
         self.m, self.modules, self.rng = m, modules, rng
         self.out: list[str] = []
+        self.count = 0
+        """Lines emitted so far."""
         self.k = 0
         self.values: list[str] = []
 
     def emit(self, *lines: str) -> None:
         self.out.extend(lines)
+        self.count += sum(line.count("\n") + 1 for line in lines)
 
     def uid(self) -> int:
         self.k += 1
@@ -400,10 +403,16 @@ class _Writer:
         blocks = [self.function, self.klass, self.constants, self.decoy_statement]
         if self.m.is_jsx:
             blocks.append(self.component)
-        while len(self.out) < self.m.lines - 6:
+        while self.count < self.m.lines - 40:  # the largest block is ~35 lines
             self.rng.choice(blocks)()
             if self.rng.random() < 0.15:
                 self.decoy_comment()
+        while self.count < self.m.lines - 5:  # the default export adds 5
+            if self.rng.random() < 0.2:
+                self.decoy_statement()
+            else:
+                k = self.uid()
+                self.emit(f"export const limit{k} = {self.rng.randint(1, 9999)};")
         self.default_export()
         return "\n".join(self.out) + "\n"
 
