@@ -10,17 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Config", "define_config", "load_config", "scan", "__version__"]
+__all__ = ["Config", "define_config", "load_config", "optimize", "scan", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config, define_config, load_config
-    from .scan import scan
+    from .optimizer import optimize
+    from .scanner import scan
 
 _LAZY = {
     "Config": ".config",
     "define_config": ".config",
     "load_config": ".config",
-    "scan": ".scan",
+    "optimize": ".optimizer",
+    "scan": ".scanner",
 }
 
 

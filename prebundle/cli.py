@@ -70,7 +70,7 @@ def cli() -> None:
 def scan(root: str, config_file: str | None, log_level: str | None, as_json: bool) -> None:
     """Crawl the sources from the entries and report the bare imports."""
     from .console import DelayedProgress, print_scan, setup_logging
-    from .scan import scan as run_scan
+    from .scanner import scan as run_scan
 
     try:
         config = _load(root, config_file, log_level=log_level)
@@ -82,7 +82,7 @@ def scan(root: str, config_file: str | None, log_level: str | None, as_json: boo
         else:
             print_scan(result)
         if result.missing:
-            from .optimize import missing_error
+            from .optimizer import missing_error
 
             raise missing_error(result)
     except PrebundleError as error:
@@ -97,7 +97,7 @@ def scan(root: str, config_file: str | None, log_level: str | None, as_json: boo
 def optimize(root: str, config_file: str | None, log_level: str | None, force: bool, mode: str | None) -> None:
     """Scan, then pre-bundle the dependencies into the cache dir (the default command)."""
     from .console import DelayedProgress, err_console, print_optimize, setup_logging
-    from .optimize import optimize as run_optimize
+    from .optimizer import optimize as run_optimize
 
     try:
         config = _load(root, config_file, log_level=log_level, mode=mode)

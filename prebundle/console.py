@@ -13,8 +13,8 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from .config import Config
-    from .optimize import OptimizeResult
-    from .scan import ScanResult
+    from .optimizer import OptimizeResult
+    from .scanner import ScanResult
 
 __all__ = ["DelayedProgress", "err_console", "out_console", "print_optimize", "print_scan", "setup_logging"]
 

@@ -140,8 +140,8 @@ class InstallState:
         """A string that changes whenever the installed bytes of that package may have changed."""
         try:
             relative = package_dir.resolve().relative_to(self.folder.resolve()).as_posix()
-        except ValueError:
-            relative = str(package_dir)
+        except ValueError:  # installed through a symlink from elsewhere: the hoisted record
+            relative = f"node_modules/{name}"
         record = self._packages.get(relative, {})
         integrity = record.get("integrity") or record.get("resolved") or ""
         if not integrity:  # no lockfile record (linked, pnpm, yarn): fall back to its package.json

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from prebundle.scan.blocks import script_blocks
-from prebundle.scan.extract import extract_file
+from prebundle.scanner.blocks import script_blocks
+from prebundle.scanner.extract import extract_file
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "scan" / "extract"
 

@@ -221,7 +221,7 @@ def test_touched_file_with_same_bytes_is_not_parsed(project):
 
 
 def test_cold_scan_uses_the_process_pool_and_agrees_with_inline(project, monkeypatch):
-    from prebundle.scan import crawl
+    from prebundle.scanner import crawl
 
     files = {"index.html": "", **package("dep")}
     html = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from prebundle.scan.extract import extract_file
-from prebundle.scan.records import FileImports, ImportRecord
+from prebundle.scanner.extract import extract_file
+from prebundle.scanner.records import FileImports, ImportRecord
 
 
 def found(path: str, source: str | bytes) -> list[tuple[str, int, str]]:

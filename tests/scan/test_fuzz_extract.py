@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prebundle.scan.extract import extract_file
-from prebundle.scan.records import FileImports
+from prebundle.scanner.extract import extract_file
+from prebundle.scanner.records import FileImports
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_FILES = [

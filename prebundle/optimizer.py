@@ -29,7 +29,7 @@ from .publish import METADATA, Metadata, build_from_record, package_record_key, 
 
 __all__ = ["OptimizeResult", "missing_error", "optimize"]
 
-log = logging.getLogger("prebundle.optimize")
+log = logging.getLogger("prebundle.optimizer")
 
 MAX_CONCURRENT_BUILDS = 8
 """Package builds in flight on the esbuild service (esbuild parallelises inside each)."""
@@ -86,7 +86,7 @@ def optimize(
         resolver = Resolver(config.root, mode=config.mode, conditions=config.conditions,
                             main_fields=config.main_fields)
     if scan_result is None:
-        from .scan import scan
+        from .scanner import scan
 
         scan_result = scan(config, resolver=resolver)
     if scan_result.missing:

@@ -1,0 +1,160 @@
+"""Cache validity: what a run rebuilds, what it reuses, and that a kill never breaks the output."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jsonschema
+
+from prebundle import load_config
+from prebundle.optimizer import optimize
+
+PREBUNDLE = Path(sys.executable).parent / "prebundle"
+MAIN = "import React from 'react'\nimport cn from 'classnames'\nimport { chunk } from 'lodash-es'\n"
+
+
+def labels(names):
+    return tuple(sorted(names))
+
+
+def test_second_run_reuses_everything_and_does_no_bundling(app):
+    root = app(MAIN)
+    first = optimize(load_config(root))
+    assert not first.up_to_date and first.built == ("classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1")
+    mtime = (first.deps_dir / "_metadata.json").stat().st_mtime_ns
+    second = optimize(load_config(root))
+    assert second.up_to_date and second.built == ()
+    assert (first.deps_dir / "_metadata.json").stat().st_mtime_ns == mtime  # nothing written
+
+
+def test_force_rebuilds_everything(app):
+    root = app(MAIN)
+    optimize(load_config(root))
+    forced = optimize(load_config(root), force=True)
+    assert forced.built == ("classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1") and forced.reused == ()
+
+
+def test_new_dependency_builds_only_that_package_and_keeps_other_urls(app):
+    root = app(MAIN)
+    first = optimize(load_config(root))
+    before = json.loads((first.deps_dir / "importmap.json").read_text())["imports"]
+    (root / "src" / "main.js").write_text(MAIN + "import dayjs from 'dayjs'\n")
+    second = optimize(load_config(root))
+    assert second.built == ("dayjs@1.11.23",)
+    assert set(second.reused) == {"classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1"}
+    after = json.loads((second.deps_dir / "importmap.json").read_text())["imports"]
+    assert {k: v for k, v in after.items() if k in before} == before  # browsers keep their copies
+    assert "dayjs" in after
+
+
+def test_lockfile_change_rebuilds_only_the_changed_package(app):
+    root = app(MAIN)
+    optimize(load_config(root))
+    lock = json.loads((root / "package-lock.json").read_text())
+    lock["packages"]["node_modules/classnames"]["integrity"] = "sha512-changed"
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    result = optimize(load_config(root))
+    assert result.built == ("classnames@2.5.1",)
+    assert set(result.reused) == {"lodash-es@4.18.1", "react@19.3.1"}
+
+
+def test_relevant_config_change_rebuilds_and_irrelevant_does_not(app):
+    root = app(MAIN)
+    optimize(load_config(root))
+    assert optimize(load_config(root, overrides={"log_level": "error"})).up_to_date
+    changed = optimize(load_config(root, overrides={"define": {"__FLAG__": "true"}}))
+    assert changed.built == ("classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1")
+
+
+def test_production_mode_is_minified_with_hashed_names(app):
+    root = app(MAIN)
+    result = optimize(load_config(root, overrides={"mode": "production"}))
+    metadata = json.loads((result.deps_dir / "_metadata.json").read_text())
+    react_file = metadata["optimized"]["react"]["file"]
+    assert react_file.startswith("react-") and react_file.endswith(".js") and react_file != "react.js"
+    text = (result.deps_dir / react_file).read_text()
+    assert "react.production" in metadata["optimized"]["react"]["src"] or "production" not in text
+    assert text.count("\n") < 50  # minified
+
+
+def test_a_broken_cache_is_never_served(app):
+    root = app(MAIN)
+    first = optimize(load_config(root))
+    (first.deps_dir / "classnames.js").unlink()
+    second = optimize(load_config(root))
+    assert not second.up_to_date and (second.deps_dir / "classnames.js").is_file()
+
+
+def test_schema_of_the_published_files(app):
+    root = app(MAIN + "import 'with-css'\n")
+    deps = optimize(load_config(root)).deps_dir
+    hash8 = {"type": "string", "pattern": "^[0-9a-f]{8}$"}
+    files = {"type": "array", "items": {"type": "string"}}
+    jsonschema.validate(json.loads((deps / "_metadata.json").read_text()), {
+        "type": "object",
+        "required": ["hash", "configHash", "lockfileHash", "browserHash", "optimized", "chunks"],
+        "properties": {
+            "hash": hash8, "configHash": hash8, "lockfileHash": hash8, "browserHash": hash8,
+            "optimized": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["src", "file", "fileHash", "needsInterop"],
+                "properties": {"src": {"type": "string"}, "file": {"type": "string", "pattern": r"\.js$"},
+                               "fileHash": hash8, "needsInterop": {"type": "boolean"}}}},
+            "chunks": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["file"], "properties": {"file": {"type": "string"}}}},
+        },
+    })
+    jsonschema.validate(json.loads((deps / "importmap.json").read_text()), {
+        "type": "object", "required": ["imports"], "additionalProperties": False,
+        "properties": {"imports": {"type": "object", "additionalProperties": {
+            "type": "string", "pattern": r"^/node_modules/\.vite/deps/[^/]+\.js\?v=[0-9a-f]{8}$"}}},
+    })
+    manifest = json.loads((deps / "manifest.json").read_text())
+    jsonschema.validate(manifest, {"type": "object", "additionalProperties": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string"}, "src": {"type": "string"}, "isEntry": {"const": True},
+                       "imports": {"type": "array", "items": {"type": "string", "pattern": "^_"}},
+                       "css": files, "assets": files}}})
+    for key, record in manifest.items():
+        if key.startswith("_"):
+            assert "isEntry" not in record and key == "_" + record["file"]
+        else:
+            assert record["isEntry"] and record["src"] == key
+            assert all(name in manifest for name in record["imports"])
+
+
+def _consistent(deps: Path) -> bool:
+    """A deps dir is fine if missing, or if its metadata names only files that exist."""
+    if not deps.exists():
+        return True
+    try:
+        metadata = json.loads((deps / "_metadata.json").read_text())
+    except FileNotFoundError:
+        return False
+    names = [o["file"] for o in metadata["optimized"].values()] + [c["file"] for c in metadata["chunks"].values()]
+    return all((deps / name).is_file() for name in names)
+
+
+def test_kill_at_any_moment_never_leaves_a_broken_deps_dir(app):
+    root = app(MAIN + "import moment from 'moment'\nimport { createRoot } from 'react-dom/client'\n")
+    deps = root / "node_modules" / ".vite" / "deps"
+    rng = random.Random(7)
+    for iteration in range(20):
+        process = subprocess.Popen([str(PREBUNDLE), "--force", "--log-level", "silent"], cwd=root,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 1.2))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert _consistent(deps), f"iteration {iteration}: broken deps dir"
+    done = subprocess.run([str(PREBUNDLE)], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _consistent(deps) and (deps / "_metadata.json").is_file()
+    leftovers = [p.name for p in deps.parent.iterdir() if p.name.startswith(("deps_temp_", "deps_old_"))]
+    assert leftovers == []
+    os.sync()
