@@ -195,6 +195,11 @@ def _prebundle(*args: str | Callable[[Context], str]) -> Callable[[Context], lis
     return lambda ctx: [*ctx.prebundle, *(a(ctx) if callable(a) else a for a in args)]
 
 
+def _prebundle_env(ctx: Context) -> dict[str, str]:
+    """The bench app does not depend on esbuild: prebundle uses the floor's binary (same version)."""
+    return {"ESBUILD_BINARY_PATH": str(ctx.bench / "peers/esbuild/node_modules/esbuild/bin/esbuild")}
+
+
 def _edit_one_file(ctx: Context) -> None:
     path = ctx.tree / ctx.edit_target
     if ctx.edit_original is None:
@@ -242,7 +247,7 @@ def figures() -> list[Figure]:
         Figure(
             "prebundle-force",
             "`prebundle bench/app --force`: cold optimize of the bench app. Wall time.",
-            _prebundle(app, "--force"), product=True, ref="esbuild-floor",
+            _prebundle(app, "--force"), product=True, env=_prebundle_env, ref="esbuild-floor",
             goals=(Goal(1.15, "esbuild-floor"), Goal(0.6, "vite7-optimize-force"),
                    Goal(1.1, "esbuild-floor", memory=True)),
         ),
@@ -257,7 +262,7 @@ def figures() -> list[Figure]:
             "prebundle-second-project",
             "`prebundle bench/.work/second-app`: a second project (own node_modules, hard-linked copy, "
             "same package versions, no local cache) right after the bench app was optimized. Wall time.",
-            _prebundle(second), product=True, ref="esbuild-floor",
+            _prebundle(second), product=True, env=_prebundle_env, ref="esbuild-floor",
             prepare=lambda ctx: _rm(*prebundle_cache_dirs(ctx.second)),
             prime=_prebundle(app, "--force"),
             goals=(Goal(0.15, "esbuild-floor"),),
@@ -272,7 +277,7 @@ def figures() -> list[Figure]:
         Figure(
             "prebundle-noop",
             "`prebundle bench/app` with a valid cache (nothing to do). Wall time.",
-            _prebundle(app), product=True, prime=_prebundle(app, "--force"),
+            _prebundle(app), product=True, env=_prebundle_env, prime=_prebundle(app, "--force"),
             ref="vite7-optimize-warm", goals=(Goal(0.6, "vite7-optimize-warm"),),
         ),
         Figure(
@@ -300,21 +305,21 @@ def figures() -> list[Figure]:
             "prebundle-scan-cold",
             "`prebundle scan bench/.work/tree --json` with prebundle's cache deleted first. Wall time "
             "(Python start-up included).",
-            _prebundle("scan", tree, "--json"), product=True,
+            _prebundle("scan", tree, "--json"), product=True, env=_prebundle_env,
             prepare=lambda ctx: _rm(*prebundle_cache_dirs(ctx.tree)),
             ref="vite8-scan", check=_scan_check, goals=(Goal(1.0, "vite8-scan"), Goal(400e6, memory=True)),
         ),
         Figure(
             "prebundle-scan-warm",
             "`prebundle scan bench/.work/tree --json` again, nothing changed since the last scan. Wall time.",
-            _prebundle("scan", tree, "--json"), product=True, prime=_prebundle("scan", tree, "--json"),
+            _prebundle("scan", tree, "--json"), product=True, env=_prebundle_env, prime=_prebundle("scan", tree, "--json"),
             check=_scan_check, goals=(Goal(0.2),),
         ),
         Figure(
             "prebundle-scan-one-change",
             "`prebundle scan bench/.work/tree --json` after one file's content changed (a line "
             "appended to the tree's edit target). Wall time.",
-            _prebundle("scan", tree, "--json"), product=True, prime=_prebundle("scan", tree, "--json"),
+            _prebundle("scan", tree, "--json"), product=True, env=_prebundle_env, prime=_prebundle("scan", tree, "--json"),
             prepare=_edit_one_file, check=_scan_check, goals=(Goal(0.25),),
         ),
     ]

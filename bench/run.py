@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -138,12 +139,13 @@ def load() -> str:
 
 # -- running -----------------------------------------------------------------------------------
 
-def _note(output: str) -> str:
+def _note(output: str, width: int = 110) -> str:
+    """The line of ``output`` that best says what went wrong, shortened."""
     lines = [l.strip() for l in output.splitlines() if l.strip()]
-    for line in lines:
-        if "rror" in line or "No such" in line or "not found" in line.lower():
-            return line[:160]
-    return (lines[-1][:160] if lines else "no output")
+    line = next((l for l in lines if "rror" in l or "No such" in l or "not found" in l.lower()),
+                lines[-1] if lines else "no output")
+    line = re.sub(r"^(\w+\.)+(?=\w+(Error|NotFound|Exception)\b)", "", line)  # a.b.FooError -> FooError
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def run_once(fig, ctx):
