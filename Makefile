@@ -9,7 +9,9 @@ PIP    := $(VENV)/bin/pip
 NPM_DIRS := $(patsubst %/package-lock.json,%,$(wildcard fixtures/*/package-lock.json examples/*/package-lock.json))
 NPM_STAMPS := $(addsuffix /node_modules/.stamp,$(NPM_DIRS))
 
-.PHONY: test demo install npm clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: test demo install npm chromium clean
 
 install: $(VENV)/.stamp
 
@@ -26,11 +28,15 @@ $(VENV)/.stamp: pyproject.toml
 
 npm: $(NPM_STAMPS)
 
-test: install npm
+# Browser tests drive Debian's chromium (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: install npm chromium
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install npm
-	$(VENV)/bin/prebundle scan examples/demo
+	$(VENV)/bin/prebundle examples/demo
 
 clean:
 	rm -rf $(VENV) $(NPM_STAMPS)
