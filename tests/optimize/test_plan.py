@@ -1,0 +1,101 @@
+"""The plan (include, exclude, nested and glob includes), flattened file names, the run lock,
+and the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from prebundle import load_config, scan
+from prebundle.commit import OutputLock
+from prebundle.errors import PrebundleError
+from prebundle.flatten import flatten_id
+from prebundle.optimizer import optimize
+from prebundle.plan import make_plan
+from prebundle.resolve import Resolver
+
+PREBUNDLE = Path(sys.executable).parent / "prebundle"
+
+
+@pytest.mark.parametrize("id_, flat", [
+    ("react", "react"),
+    ("react-dom/client", "react-dom_client"),
+    ("@vue/shared", "@vue_shared"),
+    ("lodash.debounce", "lodash__debounce"),
+    ("react/jsx-dev-runtime", "react_jsx-dev-runtime"),
+    ("lodash-es/debounce.js", "lodash-es_debounce__js"),
+    ("@vitejs/plugin-rsc > react", "@vitejs_plugin-rsc_n_react"),
+    ("foo_bar", "foo___bar"),
+    ("#internal/x", "_023_internal_x"),
+    ("a:b", "a_03a_b"),
+])
+def test_flatten_id_like_vite_8(id_, flat):
+    assert flatten_id(id_) == flat
+
+
+def test_flatten_id_truncates_long_ids_with_a_hash():
+    long_id = "@scope/" + "very-long-name/" * 20
+    flat = flatten_id(long_id)
+    assert len(flat) == 161 + 1 + 8 and flat[161] == "_"
+    assert flatten_id(long_id + "x") != flat
+
+
+def _plan(root, **overrides):
+    config = load_config(root, overrides=overrides)
+    resolver = Resolver(config.root)
+    return make_plan(config, scan(config, resolver=resolver), resolver)
+
+
+def test_include_exclude_nested_and_glob(app):
+    root = app("import React from 'react'\nimport cn from 'classnames'\nimport 'lodash/debounce'\n")
+    plan = _plan(root, include=["dayjs", "nested-host > nested-dep", "preact/*"], exclude=["lodash"])
+    ids = set(plan.ids)
+    assert {"react", "classnames", "dayjs"} <= ids
+    assert "lodash/debounce" not in ids  # exclude covers subpaths
+    nested = plan.ids["nested-host > nested-dep"]
+    assert "nested-host/node_modules/nested-dep" in nested.src.as_posix()
+    assert {"preact", "preact/hooks", "preact/compat"} <= ids  # glob over exports keys
+    packages = {p.name: [i.id for i in p.ids] for p in plan.packages}
+    assert "preact/hooks" in packages["preact"]
+
+
+def test_include_of_a_missing_package_is_a_clear_error(app):
+    root = app("export {}\n")
+    with pytest.raises(PrebundleError, match="include 'not-there'.*not installed"):
+        _plan(root, include=["not-there"])
+
+
+def test_a_second_run_waits_for_the_lock(app):
+    root = app("import cn from 'classnames'\n")
+    config = load_config(root)
+    waited = []
+    results = []
+    with OutputLock(config.cache_dir):
+        worker = threading.Thread(target=lambda: results.append(optimize(config, on_wait=waited.append)))
+        worker.start()
+        time.sleep(0.5)
+        assert worker.is_alive() and waited  # told the user, and is waiting
+    worker.join(60)
+    assert results and results[0].ids == ("classnames",)
+
+
+def test_cli_optimize_then_up_to_date(app):
+    root = app("import cn from 'classnames'\n")
+    first = subprocess.run([str(PREBUNDLE), str(root)], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "optimized 1 ids" in first.stdout
+    second = subprocess.run([str(PREBUNDLE), "optimize", str(root)], capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0 and "dependencies up to date" in second.stdout
+
+
+def test_cli_missing_dependency_fails_without_touching_output(app):
+    root = app("import x from 'not-installed'\n")
+    done = subprocess.run([str(PREBUNDLE), str(root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "error: src/main.js:1: cannot resolve 'not-installed'" in done.stderr
+    assert not (root / "node_modules" / ".vite" / "deps").exists()
