@@ -32,6 +32,9 @@ JS_KINDS = frozenset({"import-statement", "require-call", "dynamic-import", "req
 PROXY_NS = "prebundle-proxy"
 REQUIRE_NS = "prebundle-require"
 BUILTIN_NS = "prebundle-builtin"
+VIRTUAL_NS = "prebundle-virtual"
+LOADERS = {".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx", ".ts": "ts", ".mts": "ts", ".cts": "ts",
+           ".tsx": "tsx", ".css": "css", ".json": "json"}
 ASSET_LOADERS = {ext: "file" for ext in (
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
     ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm", ".wav", ".ogg", ".wasm",
@@ -224,6 +227,9 @@ class PackageBundler:
         def proxy_source(args):
             return OnLoadResult(contents=state.proxies[args.path], loader="js", resolve_dir=package_dir)
 
+        if self.config.plugins:
+            self._bridge_plugins(build)
+
         @build.on_resolve(filter=r"^[^./]")
         def bare(args):
             return self._on_bare(args, state)
@@ -235,6 +241,49 @@ class PackageBundler:
         @build.on_load(filter=".*", namespace=BUILTIN_NS)
         def builtin_stub(args):
             return OnLoadResult(contents=_builtin_stub(args.path, state.package.name), loader="js")
+
+    def _bridge_plugins(self, build) -> None:
+        """Python plugins' ``resolve_id``/``load``/``transform`` as esbuild callbacks."""
+        from .esbuild import OnLoadResult, OnResolveResult
+
+        plugins = self.config.plugin_container
+        root = str(self.config.root)
+        if plugins.has("resolve_id"):
+            @build.on_resolve(filter=".*")
+            def plugin_resolve(args):
+                if args.kind == "entry-point" or args.path.startswith(PROXY_NS + ":"):
+                    return None
+                importer = "\0" + args.importer if args.namespace == VIRTUAL_NS else (args.importer or None)
+                resolved = plugins.resolve_id(args.path, importer, {"kind": args.kind})
+                if resolved is None:
+                    return None
+                if resolved.startswith("\0"):
+                    return OnResolveResult(path=resolved[1:], namespace=VIRTUAL_NS)
+                return OnResolveResult(path=resolved)
+
+        if plugins.has("load") or plugins.has("transform"):
+            @build.on_load(filter=".*", namespace=VIRTUAL_NS)
+            def plugin_virtual(args):
+                id_ = "\0" + args.path
+                code = plugins.load(id_)
+                if code is None:
+                    return None
+                return OnLoadResult(contents=plugins.transform(code, id_), loader="js", resolve_dir=root)
+
+            @build.on_load(filter=".*", namespace="file")
+            def plugin_file(args):
+                code = plugins.load(args.path)
+                original = code
+                if code is None:
+                    try:
+                        code = Path(args.path).read_text(encoding="utf-8")
+                    except (OSError, UnicodeDecodeError):
+                        return None
+                transformed = plugins.transform(code, args.path)
+                if original is None and transformed == code:
+                    return None  # untouched: esbuild reads the file itself
+                loader = LOADERS.get(Path(args.path).suffix, "js")
+                return OnLoadResult(contents=transformed, loader=loader)
 
     def _on_bare(self, args, state: _BuildState):
         from .esbuild import OnResolveResult

@@ -14,7 +14,8 @@ import runpy
 import tomllib
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -93,6 +94,8 @@ class Config:
     """``debug``, ``info``, ``warning``, ``error`` or ``silent``."""
     config_file: Path | None = None
     """Where the config came from, if anywhere."""
+    command: str = "build"
+    """``serve`` for the daemon, ``build`` otherwise: decides which plugins apply."""
 
     @property
     def deps_dir(self) -> Path:
@@ -103,6 +106,14 @@ class Config:
         """A copy with some fields replaced and checked like a config file's keys."""
         checked = {key: _check_value(key, value, where="option") for key, value in overrides.items()}
         return _finish(replace(self, **checked))
+
+    @cached_property
+    def plugin_container(self):
+        """The active plugins of this command, in order (see ``prebundle.plugins``)."""
+        from .plugins import PluginContainer
+
+        env = ConfigEnv(mode=self.mode, command=self.command)
+        return PluginContainer(self.plugins, command=self.command, config=self, env=env)
 
 
 class UserConfig(dict):
@@ -211,7 +222,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "server": _server,
     "log_level": _choice(LOG_LEVELS),
 }
-assert set(_CHECKS) | {"config_file"} == {f.name for f in fields(Config)}
+assert set(_CHECKS) | {"config_file", "command"} == {f.name for f in fields(Config)}
 
 
 def _check_value(key: str, value: Any, *, where: str) -> Any:
@@ -286,7 +297,55 @@ def load_config(
     for key, value in overrides.items():
         if value is not None:
             settings[key] = _check_value(key, value, where=f"option --{key.replace('_', '-')}")
-    return _finish(Config(config_file=path, **settings))
+    config = _finish(Config(config_file=path, command=command, **settings))
+    return _apply_plugin_hooks(config, env) if config.plugins else config
+
+
+def _apply_plugin_hooks(config: Config, env: ConfigEnv) -> Config:
+    """Plugins' ``config`` hooks (partial dicts merged deep, or the dict mutated), then
+    ``config_resolved`` on the final ``Config``."""
+    container = config.plugin_container
+    if container.has("config"):
+        settings = _user_settings(config)
+        original = _user_settings(config)
+        for partial in container.run_each("config", settings, env):
+            if isinstance(partial, Mapping):
+                _merge_deep(settings, partial)
+        changed = {key: value for key, value in settings.items() if value != original.get(key)}
+        if changed:
+            names = ", ".join(container.names)
+            try:
+                config = config.with_overrides(**changed)
+            except ConfigError as error:
+                raise ConfigError(f"plugin config hook ({names}): {error}") from None
+    container = config.plugin_container
+    container.run_each("config_resolved", config)
+    return config
+
+
+def _user_settings(config: Config) -> dict[str, Any]:
+    """The config as plain dicts and lists, the shape a ``config`` hook edits."""
+    settings: dict[str, Any] = {}
+    for item in fields(config):
+        if item.name in ("config_file", "command", "plugins"):
+            continue
+        value = getattr(config, item.name)
+        if isinstance(value, ServerConfig):
+            value = asdict(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        settings[item.name] = value
+    return settings
+
+
+def _merge_deep(target: dict[str, Any], partial: Mapping[str, Any]) -> None:
+    for key, value in partial.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge_deep(target[key], value)
+        else:
+            target[key] = value
 
 
 def _load_python(path: Path, env: ConfigEnv) -> dict[str, Any]:

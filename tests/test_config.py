@@ -32,7 +32,8 @@ def test_python_config_file(project):
     root = project({
         "prebundle.config.py": (
             "from prebundle import define_config\n"
-            "marker = object()\n"
+            "from prebundle.plugins import Plugin\n"
+            "marker = Plugin('marker')\n"
             "config = define_config(\n"
             "    mode='production',\n"
             "    include=['lodash-es', 'a > b'],\n"

@@ -125,6 +125,10 @@ class Crawler:
         self.cached = 0
         self._pool: ProcessPoolExecutor | None = None
         self._root_importer = config.root / "index.html"
+        plugins = config.plugin_container if config.plugins else None
+        self.plugins = plugins if plugins is not None and (
+            plugins.has("resolve_id") or plugins.has("load") or plugins.has("transform")) else None
+        """Plugins whose resolve_id/load/transform hooks take part in the crawl, if any."""
         """A stand-in importer for root-relative imports: only its folder is used."""
         self._content_puts: list[tuple[str, str, RawImports, tuple[str, ...]]] = []
 
@@ -207,6 +211,8 @@ class Crawler:
 
     def _visit(self, path: str) -> None:
         """Serve a file from the index when its stat is unchanged; else mark it stale."""
+        if self.plugins is not None and self._visit_with_plugins(path):
+            return
         try:
             stat = os.stat(path)
         except OSError as error:
@@ -219,6 +225,33 @@ class Crawler:
             self._follow(path, entry.imports, entry.warnings)
             return
         self.stale.append(path)
+
+    def _visit_with_plugins(self, path: str) -> bool:
+        """Give plugins' ``load``/``transform`` a file (or a ``\\0`` virtual id); True when they
+        produced the code to scan, which is then not cached (it depends on the plugins)."""
+        from .extract import SOURCE_DIALECTS, extract_file
+
+        virtual = path.startswith("\0")
+        code = self.plugins.load(path)
+        if code is None and virtual:
+            self.found.warnings.append(f"{path[1:]}:1: no plugin loads this virtual module")
+            return True
+        original = code
+        if code is None:
+            try:
+                code = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+            except OSError:
+                return False
+        transformed = self.plugins.transform(code, path)
+        if original is None and transformed == code:
+            return False  # the plugins left it alone: scan it the usual, cached way
+        suffix = "" if virtual else Path(path).suffix
+        fake = path if suffix in SOURCE_DIALECTS else path + ".js"
+        result = extract_file(fake, transformed.encode("utf-8", "surrogateescape"))
+        self.parsed += 1
+        warnings = tuple(w.replace(fake, path, 1) for w in result.warnings)
+        self._follow(path, to_entry_imports(result), warnings)
+        return True
 
     def _by_content(self, path: str, stat: os.stat_result, digest: str) -> CacheEntry | None:
         """The cached result for a file whose stat changed but whose bytes may not have."""
@@ -243,13 +276,15 @@ class Crawler:
     def _follow(self, path: str, imports: RawImports, warnings: tuple[str, ...]) -> None:
         rel = self._rel(path)
         self.found.warnings.extend(rel + w[len(path):] if w.startswith(path) else w for w in warnings)
-        importer = Path(path)
+        importer = self._root_importer if path.startswith("\0") else Path(path)
         globs: dict[int, list[str]] = {}
         for specifier, line, kind in imports:
             if kind == "glob":
                 globs.setdefault(line, []).append(specifier)
+            elif self.plugins is not None and self._plugin_resolves(specifier, path):
+                continue
             elif is_bare(specifier):
-                self._record_bare(specifier, importer, line)
+                self._record_bare(specifier, importer, line, shown=path)
             else:
                 target = self._resolve_source(specifier, importer)
                 if target is not None:
@@ -258,6 +293,15 @@ class Crawler:
             self._follow_glob(importer, patterns)
 
     # -- what an import points at ------------------------------------------------------------
+
+    def _plugin_resolves(self, specifier: str, importer: str) -> bool:
+        """Ask plugins' ``resolve_id``; crawl what they point at. True when one answered."""
+        resolved = self.plugins.resolve_id(specifier, importer, {"scan": True})
+        if resolved is None:
+            return False
+        if resolved.startswith("\0") or os.path.isfile(resolved):
+            self._add(resolved)
+        return True
 
     def _resolve_source(self, specifier: str, importer: Path) -> str | None:
         """The source file a relative or root-absolute import points at, if it is crawled."""
@@ -268,8 +312,10 @@ class Crawler:
             target = self.resolver.resolve_file("." + specifier, self._root_importer)
         if target is None:
             target = self.resolver.resolve_file(specifier, importer)
-        if target is None or target.suffix not in CRAWLED_SUFFIXES or "node_modules" in target.parts:
+        if target is None or "node_modules" in target.parts:
             return None
+        if target.suffix not in CRAWLED_SUFFIXES and self.plugins is None:
+            return None  # without plugins, nothing turns other files into modules
         return str(target)
 
     def _follow_glob(self, importer: Path, patterns: list[str]) -> None:
@@ -282,7 +328,8 @@ class Crawler:
             if match.suffix in CRAWLED_SUFFIXES and match != importer:
                 self._add(str(match))
 
-    def _record_bare(self, specifier: str, importer: Path, line: int) -> None:
+    def _record_bare(self, specifier: str, importer: Path, line: int, *, shown: str) -> None:
+        """Record a bare import; ``shown`` is the importer as reports name it."""
         if self._excluded(specifier):
             return
         from ..resolve import BuiltinModule, ResolveError
@@ -293,7 +340,7 @@ class Crawler:
             return  # a Node builtin with no browser package installed: not a dependency
         except ResolveError as error:
             slot = self.found.missing.setdefault(specifier, {"importers": set(), "reason": str(error)})
-            slot["importers"].add(f"{self._rel(str(importer))}:{line}")
+            slot["importers"].add(f"{self._rel(shown)}:{line}")
             return
         if resolution.ignored or resolution.kind != "js":
             return  # CSS, JSON and assets of packages are not pre-bundled; nor browser-ignored files
@@ -305,7 +352,7 @@ class Crawler:
             if bucket is self.found.linked and resolution.entry is not None:
                 if resolution.entry.suffix in CRAWLED_SUFFIXES:
                     self._add(str(resolution.entry))
-        slot["importers"].add(self._rel(str(importer)))
+        slot["importers"].add(self._rel(shown))
 
     def _resolve_bare(self, specifier: str, importer: Path):
         """Resolve from the importer; a linked package's file falls back to the project root,
@@ -325,6 +372,8 @@ class Crawler:
     # -- finishing ---------------------------------------------------------------------------
 
     def _rel(self, path: str) -> str:
+        if path.startswith("\0"):
+            return path[1:]
         rel = os.path.relpath(path, self.config.root)
         return rel.replace(os.sep, "/")
 
@@ -358,7 +407,7 @@ class Crawler:
                 for spec in sorted(found.missing)
             },
             linked={spec: dependency(spec, found.linked[spec]) for spec in sorted(found.linked)},
-            files=tuple(Path(path) for path in sorted(self.seen)),
+            files=tuple(Path(path) for path in sorted(self.seen) if not path.startswith("\0")),
             warnings=tuple(dict.fromkeys(found.warnings)),
             stats=ScanStats(files=len(self.seen), parsed=self.parsed, cached=self.cached,
                             seconds=seconds),

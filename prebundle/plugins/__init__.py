@@ -1,0 +1,28 @@
+"""The plugin API: Vite-shaped hooks in Python, for scanning, bundling and the daemon.
+
+See docs/plugins.md. A plugin is a ``Plugin`` (or any object or dict with a ``name`` and hooks);
+``virtual_module`` makes a ``virtual:`` module in one line; ``normalize_path`` is the id form
+hooks receive.
+"""
+
+from __future__ import annotations
+
+from .container import PluginContainer, PluginError, call_hook
+from .html import apply_tags, render_tag
+from .paths import normalize_path
+from .plugin import HOOKS, Plugin
+from .virtual import id_to_url, url_to_id, virtual_module
+
+__all__ = [
+    "HOOKS",
+    "Plugin",
+    "PluginContainer",
+    "PluginError",
+    "apply_tags",
+    "call_hook",
+    "id_to_url",
+    "normalize_path",
+    "render_tag",
+    "url_to_id",
+    "virtual_module",
+]

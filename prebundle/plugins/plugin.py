@@ -1,0 +1,83 @@
+"""What a plugin is: a name, an optional ``enforce`` and ``apply``, and Vite-shaped hooks.
+
+A plugin may be a ``Plugin`` instance, any object with a ``name`` attribute, or a dict with a
+``"name"`` key; hooks are looked up by attribute or key, sync or ``async``. Plugins are usually
+made by a factory that takes options::
+
+    def banner(text):
+        return Plugin("banner", transform=lambda code, id: f"/* {text} */\\n{code}")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["HOOKS", "Plugin", "hook_of", "plugin_name"]
+
+HOOKS = (
+    "config",
+    "config_resolved",
+    "configure_server",
+    "transform_index_html",
+    "handle_hot_update",
+    "resolve_id",
+    "load",
+    "transform",
+)
+"""Every hook prebundle calls, snake_case of Vite's."""
+
+
+@dataclass
+class Plugin:
+    """A plugin declared in Python. Every hook is optional."""
+
+    name: str
+    """Shown in warnings and errors; required."""
+    enforce: str | None = None
+    """``"pre"`` runs before the others, ``"post"`` after."""
+    apply: str | Callable[..., bool] | None = None
+    """``"serve"`` (the daemon), ``"build"`` (``prebundle``, ``prebundle scan``), or
+    ``(config, env) -> bool``."""
+    config: Callable[..., Any] | None = None
+    """``(config: dict, env) -> dict | None``: a partial config merged deep, or mutate the dict."""
+    config_resolved: Callable[..., Any] | None = None
+    """``(config: Config) -> None``: read the final config."""
+    configure_server: Callable[..., Any] | None = None
+    """``(server) -> callable | None``: add Starlette routes or middleware to the daemon."""
+    transform_index_html: Callable[..., Any] | None = None
+    """``(html, ctx) -> str | list[tag] | {"html", "tags"} | None``."""
+    handle_hot_update: Callable[..., Any] | None = None
+    """``(ctx) -> list | None``: filter what a change triggers; ``[]`` takes over."""
+    resolve_id: Callable[..., Any] | None = None
+    """``(source, importer, options) -> str | dict | None``."""
+    load: Callable[..., Any] | None = None
+    """``(id) -> str | dict | None``."""
+    transform: Callable[..., Any] | None = None
+    """``(code, id) -> str | dict | None``; a dict has ``code`` and ``map``."""
+
+
+def plugin_name(plugin: Any) -> str:
+    if isinstance(plugin, dict):
+        return str(plugin.get("name") or "")
+    return str(getattr(plugin, "name", "") or "")
+
+
+def hook_of(plugin: Any, hook: str) -> Callable[..., Any] | None:
+    """The plugin's ``hook``, wherever it keeps it; None when it has none."""
+    value = plugin.get(hook) if isinstance(plugin, dict) else getattr(plugin, hook, None)
+    return value if callable(value) else None
+
+
+def flatten(plugins: Iterable[Any]) -> list[Any]:
+    """Nested lists (presets) flattened; falsy entries (``cond and plugin()``) dropped."""
+    out: list[Any] = []
+    for plugin in plugins:
+        if not plugin:
+            continue
+        if isinstance(plugin, (list, tuple)):
+            out.extend(flatten(plugin))
+        else:
+            out.append(plugin)
+    return out
