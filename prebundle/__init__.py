@@ -10,11 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Config", "define_config", "load_config", "optimize", "scan", "__version__"]
+__all__ = [
+    "Config", "Plugin", "define_config", "load_config", "normalize_path", "optimize", "scan",
+    "virtual_module", "__version__",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config, define_config, load_config
     from .optimizer import optimize
+    from .plugins import Plugin, normalize_path, virtual_module
     from .scanner import scan
 
 _LAZY = {
@@ -22,6 +26,9 @@ _LAZY = {
     "define_config": ".config",
     "load_config": ".config",
     "optimize": ".optimizer",
+    "Plugin": ".plugins",
+    "normalize_path": ".plugins",
+    "virtual_module": ".plugins",
     "scan": ".scanner",
 }
 
