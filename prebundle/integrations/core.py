@@ -1,0 +1,327 @@
+"""``Assets``: the framework-free helpers every integration calls.
+
+It reads the deps dir's ``importmap.json`` and ``manifest.json`` (or a Vite manifest), re-reading
+them when their mtime changes, and renders escaped tags: the import map with SRI ``integrity``,
+``modulepreload`` and stylesheet links for the whole static closure of the named entries, the
+es-module-shims polyfill, the daemon's reload client, and the same preloads as a ``Link`` header.
+
+Development and production need no flag: when ``prebundle daemon`` runs for this project (its
+``daemon.json`` names a live pid) URLs point at the daemon; otherwise at the files on disk under
+``base``. ``mode="production"`` never looks for a daemon.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import html
+from .devserver import DaemonInfo, DaemonProbe
+from .graph import AssetsError, Graph, Node, UnknownAsset, load_deps_dir
+from .vite_manifest import load_vite_manifest
+
+__all__ = ["Assets", "AssetsError", "UnknownAsset", "POLYFILL_FILE"]
+
+POLYFILL_FILE = "_polyfill/es-module-shims.js"
+"""Where the polyfill is served under ``base`` (no optimized file name has a ``/``)."""
+DEFAULT_BASE = "/node_modules/.vite/deps/"
+
+
+class Assets:
+    """Tags and URLs for the pre-bundled deps of one frontend project.
+
+    ``Assets(path)`` takes the project root (``load_config`` finds its deps dir and base) or a
+    deps dir itself (one holding ``importmap.json``). ``vite_manifest=`` reads a ``vite build``
+    manifest instead. ``base`` is the URL prefix the app serves the files under; ``mode`` is
+    ``"production"`` (never use the daemon), ``"development"`` or None (use it when it runs).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        root: str | os.PathLike[str] | None = None,
+        deps_dir: str | os.PathLike[str] | None = None,
+        vite_manifest: str | os.PathLike[str] | None = None,
+        base: str | None = None,
+        mode: str | None = None,
+        integrity: bool = True,
+        crossorigin: str | None = None,
+        daemon_origin: str | None = None,
+    ) -> None:
+        if mode not in (None, "auto", "development", "production"):
+            raise AssetsError(f"mode must be 'development', 'production' or None, not {mode!r}")
+        self.mode = None if mode == "auto" else mode
+        self.integrity_enabled = integrity
+        self.crossorigin = crossorigin
+        self.daemon_origin = daemon_origin.rstrip("/") if daemon_origin else None
+        self.vite_manifest = Path(vite_manifest).resolve() if vite_manifest else None
+        config_base = DEFAULT_BASE
+        self.root: Path | None = None
+        if path is not None and deps_dir is None and root is None:
+            p = Path(path)
+            if (p / "importmap.json").is_file() or (p / "_metadata.json").is_file() or p.name == "deps":
+                deps_dir = p
+            else:
+                root = p
+        if root is not None and deps_dir is None and self.vite_manifest is None:
+            from ..config import load_config
+
+            config = load_config(root)
+            self.root = config.root
+            deps_dir = config.deps_dir
+            config_base = config.base
+        elif root is not None:
+            self.root = Path(root).resolve()
+        if self.vite_manifest is not None:
+            from .vite_manifest import find_out_dir
+
+            deps_dir = find_out_dir(self.vite_manifest)
+        if deps_dir is None:
+            raise AssetsError("Assets needs a project root, a deps dir or a Vite manifest")
+        self.deps_dir = Path(deps_dir).resolve()
+        self.base = _slash(base) if base is not None else config_base
+        """The URL prefix this app serves ``deps_dir`` under."""
+        self.path_base = config_base if config_base.startswith("/") else "/" + config_base.split("/", 3)[-1]
+        """The URL path of the files on the daemon (the config's base)."""
+        self._probe = DaemonProbe(self.deps_dir.parent)
+        self._lock = threading.Lock()
+        self._graph: Graph | None = None
+        self._signature: tuple | None = None
+        self._digests: dict[str, tuple[tuple[int, int], str]] = {}
+
+    # -- state ------------------------------------------------------------------------------
+
+    def _watched(self) -> list[Path]:
+        if self.vite_manifest is not None:
+            return [self.vite_manifest]
+        return [self.deps_dir / "importmap.json", self.deps_dir / "manifest.json", self.deps_dir / "_metadata.json"]
+
+    def graph(self) -> Graph:
+        """The current graph; re-read when a watched file's mtime, size or inode changed."""
+        signature = tuple(_stat(path) for path in self._watched())
+        with self._lock:
+            if self._graph is None or signature != self._signature:
+                graph = (load_vite_manifest(self.vite_manifest) if self.vite_manifest is not None
+                         else load_deps_dir(self.deps_dir))
+                self._graph, self._signature = graph, signature
+            return self._graph
+
+    def daemon(self) -> DaemonInfo | None:
+        """The running daemon of this project, unless ``mode="production"`` or a Vite manifest."""
+        if self.mode == "production" or self.vite_manifest is not None:
+            return None
+        return self._probe()
+
+    @property
+    def dev(self) -> bool:
+        """True when URLs point at a running daemon."""
+        return self.daemon() is not None
+
+    def files_base(self) -> str:
+        """The URL prefix of the files right now: the daemon's when it runs, else ``base``."""
+        daemon = self.daemon()
+        if daemon is None:
+            return self.base
+        return (self.daemon_origin or daemon.origin) + self.path_base
+
+    # -- URLs and hashes --------------------------------------------------------------------
+
+    def url(self, name: str) -> str:
+        """The URL of an id's (or manifest key's) file, with its ``?v=`` if it has one."""
+        node = self.graph().node(name)
+        return self._file_url(node.file, node.query)
+
+    def _file_url(self, file: str, query: str = "", base: str | None = None) -> str:
+        return (base if base is not None else self.files_base()) + html.quote_file(file) + query
+
+    def integrity(self, file: str) -> str | None:
+        """``sha384-…`` of a file under the deps dir, cached by mtime/size; None if missing."""
+        return self._digest(self.deps_dir / file)
+
+    def _digest(self, path: Path) -> str | None:
+        if not self.integrity_enabled:
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        key = (st.st_mtime_ns, st.st_size)
+        cached = self._digests.get(str(path))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        digest = "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+        self._digests[str(path)] = (key, digest)
+        return digest
+
+    # -- import map ------------------------------------------------------------------------
+
+    def importmap(self) -> dict[str, Any]:
+        """The import map as a dict: ``imports`` at the current base, plus ``integrity`` for every
+        module file (entries and chunks) when integrity is on."""
+        graph = self.graph()
+        base = self.files_base()
+        imports = {id_: self._file_url(graph.nodes[key].file, graph.nodes[key].query, base)
+                   for id_, key in graph.importmap.items()}
+        result: dict[str, Any] = {"imports": imports}
+        if self.integrity_enabled and imports:
+            integrity = {}
+            for id_, key in graph.importmap.items():
+                digest = self.integrity(graph.nodes[key].file)
+                if digest:
+                    integrity[imports[id_]] = digest
+            for node in graph.nodes.values():
+                if node.key.startswith("_") and not node.file.endswith(".css"):
+                    digest = self.integrity(node.file)
+                    if digest:  # chunks load by relative URL, without ?v=
+                        integrity[self._file_url(node.file, "", base)] = digest
+            result["integrity"] = integrity
+        return result
+
+    def importmap_tag(self, *, nonce: str | None = None) -> str:
+        """``<script type="importmap">``; empty for a Vite manifest (it has no import map)."""
+        if self.graph().kind != "prebundle":
+            return ""
+        return html.script("\n" + html.script_json(self.importmap()) + "\n", type="importmap", nonce=nonce)
+
+    # -- preloads, styles, entries ----------------------------------------------------------
+
+    def closure(self, names: Iterable[str]) -> list[Node]:
+        return self.graph().closure(names)
+
+    def preload_tags(self, *names: str, nonce: str | None = None) -> str:
+        """Stylesheets for the CSS of the named entries' closure, then ``modulepreload`` for
+        every module in it. Same URLs and integrity as the import map, so the preloads are used."""
+        nodes = self.closure(names)
+        return "\n".join([*self._css_tags(nodes, nonce), *self._preload_links(nodes, nonce)])
+
+    def stylesheet_tags(self, *names: str, nonce: str | None = None) -> str:
+        return "\n".join(self._css_tags(self.closure(names), nonce))
+
+    def entry_tags(self, *names: str, nonce: str | None = None) -> str:
+        """For Vite manifests (or to run a package by itself): CSS, preloads of the imports, and
+        a ``<script type="module">`` per named entry; a CSS-only entry gives only its stylesheet."""
+        graph = self.graph()
+        nodes = self.closure(names)
+        entries = {graph.node(name).key for name in names}
+        preloads = [n for n in nodes if n.key not in entries]
+        scripts = []
+        base = self.files_base()
+        for name in names:
+            node = graph.node(name)
+            if node.file.endswith(".css"):
+                continue
+            scripts.append(html.script(type="module", src=self._file_url(node.file, node.query, base),
+                                       crossorigin=self._crossorigin(base), nonce=nonce,
+                                       integrity=self.integrity(node.file)))
+        return "\n".join([*self._css_tags(nodes, nonce), *self._preload_links(preloads, nonce), *scripts])
+
+    def _crossorigin(self, base: str) -> str | None:
+        if self.crossorigin is not None:
+            return self.crossorigin
+        return "anonymous" if "://" in base or base.startswith("//") else None
+
+    def _css_files(self, nodes: list[Node]) -> list[str]:
+        files: dict[str, None] = {}
+        for node in nodes:
+            if node.file.endswith(".css"):
+                files[node.file] = None
+            for css in node.css:
+                files[css] = None
+        return list(files)
+
+    def _css_tags(self, nodes: list[Node], nonce: str | None) -> list[str]:
+        base = self.files_base()
+        return [html.link("stylesheet", self._file_url(file, "", base), crossorigin=self._crossorigin(base),
+                          integrity=self.integrity(file), nonce=nonce) for file in self._css_files(nodes)]
+
+    def _preload_links(self, nodes: list[Node], nonce: str | None) -> list[str]:
+        base = self.files_base()
+        return [html.link("modulepreload", self._file_url(n.file, n.query, base),
+                          crossorigin=self._crossorigin(base), integrity=self.integrity(n.file), nonce=nonce)
+                for n in nodes if not n.file.endswith(".css")]
+
+    def link_header(self, *names: str) -> str:
+        """The preloads of ``preload_tags`` as one HTTP ``Link`` header value (103 Early Hints)."""
+        nodes = self.closure(names)
+        base = self.files_base()
+        cross = self._crossorigin(base)
+        extra = f"; crossorigin={cross}" if cross else ""
+        parts = [f"<{self._file_url(f, '', base)}>; rel=preload; as=style{extra}" for f in self._css_files(nodes)]
+        parts += [f"<{self._file_url(n.file, n.query, base)}>; rel=modulepreload{extra}"
+                  for n in nodes if not n.file.endswith(".css")]
+        return ", ".join(parts)
+
+    # -- dev client and polyfill ------------------------------------------------------------
+
+    def client_tag(self, *, nonce: str | None = None) -> str:
+        """The daemon's reload client when the daemon runs; otherwise nothing."""
+        daemon = self.daemon()
+        if daemon is None:
+            return ""
+        origin = self.daemon_origin or daemon.origin
+        return html.script(type="module", src=f"{origin}/@prebundle/client.js", nonce=nonce)
+
+    def polyfill_path(self) -> Path:
+        """The installed es-module-shims file; ``AssetsError`` saying how to install it if absent."""
+        modules = self._node_modules()
+        package = modules / "es-module-shims" if modules else None
+        if package is None or not (package / "package.json").is_file():
+            where = modules or (self.root or self.deps_dir)
+            raise AssetsError(f"es-module-shims is not installed in {where}; install it with "
+                              "`npm install es-module-shims` in the frontend folder, or drop the polyfill tag")
+        try:
+            meta = json.loads((package / "package.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        main = meta.get("main") if isinstance(meta.get("main"), str) else "dist/es-module-shims.js"
+        path = (package / main).resolve()
+        if not path.is_file():
+            raise AssetsError(f"{path}: es-module-shims is installed but its file is missing; reinstall it")
+        return path
+
+    def polyfill_url(self) -> str:
+        path = self.polyfill_path()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+        return f"{self.base}{POLYFILL_FILE}?v={digest}"
+
+    def polyfill_tag(self, *, nonce: str | None = None) -> str:
+        """``<script async>`` loading es-module-shims from this app (it must come before any
+        module script; the import map may come before or after it)."""
+        return html.script(async_=True, src=self.polyfill_url(), nonce=nonce, crossorigin=self.crossorigin,
+                           integrity=self._digest(self.polyfill_path()))
+
+    def _node_modules(self) -> Path | None:
+        if self.root is not None and (self.root / "node_modules").is_dir():
+            return self.root / "node_modules"
+        for folder in self.deps_dir.parents:
+            if folder.name == "node_modules":
+                return folder
+            if (folder / "node_modules").is_dir():
+                return folder / "node_modules"
+        return None
+
+    def extra_files(self) -> dict[str, Path]:
+        """Files served under ``base`` that are not in the deps dir (the polyfill, if installed)."""
+        try:
+            return {POLYFILL_FILE: self.polyfill_path()}
+        except AssetsError:
+            return {}
+
+
+def _slash(base: str) -> str:
+    return base if base.endswith("/") else base + "/"
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)

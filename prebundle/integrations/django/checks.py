@@ -1,0 +1,36 @@
+"""System checks: the deps are built, and a production site serves a production build."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core import checks
+
+from ..graph import AssetsError
+
+
+@checks.register(checks.Tags.templates)
+def check_prebundle(app_configs=None, **kwargs):
+    from .conf import get_assets
+
+    try:
+        assets = get_assets()
+    except Exception as error:  # ImproperlyConfigured, ConfigError
+        return [checks.Error(str(error), id="prebundle.E001")]
+    if assets.vite_manifest is not None:
+        return []
+    try:
+        assets.graph()
+    except AssetsError as error:
+        return [checks.Warning(str(error), hint="run `prebundle` (or `prebundle daemon`) in the frontend folder",
+                               id="prebundle.W001")]
+    try:
+        mode = json.loads((assets.deps_dir / "_metadata.json").read_text())["prebundle"]["mode"]
+    except (OSError, ValueError, KeyError, TypeError):
+        mode = None
+    if not settings.DEBUG and mode == "development":
+        return [checks.Warning(f"{assets.deps_dir} holds a development build while DEBUG is off",
+                               hint="build with `prebundle --mode production` for minified, content-hashed files",
+                               id="prebundle.W002")]
+    return []

@@ -1,0 +1,53 @@
+"""A staticfiles finder for the deps dir: ``runserver`` serves the files under
+``STATIC_URL + static_prefix`` and ``collectstatic`` copies them, although they live in the hidden
+``node_modules/.vite`` folder that Django's default finders and ignore patterns skip."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from django.contrib.staticfiles.finders import BaseFinder
+from django.contrib.staticfiles.utils import get_files
+from django.core.files.storage import FileSystemStorage
+
+from ...static import safe_path
+from ..core import POLYFILL_FILE
+from .conf import get_assets, static_prefix
+
+__all__ = ["PrebundleFinder"]
+
+
+class PrebundleFinder(BaseFinder):
+    def check(self, **kwargs):
+        return []
+
+    def find(self, path, find_all=False, **kwargs):
+        find_all = find_all or kwargs.get("all", False)
+        prefix = static_prefix()
+        if not path.startswith(prefix):
+            return [] if find_all else None
+        relative = path[len(prefix):]
+        assets = get_assets()
+        found = assets.extra_files().get(relative)
+        if found is None:
+            real = safe_path(assets.deps_dir, quote(relative, safe="/"))
+            found = real
+        if found is None:
+            return [] if find_all else None
+        return [str(found)] if find_all else str(found)
+
+    def list(self, ignore_patterns):
+        assets = get_assets()
+        if not assets.deps_dir.is_dir():
+            return
+        storage = FileSystemStorage(location=str(assets.deps_dir))
+        storage.prefix = static_prefix().rstrip("/")
+        for path in get_files(storage, ignore_patterns):
+            yield path, storage
+        for name, file in assets.extra_files().items():
+            folder, _, base = name.rpartition("/")
+            extra = FileSystemStorage(location=str(file.parent))
+            extra.prefix = static_prefix() + folder
+            if os.path.basename(file) == base:
+                yield base, extra

@@ -1,0 +1,143 @@
+"""The asset graph the helpers render from, read from a prebundle deps dir or a Vite manifest.
+
+Both sources give the same thing: nodes keyed like the manifest (an optimized id, a Vite source
+path, or ``_<chunk file>``), each with its file, the chunk keys it imports statically, its CSS,
+and (prebundle only) the ids of other packages it imports through the import map.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import PrebundleError
+
+__all__ = ["AssetsError", "Graph", "Node", "UnknownAsset", "load_deps_dir"]
+
+
+class AssetsError(PrebundleError):
+    """The deps (or a Vite manifest) cannot be read; the message says what to run."""
+
+
+class UnknownAsset(AssetsError, KeyError):
+    """A template named an id or entry that the manifest does not have."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.args[0] if self.args else ""
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str
+    file: str
+    """Path relative to the graph's directory."""
+    imports: tuple[str, ...] = ()
+    """Keys of the chunks this file imports statically."""
+    css: tuple[str, ...] = ()
+    externals: tuple[str, ...] = ()
+    """Ids of other packages it imports (resolved through the import map)."""
+    dynamic_imports: tuple[str, ...] = ()
+    query: str = ""
+    """``?v=<fileHash>`` as in the import map, for entry files."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    directory: Path
+    """Where the files are; URLs are ``base`` + a node's ``file``."""
+    nodes: Mapping[str, Node]
+    importmap: Mapping[str, str] = field(default_factory=dict)
+    """Import map ids → node keys (empty for a Vite manifest)."""
+    mode: str | None = None
+    """``production`` or ``development`` as recorded by the build, if known."""
+    kind: str = "prebundle"
+
+    def node(self, name: str) -> Node:
+        node = self.nodes.get(name) or self.nodes.get(self.importmap.get(name, "\0"))
+        if node is None:
+            raise UnknownAsset(self.unknown_message(name))
+        return node
+
+    def unknown_message(self, name: str) -> str:
+        import difflib
+
+        known = [k for k in self.nodes if not k.startswith("_")]
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        where = "manifest.json" if self.kind == "prebundle" else "the Vite manifest"
+        fix = ("import it from a scanned source file (or list it in `include`) and run `prebundle`"
+               if self.kind == "prebundle" else "add it to the Vite build's inputs and rebuild")
+        return f"{name!r} is not in {where} of {self.directory}{hint} ({fix})"
+
+    def closure(self, names: Iterable[str]) -> list[Node]:
+        """The named nodes and everything they load statically: chunk imports and, through the
+        import map, other packages' entries; each once, in first-seen order (cycle-safe)."""
+        seen: dict[str, Node] = {}
+        stack = [self.node(name) for name in reversed(list(names))]
+        while stack:
+            node = stack.pop()
+            if node.key in seen:
+                continue
+            seen[node.key] = node
+            nexts = [self.nodes[k] for k in node.imports if k in self.nodes]
+            nexts += [self.node(i) for i in node.externals if i in self.importmap or i in self.nodes]
+            stack.extend(reversed(nexts))
+        return list(seen.values())
+
+    def module_files(self) -> list[str]:
+        """Every JS file of the graph (entries and chunks), each once."""
+        files = dict.fromkeys(n.file for n in self.nodes.values() if not n.file.endswith(".css"))
+        return list(files)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AssetsError(f"{path}: no {what}; run `prebundle` in the frontend folder first") from None
+    except (OSError, ValueError) as error:
+        raise AssetsError(f"{path}: cannot read {what}: {error}") from None
+
+
+def load_deps_dir(deps_dir: Path) -> Graph:
+    """The graph of a prebundle deps dir (``importmap.json`` + ``manifest.json``)."""
+    importmap = _read_json(deps_dir / "importmap.json", "import map")
+    manifest = _read_json(deps_dir / "manifest.json", "manifest")
+    if not isinstance(importmap, dict) or not isinstance(manifest, dict):
+        raise AssetsError(f"{deps_dir}: importmap.json or manifest.json is not a JSON object")
+    try:
+        mode = json.loads((deps_dir / "_metadata.json").read_text(encoding="utf-8"))["prebundle"]["mode"]
+    except (OSError, ValueError, KeyError, TypeError):
+        mode = None
+    imports = importmap.get("imports") or {}
+    nodes: dict[str, Node] = {}
+    for key, record in manifest.items():
+        if not isinstance(record, dict) or not isinstance(record.get("file"), str):
+            continue
+        query = ""
+        url = imports.get(key)
+        if isinstance(url, str) and urlsplit(url).query:
+            query = "?" + urlsplit(url).query
+        nodes[key] = Node(key, record["file"], _strings(record.get("imports")), _strings(record.get("css")),
+                          _strings(record.get("externals")), (), query)
+    ids = {}
+    for id_, url in imports.items():
+        if id_ in nodes:
+            ids[id_] = id_
+        elif isinstance(url, str):  # in the map but not the manifest: keep the map's file
+            path = urlsplit(url).path
+            name = path.rsplit("/", 1)[-1]
+            query = "?" + urlsplit(url).query if urlsplit(url).query else ""
+            nodes[id_] = Node(id_, name, query=query)
+            ids[id_] = id_
+    return Graph(deps_dir, nodes, ids, mode, "prebundle")

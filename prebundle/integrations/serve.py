@@ -1,0 +1,193 @@
+"""Serving the deps on top of ``prebundle.static``: the rules a backend adds to the daemon's.
+
+* ``immutable`` also for names that carry a content hash: esbuild's ``chunk-*`` files (always
+  content-named) and, in a production build, every file of the deps dir or Vite manifest.
+* gzip and brotli when the client accepts them: a precompressed ``.br``/``.gz`` beside the file
+  (``compress.precompress`` writes them at build) when it is at least as new, else compressed
+  on the fly (and kept in a small cache). Each encoding has its own ETag; ``Vary:
+  Accept-Encoding`` is always set on compressible types.
+* the es-module-shims polyfill under ``_polyfill/`` when it is installed.
+* ``Access-Control-Allow-Origin: *`` so the files also work from a CDN or another origin.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote
+
+from ..static import IMMUTABLE, NO_CACHE, Answer, StaticFiles, _etag_matches
+from .core import POLYFILL_FILE, Assets
+
+__all__ = ["DepsFiles", "accepted_encodings"]
+
+try:  # brotli or brotlicffi, whichever is installed
+    import brotli as _brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    try:
+        import brotlicffi as _brotli  # type: ignore[no-redef]
+    except ImportError:
+        _brotli = None
+
+COMPRESSIBLE = (".js", ".mjs", ".css", ".json", ".map", ".svg", ".txt", ".html", ".wasm")
+MIN_SIZE = 1024
+"""Smaller files go out as they are: compression would not pay for its header."""
+CACHE_BYTES = 32 * 1024 * 1024
+"""On-the-fly compressed bodies kept in memory, by total size."""
+SUFFIX = {"br": ".br", "gzip": ".gz"}
+
+
+def accepted_encodings(header: str | None) -> list[str]:
+    """``br`` and/or ``gzip`` from an ``Accept-Encoding`` header, best first (q=0 refuses)."""
+    if not header:
+        return []
+    accepted: dict[str, float] = {}
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        accepted[name.strip().lower()] = q
+    star = accepted.get("*", 0.0)
+    order = [("br", 2), ("gzip", 1)]
+    chosen = [(accepted.get(name, star), rank, name) for name, rank in order
+              if accepted.get(name, star) > 0 and (name != "br" or _brotli is not None)]
+    return [name for _, _, name in sorted(chosen, reverse=True)]
+
+
+class DepsFiles:
+    """Answers for the files under ``assets.base``: ``answer(url_path, ...)`` like ``StaticFiles``."""
+
+    def __init__(self, assets: Assets | str | os.PathLike[str], *, compress: bool = True) -> None:
+        self.assets = assets if isinstance(assets, Assets) else Assets(deps_dir=assets)
+        self.directory = self.assets.deps_dir
+        self.files = StaticFiles(self.directory)
+        self.compress = compress
+        self._hashed: tuple[tuple, frozenset[str]] = ((), frozenset())
+        self._cache: OrderedDict[tuple, bytes] = OrderedDict()
+        self._cache_size = 0
+        self._lock = threading.Lock()
+
+    def answer(self, url_path: str, *, query_string: bytes | str = b"", if_none_match: str | None = None,
+               accept_encoding: str | None = None, method: str = "GET") -> Answer:
+        name = unquote(url_path).lstrip("/")
+        if name.startswith(POLYFILL_FILE.split("/")[0] + "/"):
+            answer = self._polyfill(name, query_string, method)
+        else:
+            answer = self.files.answer(url_path, query_string=query_string, method=method)
+        if answer.status != 200 or answer.path is None:
+            return answer
+        headers = dict(answer.headers)
+        if headers.get("cache-control") == NO_CACHE and name in self._hashed_names():
+            headers["cache-control"] = IMMUTABLE
+        headers["access-control-allow-origin"] = "*"
+        headers["x-content-type-options"] = "nosniff"
+        path, body = answer.path, None
+        if self.compress and path.suffix in COMPRESSIBLE:
+            headers["vary"] = "Accept-Encoding"
+            if path.stat().st_size >= MIN_SIZE:
+                for encoding in accepted_encodings(accept_encoding):
+                    found = self._encoded(path, encoding)
+                    if found is None:
+                        continue
+                    if isinstance(found, Path):
+                        path, size = found, found.stat().st_size
+                    else:
+                        path, body, size = None, found, len(found)
+                    headers["content-encoding"] = encoding
+                    headers["etag"] = headers["etag"][:-1] + f'-{encoding}"'
+                    headers["content-length"] = str(size)
+                    break
+        listed = list(headers.items())
+        if if_none_match and _etag_matches(if_none_match, headers["etag"]):
+            keep = ("etag", "cache-control", "vary", "access-control-allow-origin")
+            return Answer(304, [(k, v) for k, v in listed if k in keep])
+        if body is not None:
+            return Answer(200, listed, body=body)
+        return replace(answer, headers=listed, path=path)
+
+    # -- rules ---------------------------------------------------------------------------------
+
+    def _hashed_names(self) -> frozenset[str]:
+        """Names whose content hash is in the name: chunks always, every file in production."""
+        meta = self.directory / "_metadata.json"
+        try:
+            st = meta.stat()
+            stamp: tuple = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = ()
+        if self.assets.vite_manifest is not None:
+            stamp = (stamp, _stat(self.assets.vite_manifest))
+        if stamp == self._hashed[0]:
+            return self._hashed[1]
+        names: set[str] = set()
+        if self.assets.vite_manifest is not None:
+            try:
+                graph = self.assets.graph()
+                for node in graph.nodes.values():
+                    names.add(node.file)
+                    names.update(node.css)
+            except Exception:
+                pass
+        else:
+            try:
+                data = json.loads(meta.read_text(encoding="utf-8"))
+                names.update(chunk["file"] for chunk in data.get("chunks", {}).values())
+                if data.get("prebundle", {}).get("mode") == "production":
+                    for package in data["prebundle"].get("packages", {}).values():
+                        names.update(package.get("files", ()))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass
+        self._hashed = (stamp, frozenset(names))
+        return self._hashed[1]
+
+    def _polyfill(self, name: str, query_string: bytes | str, method: str) -> Answer:
+        extra = self.assets.extra_files().get(name)
+        if extra is None:
+            return self.files.not_found(name)
+        return StaticFiles(extra.parent).answer(extra.name, query_string=query_string, method=method)
+
+    def _encoded(self, path: Path, encoding: str) -> Path | bytes | None:
+        source = path.stat()
+        ready = path.with_name(path.name + SUFFIX[encoding])
+        try:
+            if ready.stat().st_mtime_ns >= source.st_mtime_ns:
+                return ready
+        except OSError:
+            pass
+        key = (str(path), source.st_mtime_ns, source.st_size, encoding)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        data = path.read_bytes()
+        packed = _brotli.compress(data, quality=5) if encoding == "br" else gzip.compress(data, 6, mtime=0)
+        if len(packed) >= len(data):
+            return None
+        with self._lock:
+            self._cache[key] = packed
+            self._cache_size += len(packed)
+            while self._cache_size > CACHE_BYTES and self._cache:
+                _, old = self._cache.popitem(last=False)
+                self._cache_size -= len(old)
+        return packed
+
+
+def _stat(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+

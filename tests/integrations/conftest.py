@@ -1,0 +1,140 @@
+"""A real app pre-bundled once per session in production mode (react, react-dom, dayjs with a
+shared chunk, a package with CSS, one importing react), a hand-written deps dir with hostile ids,
+and a page source that renders a React component."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+SOURCE = """\
+import React from 'react'
+import { createRoot } from 'react-dom/client'
+import dayjs from 'dayjs'
+import relativeTime from 'dayjs/plugin/relativeTime'
+import { styled } from 'with-css'
+import 'needs-react'
+dayjs.extend(relativeTime)
+const el = document.getElementById('root')
+createRoot(el).render(React.createElement('p', { id: 'hello', className: styled }, 'hello from React ' + React.version))
+"""
+
+HOSTILE = '"><script>alert(1)</script>'
+
+
+def sri(path: Path) -> str:
+    """The SRI hash of a file, computed here independently of the code under test."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
+def add_shims(root: Path) -> Path:
+    """A stand-in es-module-shims package in the app's node_modules."""
+    package = root / "node_modules" / "es-module-shims"
+    (package / "dist").mkdir(parents=True, exist_ok=True)
+    (package / "package.json").write_text(json.dumps({"name": "es-module-shims", "version": "2.8.4",
+                                                      "main": "dist/es-module-shims.js"}))
+    (package / "dist" / "es-module-shims.js").write_text("/* es-module-shims stand-in */\n" + "void 0;\n" * 300)
+    return package / "dist" / "es-module-shims.js"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, make_app_fn) -> Path:
+    """The project root of a production build (deps in node_modules/.vite/deps)."""
+    from prebundle import load_config, optimize
+    from prebundle.integrations.compress import precompress
+
+    root = make_app_fn(tmp_path_factory.mktemp("integrations") / "app", SOURCE)
+    add_shims(root)
+    result = optimize(load_config(root, overrides={"mode": "production", "log_level": "silent"}))
+    precompress(result.deps_dir)
+    return root
+
+
+@pytest.fixture
+def deps(built) -> Path:
+    return built / "node_modules" / ".vite" / "deps"
+
+
+@pytest.fixture
+def hostile_dir(tmp_path) -> Path:
+    """A deps dir whose id, file names and CSS carry markup."""
+    deps = tmp_path / "node_modules" / ".vite" / "deps"
+    deps.mkdir(parents=True)
+    js = 'evil"><script>x.js'
+    (deps / js).write_text("export default 1;\n")
+    (deps / "evil.css").write_text("p{}\n")
+    (deps / "package.json").write_text('{"type": "module"}')
+    (deps / "importmap.json").write_text(json.dumps({"imports": {HOSTILE: f"/node_modules/.vite/deps/{js}?v=1"}}))
+    (deps / "manifest.json").write_text(json.dumps({HOSTILE: {"file": js, "src": HOSTILE, "isEntry": True,
+                                                              "imports": [], "css": ["evil.css"], "assets": [],
+                                                              "externals": []}}))
+    return deps
+
+
+def tag_attrs(html: str, tag: str, **match: str) -> list[dict[str, str]]:
+    """Attributes of each ``<tag ...>`` in ``html`` whose attributes include ``match``."""
+    found = []
+    for m in re.finditer(rf"<{tag}\b([^>]*)>", html):
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', m.group(1)))
+        for bare in re.findall(r'\s([\w-]+)(?=\s|$)', m.group(1)):
+            attrs.setdefault(bare, "")
+        if all(attrs.get(k) == v for k, v in match.items()):
+            found.append(attrs)
+    return found
+
+
+def importmap_of(html: str) -> dict:
+    m = re.search(r'<script type="importmap"[^>]*>(.*?)</script>', html, re.S)
+    assert m, html
+    return json.loads(m.group(1))
+
+
+def expected_closure(deps: Path, names: list[str]) -> tuple[list[str], list[str]]:
+    """(JS files, CSS files) reachable from ``names`` through manifest imports and externals,
+    walked here independently."""
+    manifest = json.loads((deps / "manifest.json").read_text())
+    js, css, todo, seen = [], [], list(names), set()
+    while todo:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        record = manifest[key]
+        js.append(record["file"])
+        css += [c for c in record.get("css", []) if c not in css]
+        todo += record.get("imports", []) + record.get("externals", [])
+    return sorted(set(js)), sorted(css)
+
+
+def check_page(html: str, deps: Path, base: str, names: list[str], nonce: str | None = None) -> None:
+    """The assertions every framework's page must pass: import map URLs and integrity from the
+    files, the modulepreload closure, CSS links, and the nonce on every tag."""
+    imap = importmap_of(html)
+    metadata = json.loads((deps / "_metadata.json").read_text())
+    assert set(imap["imports"]) == set(metadata["optimized"])
+    for id_, url in imap["imports"].items():
+        record = metadata["optimized"][id_]
+        assert url == f"{base}{record['file']}?v={record['fileHash']}"
+        assert imap["integrity"][url] == sri(deps / record["file"])
+    js, css = expected_closure(deps, names)
+    preloads = tag_attrs(html, "link", rel="modulepreload")
+    hrefs = sorted(p["href"].split("?")[0].removeprefix(base) for p in preloads)
+    assert hrefs == js
+    for p in preloads:
+        file = p["href"].split("?")[0].removeprefix(base)
+        assert p["integrity"] == sri(deps / file)
+        chunk_url = f"{base}{file}"
+        assert imap["integrity"].get(p["href"]) or imap["integrity"].get(chunk_url)
+    sheets = tag_attrs(html, "link", rel="stylesheet")
+    assert sorted(s["href"].removeprefix(base) for s in sheets) == css
+    for s in sheets:
+        assert s["integrity"] == sri(deps / s["href"].removeprefix(base))
+    if nonce is not None:
+        tags = re.findall(r"<(?:script|link)\b[^>]*>", html)
+        assert tags and all(f'nonce="{nonce}"' in t for t in tags), tags
