@@ -113,6 +113,28 @@ def optimize(root: str, config_file: str | None, log_level: str | None, force: b
         _fail(error)
 
 
+@cli.command()
+@common_options
+@click.option("--port", type=int, default=None, help="Port to listen on (default 5174; 0 picks a free one).")
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the app in a browser once serving.")
+def daemon(root: str, config_file: str | None, log_level: str | None, port: int | None, host: str | None,
+           open_browser: bool) -> None:
+    """Optimize, then watch the sources and re-optimize; serve the deps, the import map and reload events."""
+    from .console import setup_logging
+    from .daemon import serve
+
+    try:
+        config = _load(root, config_file, command="serve", log_level=log_level)
+        server = {"host": host or config.server.host, "port": config.server.port if port is None else port}
+        config = config.with_overrides(server=server)
+        setup_logging(config.log_level)
+        serve(config, config_file=config_file, overrides={"log_level": log_level, "server": server},
+              open_browser=open_browser)
+    except PrebundleError as error:
+        _fail(error)
+
+
 def main() -> None:
     cli(prog_name="prebundle")
 

@@ -1,0 +1,125 @@
+"""The daemon's HTTP routes (a Starlette app over a ``DaemonState``).
+
+* ``GET <base><file>``: the deps dir through ``prebundle.static`` (immutable only for the
+  current ``?v=``).
+* ``GET /@prebundle/importmap.json``, ``/@prebundle/status``, ``/@prebundle/events`` (SSE),
+  ``/@prebundle/client.js``.
+* Anything else: the app's own files from the root (``no-cache``, ETag/304); HTML pages get the
+  import map and the reload client injected into ``<head>`` unless they have an import map.
+
+Every answer allows any origin, so a page of another server (a backend) can load the deps,
+the import map and the events from the daemon.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib import resources
+from urllib.parse import urlparse
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+
+from ..static import DepsEndpoint, StaticFiles, send_answer
+from .events import format_event
+from .state import DaemonState
+
+__all__ = ["create_app", "inject_html"]
+
+CORS = [("access-control-allow-origin", "*")]
+CLIENT_PATH = "/@prebundle/client.js"
+
+_HEAD = re.compile(rb"<head\b[^>]*>", re.IGNORECASE)
+_HTML = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
+_IMPORTMAP = re.compile(rb"<script\b[^>]*\btype\s*=\s*[\"']?importmap", re.IGNORECASE)
+
+
+def inject_html(html: bytes, importmap: bytes, client_src: str = CLIENT_PATH) -> bytes:
+    """``html`` with the import map (unless it has one) and the reload client in its ``<head>``."""
+    tags = b""
+    if not _IMPORTMAP.search(html):
+        safe = importmap.replace(b"</", b"<\\/")
+        tags += b'\n<script type="importmap">' + safe + b"</script>"
+    if client_src.encode() not in html:
+        tags += b'\n<script type="module" src="' + client_src.encode() + b'"></script>'
+    if not tags:
+        return html
+    for pattern in (_HEAD, _HTML):
+        match = pattern.search(html)
+        if match:
+            return html[: match.end()] + tags + html[match.end():]
+    return tags.lstrip() + b"\n" + html
+
+
+def _client_js() -> bytes:
+    return resources.files("prebundle.daemon").joinpath("client.js").read_bytes()
+
+
+def create_app(state: DaemonState) -> Starlette:
+    config = state.config
+    base_path = urlparse(config.base).path or "/node_modules/.vite/deps/"
+    deps = DepsEndpoint(StaticFiles(
+        config.deps_dir,
+        not_found_hint="It is not in the optimized dependencies; see /@prebundle/status for the current ones.",
+    ), extra_headers=CORS)
+    root_files = StaticFiles(config.root, hashed=False)
+    client = _client_js()
+    client_etag = '"' + hashlib.sha256(client).hexdigest()[:16] + '"'
+
+    async def importmap(request: Request) -> Response:
+        return Response(state.importmap_bytes or b'{"imports": {}}', media_type="application/importmap+json",
+                        headers={"cache-control": "no-cache", **dict(CORS)})
+
+    async def status(request: Request) -> Response:
+        return JSONResponse(state.status(), headers={"cache-control": "no-cache", **dict(CORS)})
+
+    async def events(request: Request) -> Response:
+        digest = hashlib.sha256(state.importmap_bytes).hexdigest()[:16]
+        hello = format_event("hello", {"importmap": digest, "state": state.state, "error": state.error,
+                                       "browserHash": state.browser_hash})
+        return StreamingResponse(state.broadcaster.stream(hello), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", **dict(CORS)})
+
+    async def client_js(request: Request) -> Response:
+        headers = {"cache-control": "no-cache", "etag": client_etag, **dict(CORS)}
+        if request.headers.get("if-none-match") == client_etag:
+            return Response(status_code=304, headers=headers)
+        return Response(client, media_type="text/javascript; charset=utf-8", headers=headers)
+
+    async def app_files(scope, receive, send) -> None:
+        raw = scope.get("raw_path") or scope["path"].encode()
+        path = raw.decode("latin-1").split("?", 1)[0]
+        if path.endswith("/"):
+            path += "index.html"
+        request_headers = dict(scope.get("headers", ()))
+        inm = request_headers.get(b"if-none-match")
+        answer = root_files.answer(path, query_string=scope.get("query_string", b""),
+                                   if_none_match=None if path.endswith(".html") else (inm.decode("latin-1") if inm else None),
+                                   method=scope["method"])
+        if answer.status == 200 and answer.path is not None and answer.path.suffix.lower() in (".html", ".htm"):
+            body = inject_html(answer.read(), state.importmap_bytes or b'{"imports": {}}')
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            headers = {"cache-control": "no-cache", "etag": etag, **dict(CORS)}
+            if inm is not None and inm.decode("latin-1") == etag:
+                response = Response(status_code=304, headers=headers)
+            else:
+                response = Response(body, media_type="text/html; charset=utf-8", headers=headers)
+            await response(scope, receive, send)
+            return
+        await send_answer(answer, send, head=scope["method"] == "HEAD", extra_headers=CORS)
+
+    routes = [
+        Route("/@prebundle/importmap.json", importmap),
+        Route("/@prebundle/status", status),
+        Route("/@prebundle/events", events),
+        Route(CLIENT_PATH, client_js),
+        Mount(base_path.rstrip("/"), app=deps),
+        Mount("/", app=app_files),
+    ]
+    app = Starlette(routes=routes)
+    app.state.daemon = state
+    return app

@@ -1,0 +1,148 @@
+"""The daemon's pid file: one running daemon per cache dir, and how other tools find it.
+
+``<cache_dir>/daemon.json`` holds one JSON object, written atomically::
+
+    {"pid": 12345, "host": "127.0.0.1", "port": 5174, "url": "http://127.0.0.1:5174",
+     "root": "/abs/project", "started": "2026-01-31T12:00:00+00:00", "version": "0.1.0"}
+
+``url`` is where the daemon answers (``/@prebundle/status``, ``/@prebundle/importmap.json``,
+``/@prebundle/client.js``, the deps under the config's ``base``). ``port`` is the port actually
+bound (a requested port 0 is replaced by the real one). The file exists only while the daemon
+runs; one whose ``pid`` is no longer alive is stale and is taken over by the next daemon.
+Backend integrations call ``read_daemon(config.cache_dir)`` to learn whether a daemon serves
+this project and where.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import __version__
+from ..errors import PrebundleError
+
+__all__ = ["PIDFILE", "DaemonInfo", "DaemonRunning", "PidFile", "read_daemon"]
+
+PIDFILE = "daemon.json"
+"""Name of the pid file inside the cache dir."""
+
+
+class DaemonRunning(PrebundleError):
+    """Another live daemon already serves this cache dir."""
+
+
+@dataclass(frozen=True)
+class DaemonInfo:
+    pid: int
+    host: str
+    port: int
+    url: str
+    root: str
+    started: str
+    version: str
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _parse(path: Path) -> DaemonInfo | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return DaemonInfo(**{key: data[key] for key in DaemonInfo.__dataclass_fields__})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_daemon(cache_dir: str | os.PathLike[str]) -> DaemonInfo | None:
+    """The running daemon of this cache dir, or None (no file, unreadable, or a dead pid)."""
+    info = _parse(Path(cache_dir) / PIDFILE)
+    return info if info is not None and _alive(info.pid) else None
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+class PidFile:
+    """``acquire()`` claims the cache dir (raising ``DaemonRunning``), ``release()`` gives it up."""
+
+    def __init__(self, cache_dir: Path, root: Path) -> None:
+        self.path = Path(cache_dir) / PIDFILE
+        self.root = root
+        self.info: DaemonInfo | None = None
+
+    def acquire(self, host: str, port: int) -> DaemonInfo:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        info = DaemonInfo(os.getpid(), host, port, _url(host, port), str(self.root),
+                          datetime.now(timezone.utc).isoformat(timespec="seconds"), __version__)
+        data = json.dumps(asdict(info), indent=2).encode()
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                other = _parse(self.path)
+                if other is not None and other.pid != os.getpid() and _alive(other.pid):
+                    raise DaemonRunning(
+                        f"a prebundle daemon (pid {other.pid}) already serves {self.path.parent} at "
+                        f"{other.url}; stop it first, or use another cache_dir"
+                    ) from None
+                if other is None and self._fresh():
+                    # being written by a starting daemon right now: treat as running
+                    raise DaemonRunning(f"another prebundle daemon is starting on {self.path.parent}") from None
+                try:
+                    self.path.unlink()  # stale: its pid is dead
+                except FileNotFoundError:
+                    pass
+                continue
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            self.info = info
+            return info
+        raise DaemonRunning(f"could not claim {self.path}; another daemon keeps starting")
+
+    def _fresh(self) -> bool:
+        import time
+
+        try:
+            return time.time() - self.path.stat().st_mtime < 2 and self.path.stat().st_size == 0
+        except OSError:
+            return False
+
+    def update(self, **changes) -> None:
+        """Rewrite the file (atomically) with some fields changed, e.g. the bound port."""
+        if self.info is None:
+            return
+        info = self.info
+        fields = {**asdict(info), **changes}
+        fields["url"] = _url(fields["host"], fields["port"])
+        self.info = DaemonInfo(**fields)
+        temp = self.path.with_name(f".{PIDFILE}.{os.getpid()}")
+        temp.write_text(json.dumps(fields, indent=2), encoding="utf-8")
+        os.replace(temp, self.path)
+
+    def release(self) -> None:
+        """Remove the file if it is still ours."""
+        if self.info is None:
+            return
+        current = _parse(self.path)
+        if current is not None and current.pid == os.getpid():
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+        self.info = None

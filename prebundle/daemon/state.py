@@ -1,0 +1,278 @@
+"""The daemon's orchestrator: the last good state, and the runs that replace it.
+
+State machine (``status``): ``optimizing`` while a run is in flight (the first one, or any
+later one), then ``ready`` or ``error``. Requests are always answered from the last committed
+deps dir, whatever the state. Runs are strictly sequential on one worker thread; changes that
+arrive during a run are merged into one pending batch and handled by the next run (so a
+``git checkout`` of 500 files costs one or two runs, never 500).
+
+A run: (config change → reload the config) → (config/install change → clear the resolver and
+re-optimize: the hashes decide what to rebuild) → rescan (warm: stats, re-parses changed files)
+→ optimize only when the scan found an id not optimized yet, or after a failure (to recover).
+Afterwards, ``reload`` is broadcast when ``importmap.json`` changed, ``error`` when the run
+failed, and ``ok`` when a run succeeded after an error without changing the import map.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, load_config
+from ..errors import PrebundleError
+from .events import Broadcaster
+from .watch import Changes
+
+__all__ = ["DaemonState", "RunReport"]
+
+log = logging.getLogger("prebundle.daemon")
+
+DEBOUNCE_SECONDS = 0.03
+"""Extra quiet time after a batch before a run starts (the watcher already waits 50 ms)."""
+
+
+@dataclass
+class RunReport:
+    """What one run did: shown in ``/@prebundle/status`` as ``last_run``."""
+
+    trigger: str
+    ok: bool = True
+    rescanned: bool = False
+    optimized: bool = False
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    reload: bool = False
+    seconds: float = 0.0
+    scan_seconds: float = 0.0
+    optimize_seconds: float = 0.0
+    at: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class _Pipeline:
+    """Scan + optimize with long-lived caches. Used only on the worker thread."""
+
+    def __init__(self, config: Config, config_file: str | None, overrides: dict[str, Any]) -> None:
+        self.config_file = config_file
+        self.overrides = overrides
+        self.service = None
+        self.last_found: set[str] | None = None
+        self._set_config(config)
+
+    def _set_config(self, config: Config) -> None:
+        from ..resolve import Resolver
+        from ..scanner import scan_cache_for
+
+        self.config = config
+        self.resolver = Resolver(config.root, mode=config.mode, conditions=config.conditions,
+                                 main_fields=config.main_fields)
+        old = getattr(self, "scan_cache", None)
+        if old is not None:
+            old.close()
+        self.scan_cache = scan_cache_for(config)
+
+    def run(self, changes: Changes, *, known: set[str], force_optimize: bool, report: RunReport):
+        """Returns ``(scan_result, optimize_result or None)``; raises ``PrebundleError``."""
+        from .. import esbuild
+        from ..optimizer import missing_error, optimize
+        from ..plan import is_excluded
+        from ..scanner import scan
+
+        if changes.config:
+            config = load_config(self.config.root, config_file=self.config_file, command="serve",
+                                 overrides=self.overrides)
+            self._set_config(config)
+        needs = force_optimize or bool(changes.config or changes.install)
+        if changes.install:
+            self.resolver.clear()
+        started = time.perf_counter()
+        result = scan(self.config, resolver=self.resolver, cache=self.scan_cache)
+        report.rescanned = True
+        report.scan_seconds = round(time.perf_counter() - started, 4)
+        found = {spec for spec in result.deps if not is_excluded(spec, self.config.exclude)}
+        report.added = sorted(found - known)
+        if self.last_found is not None:
+            report.removed = sorted(self.last_found - found)
+        self.last_found = found
+        if result.missing:
+            raise missing_error(result)
+        if not needs and not report.added:
+            return result, None
+        if self.service is None:
+            self.service = esbuild.get_service(self.config.root)
+        started = time.perf_counter()
+        optimized = optimize(self.config, scan_result=result, resolver=self.resolver, service=self.service)
+        report.optimized = not optimized.up_to_date
+        report.optimize_seconds = round(time.perf_counter() - started, 4)
+        report.built, report.reused = list(optimized.built), list(optimized.reused)
+        return result, optimized
+
+    def close(self) -> None:
+        if self.service is not None:
+            try:
+                self.service.close()
+            except Exception:  # the process may already be gone
+                pass
+        self.scan_cache.close()
+
+
+class DaemonState:
+    """Holds what is served and runs the pipeline; the ASGI app reads it, the watcher feeds it."""
+
+    def __init__(self, config: Config, *, config_file: str | None = None,
+                 overrides: dict[str, Any] | None = None, broadcaster: Broadcaster | None = None) -> None:
+        self.config = config
+        self.broadcaster = broadcaster or Broadcaster()
+        self.state = "optimizing"
+        self.error: str | None = None
+        self.importmap: dict[str, Any] = {"imports": {}}
+        self.importmap_bytes = b""
+        self.browser_hash = ""
+        self.linked: tuple[Path, ...] = ()
+        self.last_run: RunReport | None = None
+        self.runs = 0
+        self._pipeline = _Pipeline(config, config_file, dict(overrides or {}))
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prebundle-run")
+        self._pending = Changes()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._load_current()
+
+    # -- what is served ---------------------------------------------------------------------------
+
+    def _load_current(self) -> None:
+        deps_dir = self.config.deps_dir
+        try:
+            data = (deps_dir / "importmap.json").read_bytes()
+            self.importmap = json.loads(data)
+            self.importmap_bytes = data
+        except (OSError, ValueError):
+            pass
+        try:
+            meta = json.loads((deps_dir / "_metadata.json").read_text(encoding="utf-8"))
+            self.browser_hash = meta.get("browserHash", "")
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    @property
+    def deps(self) -> list[str]:
+        return sorted(self.importmap.get("imports", {}))
+
+    def status(self) -> dict[str, Any]:
+        return {"state": self.state, "browserHash": self.browser_hash, "deps": self.deps,
+                "error": self.error, "runs": self.runs,
+                "last_run": self.last_run.to_json() if self.last_run else None}
+
+    # -- feeding and running ----------------------------------------------------------------------
+
+    def notify(self, changes: Changes) -> None:
+        """Queue a batch of changes; runs are coalesced."""
+        self._pending.merge(changes)
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        """The first run, then one run per (coalesced) batch of changes, until ``close()``."""
+        await self._run(Changes(install={"startup"}), trigger="startup", force=True)
+        while not self._closing:
+            await self._wake.wait()
+            await asyncio.sleep(DEBOUNCE_SECONDS)
+            if self._closing:
+                break
+            self._wake.clear()
+            batch, self._pending = self._pending, Changes()
+            if batch.source or batch.install or batch.config:
+                await self._run(batch, trigger=batch.describe(self.config.root))
+
+    async def _run(self, batch: Changes, *, trigger: str, force: bool = False) -> None:
+        loop = asyncio.get_running_loop()
+        previous_state = self.state
+        self.state = "optimizing"
+        report = RunReport(trigger=trigger, at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        started = time.perf_counter()
+        try:
+            scan_result, _ = await loop.run_in_executor(
+                self._executor, lambda: self._pipeline.run(
+                    batch, known=set(self.importmap.get("imports", {})),
+                    force_optimize=force or previous_state == "error", report=report))
+        except PrebundleError as error:
+            self._failed(report, str(error), started)
+            return
+        except Exception as error:  # a bug must not kill the daemon: report it like a failure
+            if self._closing:
+                return
+            log.exception("unexpected error")
+            self._failed(report, f"{type(error).__name__}: {error}", started)
+            return
+        finally:
+            self.runs += 1
+        self.config = self._pipeline.config
+        self.linked = tuple(sorted({dep.package_dir for dep in scan_result.linked.values()}))
+        before = self.importmap_bytes
+        self._load_current()
+        report.reload = self.importmap_bytes != before and trigger != "startup"
+        report.seconds = round(time.perf_counter() - started, 4)
+        self.last_run = report
+        self.state, self.error = "ready", None
+        if report.reload:
+            self.broadcaster.publish("reload", {"browserHash": self.browser_hash, "added": report.added,
+                                                "built": report.built})
+        elif previous_state == "error":
+            self.broadcaster.publish("ok", {"browserHash": self.browser_hash})
+        log.info("%s", _describe(report))
+
+    def _failed(self, report: RunReport, message: str, started: float) -> None:
+        report.ok = False
+        report.seconds = round(time.perf_counter() - started, 4)
+        self.last_run = report
+        self.state, self.error = "error", message
+        if self._closing:
+            return
+        self.broadcaster.publish("error", {"message": message})
+        first, *rest = message.splitlines() or [message]
+        log.error("%s: error: %s%s", report.trigger, first, f" (+{len(rest)} more lines)" if rest else "")
+        for line in rest:
+            log.error("  %s", line)
+
+    def stopping(self) -> None:
+        """Begin to stop (on the event loop): end the event streams, run nothing new."""
+        self._closing = True
+        self._wake.set()
+        self.broadcaster.close()
+
+    def close(self) -> None:
+        """Stop esbuild (a build in flight fails fast) and join the worker; blocking."""
+        self._closing = True
+        if self._pipeline.service is not None:
+            try:
+                self._pipeline.service.close(timeout=1.0)
+            except Exception:
+                pass
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._pipeline.close()
+
+
+def _describe(report: RunReport) -> str:
+    parts = [f"{report.trigger}:"]
+    if report.added:
+        parts.append("new " + ", ".join(report.added) + ";")
+    if report.removed:
+        parts.append("no longer imported " + ", ".join(report.removed) + " (kept);")
+    if report.built:
+        parts.append(f"built {', '.join(report.built)} (reused {len(report.reused)})")
+    elif report.optimized or report.rescanned and not report.added:
+        parts.append("dependencies unchanged" if not report.optimized else "rebuilt nothing")
+    parts.append(f"in {report.seconds * 1000:.0f} ms")
+    if report.reload:
+        parts.append("→ reload")
+    return " ".join(parts)

@@ -1,0 +1,226 @@
+"""What the daemon watches, and what a change means.
+
+``node_modules`` is big, so it is never watched recursively: the root and ``node_modules`` are
+watched flat (package.json, lockfiles, config files, install-state files, new top-level folders),
+and every other top-level folder of the root (sources, ``patches/``), ``node_modules/.pnpm``
+and the folders of linked packages recursively. ``classify`` turns changed paths into the kinds
+of work they call for; ``watch_changes`` yields batches of them until stopped, re-arming its
+watches when the set of folders changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watchfiles import Change, DefaultFilter, awatch
+
+from ..config import CONFIG_FILE, Config
+from ..hashing import INSTALL_STATE_FILES, LOCKFILES
+
+__all__ = ["Changes", "WatchPlan", "classify", "watch_changes"]
+
+log = logging.getLogger("prebundle.daemon")
+
+STEP_MS = 50
+"""Quiet time that ends a burst of file events (watchfiles' ``step``)."""
+MAX_BATCH_MS = 1600
+"""Longest a continuous burst is held before it is reported anyway."""
+
+SKIP_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn", "__pycache__", ".venv", "venv",
+                       ".pytest_cache", ".mypy_cache", ".tox", ".idea", ".vscode", ".cache"})
+"""Top-level folders never watched recursively."""
+
+
+@dataclass
+class Changes:
+    """One batch of changes, sorted into the work they need."""
+
+    source: set[str] = field(default_factory=set)
+    """Source files (rescan)."""
+    install: set[str] = field(default_factory=set)
+    """package.json, lockfiles, install state, patches, linked packages' manifests (re-hash)."""
+    config: set[str] = field(default_factory=set)
+    """Config files (reload the config, re-hash)."""
+    folders: bool = False
+    """A top-level folder appeared or vanished: the watches must be re-armed."""
+
+    def __bool__(self) -> bool:
+        return bool(self.source or self.install or self.config or self.folders)
+
+    def merge(self, other: Changes) -> None:
+        self.source |= other.source
+        self.install |= other.install
+        self.config |= other.config
+        self.folders = self.folders or other.folders
+
+    def describe(self, root: Path) -> str:
+        names = sorted(self.config | self.install | self.source)
+        shown = [_rel(name, root) for name in names[:3]]
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        return ", ".join(shown) + more if shown else "folders"
+
+
+def _rel(path: str, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+@dataclass(frozen=True)
+class WatchPlan:
+    """The folders to watch for one config and one set of linked packages."""
+
+    root: Path
+    flat: tuple[Path, ...]
+    recursive: tuple[Path, ...]
+    config_files: frozenset[Path]
+    ignored: tuple[Path, ...]
+    """Folders inside watched ones whose events are dropped (cache dir, output dir)."""
+    linked: tuple[Path, ...]
+
+    @classmethod
+    def for_config(cls, config: Config, linked: Iterable[Path] = ()) -> WatchPlan:
+        root = config.root
+        ignored = tuple(sorted({config.cache_dir, (root / config.out_dir).resolve()}))
+        modules = root / "node_modules"
+        flat = [root] + [p for p in (modules, modules / ".pnpm") if p.is_dir()]
+        recursive = []
+        try:
+            children = sorted(root.iterdir())
+        except OSError:
+            children = []
+        for child in children:
+            if child.name in SKIP_DIRS or not child.is_dir() or child.is_symlink():
+                continue
+            if child.name.startswith(".") and child.name != ".yarn":
+                continue
+            if child in ignored:
+                continue
+            recursive.append(child)
+        linked_dirs = tuple(sorted({Path(p) for p in linked if Path(p).is_dir()}))
+        recursive.extend(p for p in linked_dirs if not any(p.is_relative_to(r) for r in recursive))
+        config_files = {root / CONFIG_FILE, root / "pyproject.toml"}
+        if config.config_file is not None:
+            config_files.add(Path(config.config_file))
+        return cls(root, tuple(flat), tuple(recursive), frozenset(config_files), ignored, linked_dirs)
+
+    def key(self) -> tuple:
+        return (self.flat, self.recursive)
+
+
+_STATE_PATHS = tuple(INSTALL_STATE_FILES)
+
+
+def classify(plan: WatchPlan, changes: Iterable[tuple[Change, str]]) -> Changes:
+    """Sort raw watchfiles events into ``Changes``; events nobody cares about are dropped."""
+    out = Changes()
+    root = plan.root
+    modules = root / "node_modules"
+    for change, raw in changes:
+        path = Path(raw)
+        if any(path == d or path.is_relative_to(d) for d in plan.ignored):
+            continue
+        if path in plan.config_files:
+            out.config.add(raw)
+            continue
+        if path.parent == root:
+            if path.name in LOCKFILES or path.name == "package.json":
+                out.install.add(raw)
+            elif change != Change.modified and (path.is_dir() or path.suffix == "" or path.name == "patches"):
+                out.folders = True
+            elif path.suffix in (".html", ".htm") or path.suffix in _SOURCE_SUFFIXES:
+                out.source.add(raw)
+            continue
+        if path.is_relative_to(modules):
+            rel = path.relative_to(root).as_posix()
+            if rel in _STATE_PATHS:
+                out.install.add(raw)
+            elif path.parent == modules and change != Change.modified and path.name != ".vite":
+                # a package folder appeared or vanished: an install is under way
+                if path.name == ".pnpm":
+                    out.folders = True
+            continue
+        if path.is_relative_to(root / "patches"):
+            out.install.add(raw)
+            continue
+        linked = next((d for d in plan.linked if path.is_relative_to(d)), None)
+        if linked is not None:
+            if path.name == "package.json" and path.parent == linked:
+                out.install.add(raw)
+            elif "node_modules" not in path.relative_to(linked).parts:
+                out.source.add(raw)
+            continue
+        if _ignored_name(path):
+            continue
+        out.source.add(raw)
+    return out
+
+
+_SOURCE_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".vue", ".svelte"})
+_DEFAULT_FILTER = DefaultFilter()
+
+
+def _ignored_name(path: Path) -> bool:
+    return not _DEFAULT_FILTER(Change.modified, str(path))
+
+
+async def watch_changes(plan_for: callable, stop: asyncio.Event) -> AsyncIterator[Changes]:
+    """Batches of classified changes until ``stop`` is set. ``plan_for()`` gives the current
+    ``WatchPlan``; the watches are re-armed when its folders change."""
+    while not stop.is_set():
+        plan = plan_for()
+        rearm = asyncio.Event()
+        queue: asyncio.Queue = asyncio.Queue()
+
+        async def pump(paths: tuple[Path, ...], recursive: bool) -> None:
+            if not paths:
+                return
+            async for raw in awatch(*paths, recursive=recursive, stop_event=_AnyEvent(stop, rearm),
+                                    step=STEP_MS, debounce=MAX_BATCH_MS, watch_filter=None,
+                                    ignore_permission_denied=True):
+                await queue.put(raw)
+
+        tasks = [asyncio.create_task(pump(plan.flat, False)), asyncio.create_task(pump(plan.recursive, True))]
+        log.debug("watching %s flat and %s recursively", [str(p) for p in plan.flat],
+                  [str(p) for p in plan.recursive])
+        try:
+            while not stop.is_set():
+                getter = asyncio.create_task(queue.get())
+                stopper = asyncio.create_task(stop.wait())
+                done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                stopper.cancel()
+                if getter not in done:
+                    getter.cancel()
+                    break
+                changes = classify(plan, getter.result())
+                if changes.folders or plan.key() != plan_for().key():
+                    changes.folders = True
+                    if changes:
+                        yield changes
+                    break
+                if changes:
+                    yield changes
+        finally:
+            rearm.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _AnyEvent:
+    """Set when either event is set (watchfiles only needs ``is_set``)."""
+
+    def __init__(self, *events: asyncio.Event) -> None:
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self.events)
+
+    def set(self) -> None:
+        """watchfiles sets its stop event when cancelled: end only this round of watches."""
+        self.events[-1].set()

@@ -1,0 +1,190 @@
+"""The real daemon in a subprocess: discovery and reload, lockfile re-hash, errors and recovery,
+HTTP caching and path safety, clean exit, one daemon per cache dir."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ._support import Daemon, EventReader, esbuild_processes, make_app, raw_get
+
+pytestmark = pytest.mark.slow
+
+REACT = 'import React from "react";\nconsole.log(React.version);\n'
+
+
+def wait_runs(daemon: Daemon, runs: int, timeout: float = 10) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = daemon.status()
+        if status["runs"] >= runs and status["state"] != "optimizing":
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"no run {runs}: {daemon.status()}\n{daemon.log()}")
+
+
+def test_new_import_builds_only_that_package_and_reloads(tmp_path: Path, start_daemon) -> None:
+    root = make_app(tmp_path / "app", REACT)
+    daemon = start_daemon(root)
+    status = daemon.wait_state("ready")
+    assert "react" in status["deps"] and status["browserHash"]
+    events = EventReader(daemon.url)
+    try:
+        (root / "src" / "main.js").write_text(REACT + 'import cx from "classnames";\nconsole.log(cx("a"));\n')
+        event, data = events.next(5)
+        assert event == "reload", (event, data, daemon.log())
+        status = daemon.status()
+        assert status["state"] == "ready"
+        assert [b.split("@")[0] for b in status["last_run"]["built"]] == ["classnames"]
+        assert any(r.startswith("react@") for r in status["last_run"]["reused"])
+        importmap = daemon.get("/@prebundle/importmap.json").json()
+        assert "classnames" in importmap["imports"] and "react" in importmap["imports"]
+        assert daemon.get(importmap["imports"]["classnames"]).status_code == 200
+
+        # Same imports, different code: a run happens, nothing is sent.
+        runs = status["runs"]
+        (root / "src" / "main.js").write_text(REACT + 'import cx from "classnames";\nconsole.log(cx("b"));\n')
+        status = wait_runs(daemon, runs + 1)
+        assert status["last_run"]["reload"] is False and status["last_run"]["built"] == []
+        # An import dropped: still nothing to reload, the deps stay served.
+        (root / "src" / "main.js").write_text(REACT)
+        status = wait_runs(daemon, runs + 2)
+        assert "classnames" in status["deps"]
+        time.sleep(0.2)
+        assert [e for e in events.pending() if e[0] != "ping"] == []
+    finally:
+        events.close()
+    assert "classnames" in daemon.log()
+
+
+def test_lockfile_change_rebuilds_what_changed(tmp_path: Path, start_daemon) -> None:
+    root = make_app(tmp_path / "app", REACT + 'import { tiny } from "tiny-dep";\nconsole.log(tiny);\n')
+    daemon = start_daemon(root)
+    daemon.wait_state("ready")
+    old_url = daemon.get("/@prebundle/importmap.json").json()["imports"]["tiny-dep"]
+    events = EventReader(daemon.url)
+    try:
+        # What `npm install tiny-dep@1.0.1` does: new files, new package.json, new lockfile.
+        package = root / "node_modules" / "tiny-dep"
+        (package / "index.js").write_text("export const tiny = 'tiny 1.0.1';\nexport default 2;\n")
+        manifest = json.loads((package / "package.json").read_text())
+        (package / "package.json").write_text(json.dumps({**manifest, "version": "1.0.1"}))
+        lock = json.loads((root / "package-lock.json").read_text())
+        lock["packages"]["node_modules/tiny-dep"] = {"version": "1.0.1"}
+        (root / "package-lock.json").write_text(json.dumps(lock, indent=2))
+        event, _ = events.next(5)
+        assert event == "reload", daemon.log()
+        status = daemon.status()
+        assert status["last_run"]["built"] == ["tiny-dep@1.0.1"]
+        assert any(r.startswith("react@") for r in status["last_run"]["reused"])
+        new_url = daemon.get("/@prebundle/importmap.json").json()["imports"]["tiny-dep"]
+        assert new_url != old_url and b"1.0.1" in daemon.get(new_url).content
+    finally:
+        events.close()
+
+
+def test_broken_dependency_keeps_old_files_and_recovers(tmp_path: Path, start_daemon) -> None:
+    root = make_app(tmp_path / "app", REACT)
+    daemon = start_daemon(root)
+    daemon.wait_state("ready")
+    react_url = daemon.get("/@prebundle/importmap.json").json()["imports"]["react"]
+    events = EventReader(daemon.url)
+    try:
+        index = root / "node_modules" / "tiny-dep" / "index.js"
+        good = index.read_text()
+        index.write_text("export const tiny = ;\n")
+        (root / "src" / "main.js").write_text(REACT + 'import { tiny } from "tiny-dep";\nconsole.log(tiny);\n')
+        event, data = events.next(10)
+        assert event == "error", (event, data)
+        assert "index.js:1" in data["message"], data
+        status = daemon.status()
+        assert status["state"] == "error" and "index.js" in status["error"]
+        assert daemon.get(react_url).status_code == 200
+        assert "tiny-dep" not in daemon.get("/@prebundle/importmap.json").json()["imports"]
+
+        index.write_text(good)
+        (root / "src" / "main.js").write_text(REACT + 'import { tiny } from "tiny-dep";\nconsole.log(tiny, 1);\n')
+        event, _ = events.next(10)
+        assert event == "reload", daemon.log()
+        assert daemon.status()["state"] == "ready"
+
+        # A package that is not installed: an error naming it and the importer, then `ok` once removed.
+        (root / "src" / "main.js").write_text(REACT + 'import "not-installed-pkg";\n')
+        event, data = events.next(10)
+        assert event == "error" and "not-installed-pkg" in data["message"] and "src/main.js:3" in data["message"]
+        (root / "src" / "main.js").write_text(REACT)
+        event, _ = events.next(10)
+        assert event == "ok"
+        assert daemon.status()["state"] == "ready"
+    finally:
+        events.close()
+
+
+def test_http_caching_and_path_safety(tmp_path: Path, start_daemon) -> None:
+    root = make_app(tmp_path / "app", REACT)
+    (tmp_path / "secret.txt").write_text("CONTENT-OUTSIDE-ROOT")
+    (root / "src" / "escape.js").symlink_to(tmp_path / "secret.txt")
+    (root / ".env").write_text("TOKEN=1")
+    daemon = start_daemon(root)
+    daemon.wait_state("ready")
+    url = daemon.get("/@prebundle/importmap.json").json()["imports"]["react"]
+    current = daemon.get(url)
+    assert current.status_code == 200
+    assert current.headers["cache-control"] == "max-age=31536000,immutable"
+    assert current.headers["content-type"] == "text/javascript; charset=utf-8"
+    bare = url.split("?")[0]
+    assert daemon.get(bare).headers["cache-control"] == "no-cache"
+    assert daemon.get(bare + "?v=00000000").headers["cache-control"] == "no-cache"
+    assert daemon.get(bare, headers={"if-none-match": current.headers["etag"]}).status_code == 304
+    missing = daemon.get("/node_modules/.vite/deps/nope.js")
+    assert missing.status_code == 404 and "nope.js" in missing.text
+
+    page = daemon.get("/")
+    assert page.status_code == 200 and '<script type="importmap">' in page.text
+    assert "/@prebundle/client.js" in page.text and page.text.index("importmap") < page.text.index("/src/main.js")
+    assert daemon.get("/", headers={"if-none-match": page.headers["etag"]}).status_code == 304
+    source = daemon.get("/src/main.js")
+    assert source.headers["content-type"] == "text/javascript; charset=utf-8" and source.text == REACT
+    assert daemon.get("/@prebundle/client.js").text.count("EventSource") == 1
+
+    for path in ("/node_modules/.vite/deps/../../../package.json", "/node_modules/.vite/deps/..%2F..%2Fpackage.json",
+                 "/node_modules/.vite/deps/%2e%2e/%2e%2e/package.json", "/node_modules/.vite/deps/react.js%00",
+                 "/node_modules/.vite/deps/..%5C..%5Cpackage.json", "/../secret.txt", "/%2e%2e/secret.txt",
+                 "/src/escape.js", "/.env", "/src/..%2F..%2Fsecret.txt", "/node_modules/.vite/daemon.json"):
+        status, body = raw_get(daemon.url, path)
+        assert status in (400, 404), (path, status)
+        assert b"CONTENT-OUTSIDE-ROOT" not in body and b"TOKEN" not in body and b'"pid"' not in body
+
+
+def test_sigterm_exits_cleanly_and_second_daemon_refuses(tmp_path: Path, start_daemon) -> None:
+    root = make_app(tmp_path / "app", REACT)
+    daemon = start_daemon(root)
+    daemon.wait_state("ready")
+    pidfile = json.loads((daemon.cache_dir / "daemon.json").read_text())
+    assert pidfile["pid"] == daemon.proc.pid and pidfile["root"] == str(root)
+
+    second = subprocess.run([sys.executable, "-m", "prebundle", "daemon", str(root), "--port", "0"],
+                            capture_output=True, text=True, timeout=30)
+    assert second.returncode != 0
+    assert f"already serves {daemon.cache_dir}" in second.stderr and str(daemon.proc.pid) in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1, second.stderr
+
+    events = EventReader(daemon.url)  # an open stream must not hold the exit
+    assert esbuild_processes(root)
+    started = time.monotonic()
+    daemon.proc.send_signal(signal.SIGTERM)
+    code = daemon.proc.wait(10)
+    elapsed = time.monotonic() - started
+    events.close()
+    assert code == 0, daemon.log()
+    assert elapsed < 2, elapsed  # the contract's bound, not a benchmark
+    assert esbuild_processes(root) == []
+    assert not (daemon.cache_dir / "daemon.json").exists()
+    assert [p.name for p in daemon.cache_dir.iterdir() if p.name.startswith("deps_")] == []
+    assert "stopped" in daemon.log()
