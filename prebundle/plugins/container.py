@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -22,33 +23,37 @@ class PluginError(PrebundleError):
 
 
 def call_hook(fn, *args: Any) -> Any:
-    """Call a sync or async hook from synchronous code (a private loop runs coroutines)."""
+    """Call a sync or async hook from synchronous code; coroutines run on one private event
+    loop thread (starting a loop per call would cost more than most hooks)."""
     result = fn(*args)
     if inspect.isawaitable(result):
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(_await(result))
-        box: list[Any] = []
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                box.append(asyncio.run(_await(result)))
-            except BaseException as error:  # re-raised in the caller's thread
-                errors.append(error)
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        thread.join()
-        if errors:
-            raise errors[0]
-        return box[0]
+        return asyncio.run_coroutine_threadsafe(_await(result), _hook_loop()).result()
     return result
 
 
 async def _await(awaitable):
     return await awaitable
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _forget_loop() -> None:
+    global _loop
+    _loop = None  # a forked child has the loop object but not its thread
+
+
+os.register_at_fork(after_in_child=_forget_loop)
+
+
+def _hook_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="prebundle-hooks", daemon=True).start()
+        return _loop
 
 
 class PluginContainer:
