@@ -25,6 +25,7 @@ const el = document.getElementById('root')
 createRoot(el).render(React.createElement('p', { id: 'hello', className: styled }, 'hello from React ' + React.version))
 """
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOSTILE = '"><script>alert(1)</script>'
 
 
@@ -49,7 +50,8 @@ def built(tmp_path_factory, make_app_fn) -> Path:
     from prebundle import load_config, optimize
     from prebundle.integrations.compress import precompress
 
-    root = make_app_fn(tmp_path_factory.mktemp("integrations") / "app", SOURCE)
+    root = make_app_fn(tmp_path_factory.mktemp("integrations") / "app", SOURCE,
+                       extra={"src/style.css": "#hello { color: rebeccapurple }\n"})
     add_shims(root)
     result = optimize(load_config(root, overrides={"mode": "production", "log_level": "silent"}))
     precompress(result.deps_dir)
@@ -75,6 +77,30 @@ def hostile_dir(tmp_path) -> Path:
                                                               "imports": [], "css": ["evil.css"], "assets": [],
                                                               "externals": []}}))
     return deps
+
+
+def django_settings():
+    """Configure Django from the example project (examples/django), once per process."""
+    import sys
+
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        sys.path.insert(0, str(EXAMPLES / "django"))
+        os.environ["DJANGO_SETTINGS_MODULE"] = "demo_site.settings"
+        django.setup()
+    return settings
+
+
+def load_example(name: str):
+    """``examples/<name>/app.py`` as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{name}_app", EXAMPLES / name / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tag_attrs(html: str, tag: str, **match: str) -> list[dict[str, str]]:
@@ -131,7 +157,7 @@ def check_page(html: str, deps: Path, base: str, names: list[str], nonce: str | 
         assert p["integrity"] == sri(deps / file)
         chunk_url = f"{base}{file}"
         assert imap["integrity"].get(p["href"]) or imap["integrity"].get(chunk_url)
-    sheets = tag_attrs(html, "link", rel="stylesheet")
+    sheets = [s for s in tag_attrs(html, "link", rel="stylesheet") if s["href"].startswith(base)]
     assert sorted(s["href"].removeprefix(base) for s in sheets) == css
     for s in sheets:
         assert s["integrity"] == sri(deps / s["href"].removeprefix(base))

@@ -26,7 +26,7 @@ class PrebundleFinder(BaseFinder):
         find_all = find_all or kwargs.get("all", False)
         prefix = static_prefix()
         if not path.startswith(prefix):
-            return [] if find_all else None
+            return []
         relative = path[len(prefix):]
         assets = get_assets()
         found = assets.extra_files().get(relative)
@@ -34,7 +34,7 @@ class PrebundleFinder(BaseFinder):
             real = safe_path(assets.deps_dir, quote(relative, safe="/"))
             found = real
         if found is None:
-            return [] if find_all else None
+            return []
         return [str(found)] if find_all else str(found)
 
     def list(self, ignore_patterns):

@@ -1,0 +1,10 @@
+#!/usr/bin/env python
+"""The Django example: `python manage.py runserver` after `prebundle ../demo` (see README.md)."""
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
