@@ -100,6 +100,9 @@ def create_app(state: DaemonState) -> Starlette:
         answer = root_files.answer(path, query_string=scope.get("query_string", b""),
                                    if_none_match=None if path.endswith(".html") else (inm.decode("latin-1") if inm else None),
                                    method=scope["method"])
+        if answer.status == 404 and path == "/favicon.ico":  # browsers ask on every page: no noise
+            await Response(status_code=204, headers={"cache-control": "max-age=3600"})(scope, receive, send)
+            return
         if answer.status == 200 and answer.path is not None and answer.path.suffix.lower() in (".html", ".htm"):
             body = inject_html(answer.read(), state.importmap_bytes or b'{"imports": {}}')
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'

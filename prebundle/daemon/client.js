@@ -43,6 +43,7 @@ events.addEventListener("hello", (event) => {
   // A reconnect to a daemon whose import map changed meanwhile (e.g. it restarted): reload.
   if (hello !== null && info.importmap !== hello.importmap) location.reload();
   hello = info;
+  globalThis.__prebundle = { connected: true, state: info.state };
   if (info.state === "error" && info.error) showOverlay(info.error);
   else hideOverlay();
 });

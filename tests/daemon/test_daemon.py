@@ -58,6 +58,22 @@ def test_new_import_builds_only_that_package_and_reloads(tmp_path: Path, start_d
         assert "classnames" in status["deps"]
         time.sleep(0.2)
         assert [e for e in events.pending() if e[0] != "ping"] == []
+
+        # A burst (a branch switch): 300 new files, then the entry importing them: one build, one reload.
+        gen = root / "src" / "gen"
+        gen.mkdir()
+        for i in range(300):
+            (gen / f"f{i}.js").write_text(f'import dayjs from "dayjs";\nexport const x{i} = dayjs;\n')
+        (gen / "index.js").write_text("".join(f'export * from "./f{i}.js";\n' for i in range(300)))
+        (root / "src" / "main.js").write_text(REACT + 'import "./gen/index.js";\n')
+        event, _ = events.next(10)
+        assert event == "reload", daemon.log()
+        status = daemon.status()
+        assert [b.split("@")[0] for b in status["last_run"]["built"]] == ["dayjs"]
+        time.sleep(0.5)
+        assert [e for e in events.pending() if e[0] != "ping"] == []
+        assert daemon.status()["runs"] - runs <= 2 + 3, daemon.log()
+        assert daemon.log().count("built dayjs") == 1
     finally:
         events.close()
     assert "classnames" in daemon.log()

@@ -1,0 +1,137 @@
+"""The daemon's parts without a server: change classification, HTML injection, SSE framing,
+the pid file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from watchfiles import Change
+
+from prebundle.config import load_config
+from prebundle.daemon.app import inject_html
+from prebundle.daemon.events import Broadcaster, format_event
+from prebundle.daemon.pidfile import DaemonRunning, PidFile, read_daemon
+from prebundle.daemon.watch import WatchPlan, classify
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "app"
+    for folder in ("src", "patches", "node_modules/react", "node_modules/.vite/deps", "dist", ".git"):
+        (root / folder).mkdir(parents=True)
+    (root / "index.html").write_text("<p>")
+    return root
+
+
+def test_watch_plan_skips_node_modules_cache_and_output(project: Path, tmp_path: Path) -> None:
+    linked = tmp_path / "linked-lib"
+    linked.mkdir()
+    plan = WatchPlan.for_config(load_config(project), linked=[linked])
+    assert plan.flat == (project, project / "node_modules")
+    assert set(plan.recursive) == {project / "src", project / "patches", linked}
+
+
+@pytest.mark.parametrize(("rel", "kind"), [
+    ("src/main.js", "source"), ("src/deep/x.tsx", "source"), ("index.html", "source"),
+    ("package.json", "install"), ("package-lock.json", "install"), ("yarn.lock", "install"),
+    ("pnpm-lock.yaml", "install"), ("bun.lockb", "install"), ("node_modules/.package-lock.json", "install"),
+    ("node_modules/.yarn-state.yml", "install"), ("node_modules/.pnpm/lock.yaml", "install"),
+    ("patches/react+19.patch", "install"), ("prebundle.config.py", "config"), ("pyproject.toml", "config"),
+    ("node_modules/react/index.js", None), ("node_modules/.vite/deps/react.js", None),
+    ("node_modules/.vite/daemon.json", None), ("dist/app.js", None), ("src/.main.js.swp", None),
+    ("README.md", None),
+])
+def test_classify(project: Path, rel: str, kind: str | None) -> None:
+    plan = WatchPlan.for_config(load_config(project))
+    changes = classify(plan, {(Change.modified, str(project / rel))})
+    found = [name for name in ("source", "install", "config") if getattr(changes, name)]
+    assert found == ([kind] if kind else []), rel
+
+
+def test_classify_new_top_level_folder_rearms(project: Path) -> None:
+    plan = WatchPlan.for_config(load_config(project))
+    (project / "lib").mkdir()
+    assert classify(plan, {(Change.added, str(project / "lib"))}).folders
+
+
+def test_linked_package_changes(project: Path, tmp_path: Path) -> None:
+    linked = tmp_path / "lib"
+    (linked / "node_modules").mkdir(parents=True)
+    plan = WatchPlan.for_config(load_config(project), linked=[linked])
+    assert classify(plan, {(Change.modified, str(linked / "src.js"))}).source
+    assert classify(plan, {(Change.modified, str(linked / "package.json"))}).install
+    assert not classify(plan, {(Change.modified, str(linked / "node_modules" / "x.js"))})
+
+
+MAP = b'{"imports": {"react": "/d/react.js?v=1"}}'
+
+
+def test_inject_html_into_head() -> None:
+    out = inject_html(b"<!doctype html><html><head><title>x</title></head><body></body></html>", MAP)
+    assert out.index(b'<script type="importmap">') < out.index(b"<title>")
+    assert b'<script type="module" src="/@prebundle/client.js"></script>' in out
+
+
+def test_inject_html_keeps_an_existing_import_map_and_handles_fragments() -> None:
+    page = b'<head><script type="importmap">{"imports":{}}</script></head>'
+    out = inject_html(page, MAP)
+    assert out.count(b"importmap") == 1 and b"/@prebundle/client.js" in out
+    fragment = inject_html(b'<script type="module" src="/src/main.js"></script>', MAP)
+    assert fragment.index(b"importmap") < fragment.index(b"/src/main.js")
+    assert b"</script><script>" not in inject_html(b"<head>", b'{"imports": {"x": "</script><script>"}}')
+
+
+def test_sse_framing_and_close_ends_streams() -> None:
+    assert format_event("error", {"message": "a\nb"}) == b'event: error\ndata: {"message":"a\\nb"}\n\n'
+    assert format_event("x", "line1\nline2") == b"event: x\ndata: line1\ndata: line2\n\n"
+
+    async def run() -> list[bytes]:
+        hub = Broadcaster(ping=0.05)
+        received: list[bytes] = []
+
+        async def read() -> None:
+            async for chunk in hub.stream():
+                received.append(chunk)
+
+        reader = asyncio.create_task(read())
+        await asyncio.sleep(0.12)
+        hub.publish("reload", {"a": 1})
+        await asyncio.sleep(0.01)
+        hub.close()
+        await asyncio.wait_for(reader, 2)
+        assert hub.subscribers == 0
+        return received
+
+    received = asyncio.run(run())
+    assert received[0].startswith(b"retry:") and b": ping\n\n" in received
+    assert received[-1] == b'event: reload\ndata: {"a":1}\n\n'
+
+
+def test_pidfile_claims_refuses_and_takes_over_stale(tmp_path: Path) -> None:
+    first = PidFile(tmp_path, tmp_path)
+    info = first.acquire("127.0.0.1", 0)
+    first.update(port=5999)
+    data = json.loads((tmp_path / "daemon.json").read_text())
+    assert data["pid"] == os.getpid() and data["port"] == 5999 and data["url"] == "http://127.0.0.1:5999"
+    assert set(data) == {"pid", "host", "port", "url", "root", "started", "version"}
+    assert read_daemon(tmp_path).port == 5999 and info.pid == os.getpid()
+
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        (tmp_path / "daemon.json").write_text(json.dumps({**data, "pid": sleeper.pid}))
+        with pytest.raises(DaemonRunning, match=f"pid {sleeper.pid}"):
+            PidFile(tmp_path, tmp_path).acquire("127.0.0.1", 1)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert read_daemon(tmp_path) is None  # dead pid: stale
+    again = PidFile(tmp_path, tmp_path)
+    again.acquire("127.0.0.1", 7000)
+    assert read_daemon(tmp_path).port == 7000
+    again.release()
+    assert not (tmp_path / "daemon.json").exists()
