@@ -34,8 +34,9 @@ __all__ = ["DaemonState", "RunReport"]
 
 log = logging.getLogger("prebundle.daemon")
 
-DEBOUNCE_SECONDS = 0.03
-"""Extra quiet time after a batch before a run starts (the watcher already waits 50 ms)."""
+DEBOUNCE_SECONDS = 0.0
+"""Extra quiet time after a batch before a run starts: none, the watcher already waits for 50 ms
+of quiet, and changes arriving during a run are coalesced into the next one."""
 
 
 @dataclass
