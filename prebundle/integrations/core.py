@@ -192,8 +192,8 @@ class Assets:
 
     # -- preloads, styles, entries ----------------------------------------------------------
 
-    def closure(self, names: Iterable[str]) -> list[Node]:
-        return self.graph().closure(names)
+    def closure(self, names: Iterable[str | Iterable[str]]) -> list[Node]:
+        return self.graph().closure(_flat(names))
 
     def preload_tags(self, *names: str, nonce: str | None = None) -> str:
         """Stylesheets for the CSS of the named entries' closure, then ``modulepreload`` for
@@ -208,6 +208,7 @@ class Assets:
         """For Vite manifests (or to run a package by itself): CSS, preloads of the imports, and
         a ``<script type="module">`` per named entry; a CSS-only entry gives only its stylesheet."""
         graph = self.graph()
+        names = tuple(_flat(names))
         nodes = self.closure(names)
         entries = {graph.node(name).key for name in names}
         preloads = [n for n in nodes if n.key not in entries]
@@ -313,6 +314,17 @@ class Assets:
             return {POLYFILL_FILE: self.polyfill_path()}
         except AssetsError:
             return {}
+
+
+def _flat(names: Iterable[str | Iterable[str]]) -> list[str]:
+    """Names as given, with lists and tuples among them expanded (a template passes a list)."""
+    out: list[str] = []
+    for name in names:
+        if isinstance(name, str):
+            out.append(name)
+        else:
+            out.extend(_flat(name))
+    return out
 
 
 def _slash(base: str) -> str:

@@ -36,3 +36,6 @@ STATICFILES_FINDERS = [
 # Everything prebundle needs: the frontend folder. Dev or production is found on its own: URLs
 # point at `prebundle daemon` while it runs, otherwise at the files on disk.
 PREBUNDLE = {"root": FRONTEND}
+
+PAGE_ENTRIES = ["react", "react-dom/client"]
+"""The packages the example page preloads (with their whole import closure and CSS)."""
