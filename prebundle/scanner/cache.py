@@ -88,6 +88,20 @@ class ScanCache:
         except Exception:
             pass
 
+    def load_links(self, root: Path) -> dict:
+        """Relative-import resolutions of the last scan (see ``Crawler._source_target``)."""
+        try:
+            value = self._open().get(("links", FORMAT, self.namespace, str(root)))
+        except Exception:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def save_links(self, root: Path, links: dict) -> None:
+        try:
+            self._open().set(("links", FORMAT, self.namespace, str(root)), links)
+        except Exception:
+            pass
+
     def get_content(self, suffix: str, digest: str) -> tuple[RawImports, tuple[str, ...]] | None:
         try:
             value = self._open().get(("content", FORMAT, self.namespace, suffix, digest))

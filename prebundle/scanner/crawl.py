@@ -125,6 +125,15 @@ class Crawler:
         self.cached = 0
         self._pool: ProcessPoolExecutor | None = None
         self._root_importer = config.root / "index.html"
+        self._root_prefix = str(config.root) + os.sep
+        self._source_memo: dict[tuple[str, str], str | None] = {}
+        self._bare_memo: dict[tuple[str, str], object] = {}
+        """Resolutions made in this scan, by (specifier, importer folder)."""
+        self._owners: dict[str, str] = {}
+        self._dir_mtimes: dict[str, int] = {}
+        self.links = cache.load_links(config.root) if cache else {}
+        """Relative resolutions of the last scan: (specifier, folder) -> (target, proof)."""
+        self.new_links: dict[tuple[str, str], tuple] = {}
         plugins = config.plugin_container if config.plugins else None
         self.plugins = plugins if plugins is not None and (
             plugins.has("resolve_id") or plugins.has("load") or plugins.has("transform")) else None
@@ -277,6 +286,7 @@ class Crawler:
         rel = self._rel(path)
         self.found.warnings.extend(rel + w[len(path):] if w.startswith(path) else w for w in warnings)
         importer = self._root_importer if path.startswith("\0") else Path(path)
+        folder = str(importer.parent)
         globs: dict[int, list[str]] = {}
         for specifier, line, kind in imports:
             if kind == "glob":
@@ -286,7 +296,7 @@ class Crawler:
             elif is_bare(specifier):
                 self._record_bare(specifier, importer, line, shown=path)
             else:
-                target = self._resolve_source(specifier, importer)
+                target = self._source_target(specifier, importer, folder)
                 if target is not None:
                     self._add(target)
         for patterns in globs.values():
@@ -302,6 +312,47 @@ class Crawler:
         if resolved.startswith("\0") or os.path.isfile(resolved):
             self._add(resolved)
         return True
+
+    def _source_target(self, specifier: str, importer: Path, folder: str) -> str | None:
+        """``_resolve_source``, remembered: within a scan by (specifier, folder), and across
+        scans while the folders that decided the answer keep their mtime (no file was added,
+        removed or renamed there, so extension and index probing would answer the same)."""
+        key = (specifier, folder)
+        if key in self._source_memo:
+            return self._source_memo[key]
+        link = self.links.get(key)
+        if link is not None and all(self._dir_mtime(d) == m for d, m in link[1]):
+            target = link[0] or None
+            self.new_links[key] = link
+        else:
+            target = self._resolve_source(specifier, importer)
+            proof = self._proof(specifier, folder, target)
+            if proof is not None:
+                self.new_links[key] = (target or "", proof)
+        self._source_memo[key] = target
+        return target
+
+    def _proof(self, specifier: str, folder: str, target: str | None) -> tuple | None:
+        """The folders whose listing decided a relative resolution, with their mtimes; None
+        when something else decided it (a symlink, a folder's package.json), so no caching."""
+        if specifier.startswith("/") or not specifier.startswith("."):
+            return None
+        candidate = os.path.normpath(os.path.join(folder, specifier.split("?")[0].split("#")[0]))
+        folders = [os.path.dirname(candidate), candidate]
+        if target is not None and os.path.dirname(target) not in folders:
+            return None
+        return tuple((d, self._dir_mtime(d)) for d in folders)
+
+    def _dir_mtime(self, folder: str) -> int:
+        mtime = self._dir_mtimes.get(folder)
+        if mtime is None:
+            try:
+                stat = os.stat(folder)
+                mtime = stat.st_mtime_ns if os.path.isdir(folder) else -2
+            except OSError:
+                mtime = -1
+            self._dir_mtimes[folder] = mtime
+        return mtime
 
     def _resolve_source(self, specifier: str, importer: Path) -> str | None:
         """The source file a relative or root-absolute import points at, if it is crawled."""
@@ -334,8 +385,17 @@ class Crawler:
             return
         from ..resolve import BuiltinModule, ResolveError
 
+        key = (specifier, self._modules_owner(str(importer.parent)))
+        memo = self._bare_memo.get(key)
+        if memo is None:
+            try:
+                memo = self._bare_memo[key] = self._resolve_bare(specifier, importer)
+            except ResolveError as error:
+                memo = self._bare_memo[key] = error
         try:
-            resolution = self._resolve_bare(specifier, importer)
+            if isinstance(memo, ResolveError):
+                raise memo
+            resolution = memo
         except BuiltinModule:
             return  # a Node builtin with no browser package installed: not a dependency
         except ResolveError as error:
@@ -353,6 +413,19 @@ class Crawler:
                 if resolution.entry.suffix in CRAWLED_SUFFIXES:
                     self._add(str(resolution.entry))
         slot["importers"].add(self._rel(shown))
+
+    def _modules_owner(self, folder: str) -> str:
+        """The nearest folder at or above ``folder`` that has a ``node_modules``: every folder
+        between resolves bare specifiers exactly as it does, so they share one answer."""
+        owner = self._owners.get(folder)
+        if owner is None:
+            if os.path.isdir(os.path.join(folder, "node_modules")):
+                owner = folder
+            else:
+                parent = os.path.dirname(folder)
+                owner = folder if parent == folder else self._modules_owner(parent)
+            self._owners[folder] = owner
+        return owner
 
     def _resolve_bare(self, specifier: str, importer: Path):
         """Resolve from the importer; a linked package's file falls back to the project root,
@@ -374,6 +447,9 @@ class Crawler:
     def _rel(self, path: str) -> str:
         if path.startswith("\0"):
             return path[1:]
+        if path.startswith(self._root_prefix):
+            rel = path[len(self._root_prefix):]
+            return rel if os.sep == "/" else rel.replace(os.sep, "/")
         rel = os.path.relpath(path, self.config.root)
         return rel.replace(os.sep, "/")
 
@@ -382,6 +458,8 @@ class Crawler:
             return
         if self.new_index != self.index:  # only reached files are kept; the content cache has the rest
             self.cache.save_index(self.config.root, self.new_index)
+        if self.new_links != self.links:
+            self.cache.save_links(self.config.root, self.new_links)
         self.cache.put_contents(self._content_puts)
 
     def _result(self, entries: tuple[Path, ...], seconds: float) -> ScanResult:

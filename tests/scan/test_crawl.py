@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,21 @@ def test_scan_json_shape(project):
 def test_version_is_reported(project, version):
     root = project({"index.html": "<script type=module>import 'v'</script>", **package("v", version)})
     assert run(root).deps["v"].version == version
+
+
+def test_remembered_relative_resolutions_follow_new_and_removed_files(project):
+    root = project({
+        "index.html": '<script type="module" src="/main.js"></script>',
+        "main.js": "import './util'\nimport './lib'\n",
+        "util.js": "import 'from-js'\n",
+        "lib/index.js": "import 'from-index'\n",
+        **package("from-js"), **package("from-mjs"), **package("from-index"), **package("from-lib-file"),
+    })
+    assert sorted(run(root).deps) == ["from-index", "from-js"]
+    assert sorted(run(root).deps) == ["from-index", "from-js"]  # answered from the cache
+    time.sleep(0.01)
+    (root / "util.mjs").write_text("import 'from-mjs'\n")  # .mjs is probed before .js
+    (root / "lib.js").write_text("import 'from-lib-file'\n")  # a file wins over a folder index
+    assert sorted(run(root).deps) == ["from-lib-file", "from-mjs"]
+    (root / "util.mjs").unlink()
+    assert sorted(run(root).deps) == ["from-js", "from-lib-file"]
