@@ -10,6 +10,9 @@ package's own entries. A plugin decides, for every bare import made inside the p
 * a nested, non-hoisted copy (``node_modules/a/node_modules/b``): bundled inside;
 * a Node builtin with no browser package: a stub that throws a clear error when used, plus a
   build-time warning naming the importer.
+
+Node's globals that browser code still reads are provided: ``global`` is ``globalThis``, and a
+free ``process`` gets a small shim (``shims/process.js``, injected only where it is used).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ BUILTIN_NS = "prebundle-builtin"
 VIRTUAL_NS = "prebundle-virtual"
 LOADERS = {".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx", ".ts": "ts", ".mts": "ts", ".cts": "ts",
            ".tsx": "tsx", ".css": "css", ".json": "json"}
+PROCESS_SHIM = Path(__file__).with_name("shims") / "process.js"
 ASSET_LOADERS = {ext: "file" for ext in (
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
     ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm", ".wav", ".ogg", ".wasm",
@@ -184,7 +188,8 @@ class PackageBundler:
     def _options(self, entry_points: dict[str, str], outdir: Path) -> dict[str, Any]:
         config = self.config
         production = config.mode == "production"
-        define = {"process.env.NODE_ENV": json.dumps(config.mode), **config.define}
+        define = {"process.env.NODE_ENV": json.dumps(config.mode), "global": "globalThis",
+                  **config.define}
         options: dict[str, Any] = dict(
             entry_points=entry_points,
             bundle=True,
@@ -193,6 +198,7 @@ class PackageBundler:
             platform="browser",
             target=list(config.target),
             define=define,
+            inject=[str(PROCESS_SHIM)],
             main_fields=list(config.main_fields),
             conditions=list(config.conditions),
             metafile=True,
@@ -292,13 +298,19 @@ class PackageBundler:
         if not is_bare(specifier) or args.kind not in JS_KINDS:
             return None
         name = split_package(specifier)[0]
+        if specifier == name + "/":
+            # `require("process/")` names the npm package, not the builtin; as an import map key
+            # a trailing slash would be a prefix mapping, so the id is the bare name.
+            specifier = name
         if name == state.package.name:
             return None  # the package's own files: bundled
+        if args.path in self.resolver.browser_map(state.package.dir):
+            # The package's "browser" map replaces it (`"eventsource": "./browser/es.js"`),
+            # whether or not a package of that name is installed; esbuild applies that map.
+            return None
         importer_dir = Path(args.resolve_dir) if args.resolve_dir else state.package.dir
         found = None if specifier.startswith("node:") else self.resolver.find_package_dir(name, importer_dir)
         if found is None:
-            if specifier in self.resolver.browser_map(state.package.dir):
-                return None  # the package's "browser" map replaces it; esbuild applies that map
             if is_node_builtin(specifier):
                 where = _relative_importer(args.importer, state.package.dir)
                 state.warnings.append(

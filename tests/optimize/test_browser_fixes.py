@@ -1,0 +1,68 @@
+"""Regressions found by the browser compatibility suite (tests/browser), checked in Node."""
+
+from __future__ import annotations
+
+import json
+
+from prebundle import load_config
+from prebundle.optimizer import optimize
+
+
+def _package(name: str, source: str, **fields) -> dict[str, str]:
+    manifest = {"name": name, "version": "1.0.0", "main": "index.js", **fields}
+    return {f"node_modules/{name}/package.json": json.dumps(manifest),
+            f"node_modules/{name}/index.js": source}
+
+
+def test_node_globals_process_and_global_are_provided(app, node):
+    # like util@0.12 (process.env.NODE_DEBUG) and sockjs-client (global.document)
+    root = app("import 'uses-globals'\n", extra=_package("uses-globals", (
+        "module.exports = { debug: process.env.NODE_DEBUG || null, browser: process.browser,\n"
+        "  mode: process.env.NODE_ENV, root: global === globalThis,\n"
+        "  tick: (cb) => process.nextTick(cb, 'ticked') };\n"
+    )))
+    result = optimize(load_config(root))
+    text = (result.deps_dir / "uses-globals.js").read_text()
+    assert "global ===" not in text
+    out = node(result.deps_dir, """
+        import g from 'uses-globals';
+        const ticked = await new Promise((done) => g.tick(done));
+        console.log(JSON.stringify({ ...g, tick: ticked }));
+    """)
+    # process.browser is the shim's (Node's own process has no `browser`)
+    assert json.loads(out) == {"debug": None, "browser": True, "mode": "development", "root": True,
+                               "tick": "ticked"}
+
+
+def test_package_without_free_process_gets_no_shim(app):
+    root = app("import 'plain-pkg'\n", extra=_package("plain-pkg", "exports.one = 1;\n"))
+    result = optimize(load_config(root))
+    assert "nextTick" not in (result.deps_dir / "plain-pkg.js").read_text()
+
+
+def test_require_with_trailing_slash_is_the_package_id(app, node):
+    # readable-stream does require('process/') to get the npm package, not the builtin; an import
+    # map key "x/" would be a prefix mapping (blocked when its URL lacks the slash)
+    extra = {**_package("slash-helper", "module.exports = { helper: 'npm package' };\n"),
+             **_package("slash-user", "module.exports = require('slash-helper/').helper;\n")}
+    root = app("import 'slash-user'\n", extra=extra)
+    result = optimize(load_config(root))
+    imports = json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+    assert "slash-helper" in imports and "slash-helper/" not in imports
+    out = node(result.deps_dir, "import u from 'slash-user'; console.log(u);")
+    assert out.strip() == "npm package"
+
+
+def test_browser_map_replaces_an_installed_bare_import(app, node):
+    # sockjs-client maps "eventsource" (an installed Node-only package) to a file of its own
+    extra = {**_package("node-only-dep", "module.exports = require('fs');\n"),
+             **_package("maps-bare", "module.exports = require('node-only-dep');\n",
+                        browser={"node-only-dep": "./browser-dep.js"}),
+             "node_modules/maps-bare/browser-dep.js": "module.exports = 'browser replacement';\n"}
+    root = app("import 'maps-bare'\n", extra=extra)
+    result = optimize(load_config(root))
+    imports = json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+    assert "node-only-dep" not in imports
+    assert not [w for w in result.warnings if "node-only-dep" in w]
+    out = node(result.deps_dir, "import m from 'maps-bare'; console.log(m);")
+    assert out.strip() == "browser replacement"
