@@ -9,6 +9,7 @@ atomically, so a failure or a kill leaves the previous output served.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -25,7 +26,10 @@ from .config import Config
 from .errors import MissingDependencyError, PrebundleError
 from .hashing import InstallState, config_hash, file_hash, hash_of, lockfile_hash, package_key
 from .plan import Plan, PlannedId, is_excluded, make_plan, plan_ids
-from .publish import METADATA, Metadata, build_from_record, package_record_key, read_metadata, render
+from .publish import (
+    METADATA, Metadata, build_from_record, package_record, package_record_key, read_metadata, render,
+)
+from .shared_cache import shared_cache
 
 __all__ = ["OptimizeResult", "missing_error", "optimize"]
 
@@ -151,17 +155,18 @@ class _Run:
                       staging: Path) -> list[PackageBuild]:
         bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging)
         install = InstallState(self.config.root)
+        shared = None if self.force else shared_cache()
         builds: dict[Path, PackageBuild] = {}
         done = 0
         while True:
             todo = []
             for package in plan.packages:
-                key = package_key(install.identity(package.dir, package.name, package.version),
-                                  [p.id for p in package.ids], cfg_hash)
+                identity = install.identity(package.dir, package.name, package.version)
+                key = package_key(identity + self._layout(package), [p.id for p in package.ids], cfg_hash)
                 current = builds.get(package.dir)
                 if current is not None and current.key == key:
                     continue
-                reused = self._reuse(package, key, previous)
+                reused = self._reuse(package, key, previous) or (shared and shared.get(package, key))
                 if reused is not None:
                     builds[package.dir] = reused
                     done += 1
@@ -180,6 +185,9 @@ class _Run:
                             errors.append(error)
                             continue
                         builds[build.package.dir] = build
+                        writer = shared_cache()
+                        if writer is not None:
+                            writer.put(build, package_record(build))
                         done += 1
                         self._progress(done, total)
                 if errors:
@@ -190,6 +198,23 @@ class _Run:
             if not added:
                 return [builds[package.dir] for package in plan.packages]
             plan = plan_ids([*plan.ids.values(), *added])
+
+    def _layout(self, package) -> str:
+        """How the packages this one depends on are installed (version, hoisted or nested): the
+        bundle keeps hoisted ones external and bundles nested ones, so a change must rebuild."""
+        manifest = self.resolver.package_json(package.dir)
+        names = sorted({name for field in ("dependencies", "peerDependencies", "optionalDependencies")
+                        for name in (manifest.get(field) or {})})
+        layout = []
+        for name in names:
+            found = self.resolver.find_package_dir(name, package.dir)
+            if found is None:
+                layout.append((name, None, None))
+                continue
+            hoisted = self.resolver.find_package_dir(name, self.config.root)
+            same = hoisted is not None and os.path.realpath(hoisted) == os.path.realpath(found)
+            layout.append((name, self.resolver.package_json(found).get("version"), same))
+        return json.dumps(layout)
 
     def _reuse(self, package, key: str, previous: Metadata | None) -> PackageBuild | None:
         if previous is None:
@@ -243,8 +268,6 @@ class _Run:
                            version=__version__)
         for name, data in documents.items():
             (staging / name).write_bytes(data)
-        import json
-
         metadata = json.loads(documents[METADATA])
         return {"ids": tuple(metadata["optimized"]), "files": len(file_hashes),
                 "bytes": total_bytes, "browserHash": metadata["browserHash"]}

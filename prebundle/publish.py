@@ -18,7 +18,7 @@ from typing import Any
 from .bundle import BuiltEntry, Chunk, PackageBuild
 from .plan import PlannedPackage
 
-__all__ = ["Metadata", "build_from_record", "read_metadata", "render"]
+__all__ = ["Metadata", "build_from_record", "package_record", "read_metadata", "render"]
 
 METADATA = "_metadata.json"
 IMPORTMAP = "importmap.json"
@@ -133,22 +133,7 @@ def render(
                 "file": name, "imports": ["_" + other for other in chunk.imports],
                 "css": list(chunk.css), "externals": list(chunk.externals),
             }
-        packages[package_record_key(build.package.dir, deps_dir)] = {
-            "name": build.package.name,
-            "version": build.package.version,
-            "key": build.key,
-            "files": sorted(build.files),
-            "entries": {
-                id_: {"file": e.file, "needsInterop": e.needs_interop, "imports": list(e.imports),
-                      "css": list(e.css), "assets": list(e.assets), "externals": list(e.externals)}
-                for id_, e in sorted(build.entries.items())
-            },
-            "chunks": {
-                name: {"imports": list(c.imports), "css": list(c.css), "externals": list(c.externals)}
-                for name, c in sorted(build.chunks.items())
-            },
-            "warnings": list(build.warnings),
-        }
+        packages[package_record_key(build.package.dir, deps_dir)] = package_record(build)
     browser_hash = hash_of(hashes["hash"], json.dumps(sorted((i, o["fileHash"]) for i, o in optimized.items())))
     metadata = {
         "hash": hashes["hash"],
@@ -165,6 +150,26 @@ def render(
         IMPORTMAP: _json(importmap),
         MANIFEST: _json(manifest),
         METADATA: _json(metadata),  # last: its presence means the folder is complete
+    }
+
+
+def package_record(build: PackageBuild) -> dict[str, Any]:
+    """What a later run needs to reuse a package's files without building it."""
+    return {
+        "name": build.package.name,
+        "version": build.package.version,
+        "key": build.key,
+        "files": sorted(build.files),
+        "entries": {
+            id_: {"file": e.file, "needsInterop": e.needs_interop, "imports": list(e.imports),
+                  "css": list(e.css), "assets": list(e.assets), "externals": list(e.externals)}
+            for id_, e in sorted(build.entries.items())
+        },
+        "chunks": {
+            name: {"imports": list(c.imports), "css": list(c.css), "externals": list(c.externals)}
+            for name, c in sorted(build.chunks.items())
+        },
+        "warnings": list(build.warnings),
     }
 
 

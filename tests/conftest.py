@@ -141,3 +141,10 @@ def keys_in_node():
 def make_app_fn():
     """``make_app`` itself, for module-scoped fixtures."""
     return make_app
+
+
+@pytest.fixture(autouse=True)
+def _own_shared_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own machine-wide package cache, so no test reuses another's builds
+    (subprocesses inherit it through the environment)."""
+    monkeypatch.setenv("PREBUNDLE_CACHE_DIR", str(tmp_path_factory.mktemp("shared-cache")))

@@ -158,3 +158,28 @@ def test_kill_at_any_moment_never_leaves_a_broken_deps_dir(app):
     leftovers = [p.name for p in deps.parent.iterdir() if p.name.startswith(("deps_temp_", "deps_old_"))]
     assert leftovers == []
     os.sync()
+
+
+def test_a_second_project_reuses_the_machine_wide_cache(app, tmp_path, make_app_fn):
+    first = optimize(load_config(app(MAIN)))
+    assert len(first.built) == 3
+    other = make_app_fn(tmp_path / "other", MAIN)
+    second = optimize(load_config(other))
+    assert second.built == () and len(second.reused) == 3
+    a = json.loads((first.deps_dir / "importmap.json").read_text())
+    b = json.loads((second.deps_dir / "importmap.json").read_text())
+    assert a == b  # same files, same hashes
+
+
+def test_concurrent_writers_of_the_shared_cache_are_safe(tmp_path, make_app_fn):
+    roots = [make_app_fn(tmp_path / f"p{i}", MAIN) for i in range(3)]
+    processes = [subprocess.Popen([str(PREBUNDLE), str(root), "--log-level", "error"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for root in roots]
+    for process in processes:
+        _out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+    maps = [json.loads((root / "node_modules/.vite/deps/importmap.json").read_text()) for root in roots]
+    assert maps[0] == maps[1] == maps[2]
+    cache = Path(os.environ["PREBUNDLE_CACHE_DIR"]) / "packages"
+    assert not [p for p in cache.iterdir() if p.name.startswith(".tmp-")]
+    assert len([p for p in cache.iterdir()]) == 3
