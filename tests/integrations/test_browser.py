@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -34,16 +35,28 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser():
+    """Runs ``visit`` in a thread of its own with its own Playwright: the sync API refuses a
+    thread where an event loop runs (another suite's session-wide Playwright may hold one)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium`")
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    def run(url):
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                return visit(chromium, url)
+            finally:
+                chromium.close()
+
+    def go(url):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(run, url).result(timeout=120)
+
+    return go
 
 
 def serve_django(root: Path):
@@ -94,7 +107,7 @@ def visit(browser, url: str) -> tuple[str, list[str], dict[str, dict]]:
 def test_production_build_served_by_the_wsgi_layer(browser, built):
     url, stop = serve_django(built)
     try:
-        text, errors, responses = visit(browser, url + "/")
+        text, errors, responses = browser(url + "/")
     finally:
         stop()
     assert errors == []
@@ -133,7 +146,7 @@ def test_development_with_the_daemon(browser, tmp_path, make_app_fn):
         port = json.loads((root / "node_modules" / ".vite" / "daemon.json").read_text())["port"]
         url, stop = serve_django(root)
         try:
-            text, errors, responses = visit(browser, url + "/")
+            text, errors, responses = browser(url + "/")
         finally:
             stop()
     finally:

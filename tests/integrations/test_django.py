@@ -91,3 +91,12 @@ def test_system_checks(site, tmp_path):
     with override_settings(PREBUNDLE={"rot": tmp_path}):
         ids = [m.id for m in checks.run_checks() if m.id.startswith("prebundle")]
     assert ids == ["prebundle.E001"]
+
+
+def test_jinja2_backend_environment(site, deps):
+    from prebundle.integrations.django.jinja2 import environment
+
+    env = environment(autoescape=True)
+    page = env.from_string('{{ prebundle_importmap() }}{{ prebundle_preload(["react-dom/client"]) }}').render(
+        csp_nonce="j1")
+    check_page(page, deps, BASE, ["react-dom/client"], nonce="j1")
