@@ -53,6 +53,10 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = Path(self.translate_path(self.path))
+        if self.path == "/favicon.ico" and not path.exists():
+            self.send_response(204)  # browsers ask for it unprompted; not the app's failure
+            self.end_headers()
+            return
         if path.suffix == ".html" and path.is_file():
             html = path.read_text()
             imports = self.importmap.read_text() if self.importmap.is_file() else '{"imports": {}}'
