@@ -111,6 +111,9 @@ class _Run:
         self.service = service
         self.force = force
         self.on_progress = on_progress
+        self.warned_before: set[Path] = set()
+        """Packages reused from this project's previous output; a build from the machine-wide
+        cache is new to the project, so its build-time warnings are shown again."""
 
     def execute(self, scan_result, started: float) -> OptimizeResult:
         from . import esbuild
@@ -142,7 +145,7 @@ class _Run:
                 shutil.rmtree(staging, ignore_errors=True)
         built = tuple(sorted(b.package.label for b in builds if not b.reused))
         reused = tuple(sorted(b.package.label for b in builds if b.reused))
-        warnings = tuple(w for b in builds if not b.reused for w in b.warnings)
+        warnings = tuple(w for b in builds if b.package.dir not in self.warned_before for w in b.warnings)
         for warning in warnings:
             log.warning("warning: %s", warning)
         return OptimizeResult(deps_dir, False, result["ids"], built, reused, result["files"],
@@ -166,7 +169,13 @@ class _Run:
                 current = builds.get(package.dir)
                 if current is not None and current.key == key:
                     continue
-                reused = self._reuse(package, key, previous) or (shared and shared.get(package, key))
+                reused = self._reuse(package, key, previous)
+                if reused is not None:
+                    self.warned_before.add(package.dir)  # this project saw its warnings already
+                else:
+                    self.warned_before.discard(package.dir)
+                    if shared is not None:
+                        reused = shared.get(package, key)
                 if reused is not None:
                     builds[package.dir] = reused
                     done += 1

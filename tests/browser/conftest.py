@@ -217,7 +217,11 @@ def compat_app(tmp_path_factory):
     from prebundle.optimizer import optimize
 
     root = make_compat_root(tmp_path_factory.mktemp("compat") / "app")
-    result = optimize(load_config(root))
+    # A fresh build every session: the machine-wide package cache is keyed by prebundle's
+    # version, not its code, so reusing it would hide bundler changes from the suite.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREBUNDLE_CACHE_DIR", str(tmp_path_factory.mktemp("compat-shared-cache")))
+        result = optimize(load_config(root))
     server = serve(root, result.deps_dir)
     imports = json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
     try:

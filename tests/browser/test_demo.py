@@ -18,7 +18,7 @@ def test_demo_page_works_and_screenshot(browser):
 
     if not (DEMO / "node_modules" / "react" / "package.json").is_file():
         pytest.fail("examples/demo is not installed: run `make npm` (or `make test`)")
-    result = optimize(load_config(DEMO))
+    result = optimize(load_config(DEMO), force=True)  # force: built by this prebundle's code
     server = serve(DEMO, result.deps_dir)
     try:
         visit = open_page(browser, f"{server.url}/index.html", ready="#count")

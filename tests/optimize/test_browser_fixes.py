@@ -66,3 +66,17 @@ def test_browser_map_replaces_an_installed_bare_import(app, node):
     assert not [w for w in result.warnings if "node-only-dep" in w]
     out = node(result.deps_dir, "import m from 'maps-bare'; console.log(m);")
     assert out.strip() == "browser replacement"
+
+
+def test_a_build_from_the_machine_wide_cache_still_warns_in_a_new_project(tmp_path, make_app_fn):
+    # the compat suite's Node-only package (fs-extra) lost its builtin warnings when a second
+    # project reused the first one's bundles from the machine-wide cache
+    first = optimize(load_config(make_app_fn(tmp_path / "one", "import 'uses-fs'\n")))
+    assert any("uses-fs" in w and "'fs'" in w for w in first.warnings)
+    second_root = make_app_fn(tmp_path / "two", "import 'uses-fs'\n")
+    second = optimize(load_config(second_root))
+    assert any(label.startswith("uses-fs@") for label in second.reused)
+    assert any("uses-fs" in w and "'fs'" in w for w in second.warnings)
+    (second_root / "src" / "main.js").write_text("import 'uses-fs'\nimport 'classnames'\n")
+    again = optimize(load_config(second_root))  # this project already warned about uses-fs
+    assert not any("uses-fs" in w for w in again.warnings)
