@@ -186,3 +186,25 @@ def esbuild_processes(root: Path) -> list[str]:
         if "esbuild" in cmdline and "--service" in cmdline and str(root) in cmdline:
             found.append(cmdline)
     return found
+
+
+def run_in_thread(func, *args, timeout: float = 120):
+    """``func(*args)`` on a thread of its own, its result or exception returned here. Used for
+    ``asyncio.run`` and Playwright's sync API, which refuse to run where another event loop runs
+    (a session-wide Playwright of another suite keeps one running on the main thread)."""
+    result: dict = {}
+
+    def target() -> None:
+        try:
+            result["value"] = func(*args)
+        except BaseException as error:  # noqa: BLE001 - handed back to the caller
+            result["error"] = error
+
+    thread = threading.Thread(target=target, name="daemon-test-runner", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise AssertionError(f"{func.__name__} did not finish in {timeout} s")
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ._support import make_app
+from ._support import make_app, run_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +39,11 @@ def test_page_reloads_itself_with_the_new_dependency(tmp_path: Path, start_daemo
     root = make_app(tmp_path / "app", BEFORE, html=PAGE)
     daemon = start_daemon(root)
     daemon.wait_state("ready")
+    problems = run_in_thread(_drive_browser, sync_api, daemon, root)
+    assert problems == [], problems
+
+
+def _drive_browser(sync_api, daemon, root: Path) -> list[str]:
     problems: list[str] = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -62,4 +67,4 @@ def test_page_reloads_itself_with_the_new_dependency(tmp_path: Path, start_daemo
             assert page.query_selector("#prebundle-error-overlay") is None
         finally:
             browser.close()
-    assert problems == [], problems
+    return problems

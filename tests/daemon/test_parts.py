@@ -18,6 +18,8 @@ from prebundle.daemon.events import Broadcaster, format_event
 from prebundle.daemon.pidfile import DaemonRunning, PidFile, read_daemon
 from prebundle.daemon.watch import WatchPlan, classify
 
+from ._support import run_in_thread
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
@@ -107,7 +109,7 @@ def test_sse_framing_and_close_ends_streams() -> None:
         assert hub.subscribers == 0
         return received
 
-    received = asyncio.run(run())
+    received = run_in_thread(asyncio.run, run())
     assert received[0].startswith(b"retry:") and b": ping\n\n" in received
     assert received[-1] == b'event: reload\ndata: {"a":1}\n\n'
 

@@ -15,6 +15,8 @@ from starlette.routing import Mount
 
 from prebundle.static import IMMUTABLE, NO_CACHE, DepsEndpoint, StaticFiles, content_type, safe_path
 
+from ._support import run_in_thread
+
 
 def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:8]
@@ -103,7 +105,7 @@ def test_404_text_and_method(deps: Path) -> None:
 
 
 def test_asgi_endpoint_under_mount(deps: Path) -> None:
-    asyncio.run(_asgi_checks(deps))
+    run_in_thread(asyncio.run, _asgi_checks(deps))
 
 
 async def _asgi_checks(deps: Path) -> None:
