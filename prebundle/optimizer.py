@@ -139,6 +139,10 @@ class _Run:
         try:
             builds = self._build_closed(plan, previous, hashes["configHash"], staging)
             result = self._publish(builds, hashes, staging)
+            if config.mode == "production":  # static servers can send .br/.gz as they are
+                from .integrations.compress import precompress
+
+                precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None)
             commit_dir(staging, deps_dir)
         finally:
             if staging.exists():
