@@ -98,9 +98,11 @@ mimetypes.add_type("text/javascript", ".js")
 # -- Chromium ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """One Chromium for the session; fails (not skips) when it is missing."""
+    """One Chromium for the browser tests; fails (not skips) when it is missing. Closed after
+    them: sync Playwright keeps an event loop running in this thread, and later tests use
+    ``asyncio.run``."""
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (or `make test`, which installs it)")
     from playwright.sync_api import sync_playwright
@@ -211,7 +213,7 @@ def node_exports(ids: list[str]) -> dict[str, dict]:
     return json.loads(done.stdout)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def compat_app(tmp_path_factory):
     from prebundle import load_config
     from prebundle.optimizer import optimize
@@ -231,10 +233,10 @@ def compat_app(tmp_path_factory):
         server.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def compat_report(request):
     """Rows of the compatibility table, written as JSON to $PREBUNDLE_COMPAT_JSON at the end of
-    the session (scripts/compat_report.py turns them into docs/compatibility.md)."""
+    the browser tests (scripts/compat_report.py turns them into docs/compatibility.md)."""
     rows: dict[str, dict] = {}
     yield rows
     target = os.environ.get("PREBUNDLE_COMPAT_JSON")
