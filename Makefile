@@ -36,7 +36,7 @@ test: install npm chromium
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install npm
-	$(VENV)/bin/prebundle examples/demo
+	$(VENV)/bin/prebundle daemon examples/demo
 
 clean:
 	rm -rf $(VENV) $(NPM_STAMPS)

@@ -13,10 +13,12 @@ the import map and the events from the daemon.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 from importlib import resources
+from pathlib import Path
 from urllib.parse import urlparse
 
 from starlette.applications import Starlette
@@ -24,8 +26,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
+from ..errors import PrebundleError
+from ..plugins import call_hook
 from ..static import DepsEndpoint, StaticFiles, send_answer
 from .events import format_event
+from .hooks import IndexHtmlContext, PluginServer, configure
 from .state import DaemonState
 
 __all__ = ["create_app", "inject_html"]
@@ -90,6 +95,15 @@ def create_app(state: DaemonState) -> Starlette:
             return Response(status_code=304, headers=headers)
         return Response(client, media_type="text/javascript; charset=utf-8", headers=headers)
 
+    async def _transform_html(body: bytes, url_path: str, file: Path) -> bytes:
+        container = state.config.plugin_container if state.config.plugins else None
+        if container is None or not container.has("transform_index_html"):
+            return body
+        server = getattr(state, "plugin_server", None) or PluginServer(app=None, config=state.config, state=state)
+        ctx = IndexHtmlContext(path=url_path, filename=str(file), server=server)
+        html = await asyncio.to_thread(container.transform_index_html, body.decode("utf-8", "replace"), ctx)
+        return html.encode("utf-8")
+
     async def app_files(scope, receive, send) -> None:
         raw = scope.get("raw_path") or scope["path"].encode()
         path = raw.decode("latin-1").split("?", 1)[0]
@@ -105,6 +119,12 @@ def create_app(state: DaemonState) -> Starlette:
             return
         if answer.status == 200 and answer.path is not None and answer.path.suffix.lower() in (".html", ".htm"):
             body = inject_html(answer.read(), state.importmap_bytes or b'{"imports": {}}')
+            try:
+                body = await _transform_html(body, path, answer.path)
+            except PrebundleError as error:  # a plugin failed: say so, keep serving
+                state.broadcaster.publish("error", {"message": str(error)})
+                await Response(str(error), status_code=500, media_type="text/plain")(scope, receive, send)
+                return
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
             headers = {"cache-control": "no-cache", "etag": etag, **dict(CORS)}
             if inm is not None and inm.decode("latin-1") == etag:
@@ -123,6 +143,10 @@ def create_app(state: DaemonState) -> Starlette:
         Mount(base_path.rstrip("/"), app=deps),
         Mount("/", app=app_files),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=[])
     app.state.daemon = state
+    after = configure(app, state)  # plugins' routes and middleware come first
+    app.router.routes.extend(routes)
+    for post in after:
+        call_hook(post)
     return app

@@ -178,7 +178,16 @@ class DaemonState:
     # -- feeding and running ----------------------------------------------------------------------
 
     def notify(self, changes: Changes) -> None:
-        """Queue a batch of changes; runs are coalesced."""
+        """Queue a batch of changes; runs are coalesced. Plugins' ``handle_hot_update`` may take
+        source files over first."""
+        if changes.source and self.config.plugins:
+            from ..errors import PrebundleError
+            from .hooks import filter_hot_updates
+
+            try:
+                changes.source = filter_hot_updates(self, changes.source)
+            except PrebundleError as error:
+                self.broadcaster.publish("error", {"message": str(error)})
         self._pending.merge(changes)
         self._wake.set()
 

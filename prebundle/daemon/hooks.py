@@ -1,0 +1,83 @@
+"""The daemon's side of the plugin API: ``configure_server``, ``transform_index_html`` and
+``handle_hot_update``, with the ``server`` object plugins receive."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["HotUpdateContext", "IndexHtmlContext", "PluginServer", "filter_hot_updates"]
+
+
+class _EventChannel:
+    """``server.ws``: Vite's ``server.ws.send`` over the event stream."""
+
+    def __init__(self, broadcaster) -> None:
+        self._broadcaster = broadcaster
+
+    def send(self, event: str | dict, data: Any = "") -> None:
+        if isinstance(event, dict):  # Vite's {type: 'custom', event, data} payload
+            event, data = event.get("event") or event.get("type", "message"), event.get("data", "")
+        self._broadcaster.publish(event, data)
+
+
+@dataclass
+class PluginServer:
+    """What ``configure_server(server)`` and hook contexts get."""
+
+    app: Any
+    """The Starlette app: add routes (``app.router.routes``) or ``app.add_middleware(...)``."""
+    config: Any
+    state: Any
+    ws: _EventChannel = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ws = _EventChannel(self.state.broadcaster)
+
+
+@dataclass(frozen=True)
+class IndexHtmlContext:
+    path: str
+    """The URL path of the page."""
+    filename: str
+    server: PluginServer
+
+
+@dataclass(frozen=True)
+class HotUpdateContext:
+    file: str
+    timestamp: float
+    modules: list[str]
+    read: Callable[[], str]
+    server: PluginServer
+
+
+def configure(app, state) -> list[Callable[[], Any]]:
+    """Run ``configure_server`` hooks before prebundle's routes exist; return the callables
+    they gave back, to run once those routes are installed."""
+    container = state.config.plugin_container if state.config.plugins else None
+    if container is None or not container.has("configure_server"):
+        return []
+    server = PluginServer(app=app, config=state.config, state=state)
+    state.plugin_server = server
+    return [post for post in container.run_each("configure_server", server) if callable(post)]
+
+
+def filter_hot_updates(state, files: set[str]) -> set[str]:
+    """Ask ``handle_hot_update``: a plugin returning ``[]`` takes a file over (no rescan)."""
+    container = state.config.plugin_container if state.config.plugins else None
+    if container is None or not container.has("handle_hot_update"):
+        return files
+    server = getattr(state, "plugin_server", None) or PluginServer(app=None, config=state.config, state=state)
+    kept = set()
+    for name in files:
+        ctx = HotUpdateContext(file=name, timestamp=time.time(), modules=[name],
+                               read=lambda name=name: Path(name).read_text(encoding="utf-8", errors="replace"),
+                               server=server)
+        results = container.run_each("handle_hot_update", ctx)
+        if any(isinstance(result, list) and not result for result in results):
+            continue
+        kept.add(name)
+    return kept
