@@ -93,6 +93,19 @@ def _patch_files(folder: Path) -> list[Path]:
     return sorted(path for path in patches.rglob("*") if path.is_file())
 
 
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the code that decides what a bundle contains (bundler, interop, shims), so a
+    changed prebundle never reuses bundles an older one built, even at the same version."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([package / "bundle.py", *package.glob("interop/*"), *package.glob("shims/*")]):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str) -> str:
     """Hash of the config fields that change output, and of the tool versions."""
     relevant: dict[str, Any] = {
@@ -108,6 +121,7 @@ def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str)
         "plugins": [_plugin_name(plugin) for plugin in config.plugins if plugin],
         "esbuild": esbuild_version,
         "prebundle": prebundle_version,
+        "code": code_fingerprint(),
     }
     return hash_of(json.dumps(relevant, sort_keys=True, default=repr))
 
