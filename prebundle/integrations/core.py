@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import html
-from .devserver import DaemonInfo, DaemonProbe
+from .devserver import DaemonInfo, DaemonProbe, daemon_origin
 from .graph import AssetsError, Graph, Node, UnknownAsset, load_deps_dir
 from .vite_manifest import load_vite_manifest
 
@@ -129,7 +129,7 @@ class Assets:
         daemon = self.daemon()
         if daemon is None:
             return self.base
-        return (self.daemon_origin or daemon.origin) + self.path_base
+        return (self.daemon_origin or daemon_origin(daemon)) + self.path_base
 
     # -- URLs and hashes --------------------------------------------------------------------
 
@@ -266,7 +266,7 @@ class Assets:
         daemon = self.daemon()
         if daemon is None:
             return ""
-        origin = self.daemon_origin or daemon.origin
+        origin = self.daemon_origin or daemon_origin(daemon)
         return html.script(type="module", src=f"{origin}/@prebundle/client.js", nonce=nonce)
 
     def polyfill_path(self) -> Path:

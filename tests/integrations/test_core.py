@@ -93,8 +93,9 @@ def test_rereads_when_the_files_change(tmp_path, hostile_dir):
 
 
 def _write_daemon(deps, pid, port=5999):
-    (deps.parent / "daemon.json").write_text(json.dumps({"pid": pid, "host": "0.0.0.0", "port": port,
-                                                         "started": "now"}))
+    (deps.parent / "daemon.json").write_text(json.dumps({  # as the daemon writes it
+        "pid": pid, "host": "0.0.0.0", "port": port, "url": f"http://127.0.0.1:{port}",
+        "root": str(deps.parent.parent.parent), "started": "now", "version": "0.1.0"}))
 
 
 def test_daemon_urls_only_while_its_pid_lives(hostile_dir):
