@@ -255,7 +255,9 @@ class PackageBundler:
         plugins = self.config.plugin_container
         root = str(self.config.root)
         if plugins.has("resolve_id"):
-            @build.on_resolve(filter=".*")
+            # Bare and virtual specifiers only: a package's relative imports between its own
+            # files are its business, and asking Python about each would cost a round trip.
+            @build.on_resolve(filter=r"^[^./]")
             def plugin_resolve(args):
                 if args.kind == "entry-point" or args.path.startswith(PROXY_NS + ":"):
                     return None
