@@ -57,8 +57,11 @@ def link_app(root: Path, npm_dir: Path, files: dict[str, str] | None = None, cop
 class Daemon:
     def __init__(self, root: Path) -> None:
         self.root = root
+        # The machine-wide package cache off: each new dependency is really bundled.
+        env = {**os.environ, "PREBUNDLE_CACHE_DIR": "off"}
         self.proc = subprocess.Popen([sys.executable, "-m", "prebundle", "daemon", str(root), "--port", "0",
-                                      "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                      "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=env)
         pidfile = root / "node_modules" / ".vite" / "daemon.json"
         deadline = time.monotonic() + 60
         while True:
