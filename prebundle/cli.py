@@ -51,10 +51,8 @@ def _load(root: str, config_file: str | None, command: str = "build", **override
 
 
 def _fail(error: PrebundleError) -> None:
-    from .console import err_console
-
     for line in str(error).splitlines() or [type(error).__name__]:
-        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+        click.echo(f"error: {line}", err=True)
     sys.exit(1)
 
 
@@ -96,7 +94,7 @@ def scan(root: str, config_file: str | None, log_level: str | None, as_json: boo
               help="NODE_ENV of the bundles; production also minifies and hashes file names.")
 def optimize(root: str, config_file: str | None, log_level: str | None, force: bool, mode: str | None) -> None:
     """Scan, then pre-bundle the dependencies into the cache dir (the default command)."""
-    from .console import DelayedProgress, err_console, print_optimize, setup_logging
+    from .console import DelayedProgress, echo, print_optimize, setup_logging
     from .optimizer import optimize as run_optimize
 
     try:
@@ -105,7 +103,7 @@ def optimize(root: str, config_file: str | None, log_level: str | None, force: b
         with DelayedProgress("bundling packages") as progress:
             result = run_optimize(
                 config, force=force, on_progress=progress,
-                on_wait=lambda pid: err_console.print(f"waiting for another prebundle run (pid {pid}) to finish"),
+                on_wait=lambda pid: echo(f"waiting for another prebundle run (pid {pid}) to finish", err=True),
             )
         if config.log_level not in ("error", "silent"):
             print_optimize(result, config)

@@ -1,25 +1,46 @@
 """Terminal output for the CLI: logging set-up, a progress bar that only shows for slow work,
-and the scan summary. Everything here writes to stderr except the reports meant for stdout."""
+and the summaries. Everything here writes to stderr except the reports meant for stdout.
+
+rich is imported only when a table or a progress bar is drawn: a no-op ``prebundle`` run prints
+one plain line and should not pay for it at start-up.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
 import time
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+import click
 
 if TYPE_CHECKING:
     from .config import Config
     from .optimizer import OptimizeResult
     from .scanner import ScanResult
 
-__all__ = ["DelayedProgress", "err_console", "out_console", "print_optimize", "print_scan", "setup_logging"]
+__all__ = ["DelayedProgress", "echo", "err_console", "out_console", "print_optimize", "print_scan",
+           "setup_logging"]
 
-out_console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+@lru_cache(maxsize=1)
+def out_console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@lru_cache(maxsize=1)
+def err_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def echo(message: str, *, err: bool = False) -> None:
+    """One plain line (no markup), to stdout or stderr."""
+    click.echo(message, err=err)
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR, "silent": logging.CRITICAL + 1}
@@ -42,7 +63,7 @@ class DelayedProgress:
     def __init__(self, label: str, *, delay: float = 0.5, enabled: bool = True) -> None:
         self.label = label
         self.delay = delay
-        self.enabled = enabled and err_console.is_terminal
+        self.enabled = enabled and sys.stderr.isatty()
         self.started = time.monotonic()
         self._progress: Progress | None = None
         self._task = None
@@ -53,9 +74,11 @@ class DelayedProgress:
         if self._progress is None:
             if time.monotonic() - self.started < self.delay:
                 return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=err_console, transient=True,
+                TimeElapsedColumn(), console=err_console(), transient=True,
             )
             self._progress.start()
             self._task = self._progress.add_task(self.label, total=total)
@@ -81,8 +104,10 @@ def _importers_cell(importers: tuple[str, ...], limit: int = 2) -> str:
 
 def print_scan(result: ScanResult) -> None:
     """The human summary of a scan: a table of deps, then linked, missing and warnings."""
+    from rich.table import Table
+
     for warning in result.warnings:
-        err_console.print(f"[yellow]warning[/]: {warning}", markup=True, soft_wrap=True)
+        err_console().print(f"[yellow]warning[/]: {warning}", markup=True, soft_wrap=True)
     if result.deps:
         table = Table(title=None, show_edge=False, header_style="bold")
         table.add_column("specifier")
@@ -90,11 +115,11 @@ def print_scan(result: ScanResult) -> None:
         table.add_column("importers")
         for spec, dep in result.deps.items():
             table.add_row(spec, dep.version or "", _importers_cell(dep.importers))
-        out_console.print(table)
+        out_console().print(table)
     for spec, dep in result.linked.items():
-        out_console.print(f"linked: {spec} -> {dep.package_dir} (crawled as source)")
+        echo(f"linked: {spec} -> {dep.package_dir} (crawled as source)")
     stats = result.stats
-    out_console.print(
+    echo(
         f"{len(result.deps)} dependencies from {stats.files} files "
         f"({stats.parsed} parsed, {stats.cached} cached) in {stats.seconds * 1000:.0f} ms"
     )
@@ -104,10 +129,10 @@ def print_optimize(result: OptimizeResult, config: Config) -> None:
     """One summary line (and where the output is) after an optimize run."""
     where = _relative(result.deps_dir, config.root)
     if result.up_to_date:
-        out_console.print(f"dependencies up to date ({len(result.ids)} ids in {where}); use --force to re-bundle")
+        echo(f"dependencies up to date ({len(result.ids)} ids in {where}); use --force to re-bundle")
         return
     size = result.bytes / 1024
-    out_console.print(
+    echo(
         f"optimized {len(result.ids)} ids: {len(result.built)} packages built, {len(result.reused)} reused; "
         f"{result.files} files, {size:,.0f} kB in {where} ({result.seconds * 1000:.0f} ms)"
     )
