@@ -63,8 +63,8 @@ def _read(path: str) -> tuple[os.stat_result, bytes | None, str | None]:
             return stat, None, f"{path}:1: skipped: file is larger than {MAX_FILE_BYTES // 2**20} MiB"
         with open(path, "rb") as handle:
             return stat, handle.read(), None
-    except OSError as error:
-        return os.stat_result((0,) * 10), None, f"{path}:1: cannot read: {error.strerror or error}"
+    except (OSError, ValueError) as error:
+        return os.stat_result((0,) * 10), None, f"{path}:1: cannot read: {getattr(error, "strerror", None) or error}"
 
 
 def _extract(path: str, stat: os.stat_result, data: bytes) -> Parsed:
@@ -224,8 +224,8 @@ class Crawler:
             return
         try:
             stat = os.stat(path)
-        except OSError as error:
-            self.found.warnings.append(f"{self._rel(path)}:1: cannot read: {error.strerror or error}")
+        except (OSError, ValueError) as error:
+            self.found.warnings.append(f"{self._rel(path)}:1: cannot read: {getattr(error, 'strerror', None) or error}")
             return
         entry = self.index.get(path)
         if entry is not None and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
@@ -349,7 +349,7 @@ class Crawler:
             try:
                 stat = os.stat(folder)
                 mtime = stat.st_mtime_ns if os.path.isdir(folder) else -2
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a NUL byte in a garbled specifier
                 mtime = -1
             self._dir_mtimes[folder] = mtime
         return mtime

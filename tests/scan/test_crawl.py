@@ -270,3 +270,14 @@ def test_remembered_relative_resolutions_follow_new_and_removed_files(project):
     assert sorted(run(root).deps) == ["from-lib-file", "from-mjs"]
     (root / "util.mjs").unlink()
     assert sorted(run(root).deps) == ["from-js", "from-lib-file"]
+
+
+def test_specifiers_with_nul_bytes_or_junk_do_not_crash(project):
+    root = project({
+        "index.html": '<script type="module" src="/main.js"></script>',
+        "main.js": "import './a\\u0000b'\nimport '../\\u0000/x'\nimport './ok.js'\n",
+        "ok.js": "import 'dep'\n",
+        **package("dep"),
+    })
+    assert list(run(root).deps) == ["dep"]
+    assert list(run(root).deps) == ["dep"]  # and again from the cache
