@@ -64,7 +64,7 @@ def _read(path: str) -> tuple[os.stat_result, bytes | None, str | None]:
         with open(path, "rb") as handle:
             return stat, handle.read(), None
     except (OSError, ValueError) as error:
-        return os.stat_result((0,) * 10), None, f"{path}:1: cannot read: {getattr(error, "strerror", None) or error}"
+        return os.stat_result((0,) * 10), None, f"{path}:1: cannot read: {getattr(error, 'strerror', None) or error}"
 
 
 def _extract(path: str, stat: os.stat_result, data: bytes) -> Parsed:
