@@ -65,7 +65,7 @@ class DelayedProgress:
         self.delay = delay
         self.enabled = enabled and sys.stderr.isatty()
         self.started = time.monotonic()
-        self._progress: Progress | None = None
+        self._progress = None  # a rich Progress once shown
         self._task = None
 
     def __call__(self, done: int, total: int) -> None:

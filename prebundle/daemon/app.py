@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 from importlib import resources
 from pathlib import Path

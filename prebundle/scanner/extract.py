@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node, Tree, TreeCursor
 
 from . import grammars
-from .blocks import Flavor, ScriptBlock, script_blocks
+from .blocks import Flavor, script_blocks
 from .grammars import Dialect
 from .records import FileImports, ImportKind, ImportRecord
 

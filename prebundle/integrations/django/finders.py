@@ -12,7 +12,6 @@ from django.contrib.staticfiles.utils import get_files
 from django.core.files.storage import FileSystemStorage
 
 from ...static import safe_path
-from ..core import POLYFILL_FILE
 from .conf import get_assets, static_prefix
 
 __all__ = ["PrebundleFinder"]
