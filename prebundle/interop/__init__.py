@@ -19,7 +19,7 @@ from pathlib import Path
 from .evaluate import ANALYZER_VERSION, cached_evaluate
 from .format import has_module_syntax, needs_interop
 from .lexer import ResolveRequire, cjs_exports
-from .proxy import proxy_entry_source
+from .proxy import NOT_NAMES, proxy_entry_source
 
 __all__ = [
     "ANALYZER_VERSION",
@@ -33,7 +33,6 @@ __all__ = [
 
 log = logging.getLogger("prebundle.interop")
 
-_NOT_NAMES = frozenset({"default", "__esModule", "module.exports"})
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def analyze(
     names = set(static.names)
     es_module = static.es_module
     evaluated = False
-    if evaluate and (static.opaque or not names - _NOT_NAMES):
+    if evaluate and (static.opaque or not names - NOT_NAMES):
         result = cached_evaluate(
             entry,
             mode=mode,
@@ -86,4 +85,4 @@ def analyze(
             evaluated = True
         else:
             log.debug("%s: sandbox failed (%s); using the %d static names", package_name, result.error, len(names))
-    return Interop(True, tuple(sorted(names - _NOT_NAMES)), es_module, evaluated)
+    return Interop(True, tuple(sorted(names - NOT_NAMES)), es_module, evaluated)

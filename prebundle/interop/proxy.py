@@ -34,7 +34,8 @@ from collections.abc import Iterable
 __all__ = ["proxy_entry_source", "export_name"]
 
 _ASCII_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_SKIP = frozenset({"default", "__esModule", "module.exports"})
+NOT_NAMES = frozenset({"default", "__esModule", "module.exports"})
+"""Never named exports: the default and the module object itself have their own forms."""
 _RESERVED = frozenset(
     "await break case catch class const continue debugger default delete do else enum export extends"
     " false finally for function if implements import in instanceof interface let new null package"
@@ -71,7 +72,7 @@ def proxy_entry_source(entry_import: str, names: Iterable[str], *, es_module: bo
     ]
     specifiers = []
     for name in dict.fromkeys(names):
-        exported = export_name(name) if name not in _SKIP else None
+        exported = export_name(name) if name not in NOT_NAMES else None
         if exported is None:
             continue
         local = f"__n{len(specifiers)}"
