@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
+from ..plan import is_excluded
 from ..specifiers import is_bare
 from .cache import CacheEntry, RawImports, ScanCache, digest_of, to_entry_imports
 from .globs import glob_files, walk_files
@@ -67,11 +68,11 @@ def _read(path: str) -> tuple[os.stat_result, bytes | None, str | None]:
         return os.stat_result((0,) * 10), None, f"{path}:1: cannot read: {getattr(error, 'strerror', None) or error}"
 
 
-def _extract(path: str, stat: os.stat_result, data: bytes) -> Parsed:
+def _extract(path: str, stat: os.stat_result, data: bytes, digest: str | None = None) -> Parsed:
     """Extract one file's imports; never raises (a failure becomes a warning)."""
     from .extract import extract_file
 
-    digest = digest_of(data)
+    digest = digest or digest_of(data)
     try:
         result = extract_file(path, data)
     except Exception as error:  # the extractor promises not to raise; a bug must not stop a scan
@@ -203,9 +204,10 @@ class Crawler:
             if data is None:
                 self._accept(path, -1, -1, "", (), (warning or "",))
                 continue
-            hit = self._by_content(path, stat, digest_of(data))
+            digest = digest_of(data)
+            hit = self._by_content(path, stat, digest)
             if hit is None:
-                self._accept(*_extract(path, stat, data))
+                self._accept(*_extract(path, stat, data, digest))
                 continue
             self.cached += 1
             self.new_index[path] = hit
@@ -381,7 +383,7 @@ class Crawler:
 
     def _record_bare(self, specifier: str, importer: Path, line: int, *, shown: str) -> None:
         """Record a bare import; ``shown`` is the importer as reports name it."""
-        if self._excluded(specifier):
+        if is_excluded(specifier, self.config.exclude):
             return
         from ..resolve import BuiltinModule, ResolveError
 
@@ -438,9 +440,6 @@ class Crawler:
             if importer.is_relative_to(self.config.root):
                 raise
             return self.resolver.resolve(specifier, self._root_importer)
-
-    def _excluded(self, specifier: str) -> bool:
-        return any(specifier == x or specifier.startswith(x + "/") for x in self.config.exclude)
 
     # -- finishing ---------------------------------------------------------------------------
 
