@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,10 @@ BUILTIN_NS = "prebundle-builtin"
 VIRTUAL_NS = "prebundle-virtual"
 LOADERS = {".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx", ".ts": "ts", ".mts": "ts", ".cts": "ts",
            ".tsx": "tsx", ".css": "css", ".json": "json"}
+MAX_HOOK_PASSES = 4
+"""Builds of one package before its plugin hooks get a callback for every file instead."""
+MAX_CHANGED_FILES = 200
+"""Files the hooks changed, above which a callback for every file is cheaper than a filter."""
 PROCESS_SHIM = Path(__file__).with_name("shims") / "process.js"
 ASSET_LOADERS = {ext: "file" for ext in (
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
@@ -151,7 +156,6 @@ class PackageBundler:
     # -- one package -------------------------------------------------------------------------
 
     def build(self, package: PlannedPackage, key: str) -> PackageBuild:
-        from . import esbuild
         from .interop import analyze, proxy_entry_source
 
         proxies: dict[str, str] = {}
@@ -173,17 +177,62 @@ class PackageBundler:
             else:
                 entry_points[planned.flat] = str(planned.src)
 
-        state = _BuildState(package=package, proxies=proxies)
-        outdir = self.staging / f".build-{flat_label(package)}"
-        options = self._options(entry_points, outdir)
+        plugins = self.config.plugin_container if self.config.plugins else None
+        if plugins is None or not (plugins.has("load") or plugins.has("transform")):
+            state, result = self._build_once(package, entry_points, proxies, file_hooks=None)
+        else:
+            state, result = self._build_with_file_hooks(package, entry_points, proxies, plugins)
+        warnings = tuple(state.warnings) + tuple(_format(result.warnings))
+        return _collect(package, key, result, self.staging / f".build-{flat_label(package)}",
+                        self.config.root, entry_points, interop_of, warnings)
+
+    def _build_once(self, package: PlannedPackage, entry_points: dict[str, str],
+                    proxies: dict[str, str], *, file_hooks: _FileHooks | None):
+        """One esbuild build of the package; ``file_hooks`` (if any) sees every file it loads."""
+        from . import esbuild
+
+        state = _BuildState(package=package, proxies=proxies, file_hooks=file_hooks)
+        options = self._options(entry_points, self.staging / f".build-{flat_label(package)}")
         options["plugins"] = [esbuild.Plugin("prebundle", lambda build: self._setup(build, state))]
         try:
-            result = self.service.build(**options)
+            return state, self.service.build(**options)
         except esbuild.BuildFailure as failure:
             raise BundleError(package.label, _format(failure.errors)) from None
-        warnings = tuple(state.warnings) + tuple(_format(result.warnings))
-        return _collect(package, key, result, outdir, self.config.root, entry_points, interop_of,
-                        warnings)
+
+    def _build_with_file_hooks(self, package: PlannedPackage, entry_points: dict[str, str],
+                               proxies: dict[str, str], plugins):
+        """A build whose files all go through the plugins' ``load`` and ``transform``.
+
+        A callback for every file would cost a round trip to Python per file (lodash-es has
+        640), and plugins leave most files alone. So the package is built, and then every file
+        that build read and the hooks have not seen yet goes to them in one batch. When they
+        leave all of those as they are, that build is the answer; otherwise it is built again
+        with callbacks for just the files the hooks changed (their code kept from the batch:
+        no hook sees a file twice), which may read new files, and so on. Many changed files,
+        or a build that fails (a file type only a plugin can load), fall back to one build
+        with a callback for every file."""
+        from .plugins import PluginError
+
+        done: dict[str, str | None] = {}
+        try:
+            for _ in range(MAX_HOOK_PASSES):
+                changed = sorted(path for path, code in done.items() if code is not None)
+                if len(changed) > MAX_CHANGED_FILES:
+                    break
+                try:
+                    state, result = self._build_once(
+                        package, entry_points, proxies,
+                        file_hooks=_FileHooks(plugins, done, only=changed) if changed else None)
+                except BundleError:
+                    break
+                unseen = [path for path in _files_read(result.metafile, self.config.root) if path not in done]
+                fresh = plugins.load_and_transform(unseen, _read_text)
+                done.update(fresh)
+                if all(code is None for code in fresh.values()):
+                    return state, result
+        except PluginError as error:
+            raise BundleError(package.label, [str(error)]) from None
+        return self._build_once(package, entry_points, proxies, file_hooks=_FileHooks(plugins, done))
 
     def _options(self, entry_points: dict[str, str], outdir: Path) -> dict[str, Any]:
         config = self.config
@@ -234,7 +283,7 @@ class PackageBundler:
             return OnLoadResult(contents=state.proxies[args.path], loader="js", resolve_dir=package_dir)
 
         if self.config.plugins:
-            self._bridge_plugins(build)
+            self._bridge_plugins(build, state.file_hooks)
 
         @build.on_resolve(filter=r"^[^./]")
         def bare(args):
@@ -248,8 +297,9 @@ class PackageBundler:
         def builtin_stub(args):
             return OnLoadResult(contents=_builtin_stub(args.path, state.package.name), loader="js")
 
-    def _bridge_plugins(self, build) -> None:
-        """Python plugins' ``resolve_id``/``load``/``transform`` as esbuild callbacks."""
+    def _bridge_plugins(self, build, file_hooks: _FileHooks | None) -> None:
+        """Python plugins' ``resolve_id`` and ``load``/``transform`` of virtual modules as
+        esbuild callbacks; with ``file_hooks``, also ``load``/``transform`` of every file."""
         from .esbuild import OnLoadResult, OnResolveResult
 
         plugins = self.config.plugin_container
@@ -278,20 +328,13 @@ class PackageBundler:
                     return None
                 return OnLoadResult(contents=plugins.transform(code, id_), loader="js", resolve_dir=root)
 
-            @build.on_load(filter=".*", namespace="file")
+        if file_hooks is not None:
+            @build.on_load(filter=file_hooks.filter, namespace="file")
             def plugin_file(args):
-                code = plugins.load(args.path)
-                original = code
+                code = file_hooks.code_of(args.path)
                 if code is None:
-                    try:
-                        code = Path(args.path).read_text(encoding="utf-8")
-                    except (OSError, UnicodeDecodeError):
-                        return None
-                transformed = plugins.transform(code, args.path)
-                if original is None and transformed == code:
                     return None  # untouched: esbuild reads the file itself
-                loader = LOADERS.get(Path(args.path).suffix, "js")
-                return OnLoadResult(contents=transformed, loader=loader)
+                return OnLoadResult(contents=code, loader=LOADERS.get(Path(args.path).suffix, "js"))
 
     def _on_bare(self, args, state: _BuildState):
         from .esbuild import OnResolveResult
@@ -331,11 +374,50 @@ class PackageBundler:
         return OnResolveResult(path=specifier, external=True)
 
 
+class _FileHooks:
+    """The plugins' code for the files of one build, computed once per file; ``only`` limits
+    the callback to those files (whose code is known), else every file gets one."""
+
+    def __init__(self, plugins, done: dict[str, str | None], only: list[str] | None = None) -> None:
+        self.plugins = plugins
+        self.done = done
+        self.filter = "^(?:" + "|".join(map(re.escape, only)) + ")$" if only else ".*"
+
+    def code_of(self, path: str) -> str | None:
+        """The file's new code, or None when the plugins leave it as it is."""
+        if path not in self.done:
+            self.done.update(self.plugins.load_and_transform([path], _read_text))
+        return self.done[path]
+
+
 @dataclass
 class _BuildState:
     package: PlannedPackage
     proxies: dict[str, str]
+    file_hooks: _FileHooks | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+def _read_text(path: str) -> str | None:
+    """A file's text for the plugins' ``transform``; None when it is not UTF-8 text (esbuild
+    then loads it, as an asset for instance, or reports it)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _files_read(metafile: Mapping[str, Any] | None, root: Path) -> list[str]:
+    """The absolute paths of the files a build loaded (its metafile inputs outside our own
+    namespaces, which are written relative to the working directory, the root)."""
+    own = (PROXY_NS, REQUIRE_NS, BUILTIN_NS, VIRTUAL_NS)
+    files = []
+    for key in (metafile or {}).get("inputs", {}):
+        namespace, colon, _rest = key.partition(":")
+        if colon and namespace in own:
+            continue
+        files.append(os.path.normpath(os.path.join(root, key)))
+    return files
 
 
 def flat_label(package: PlannedPackage) -> str:

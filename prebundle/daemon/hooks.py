@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..plugins.html import IndexHtmlContext
+
 __all__ = ["HotUpdateContext", "IndexHtmlContext", "PluginServer", "filter_hot_updates"]
 
 
@@ -35,14 +37,6 @@ class PluginServer:
 
     def __post_init__(self) -> None:
         self.ws = _EventChannel(self.state.broadcaster)
-
-
-@dataclass(frozen=True)
-class IndexHtmlContext:
-    path: str
-    """The URL path of the page."""
-    filename: str
-    server: PluginServer
 
 
 @dataclass(frozen=True)

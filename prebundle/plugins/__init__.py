@@ -8,13 +8,14 @@ hooks receive.
 from __future__ import annotations
 
 from .container import PluginContainer, PluginError, call_hook
-from .html import apply_tags, render_tag
+from .html import IndexHtmlContext, apply_tags, render_tag
 from .paths import normalize_path
 from .plugin import HOOKS, Plugin
 from .virtual import id_to_url, url_to_id, virtual_module
 
 __all__ = [
     "HOOKS",
+    "IndexHtmlContext",
     "Plugin",
     "PluginContainer",
     "PluginError",

@@ -8,7 +8,7 @@ import asyncio
 import inspect
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import PrebundleError
@@ -27,12 +27,44 @@ def call_hook(fn, *args: Any) -> Any:
     loop thread (starting a loop per call would cost more than most hooks)."""
     result = fn(*args)
     if inspect.isawaitable(result):
-        return asyncio.run_coroutine_threadsafe(_await(result), _hook_loop()).result()
+        (result,) = _settle([result])
+        if isinstance(result, BaseException):
+            raise result
     return result
 
 
-async def _await(awaitable):
-    return await awaitable
+def _settle(awaitables: list[Any]) -> list[Any]:
+    """Await ``awaitables`` together on the hook loop: their results in order, an exception
+    in place of each that failed. The caller blocks on a plain lock (cheaper than a
+    ``concurrent.futures.Future``, which matters when a hook is called once per file)."""
+    loop = _hook_loop()
+    finished = threading.Lock()
+    finished.acquire()
+    results: list[Any] = []
+
+    async def settle() -> None:
+        try:
+            if len(awaitables) == 1:
+                try:
+                    results.append(await awaitables[0])
+                except BaseException as error:  # handed to the caller, who raises it
+                    results.append(error)
+            else:
+                results.extend(await asyncio.gather(*awaitables, return_exceptions=True))
+        finally:
+            finished.release()
+
+    def start() -> None:
+        task = loop.create_task(settle())
+        _running.add(task)  # the loop keeps only a weak reference to its tasks
+        task.add_done_callback(_running.discard)
+
+    loop.call_soon_threadsafe(start)
+    finished.acquire()
+    return results
+
+
+_running: set[asyncio.Task] = set()
 
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -71,6 +103,9 @@ class PluginContainer:
             if callable(apply) and not apply(config, env):
                 continue
             active.append(plugin)
+        root = getattr(config, "root", None)
+        self._root_prefix = str(root).rstrip("/\\") + "/" if root is not None else None
+        """Ids under the project root are shown relative to it in errors."""
         order = {"pre": 0, None: 1, "post": 2}
         self.plugins = sorted(active, key=lambda p: order.get(_enforce(p), 1))
         self._hooks = {hook: [(plugin_name(p), hook_of(p, hook)) for p in self.plugins if hook_of(p, hook)]
@@ -102,19 +137,88 @@ class PluginContainer:
         return None
 
     def load(self, id_: str) -> str | None:
-        for name, fn in self._hooks["load"]:
-            result = self._call(name, "load", id_, fn, id_)
-            if result is None:
-                continue
-            return self._code(name, "load", id_, result)
-        return None
+        """The first plugin's code for ``id_``, or None when none loads it."""
+        return self._load_all([id_])[id_]
 
     def transform(self, code: str, id_: str) -> str:
+        """``code`` through every ``transform`` in order."""
+        return self._transform_all({id_: code})[id_]
+
+    def load_and_transform(self, ids: Iterable[str], read: Callable[[str], str | None]) -> dict[str, str | None]:
+        """What the plugins make of each id, in one batch: its new code, or None where no
+        ``load`` answered and every ``transform`` left ``read(id)`` as it was (or there was
+        nothing to read: ``read`` returned None).
+
+        Each hook sees each id once; the ``async`` calls of one hook are awaited together, so
+        a batch crosses to the hook loop once per hook rather than once per file."""
+        ids = list(ids)
+        loaded = self._load_all(ids)
+        original: dict[str, str] = {}
+        for id_ in ids:
+            if loaded[id_] is None:
+                text = read(id_)
+                if text is not None:
+                    original[id_] = text
+        code = {id_: text for id_, text in loaded.items() if text is not None} | original
+        transformed = self._transform_all(code)
+        return {id_: (transformed[id_] if id_ in transformed
+                      and (id_ not in original or transformed[id_] != original[id_]) else None)
+                for id_ in ids}
+
+    def _load_all(self, ids: list[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = dict.fromkeys(ids)
+        pending = list(ids)
+        for name, fn in self._hooks["load"]:
+            if not pending:
+                break
+            results = self._stage(name, "load", fn, {id_: (id_,) for id_ in pending})
+            for id_, result in results.items():
+                if result is not None:
+                    found[id_] = self._code(name, "load", id_, result)
+            pending = [id_ for id_ in pending if found[id_] is None]
+        return found
+
+    def _transform_all(self, code: dict[str, str]) -> dict[str, str]:
+        code = dict(code)
         for name, fn in self._hooks["transform"]:
-            result = self._call(name, "transform", id_, fn, code, id_)
-            if result is not None:
-                code = self._code(name, "transform", id_, result)
+            results = self._stage(name, "transform", fn, {id_: (text, id_) for id_, text in code.items()})
+            for id_, result in results.items():
+                if result is not None:
+                    code[id_] = self._code(name, "transform", id_, result)
         return code
+
+    def _stage(self, name: str, hook: str, fn, calls: Mapping[str, tuple]) -> dict[str, Any]:
+        """One plugin's ``hook`` for many files (``{file: args}``): sync results at once,
+        awaitables together on the hook loop. The first failure is raised, naming the file."""
+        results: dict[str, Any] = {}
+        waiting: dict[str, Any] = {}
+        try:
+            for where, args in calls.items():
+                try:
+                    value = fn(*args)
+                except PluginError:
+                    raise
+                except Exception as error:
+                    raise _failure(name, hook, self._shown(where), error) from error
+                if inspect.isawaitable(value):
+                    waiting[where] = value
+                else:
+                    results[where] = value
+        except BaseException:
+            for awaitable in waiting.values():
+                if inspect.iscoroutine(awaitable):
+                    awaitable.close()  # never awaited: close it rather than warn
+            raise
+        if waiting:
+            for where, value in zip(waiting, _settle(list(waiting.values()))):
+                if isinstance(value, PluginError):
+                    raise value
+                if isinstance(value, Exception):
+                    raise _failure(name, hook, self._shown(where), value) from value
+                if isinstance(value, BaseException):
+                    raise value
+                results[where] = value
+        return results
 
     def transform_index_html(self, html: str, ctx: Any) -> str:
         from .html import apply_tags
@@ -143,8 +247,15 @@ class PluginContainer:
         except PluginError:
             raise
         except Exception as error:
-            place = f" on {where}" if where else ""
-            raise PluginError(f"[plugin {name}] hook {hook} failed{place}: {type(error).__name__}: {error}") from error
+            raise _failure(name, hook, self._shown(where), error) from error
+
+    def _shown(self, id_: str) -> str:
+        """``id_`` as errors show it: relative to the root when under it; a virtual id bare."""
+        if id_.startswith("\0"):
+            return id_[1:]
+        if self._root_prefix and normalize_path(id_).startswith(self._root_prefix):
+            return normalize_path(id_)[len(self._root_prefix):]
+        return id_
 
     @staticmethod
     def _code(name: str, hook: str, id_: str, result: Any) -> str:
@@ -153,6 +264,11 @@ class PluginContainer:
         if not isinstance(result, str):
             raise PluginError(f"[plugin {name}] {hook} for {id_!r} returned {type(result).__name__}, expected str or dict with 'code'")
         return result
+
+
+def _failure(name: str, hook: str, where: str, error: Exception) -> PluginError:
+    place = f" on {where}" if where else ""
+    return PluginError(f"[plugin {name}] hook {hook} failed{place}: {type(error).__name__}: {error}")
 
 
 def _enforce(plugin: Any) -> str | None:

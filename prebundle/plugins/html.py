@@ -7,12 +7,25 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["apply_tags", "render_tag"]
+__all__ = ["IndexHtmlContext", "apply_tags", "render_tag"]
 
 VOID = frozenset({"meta", "link", "base", "br", "hr", "img", "input"})
 POSITIONS = ("head", "body", "head-prepend", "body-prepend")
+
+
+@dataclass(frozen=True)
+class IndexHtmlContext:
+    """What ``transform_index_html(html, ctx)`` gets besides the HTML."""
+
+    path: str
+    """The URL path of the page (``/index.html``)."""
+    filename: str | None
+    """The HTML file, when the page is one."""
+    server: Any = None
+    """The daemon's ``PluginServer`` when the daemon serves the page; else None."""
 
 
 def render_tag(tag: Mapping[str, Any]) -> str:

@@ -28,6 +28,7 @@ CRAWLED_SUFFIXES = frozenset(
     {".html", ".htm", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".vue", ".svelte"}
 )
 """Files whose imports are followed; any other import (CSS, JSON, images) is left alone."""
+HTML_SUFFIXES = (".html", ".htm")
 
 POOL_THRESHOLD = 256
 """Stale files to parse before a process pool pays for its start-up."""
@@ -82,6 +83,17 @@ def _extract(path: str, stat: os.stat_result, data: bytes, digest: str | None = 
     return path, stat.st_size, stat.st_mtime_ns, digest, to_entry_imports(result), result.warnings
 
 
+def _source_text(path: str) -> str | None:
+    """A file's text for the plugins (undecodable bytes kept as surrogates); None for a
+    virtual id or a file that cannot be read (the usual path then reports it)."""
+    if path.startswith("\0"):
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    except (OSError, ValueError):
+        return None
+
+
 def _parse_one(path: str) -> Parsed:
     stat, data, warning = _read(path)
     if data is None:
@@ -126,6 +138,7 @@ class Crawler:
         self.cached = 0
         self._pool: ProcessPoolExecutor | None = None
         self._root_importer = config.root / "index.html"
+        """A stand-in importer for root-relative imports: only its folder is used."""
         self._root_prefix = str(config.root) + os.sep
         self._source_memo: dict[tuple[str, str], str | None] = {}
         self._bare_memo: dict[tuple[str, str], object] = {}
@@ -137,9 +150,10 @@ class Crawler:
         self.new_links: dict[tuple[str, str], tuple] = {}
         plugins = config.plugin_container if config.plugins else None
         self.plugins = plugins if plugins is not None and (
-            plugins.has("resolve_id") or plugins.has("load") or plugins.has("transform")) else None
-        """Plugins whose resolve_id/load/transform hooks take part in the crawl, if any."""
-        """A stand-in importer for root-relative imports: only its folder is used."""
+            plugins.has("resolve_id") or plugins.has("load") or plugins.has("transform")
+            or plugins.has("transform_index_html")) else None
+        """Plugins whose resolve_id/load/transform/transform_index_html hooks take part in
+        the crawl, if any."""
         self._content_puts: list[tuple[str, str, RawImports, tuple[str, ...]]] = []
 
     # -- driving -----------------------------------------------------------------------------
@@ -153,7 +167,10 @@ class Crawler:
         try:
             while self.queue or self.stale or pending:
                 while self.queue:
-                    self._visit(self.queue.pop())
+                    wave, self.queue = self.queue, []
+                    hooked = self._run_hooks(wave) if self.plugins is not None else {}
+                    for path in wave:
+                        self._visit(path, hooked.get(path))
                 if self.stale and (self._pool is not None or self._stale_total() >= POOL_THRESHOLD):
                     pending |= self._dispatch()
                 elif self.stale:
@@ -220,9 +237,14 @@ class Crawler:
             self.seen.add(path)
             self.queue.append(path)
 
-    def _visit(self, path: str) -> None:
-        """Serve a file from the index when its stat is unchanged; else mark it stale."""
-        if self.plugins is not None and self._visit_with_plugins(path):
+    def _visit(self, path: str, code: str | None = None) -> None:
+        """Scan ``code`` when plugins produced it; else serve the file from the index when its
+        stat is unchanged, or mark it stale."""
+        if code is not None:
+            self._scan_code(path, code)
+            return
+        if path.startswith("\0"):
+            self.found.warnings.append(f"{path[1:]}:1: no plugin loads this virtual module")
             return
         try:
             stat = os.stat(path)
@@ -237,32 +259,42 @@ class Crawler:
             return
         self.stale.append(path)
 
-    def _visit_with_plugins(self, path: str) -> bool:
-        """Give plugins' ``load``/``transform`` a file (or a ``\\0`` virtual id); True when they
-        produced the code to scan, which is then not cached (it depends on the plugins)."""
+    def _run_hooks(self, wave: list[str]) -> dict[str, str | None]:
+        """The plugins' code for a wave of files (or ``\0`` virtual ids), None where they
+        leave one as it is. HTML pages go through ``transform_index_html``, as when the daemon
+        serves them (so the imports of tags it adds are found), the rest through ``load`` and
+        ``transform``, all in one batch."""
+        pages = [path for path in wave if path.lower().endswith(HTML_SUFFIXES)]
+        modules = [path for path in wave if not path.lower().endswith(HTML_SUFFIXES)]
+        out: dict[str, str | None] = {}
+        if modules and (self.plugins.has("load") or self.plugins.has("transform")):
+            out.update(self.plugins.load_and_transform(modules, _source_text))
+        if self.plugins.has("transform_index_html"):
+            for page in pages:
+                out[page] = self._index_html(page)
+        return out
+
+    def _index_html(self, page: str) -> str | None:
+        from ..plugins import IndexHtmlContext
+
+        html = _source_text(page)
+        if html is None:
+            return None
+        ctx = IndexHtmlContext(path="/" + self._rel(page), filename=page)
+        transformed = self.plugins.transform_index_html(html, ctx)
+        return transformed if transformed != html else None
+
+    def _scan_code(self, path: str, code: str) -> None:
+        """Scan code the plugins produced; not cached (it depends on the plugins)."""
         from .extract import SOURCE_DIALECTS, extract_file
 
-        virtual = path.startswith("\0")
-        code = self.plugins.load(path)
-        if code is None and virtual:
-            self.found.warnings.append(f"{path[1:]}:1: no plugin loads this virtual module")
-            return True
-        original = code
-        if code is None:
-            try:
-                code = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
-            except OSError:
-                return False
-        transformed = self.plugins.transform(code, path)
-        if original is None and transformed == code:
-            return False  # the plugins left it alone: scan it the usual, cached way
-        suffix = "" if virtual else Path(path).suffix
-        fake = path if suffix in SOURCE_DIALECTS else path + ".js"
-        result = extract_file(fake, transformed.encode("utf-8", "surrogateescape"))
+        suffix = "" if path.startswith("\0") else Path(path).suffix.lower()
+        html = path.lower().endswith(HTML_SUFFIXES)
+        fake = path if html or suffix in SOURCE_DIALECTS else path + ".js"
+        result = extract_file(fake, code.encode("utf-8", "surrogateescape"))
         self.parsed += 1
         warnings = tuple(w.replace(fake, path, 1) for w in result.warnings)
         self._follow(path, to_entry_imports(result), warnings)
-        return True
 
     def _by_content(self, path: str, stat: os.stat_result, digest: str) -> CacheEntry | None:
         """The cached result for a file whose stat changed but whose bytes may not have."""

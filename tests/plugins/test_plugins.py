@@ -104,6 +104,32 @@ def test_async_transform_reveals_imports_in_the_scan(app):
     assert list(scan(config).deps) == ["dayjs"]
 
 
+def test_tags_transform_index_html_adds_are_scanned_like_the_page(app):
+    seen = []
+
+    def add_tags(html, ctx):
+        seen.append((ctx.path, ctx.server))
+        return [{"tag": "script", "attrs": {"type": "module"}, "children": "import 'dayjs'", "inject_to": "body"},
+                {"tag": "script", "attrs": {"type": "module", "src": "/src/extra.js"}, "inject_to": "head-prepend"}]
+
+    root = app("import cn from 'classnames'\n", extra={"src/extra.js": "import React from 'react'\n"})
+    result = scan(load_config(root, overrides={"plugins": [Plugin("tags", transform_index_html=add_tags)]}))
+    assert sorted(result.deps) == ["classnames", "dayjs", "react"]
+    assert result.deps["dayjs"].importers == ("index.html",)
+    assert result.deps["react"].importers == ("src/extra.js",)
+    assert seen == [("/index.html", None)]
+
+
+def test_a_failing_transform_index_html_in_the_scan_names_the_page(app):
+    def broken(html, ctx):
+        raise ValueError("bad page")
+
+    root = app("import cn from 'classnames'\n")
+    with pytest.raises(PrebundleError) as info:
+        scan(load_config(root, overrides={"plugins": [Plugin("broken", transform_index_html=broken)]}))
+    assert str(info.value) == "[plugin broken] hook transform_index_html failed on /index.html: ValueError: bad page"
+
+
 def test_virtual_module_imported_by_app_code_and_by_a_dependency(app, node):
     info = virtual_module("build-info", "import cn from 'classnames';\nexport const flavor = cn('sweet', {x: 1});\n")
     root = app("import { flavor } from 'virtual:build-info'\nimport 'uses-virtual'\n", extra={
@@ -136,6 +162,68 @@ def test_resolve_id_and_load_hooks_in_bundling(app, node):
     assert node(result.deps_dir, "import { doubled } from 'reads-config'; console.log(doubled);").strip() == "84"
 
 
+GREETER = {
+    "node_modules/greeter/package.json": '{"name": "greeter", "version": "1.0.0", "module": "index.js"}',
+    "node_modules/greeter/index.js": "import { word } from './word.js';\nexport const greeting = word + ' world';\n",
+    "node_modules/greeter/word.js": "export const word = 'hello';\n",
+    "node_modules/greeter/extra.js": "export const word = 'howdy';\n",
+}
+
+
+def test_transform_of_a_dependency_file_reaches_its_bundle_and_hooks_see_each_file_once(app, node):
+    seen: list[str] = []
+
+    async def transform(code, id_):
+        seen.append(id_)
+        if id_.endswith("greeter/word.js"):
+            return "export { word } from './extra.js';\n"  # a file the untransformed build never read
+        return None
+
+    root = app("import { greeting } from 'greeter'\n", extra=GREETER)
+    config = load_config(root, overrides={"plugins": [Plugin("rewrite", load=lambda id_: None, transform=transform)]})
+    result = optimize(config)
+    assert node(result.deps_dir, "import { greeting } from 'greeter'; console.log(greeting);").strip() == "howdy world"
+    greeter = sorted(Path(id_).name for id_ in seen if "/greeter/" in id_)
+    assert greeter == ["extra.js", "index.js", "word.js"]
+
+
+def test_a_dependency_importing_a_file_type_only_a_plugin_can_load(app, node):
+    root = app("import text from 'docs-pkg'\n", extra={
+        "node_modules/docs-pkg/package.json": '{"name": "docs-pkg", "version": "1.0.0", "module": "index.js"}',
+        "node_modules/docs-pkg/index.js": "export { default } from './readme.tmd';\n",
+        "node_modules/docs-pkg/readme.tmd": TOY_MD,
+    })
+    result = optimize(load_config(root, overrides={"plugins": [toy_markdown()]}))
+    assert node(result.deps_dir, "import text from 'docs-pkg'; console.log(text);").strip() == "# Hello"
+    assert 'from "dayjs"' in (result.deps_dir / "docs-pkg.js").read_text()
+
+
+def test_a_no_op_plugin_leaves_every_output_file_as_it_was(app):
+    root = app("import { greeting } from 'greeter'\nimport React from 'react'\nimport { chunk } from 'lodash-es'\n",
+               extra=GREETER)
+    plain = optimize(load_config(root))
+    before = {p.relative_to(plain.deps_dir): p.read_bytes() for p in plain.deps_dir.rglob("*.js")}
+    noop = Plugin("noop", resolve_id=lambda *args: None, load=lambda id_: None, transform=lambda code, id_: code)
+    plugged = optimize(load_config(root, overrides={"plugins": [noop]}), force=True)
+    after = {p.relative_to(plugged.deps_dir): p.read_bytes() for p in plugged.deps_dir.rglob("*.js")}
+    assert sorted(before) == sorted(after) and len(before) >= 3
+    assert before == after
+
+
+def test_an_async_hook_failing_in_bundling_names_plugin_hook_and_file(app):
+    async def broken(code, id_):
+        if id_.endswith("greeter/word.js"):
+            raise KeyError("no such word")
+
+    root = app("import { greeting } from 'greeter'\n", extra=GREETER)
+    config = load_config(root, overrides={"plugins": [Plugin("breaker", transform=broken)]})
+    with pytest.raises(PrebundleError) as info:
+        optimize(config, scan_result=scan(load_config(root)))
+    message = str(info.value)
+    assert "[plugin breaker] hook transform failed on " in message and "greeter/word.js" in message
+    assert "KeyError" in message
+
+
 def test_exception_in_a_hook_names_plugin_and_hook(app):
     def broken(code, id_):
         raise ValueError("cannot compile this")
@@ -145,7 +233,7 @@ def test_exception_in_a_hook_names_plugin_and_hook(app):
     with pytest.raises(PrebundleError) as info:
         scan(config)
     message = str(info.value)
-    assert "[plugin breaker] hook transform failed on" in message and "index.html" in message
+    assert message.startswith("[plugin breaker] hook transform failed on src/main.js: ")
     assert "ValueError: cannot compile this" in message
 
 
