@@ -1,5 +1,6 @@
 """ASGI: ``StaticFiles`` serves the deps (mount it at ``assets.base``), with the rules of
-``serve.DepsFiles``; ``setup_templates`` gives Starlette/FastAPI Jinja2 templates the helpers.
+``serve.DepsFiles``; ``setup_templates`` gives Starlette/FastAPI Jinja2 templates the helpers;
+``PluginHtmlMiddleware`` runs the project's plugins' ``transform_index_html`` on HTML pages.
 
     from starlette.routing import Mount
     assets = Assets("frontend")
@@ -9,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -16,7 +18,7 @@ from ..static import _header, _relative_raw_path, send_answer
 from .core import Assets
 from .serve import DepsFiles
 
-__all__ = ["StaticFiles", "setup_templates"]
+__all__ = ["PluginHtmlMiddleware", "StaticFiles", "setup_templates"]
 
 
 class StaticFiles:
@@ -43,3 +45,56 @@ def setup_templates(templates: Any, assets: Assets) -> Any:
 
     install(getattr(templates, "env", templates), assets)
     return templates
+
+
+class PluginHtmlMiddleware:
+    """ASGI middleware: complete ``text/html`` responses with status 200 go through the
+    project's plugins' ``transform_index_html`` (as the daemon's pages do); everything else
+    passes unchanged. Tags get ``scope["state"]["csp_nonce"]`` when set.
+
+        app = Starlette(routes=..., middleware=[Middleware(PluginHtmlMiddleware, assets=assets)])
+    """
+
+    def __init__(self, app, assets: Assets) -> None:
+        self.app = app
+        self.assets = assets
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or self.assets.page_plugins() is None:
+            await self.app(scope, receive, send)
+            return
+        start: dict | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = {key.lower(): value for key, value in message.get("headers", ())}
+                page = (message.get("status") == 200 and b"content-encoding" not in headers
+                        and headers.get(b"content-type", b"").startswith(b"text/html"))
+                if not page:
+                    await send(message)
+                    return
+                start = message
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            await self._send_page(scope, start, b"".join(chunks), send)
+
+        await self.app(scope, receive, capture)
+
+    async def _send_page(self, scope, start: dict, body: bytes, send) -> None:
+        state = scope.get("state") or {}
+        nonce = state.get("csp_nonce") if isinstance(state, dict) else None
+        page = body.decode("utf-8", "replace")
+        transformed = await asyncio.to_thread(
+            self.assets.transform_index_html, page, scope.get("path", "/"), nonce=nonce)
+        body = transformed.encode("utf-8") if transformed != page else body
+        headers = [(key, value) for key, value in start.get("headers", ()) if key.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -64,6 +64,8 @@ class Assets:
         self.vite_manifest = Path(vite_manifest).resolve() if vite_manifest else None
         config_base = DEFAULT_BASE
         self.root: Path | None = None
+        self.config = None
+        """The project's ``Config`` when ``Assets`` was given its root (its plugins run on pages)."""
         if path is not None and deps_dir is None and root is None:
             p = Path(path)
             if (p / "importmap.json").is_file() or (p / "_metadata.json").is_file() or p.name == "deps":
@@ -74,6 +76,7 @@ class Assets:
             from ..config import load_config
 
             config = load_config(root)
+            self.config = config
             self.root = config.root
             deps_dir = config.deps_dir
             config_base = config.base
@@ -95,6 +98,7 @@ class Assets:
         self._graph: Graph | None = None
         self._signature: tuple | None = None
         self._digests: dict[str, tuple[tuple[int, int], str]] = {}
+        self._plugins: dict[str, Any] = {}
 
     # -- state ------------------------------------------------------------------------------
 
@@ -123,6 +127,34 @@ class Assets:
     def dev(self) -> bool:
         """True when URLs point at a running daemon."""
         return self.daemon() is not None
+
+    def transform_index_html(self, page: str, path: str = "/", *, nonce: str | None = None) -> str:
+        """A page the app rendered, through the project's plugins' ``transform_index_html``
+        hooks, as the daemon serves HTML: plugins add their tags to every page. ``path`` is
+        the page's URL path; ``nonce`` goes on the script, style and link tags they add. The
+        plugins are those of the daemon (``apply="serve"``) while it runs, else of a build."""
+        container = self.page_plugins()
+        if container is None:
+            return page
+        from ..plugins import IndexHtmlContext
+
+        return container.transform_index_html(page, IndexHtmlContext(path=path, filename=None), nonce=nonce)
+
+    def page_plugins(self):
+        """The active plugins with a ``transform_index_html`` hook, or None."""
+        if self.config is None or not self.config.plugins:
+            return None
+        command = "serve" if self.dev else "build"
+        with self._lock:
+            container = self._plugins.get(command)
+            if container is None:
+                from ..plugins import PluginContainer
+                from ..config import ConfigEnv
+
+                env = ConfigEnv(mode=self.config.mode, command=command)
+                container = PluginContainer(self.config.plugins, command=command, config=self.config, env=env)
+                self._plugins[command] = container
+        return container if container.has("transform_index_html") else None
 
     def files_base(self) -> str:
         """The URL prefix of the files right now: the daemon's when it runs, else ``base``."""

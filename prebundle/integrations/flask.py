@@ -8,6 +8,10 @@ The route serves ``assets.base`` (default ``/node_modules/.vite/deps/``) with th
 ``serve.DepsFiles``: immutable caching of hashed files, ETag/304, gzip/brotli. Set
 ``serve=False`` when a CDN or a front server serves them. ``Prebundle(app).link_header`` and
 ``assets`` are there for views that want the preload list as a ``Link`` header.
+
+HTML pages (complete ``text/html`` responses, status 200) go through the project's plugins'
+``transform_index_html`` hooks, as the daemon's pages do; ``transform_html=False`` turns
+that off. Tags get ``request.csp_nonce`` when there is one.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ __all__ = ["Prebundle"]
 
 class Prebundle:
     def __init__(self, app: Flask | None = None, *, assets: Assets | None = None, serve: bool = True,
-                 **options: Any) -> None:
+                 transform_html: bool = True, **options: Any) -> None:
         self.assets = assets
         self.options = options
         self.serve = serve
+        self.transform_html = transform_html
         if app is not None:
             self.init_app(app)
 
@@ -39,6 +44,8 @@ class Prebundle:
             self.assets = Assets(**options)
         install(app.jinja_env, self.assets)
         app.extensions["prebundle"] = self
+        if self.transform_html:
+            app.after_request(self._plugin_html)
         base = self.assets.base
         if self.serve and base.startswith("/") and not base.startswith("//"):
             files = DepsFiles(self.assets)
@@ -62,6 +69,17 @@ class Prebundle:
 
             app.add_url_rule(base + "<path:filename>", "prebundle_deps", prebundle_deps,
                              methods=["GET", "HEAD"])
+
+    def _plugin_html(self, response: Response) -> Response:
+        if (response.status_code != 200 or response.mimetype != "text/html" or response.is_streamed
+                or response.direct_passthrough or "Content-Encoding" in response.headers):
+            return response
+        page = response.get_data(as_text=True)
+        nonce = getattr(request, "csp_nonce", None)
+        transformed = self.assets.transform_index_html(page, request.path, nonce=str(nonce) if nonce else None)
+        if transformed != page:
+            response.set_data(transformed)
+        return response
 
     def link_header(self, *names: str) -> str:
         return self.assets.link_header(*names)

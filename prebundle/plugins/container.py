@@ -4,14 +4,12 @@ Vite does (first answer wins for ``resolve_id``/``load``; ``transform`` and
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import os
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import PrebundleError
+from .hook_loop import settle
 from .paths import normalize_path
 from .plugin import HOOKS, flatten, hook_of, plugin_name
 
@@ -23,69 +21,13 @@ class PluginError(PrebundleError):
 
 
 def call_hook(fn, *args: Any) -> Any:
-    """Call a sync or async hook from synchronous code; coroutines run on one private event
-    loop thread (starting a loop per call would cost more than most hooks)."""
+    """Call a sync or async hook from synchronous code (async ones on the hook loop)."""
     result = fn(*args)
-    if inspect.isawaitable(result):
-        (result,) = _settle([result])
+    if result is not None and inspect.isawaitable(result):
+        (result,) = settle([result])
         if isinstance(result, BaseException):
             raise result
     return result
-
-
-def _settle(awaitables: list[Any]) -> list[Any]:
-    """Await ``awaitables`` together on the hook loop: their results in order, an exception
-    in place of each that failed. The caller blocks on a plain lock (cheaper than a
-    ``concurrent.futures.Future``, which matters when a hook is called once per file)."""
-    loop = _hook_loop()
-    finished = threading.Lock()
-    finished.acquire()
-    results: list[Any] = []
-
-    async def settle() -> None:
-        try:
-            if len(awaitables) == 1:
-                try:
-                    results.append(await awaitables[0])
-                except BaseException as error:  # handed to the caller, who raises it
-                    results.append(error)
-            else:
-                results.extend(await asyncio.gather(*awaitables, return_exceptions=True))
-        finally:
-            finished.release()
-
-    def start() -> None:
-        task = loop.create_task(settle())
-        _running.add(task)  # the loop keeps only a weak reference to its tasks
-        task.add_done_callback(_running.discard)
-
-    loop.call_soon_threadsafe(start)
-    finished.acquire()
-    return results
-
-
-_running: set[asyncio.Task] = set()
-
-
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
-
-
-def _forget_loop() -> None:
-    global _loop
-    _loop = None  # a forked child has the loop object but not its thread
-
-
-os.register_at_fork(after_in_child=_forget_loop)
-
-
-def _hook_loop() -> asyncio.AbstractEventLoop:
-    global _loop
-    with _loop_lock:
-        if _loop is None or _loop.is_closed():
-            _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="prebundle-hooks", daemon=True).start()
-        return _loop
 
 
 class PluginContainer:
@@ -200,7 +142,7 @@ class PluginContainer:
                     raise
                 except Exception as error:
                     raise _failure(name, hook, self._shown(where), error) from error
-                if inspect.isawaitable(value):
+                if value is not None and inspect.isawaitable(value):
                     waiting[where] = value
                 else:
                     results[where] = value
@@ -210,7 +152,7 @@ class PluginContainer:
                     awaitable.close()  # never awaited: close it rather than warn
             raise
         if waiting:
-            for where, value in zip(waiting, _settle(list(waiting.values()))):
+            for where, value in zip(waiting, settle(list(waiting.values()))):
                 if isinstance(value, PluginError):
                     raise value
                 if isinstance(value, Exception):
@@ -220,7 +162,9 @@ class PluginContainer:
                 results[where] = value
         return results
 
-    def transform_index_html(self, html: str, ctx: Any) -> str:
+    def transform_index_html(self, html: str, ctx: Any, *, nonce: str | None = None) -> str:
+        """The page through every ``transform_index_html`` in order; ``nonce`` goes on the
+        script, style and link tags they add."""
         from .html import apply_tags
 
         for name, fn in self._hooks["transform_index_html"]:
@@ -230,9 +174,9 @@ class PluginContainer:
             if isinstance(result, str):
                 html = result
             elif isinstance(result, list):
-                html = apply_tags(html, result)
+                html = apply_tags(html, result, nonce=nonce)
             elif isinstance(result, dict):
-                html = apply_tags(result.get("html", html), result.get("tags", []))
+                html = apply_tags(result.get("html", html), result.get("tags", []), nonce=nonce)
             else:
                 raise PluginError(f"[plugin {name}] transform_index_html returned {type(result).__name__}")
         return html

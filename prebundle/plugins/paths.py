@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from functools import lru_cache
 
 __all__ = ["normalize_path"]
 
 _VOLUME = re.compile(r"^[A-Za-z]:")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+:")
 
 
 def normalize_path(path: str | os.PathLike[str]) -> str:
@@ -17,8 +19,13 @@ def normalize_path(path: str | os.PathLike[str]) -> str:
     Backslashes become slashes, ``.``/``..`` segments are folded, a Windows volume is kept.
     Virtual ids (``\\0...``) and URLs are returned unchanged.
     """
-    text = os.fspath(path)
-    if text.startswith("\0") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+:", text):
+    return _normalize(os.fspath(path))
+
+
+@lru_cache(maxsize=8192)
+def _normalize(text: str) -> str:
+    """``normalize_path`` of a string, remembered: hooks see the same ids again and again."""
+    if text.startswith("\0") or _SCHEME.match(text):
         return text
     text = text.replace("\\", "/")
     volume = ""

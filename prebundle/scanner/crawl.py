@@ -83,17 +83,6 @@ def _extract(path: str, stat: os.stat_result, data: bytes, digest: str | None = 
     return path, stat.st_size, stat.st_mtime_ns, digest, to_entry_imports(result), result.warnings
 
 
-def _source_text(path: str) -> str | None:
-    """A file's text for the plugins (undecodable bytes kept as surrogates); None for a
-    virtual id or a file that cannot be read (the usual path then reports it)."""
-    if path.startswith("\0"):
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
-    except (OSError, ValueError):
-        return None
-
-
 def _parse_one(path: str) -> Parsed:
     stat, data, warning = _read(path)
     if data is None:
@@ -138,6 +127,8 @@ class Crawler:
         self.cached = 0
         self._pool: ProcessPoolExecutor | None = None
         self._root_importer = config.root / "index.html"
+        self._prefetched: dict[str, tuple[os.stat_result, bytes | None, str | None]] = {}
+        """Stat and bytes of files read for the plugins, until they are parsed."""
         """A stand-in importer for root-relative imports: only its folder is used."""
         self._root_prefix = str(config.root) + os.sep
         self._source_memo: dict[tuple[str, str], str | None] = {}
@@ -210,6 +201,8 @@ class Crawler:
         futures = set()
         for start in range(0, len(self.stale), BATCH_SIZE):
             futures.add(self._pool.submit(parse_batch, self.stale[start : start + BATCH_SIZE]))
+        for path in self.stale:
+            self._prefetched.pop(path, None)  # workers read their files themselves
         self.stale = []
         return futures
 
@@ -217,7 +210,7 @@ class Crawler:
         """Parse stale files here, unless their bytes are those of a cached result."""
         stale, self.stale = self.stale, []
         for path in stale:
-            stat, data, warning = _read(path)
+            stat, data, warning = self._prefetched.pop(path, None) or _read(path)
             if data is None:
                 self._accept(path, -1, -1, "", (), (warning or "",))
                 continue
@@ -246,13 +239,18 @@ class Crawler:
         if path.startswith("\0"):
             self.found.warnings.append(f"{path[1:]}:1: no plugin loads this virtual module")
             return
+        if self.plugins is not None and Path(path).suffix not in CRAWLED_SUFFIXES:
+            self._prefetched.pop(path, None)
+            return  # a stylesheet or asset the plugins left alone: it imports nothing
+        prefetched = self._prefetched.get(path)
         try:
-            stat = os.stat(path)
+            stat = prefetched[0] if prefetched is not None and prefetched[1] is not None else os.stat(path)
         except (OSError, ValueError) as error:
             self.found.warnings.append(f"{self._rel(path)}:1: cannot read: {getattr(error, 'strerror', None) or error}")
             return
         entry = self.index.get(path)
         if entry is not None and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
+            self._prefetched.pop(path, None)
             self.cached += 1
             self.new_index[path] = entry
             self._follow(path, entry.imports, entry.warnings)
@@ -260,7 +258,7 @@ class Crawler:
         self.stale.append(path)
 
     def _run_hooks(self, wave: list[str]) -> dict[str, str | None]:
-        """The plugins' code for a wave of files (or ``\0`` virtual ids), None where they
+        """The plugins' code for a wave of files (or ``\\0`` virtual ids), None where they
         leave one as it is. HTML pages go through ``transform_index_html``, as when the daemon
         serves them (so the imports of tags it adds are found), the rest through ``load`` and
         ``transform``, all in one batch."""
@@ -268,7 +266,7 @@ class Crawler:
         modules = [path for path in wave if not path.lower().endswith(HTML_SUFFIXES)]
         out: dict[str, str | None] = {}
         if modules and (self.plugins.has("load") or self.plugins.has("transform")):
-            out.update(self.plugins.load_and_transform(modules, _source_text))
+            out.update(self.plugins.load_and_transform(modules, self._source_text))
         if self.plugins.has("transform_index_html"):
             for page in pages:
                 out[page] = self._index_html(page)
@@ -277,15 +275,29 @@ class Crawler:
     def _index_html(self, page: str) -> str | None:
         from ..plugins import IndexHtmlContext
 
-        html = _source_text(page)
+        html = self._source_text(page)
         if html is None:
             return None
         ctx = IndexHtmlContext(path="/" + self._rel(page), filename=page)
         transformed = self.plugins.transform_index_html(html, ctx)
         return transformed if transformed != html else None
 
+    def _source_text(self, path: str) -> str | None:
+        """A file's text for the plugins (undecodable bytes kept as surrogates); None for a
+        virtual id or a file that cannot be read (the usual path then reports it). The stat
+        and bytes are kept for the parse, should the plugins leave the file alone: one read,
+        and the index records the stat taken before it."""
+        if path.startswith("\0"):
+            return None
+        read = _read(path)
+        if read[1] is None:
+            return None
+        self._prefetched[path] = read
+        return read[1].decode("utf-8", "surrogateescape")
+
     def _scan_code(self, path: str, code: str) -> None:
         """Scan code the plugins produced; not cached (it depends on the plugins)."""
+        self._prefetched.pop(path, None)
         from .extract import SOURCE_DIALECTS, extract_file
 
         suffix = "" if path.startswith("\0") else Path(path).suffix.lower()

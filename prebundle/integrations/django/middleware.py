@@ -1,0 +1,35 @@
+"""``PluginHtmlMiddleware``: the project's plugins' ``transform_index_html`` on every HTML page
+Django renders, as the daemon applies it to the pages it serves.
+
+    MIDDLEWARE = [..., "prebundle.integrations.django.middleware.PluginHtmlMiddleware"]
+
+Pages are complete ``text/html`` responses with status 200; streaming and already encoded
+responses pass unchanged. Tags get the request's CSP nonce (``request.csp_nonce``).
+"""
+
+from __future__ import annotations
+
+from .conf import get_assets
+
+__all__ = ["PluginHtmlMiddleware"]
+
+
+class PluginHtmlMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (response.status_code != 200 or getattr(response, "streaming", False)
+                or not response.get("Content-Type", "").startswith("text/html")
+                or response.has_header("Content-Encoding")):
+            return response
+        charset = response.charset or "utf-8"
+        page = response.content.decode(charset, "replace")
+        nonce = getattr(request, "csp_nonce", None)
+        transformed = get_assets().transform_index_html(page, request.path, nonce=str(nonce) if nonce else None)
+        if transformed != page:
+            response.content = transformed.encode(charset)
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response
