@@ -11,7 +11,8 @@ from typing import Any
 from ..errors import PrebundleError
 from .hook_loop import settle
 from .paths import normalize_path
-from .plugin import HOOKS, flatten, hook_of, plugin_name
+from .hook_filter import ORDERS, filtered
+from .plugin import HOOKS, flatten, plugin_name
 
 __all__ = ["PluginContainer", "PluginError", "call_hook"]
 
@@ -50,8 +51,32 @@ class PluginContainer:
         """Ids under the project root are shown relative to it in errors."""
         order = {"pre": 0, None: 1, "post": 2}
         self.plugins = sorted(active, key=lambda p: order.get(_enforce(p), 1))
-        self._hooks = {hook: [(plugin_name(p), hook_of(p, hook)) for p in self.plugins if hook_of(p, hook)]
-                       for hook in HOOKS}
+        self._hooks = {hook: self._collect(hook) for hook in HOOKS}
+
+    def _collect(self, hook: str) -> list[tuple[str, Any]]:
+        """Every plugin's ``hook`` as (plugin name, function), in the order they run: a
+        function, or Vite's object form whose ``order`` moves it and ``filter`` narrows it."""
+        found: list[tuple[str | None, str, Any]] = []
+        for plugin in self.plugins:
+            name = plugin_name(plugin)
+            value = plugin.get(hook) if isinstance(plugin, dict) else getattr(plugin, hook, None)
+            if value is None:
+                continue
+            if callable(value):
+                found.append((None, name, value))
+                continue
+            if not isinstance(value, Mapping) or not callable(value.get("handler")):
+                raise PluginError(f"[plugin {name}] hook {hook} must be a function or a dict with 'handler', "
+                                  f"not {type(value).__name__}")
+            order = value.get("order")
+            if order not in ORDERS:
+                raise PluginError(f"[plugin {name}] hook {hook}: order must be 'pre', 'post' or None, not {order!r}")
+            try:
+                found.append((order, name, filtered(hook, value["handler"], value.get("filter"))))
+            except ValueError as error:
+                raise PluginError(f"[plugin {name}] hook {hook}: {error}") from None
+        found.sort(key=lambda item: ORDERS.index(item[0]))  # stable: plugin order within each
+        return [(name, fn) for _order, name, fn in found]
 
     def has(self, hook: str) -> bool:
         return bool(self._hooks.get(hook))

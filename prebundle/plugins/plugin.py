@@ -1,7 +1,8 @@
 """What a plugin is: a name, an optional ``enforce`` and ``apply``, and Vite-shaped hooks.
 
 A plugin may be a ``Plugin`` instance, any object with a ``name`` attribute, or a dict with a
-``"name"`` key; hooks are looked up by attribute or key, sync or ``async``. Plugins are usually
+``"name"`` key; hooks are looked up by attribute or key, sync or ``async``, each a function or
+Vite's object form ``{"handler": fn, "order": ..., "filter": ...}`` (see ``hook_filter``). Plugins are usually
 made by a factory that takes options::
 
     def banner(text):
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["HOOKS", "Plugin", "hook_of", "plugin_name"]
+__all__ = ["HOOKS", "Plugin", "plugin_name"]
 
 HOOKS = (
     "config",
@@ -62,12 +63,6 @@ def plugin_name(plugin: Any) -> str:
     if isinstance(plugin, dict):
         return str(plugin.get("name") or "")
     return str(getattr(plugin, "name", "") or "")
-
-
-def hook_of(plugin: Any, hook: str) -> Callable[..., Any] | None:
-    """The plugin's ``hook``, wherever it keeps it; None when it has none."""
-    value = plugin.get(hook) if isinstance(plugin, dict) else getattr(plugin, hook, None)
-    return value if callable(value) else None
 
 
 def flatten(plugins: Iterable[Any]) -> list[Any]:
