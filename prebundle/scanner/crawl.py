@@ -244,7 +244,7 @@ class Crawler:
             return  # a stylesheet or asset the plugins left alone: it imports nothing
         prefetched = self._prefetched.get(path)
         try:
-            stat = prefetched[0] if prefetched is not None and prefetched[1] is not None else os.stat(path)
+            stat = prefetched[0] if prefetched is not None else os.stat(path)
         except (OSError, ValueError) as error:
             self.found.warnings.append(f"{self._rel(path)}:1: cannot read: {getattr(error, 'strerror', None) or error}")
             return
