@@ -72,8 +72,9 @@ class Prebundle:
 
     def _plugin_html(self, response: Response) -> Response:
         if (response.status_code != 200 or response.mimetype != "text/html" or response.is_streamed
-                or response.direct_passthrough or "Content-Encoding" in response.headers):
-            return response
+                or response.direct_passthrough or "Content-Encoding" in response.headers
+                or self.assets.page_plugins() is None):
+            return response  # (no page hook: the body is not even decoded)
         page = response.get_data(as_text=True)
         nonce = getattr(request, "csp_nonce", None)
         transformed = self.assets.transform_index_html(page, request.path, nonce=str(nonce) if nonce else None)

@@ -5,9 +5,9 @@ threads). Handing each call to a loop thread costs two thread wake-ups, 100–30
 more than most hooks; so a caller runs the shared loop itself until its hooks are done. Each
 coroutine's first step runs at once, as an eager task's does, so one that finishes without
 waiting costs no turn of the loop. One loop for all (not one per thread) lets plugins keep
-async resources, such as a client session or a lock, across calls. Tasks a hook leaves behind (a poller started by ``configure_server``)
-keep running on a background thread between calls; a caller that needs the loop stops that
-thread and takes over, and starts it again after.
+async resources, such as a client session or a lock, across calls. Tasks a hook leaves behind
+(a poller started by ``configure_server``) keep running on a background thread between calls;
+a caller that needs the loop stops that thread and takes over, and starts it again after.
 """
 
 from __future__ import annotations

@@ -20,14 +20,15 @@ class PluginHtmlMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        assets = get_assets()
         if (response.status_code != 200 or getattr(response, "streaming", False)
                 or not response.get("Content-Type", "").startswith("text/html")
-                or response.has_header("Content-Encoding")):
-            return response
+                or response.has_header("Content-Encoding") or assets.page_plugins() is None):
+            return response  # (no page hook: the body is not even decoded)
         charset = response.charset or "utf-8"
         page = response.content.decode(charset, "replace")
         nonce = getattr(request, "csp_nonce", None)
-        transformed = get_assets().transform_index_html(page, request.path, nonce=str(nonce) if nonce else None)
+        transformed = assets.transform_index_html(page, request.path, nonce=str(nonce) if nonce else None)
         if transformed != page:
             response.content = transformed.encode(charset)
             if response.has_header("Content-Length"):
