@@ -31,10 +31,11 @@ __all__ = ["MAX_FILE_BYTES", "SOURCE_DIALECTS", "SourceImports", "extract_file",
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Files larger than this are not parsed; they yield a warning and no imports."""
 
-PARSE_SECONDS = 1.0
-PARSE_SECONDS_PER_MB = 1.0
-"""A parse of a source over 32 KB gets ``PARSE_SECONDS`` plus this per MB before it is
-abandoned: tree-sitter's error recovery can take very long on binary or garbled input."""
+PARSE_SECONDS = 3.0
+PARSE_SECONDS_PER_MB = 2.0
+"""A parse of a source over 32 KB gets ``PARSE_SECONDS`` plus this per MB of CPU time before it
+is abandoned: tree-sitter's error recovery can take very long on binary or garbled input. CPU
+time of the parsing thread, not wall time, so a busy machine does not abandon good files."""
 
 _TIMED_PARSE_BYTES = 32 * 1024
 _READ_CHUNK = 256 * 1024
@@ -183,11 +184,11 @@ def _parse(data: bytes, dialect: Dialect) -> Tree | None:
     parser = grammars.parser(dialect)
     if len(data) <= _TIMED_PARSE_BYTES:
         return parser.parse(data)
-    deadline = time.monotonic() + PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1e6
+    deadline = time.thread_time() + PARSE_SECONDS + PARSE_SECONDS_PER_MB * len(data) / 1e6
     try:
         return parser.parse(
             lambda offset, _point: data[offset : offset + _READ_CHUNK],
-            progress_callback=lambda *_: time.monotonic() > deadline,
+            progress_callback=lambda *_: time.thread_time() > deadline,
         )
     except ValueError:  # cancelled by the progress callback
         parser.reset()  # a cancelled parser would otherwise resume this parse next time
