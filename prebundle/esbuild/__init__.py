@@ -1,7 +1,9 @@
 """A Python client of the esbuild binary's ``--service`` protocol (no Node.js at run time).
 
 ``build``, ``context``, ``transform``, ... use a default ``Service`` per binary, started on first
-use and closed at exit; ``get_service(root)`` returns the one for a project. Options are
+use and closed at exit; ``get_service(root)`` returns the one for a project. The binary is the
+project's own esbuild or the pinned one (``PINNED_VERSION``), fetched with npm on first need
+(``find_esbuild``, ``install_pinned``; docs/esbuild.md). Options are
 esbuild's own, in snake_case: ``build(entry_points=["src/a.js"], bundle=True, outdir="out")``.
 
 Threading: sync calls may come from any thread (not from a Future callback on the reader
@@ -14,12 +16,13 @@ import os
 import threading
 from typing import Any, Iterable, Mapping
 
-from ._binary import binary_version, find_binary
 from ._context import BuildContext
 from ._errors import (
     BinaryNotFound, BuildFailure, EsbuildError, ProtocolError, ServiceError, ServiceStopped,
     TransformFailure,
 )
+from ._locate import EsbuildBinary, find_binary, find_esbuild, install_pinned
+from ._pinned import PINNED_VERSION
 from ._plugins import (
     OnLoadArgs, OnLoadResult, OnResolveArgs, OnResolveResult, OnStartResult, Plugin,
     PluginBuild, ResolveResult,
@@ -32,6 +35,7 @@ from ._types import (
 __all__ = [
     "build", "context", "transform", "format_messages", "analyze_metafile", "build_async",
     "context_async", "transform_async", "stop", "version", "get_service", "find_binary",
+    "find_esbuild", "install_pinned", "EsbuildBinary", "PINNED_VERSION",
     "Service", "BuildContext", "Plugin", "PluginBuild", "OnResolveArgs", "OnResolveResult",
     "OnLoadArgs", "OnLoadResult", "OnStartResult", "ResolveResult", "BuildResult",
     "TransformResult", "OutputFile", "Message", "Location", "Note", "ServeResult",
@@ -44,12 +48,14 @@ _services_lock = threading.Lock()
 
 
 def get_service(root: str | os.PathLike | None = None) -> Service:
-    """The default ``Service`` for the binary found from ``root`` (default: the cwd)."""
-    binary = str(find_binary(root))
+    """The default ``Service`` for the binary found from ``root`` (default: the cwd), fetching
+    the pinned esbuild if the project has none (see ``find_esbuild``)."""
+    found = find_esbuild(root)
+    binary = str(found.path)
     with _services_lock:
         service = _services.get(binary)
         if service is None:
-            service = _services[binary] = Service(binary)
+            service = _services[binary] = Service(binary, version=found.version)
         return service
 
 
@@ -96,7 +102,7 @@ async def transform_async(code: str | bytes, **options: Any) -> TransformResult:
 
 def version(root: str | os.PathLike | None = None) -> str:
     """The version of the esbuild binary found from ``root``."""
-    return binary_version(find_binary(root))
+    return find_esbuild(root).version
 
 
 def stop() -> None:

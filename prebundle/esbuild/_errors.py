@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
+from ..errors import PrebundleError
+
 if TYPE_CHECKING:  # pragma: no cover
     from ._types import Message
 
@@ -79,8 +81,9 @@ class ServiceStopped(EsbuildError):
         super().__init__(text)
 
 
-class BinaryNotFound(EsbuildError, FileNotFoundError):
-    """No esbuild executable was found; the message says how to install one."""
+class BinaryNotFound(EsbuildError, PrebundleError, FileNotFoundError):
+    """No usable esbuild binary: none installed and the fetch was forbidden or failed. One line
+    saying how to get one; a ``PrebundleError``, so the CLI shows it as ``error: ...``."""
 
 
 class ProtocolError(EsbuildError):

@@ -17,9 +17,10 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Mapping
 
-from ._binary import binary_version, find_binary
+from ._binary import binary_version, remember_version
 from ._context import BuildContext, create_context, run_build
 from ._errors import TransformFailure
+from ._locate import find_esbuild
 from ._options import transform_request
 from ._transport import Connection
 from ._types import (
@@ -37,16 +38,21 @@ _instances: weakref.WeakSet[Service] = weakref.WeakSet()
 class Service:
     """A client of one esbuild binary; the service process starts on first use.
 
-    ``binary=None`` finds one from ``cwd`` (see ``find_binary``). ``stderr``: ``None`` passes the
-    service's log through to ``sys.stderr``, ``False`` only keeps its tail for error messages,
-    or a file object to receive it. ``log_level`` replaces the default levels (``warning`` for
+    ``binary=None`` finds one from ``cwd`` (see ``find_esbuild``). ``version``: the binary's
+    version when the caller knows it, which saves asking the binary. ``stderr``: ``None`` passes
+    the service's log through to ``sys.stderr``, ``False`` only keeps its tail for error
+    messages, or a file object to receive it. ``log_level`` replaces the default levels (``warning`` for
     builds, ``silent`` for transforms) when a call gives none.
     """
 
     def __init__(self, binary: str | os.PathLike | None = None, *, cwd: str | os.PathLike | None = None,
-                 max_callback_workers: int = 64, stderr: Any = None,
+                 version: str | None = None, max_callback_workers: int = 64, stderr: Any = None,
                  log_level: str | None = None) -> None:
         self._binary = os.fspath(binary) if binary is not None else None
+        if self._binary is not None and version is not None:
+            remember_version(self._binary, version)
+        self._version_checked = version is not None
+        """The locator knew the version and warned about it already, if it had to."""
         self.cwd = os.path.abspath(cwd) if cwd is not None else None
         self.max_callback_workers = max_callback_workers
         self.stderr = stderr
@@ -61,11 +67,15 @@ class Service:
     @property
     def binary(self) -> str:
         if self._binary is None:
-            self._binary = str(find_binary(self.cwd))
+            found = find_esbuild(self.cwd)
+            remember_version(found.path, found.version)
+            self._binary = str(found.path)
+            self._version_checked = True
         return self._binary
 
     @property
     def version(self) -> str:
+        """The binary's version; asked again if the file changes (an upgrade under a daemon)."""
         return binary_version(self.binary)
 
     def _connection(self) -> Connection:
@@ -74,7 +84,7 @@ class Service:
             if conn is not None and conn.alive:
                 return conn
             version = self.version
-            if not version.startswith(SUPPORTED_VERSIONS):
+            if not self._version_checked and not version.startswith(SUPPORTED_VERSIONS):
                 import warnings
 
                 warnings.warn(f"esbuild {version} is untested with prebundle.esbuild "

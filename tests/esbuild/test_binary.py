@@ -1,4 +1,5 @@
-"""Binary discovery order (CONTRACT.md "Install") and the version check."""
+"""Binary discovery order (CONTRACT.md "Install") and the version check. The fetch of the pinned
+binary is tested in test_provision.py; here it is forbidden."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def _file(path: Path, data: bytes) -> Path:
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    """No ESBUILD_BINARY_PATH and a PATH with nothing on it."""
+    """No ESBUILD_BINARY_PATH, no fetch, and a PATH with nothing on it."""
     monkeypatch.delenv("ESBUILD_BINARY_PATH", raising=False)
+    monkeypatch.setenv("PREBUNDLE_ESBUILD_DOWNLOAD", "0")
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
@@ -66,10 +68,8 @@ def test_node_shim_is_rejected_by_its_first_bytes(clean_env, tmp_path):
     assert find_binary(tmp_path) == shim
 
 
-def test_path_is_last(clean_env, tmp_path):
-    on_path = _file(clean_env / "esbuild", ELF)
-    assert find_binary(tmp_path / "nowhere") == on_path
-    on_path.write_bytes(SHIM)
+def test_path_is_not_looked_at(clean_env, tmp_path):
+    _file(clean_env / "esbuild", ELF)  # an esbuild of unknown version: the pinned one is fetched instead
     with pytest.raises(BinaryNotFound):
         find_binary(tmp_path / "nowhere")
 
@@ -77,7 +77,7 @@ def test_path_is_last(clean_env, tmp_path):
 def test_not_found_says_how_to_install(clean_env, tmp_path):
     with pytest.raises(BinaryNotFound) as info:
         find_binary(tmp_path)
-    assert "npm install -D esbuild" in str(info.value)
+    assert "npm install -D esbuild@0.28.2" in str(info.value)
     assert isinstance(info.value, FileNotFoundError)
 
 
