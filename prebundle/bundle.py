@@ -6,10 +6,16 @@ package's own entries. A plugin decides, for every bare import made inside the p
 
 * another hoisted package: left as a bare ``import`` (the import map resolves it), and noted as
   an external so the plan can grow until it is closed; a ``require()`` of one goes through a
-  tiny ESM facade, so no ``require`` reaches the browser;
+  tiny ESM facade, so no ``require`` reaches the browser, unless ``require`` and ``import``
+  resolve that package to different files (a dual package): then the ``require``'s CommonJS
+  file is bundled inside, as Node loads it (see :meth:`PackageBundler.commonjs_file`);
 * a nested, non-hoisted copy (``node_modules/a/node_modules/b``): bundled inside;
-* a Node builtin with no browser package: a stub that throws a clear error when used, plus a
-  build-time warning naming the importer.
+* a Node builtin (``fs``, ``node:fs``) with no browser package: a stub that throws a clear error
+  when used, plus a build-time warning naming the importer;
+* anything else that does not resolve (an optional dependency that is not installed, an import
+  inside ``try``, a dynamic import): a module that throws ``Could not resolve "x" imported by
+  "pkg"`` when it runs, plus a warning, as Vite does. Relative imports that do not resolve stay
+  esbuild errors.
 
 Node's globals that browser code still reads are provided: ``global`` is ``globalThis``, and a
 free ``process`` gets a small shim (``shims/process.js``, injected only where it is used).
@@ -23,12 +29,17 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
+from .hashing import FileInfo
 from .plan import PlannedPackage
 from .specifiers import is_bare, is_node_builtin, split_package
+
+if TYPE_CHECKING:
+    from .interop import DefaultRule
 
 __all__ = ["BuiltEntry", "Chunk", "PackageBuild", "PackageBundler", "BundleError"]
 
@@ -36,13 +47,21 @@ JS_KINDS = frozenset({"import-statement", "require-call", "dynamic-import", "req
 PROXY_NS = "prebundle-proxy"
 REQUIRE_NS = "prebundle-require"
 BUILTIN_NS = "prebundle-builtin"
+MISSING_NS = "prebundle-missing"
 VIRTUAL_NS = "prebundle-virtual"
+PROBE = "prebundle-probe"
+"""``plugin_data`` of our own ``build.resolve()`` calls: our resolve callback leaves them to esbuild."""
+DEFAULT_RULE: DefaultRule = "bundler"
+"""The default export of ``__esModule`` CommonJS modules, until the config key ``interop``
+(CONTRACT.md, Output) chooses it: ``exports.default``, as esbuild, webpack and Vite 7 give."""
 LOADERS = {".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx", ".ts": "ts", ".mts": "ts", ".cts": "ts",
            ".tsx": "tsx", ".css": "css", ".json": "json"}
 MAX_HOOK_PASSES = 4
 """Builds of one package before its plugin hooks get a callback for every file instead."""
 MAX_CHANGED_FILES = 200
 """Files the hooks changed, above which a callback for every file is cheaper than a filter."""
+MAX_PROBES = 8
+"""``build.resolve()`` calls waiting at once (see ``PackageBundler._esbuild_fails_to_resolve``)."""
 PROCESS_SHIM = Path(__file__).with_name("shims") / "process.js"
 ASSET_LOADERS = {ext: "file" for ext in (
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
@@ -88,10 +107,24 @@ class PackageBuild:
     key: str
     entries: Mapping[str, BuiltEntry]
     chunks: Mapping[str, Chunk]
-    files: Mapping[str, bytes] = field(repr=False)
-    """Every output file by name (entries, chunks, CSS, assets)."""
+    files: Mapping[str, bytes | Path] = field(repr=False)
+    """Every output file by name (entries, chunks, CSS, assets): fresh bytes, or the path of a
+    reused file."""
     warnings: tuple[str, ...] = ()
     reused: bool = False
+    checked: Mapping[str, FileInfo] = field(default_factory=dict, repr=False)
+    """Size and hash of reused files, verified when they were reused (not read again)."""
+
+    @cached_property
+    def file_infos(self) -> dict[str, FileInfo]:
+        """Size and ``fileHash`` of every output file."""
+        infos = {}
+        for name, content in self.files.items():
+            info = self.checked.get(name)
+            if info is None:
+                info = FileInfo.of(content.read_bytes() if isinstance(content, Path) else content)
+            infos[name] = info
+        return infos
 
     @property
     def externals(self) -> frozenset[str]:
@@ -106,14 +139,17 @@ class PackageBuild:
 class PackageBundler:
     """Builds packages for one optimize run; safe to call from several threads at once."""
 
-    def __init__(self, config: Config, resolver, service, *, staging: Path) -> None:
+    def __init__(self, config: Config, resolver, service, *, staging: Path, force: bool = False) -> None:
         self.config = config
         self.resolver = resolver
         self.service = service
         self.staging = staging
+        self.force = force
+        """``optimize --force``: cached interop answers are not trusted either."""
         self._hoisted: dict[str, Path | None] = {}
         self._root_ok: dict[str, bool] = {}
         self._lock = threading.Lock()
+        self._probes = threading.BoundedSemaphore(MAX_PROBES)
 
     # -- decisions about bare imports -------------------------------------------------------
 
@@ -145,13 +181,34 @@ class PackageBundler:
         return ok
 
     def resolve_require(self, specifier: str, from_file: Path) -> Path | None:
-        """Bare ``require()`` resolution for the interop analysis."""
+        """Bare ``require()`` resolution (the ``require`` condition) for the interop analysis."""
         from .resolve import ResolveError
 
         try:
-            return self.resolver.resolve(specifier, from_file).entry
+            return self.resolver.for_require().resolve(specifier, from_file).entry
         except ResolveError:
             return None
+
+    def commonjs_file(self, specifier: str) -> Path | None:
+        """The file ``require(specifier)`` loads, when it is not the one ``import`` loads.
+
+        A dual package (``{"import": "./x.mjs", "default": "./x.js"}``) gives Node's
+        ``require`` its CommonJS file and ``import`` its ES module. The import map can hold
+        only the ES module's bundle, and a ``require`` of that gets a namespace object where
+        the code expects ``module.exports`` (``dual is not a function``). So such a
+        ``require`` bundles the CommonJS file inside the requiring package: the same two
+        copies Node itself loads (its "dual package hazard"), each with the right shape."""
+        from .resolve import ResolveError
+
+        importer = self.config.root / "index.html"
+        try:
+            imported = self.resolver.resolve(specifier, importer).entry
+            required = self.resolver.for_require().resolve(specifier, importer).entry
+        except ResolveError:
+            return None
+        if imported is None or required is None or os.path.realpath(imported) == os.path.realpath(required):
+            return None
+        return required
 
     # -- one package -------------------------------------------------------------------------
 
@@ -164,14 +221,14 @@ class PackageBundler:
         for planned in package.ids:
             interop = analyze(
                 planned.src, mode=self.config.mode, package_dir=package.dir,
-                package_name=package.name, version=package.version,
-                resolve_require=self.resolve_require, cache_dir=self.config.cache_dir / "interop",
+                package_name=package.name, resolve_require=self.resolve_require,
+                cache_dir=self.config.cache_dir / "interop", force=self.force,
             )
             interop_of[planned.id] = interop.needs_interop
             if interop.needs_interop:
                 virtual = f"{PROXY_NS}:{planned.flat}"
                 proxies[planned.flat] = proxy_entry_source(
-                    str(planned.src), interop.names, es_module=interop.es_module, module_exports=True
+                    str(planned.src), interop.names, default=DEFAULT_RULE, module_exports=True
                 )
                 entry_points[planned.flat] = virtual
             else:
@@ -287,7 +344,7 @@ class PackageBundler:
 
         @build.on_resolve(filter=r"^[^./]")
         def bare(args):
-            return self._on_bare(args, state)
+            return self._on_bare(args, build, state)
 
         @build.on_load(filter=".*", namespace=REQUIRE_NS)
         def require_facade(args):
@@ -296,6 +353,10 @@ class PackageBundler:
         @build.on_load(filter=".*", namespace=BUILTIN_NS)
         def builtin_stub(args):
             return OnLoadResult(contents=_builtin_stub(args.path, state.package.name), loader="js")
+
+        @build.on_load(filter=".*", namespace=MISSING_NS)
+        def missing_stub(args):
+            return OnLoadResult(contents=_missing_stub(args.path, state.package.name), loader="js")
 
     def _bridge_plugins(self, build, file_hooks: _FileHooks | None) -> None:
         """Python plugins' ``resolve_id`` and ``load``/``transform`` of virtual modules as
@@ -336,11 +397,15 @@ class PackageBundler:
                     return None  # untouched: esbuild reads the file itself
                 return OnLoadResult(contents=code, loader=LOADERS.get(Path(args.path).suffix, "js"))
 
-    def _on_bare(self, args, state: _BuildState):
+    def _on_bare(self, args, build, state: _BuildState):
         from .esbuild import OnResolveResult
 
         specifier = args.path
-        if not is_bare(specifier) or args.kind not in JS_KINDS:
+        if args.kind not in JS_KINDS or args.plugin_data == PROBE:
+            return None
+        if specifier.startswith("node:"):
+            return self._builtin(args, state)
+        if not is_bare(specifier):
             return None
         name = split_package(specifier)[0]
         if specifier == name + "/":
@@ -354,24 +419,74 @@ class PackageBundler:
             # whether or not a package of that name is installed; esbuild applies that map.
             return None
         importer_dir = Path(args.resolve_dir) if args.resolve_dir else state.package.dir
-        found = None if specifier.startswith("node:") else self.resolver.find_package_dir(name, importer_dir)
+        found = self.resolver.find_package_dir(name, importer_dir)
         if found is None:
             if is_node_builtin(specifier):
-                where = _relative_importer(args.importer, state.package.dir)
-                state.warnings.append(
-                    f"{state.package.label}: {where} imports the Node.js builtin {specifier!r}; "
-                    "it throws if used in the browser"
-                )
-                return OnResolveResult(path=specifier, namespace=BUILTIN_NS)
-            return None  # esbuild reports it as unresolvable, with file:line:col
+                return self._builtin(args, state)
+            return self._inside(args, build, state, importer_dir)
         hoisted = self.hoisted_dir(name)
         if hoisted is None or Path(os.path.realpath(found)) != hoisted:
-            return None  # a nested copy that the page cannot import by name: bundled inside
+            return self._inside(args, build, state, importer_dir)  # a nested copy the page cannot import by name
         if not self.resolves_from_root(specifier):
-            return None
+            return self._inside(args, build, state, importer_dir)
         if args.kind == "require-call":
+            commonjs = self.commonjs_file(specifier)
+            if commonjs is not None:
+                return OnResolveResult(path=str(commonjs))  # a dual package: see commonjs_file
             return OnResolveResult(path=specifier, namespace=REQUIRE_NS)
         return OnResolveResult(path=specifier, external=True)
+
+    def _builtin(self, args, state: _BuildState):
+        """A Node builtin with no browser package: the throwing stub, and a warning."""
+        from .esbuild import OnResolveResult
+
+        where = _relative_importer(args.importer, state.package.dir)
+        state.warnings.append(
+            f"{state.package.label}: {where} imports the Node.js builtin {args.path!r}; "
+            "it throws if used in the browser"
+        )
+        return OnResolveResult(path=args.path, namespace=BUILTIN_NS)
+
+    def _inside(self, args, build, state: _BuildState, importer_dir: Path):
+        """A bare import bundled inside the package. When neither our resolver nor esbuild's
+        can resolve it (not installed), it becomes a module that throws when it runs, so code
+        that guards it (``try { require(x) } catch {}``, an optional peer dependency, an
+        ``import()`` that may fail) works as in Node, and the rest of the package loads."""
+        from .esbuild import OnResolveResult
+        from .resolve import ResolveError
+
+        if args.kind == "require-resolve":
+            return None  # esbuild leaves `require.resolve` calls alone
+        resolver = self.resolver.for_require() if args.kind == "require-call" else self.resolver
+        try:
+            resolver.resolve(args.path, importer_dir)
+            return None  # esbuild resolves it too, and bundles it
+        except ResolveError:
+            pass
+        if not self._esbuild_fails_to_resolve(args, build):
+            return None  # esbuild knows better (an `alias` option, say)
+        where = _relative_importer(args.importer, state.package.dir)
+        state.warnings.append(
+            f'{state.package.label}: {where} imports "{args.path}", which cannot be resolved '
+            "(is it installed?); it throws if it runs in the browser"
+        )
+        return OnResolveResult(path=args.path, namespace=MISSING_NS)
+
+    def _esbuild_fails_to_resolve(self, args, build) -> bool:
+        """Ask esbuild (``build.resolve``) whether it can resolve this import either.
+
+        The answer runs every resolve callback, ours included, on the service's callback pool,
+        while this callback holds a pool thread: at most ``MAX_PROBES`` wait at once, so the
+        pool always has threads left. Beyond that, our resolver's answer stands."""
+        if not self._probes.acquire(blocking=False):
+            return True
+        try:
+            probe = build.resolve(args.path, kind=args.kind, importer=args.importer or None,
+                                  namespace=args.namespace or None, resolve_dir=args.resolve_dir or None,
+                                  plugin_data=PROBE)
+        finally:
+            self._probes.release()
+        return bool(probe.errors)
 
 
 class _FileHooks:
@@ -438,18 +553,36 @@ def _facade_source(specifier: str) -> str:
 
 
 def _builtin_stub(specifier: str, package: str) -> str:
+    """CommonJS module standing for a Node builtin: loading it works, using it throws."""
     message = (
         f'Module "{specifier}" is a Node.js builtin and is not available in the browser '
         f"(imported by the package {package}). Install a browser version of it, or avoid the code "
         "path that uses it."
     )
-    return (
-        f"const message = {json.dumps(message)};\n"
-        "module.exports = new Proxy({}, { get(_, key) {\n"
-        '  if (typeof key === "symbol" || key === "__esModule" || key === "then") return undefined;\n'
-        "  throw new Error(message);\n"
-        "} });\n"
-    )
+    return f"const message = {json.dumps(message)};\nmodule.exports = {_THROWING_OBJECT};\n"
+
+
+def _missing_stub(specifier: str, package: str) -> str:
+    """CommonJS module standing for an import that does not resolve: it throws when it runs,
+    as Node's ``require`` and ``import()`` do. Should a bundler keep a module that threw
+    (older esbuild versions' ``__commonJS`` does), a second ``require`` gets its exports, which
+    throw the same error when used."""
+    message = f'Could not resolve "{specifier}" imported by "{package}". Is it installed?'
+    return (f"const message = {json.dumps(message)};\nmodule.exports = {_THROWING_OBJECT};\n"
+            "throw new Error(message);\n")
+
+
+_THROWING_OBJECT = (
+    "Object.create(new Proxy({}, { get(_, key) {\n"
+    '  if (typeof key === "symbol" || key === "__esModule" || key === "then") return undefined;\n'
+    "  throw new Error(message);\n"
+    "} }))"
+)
+"""An object every property read of which throws ``message``. The throwing proxy is its
+prototype, not the object itself: esbuild's ``__toESM`` copy of ``module.exports`` (what
+``import { readFileSync } from "fs"`` reads) inherits from that prototype, so named imports
+throw the clear error too instead of being ``undefined``. ``__esModule`` and ``then`` read as
+undefined so interop checks and ``await import()`` don't throw."""
 
 
 def _relative_importer(importer: str, package_dir: Path) -> str:

@@ -6,8 +6,8 @@ Names come from two sources. Static: Node's ``cjs-module-lexer`` rules on the sy
 reexports followed and ``NODE_ENV`` branches chosen by ``mode`` (:mod:`.lexer`). Dynamic: when
 the static answer is empty or ``module.exports`` is assigned an opaque value (UMD,
 ``module.exports = factory()``), the module runs in a QuickJS sandbox and its keys are read
-(:mod:`.evaluate`). The result is the union of both, minus ``default``, ``__esModule`` and
-``module.exports``.
+(:mod:`.evaluate`), its answer cached by content (:mod:`.cache`). The result is the union of
+both, minus ``default``, ``__esModule`` and ``module.exports``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .evaluate import ANALYZER_VERSION, cached_evaluate
+from .cache import cached_evaluate
+from .evaluate import ANALYZER_VERSION
 from .format import has_module_syntax, needs_interop
 from .lexer import ResolveRequire, cjs_exports
-from .proxy import NOT_NAMES, proxy_entry_source
+from .proxy import NOT_NAMES, DefaultRule, proxy_entry_source
 
 __all__ = [
     "ANALYZER_VERSION",
+    "DefaultRule",
     "Interop",
     "ResolveRequire",
     "analyze",
@@ -34,7 +36,6 @@ __all__ = [
 log = logging.getLogger("prebundle.interop")
 
 
-
 @dataclass(frozen=True)
 class Interop:
     needs_interop: bool
@@ -42,7 +43,9 @@ class Interop:
     names: tuple[str, ...]
     """Named exports for the proxy, sorted; empty for ESM entries."""
     es_module: bool
-    """``module.exports.__esModule`` is set: ``default`` is ``exports.default``."""
+    """``module.exports.__esModule`` is set, as far as the analysis sees (the evaluation's
+    answer, about the final ``module.exports``, wins). Informative: the proxy checks it at run
+    time."""
     evaluated: bool
     """The sandbox contributed names (fresh or from the cache)."""
 
@@ -53,16 +56,17 @@ def analyze(
     mode: str,
     package_dir: Path,
     package_name: str,
-    version: str | None,
     resolve_require: ResolveRequire | None = None,
     cache_dir: Path | None = None,
     evaluate: bool = True,
+    force: bool = False,
 ) -> Interop:
     """Analyze the package entry file ``entry`` for ``mode`` (``development``/``production``).
 
     ``resolve_require(specifier, from_file)`` resolves bare ``require()``s (reexports of other
     packages, and what the sandbox loads); relative ones are resolved here. ``cache_dir`` keeps
-    sandbox results between runs. ``evaluate=False`` never runs the sandbox."""
+    sandbox results between runs; ``force=True`` does not trust them (``optimize --force``).
+    ``evaluate=False`` never runs the sandbox."""
     if not needs_interop(entry):
         return Interop(False, (), False, False)
     static = cjs_exports(entry, mode=mode, resolve_require=resolve_require)
@@ -75,13 +79,13 @@ def analyze(
             mode=mode,
             package_dir=package_dir,
             package_name=package_name,
-            version=version,
             resolve_require=resolve_require,
             cache_dir=cache_dir,
+            force=force,
         )
         if result.ok:
             names.update(result.names)
-            es_module = es_module or result.es_module
+            es_module = result.es_module  # about the final module.exports, which statics can't see
             evaluated = True
         else:
             log.debug("%s: sandbox failed (%s); using the %d static names", package_name, result.error, len(names))

@@ -5,16 +5,15 @@ module can. The host reads every file the module can ``require`` (relative files
 other packages through ``resolve_require``) and hands their sources to a fresh QuickJS context,
 which has no file system, network or host callbacks, a memory limit and a CPU-time limit.
 ``require`` of anything the host could not resolve (``fs``, a missing package) returns an empty
-stub object. The result is ``Object.keys(module.exports)`` when that is an object or function.
+stub object. The result is ``Object.keys(module.exports)`` when that is an object or function,
+with the files the module graph read and how each ``require`` resolved, so a cached result can
+be checked against them (:mod:`.cache`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -25,11 +24,11 @@ from .format import module_syntax
 from .lexer import ResolveRequire, lex_tree
 from .resolve import is_relative, resolve_cjs
 
-__all__ = ["Evaluation", "evaluate_exports", "cached_evaluate", "stats", "ANALYZER_VERSION"]
+__all__ = ["Evaluation", "Require", "evaluate_exports", "resolve_require_target", "stats", "ANALYZER_VERSION"]
 
 log = logging.getLogger("prebundle.interop")
 
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 """Part of every cache key: bump it when the evaluation's answers can change."""
 
 TIME_LIMIT = 5.0
@@ -45,13 +44,28 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class Require:
+    """One ``require(specifier)`` in live code of ``importer`` and the file it loaded (None:
+    the stub)."""
+
+    importer: Path
+    specifier: str
+    target: Path | None
+
+
+@dataclass(frozen=True)
 class Evaluation:
     ok: bool
     """False when the module threw, ran out of time or memory, or could not be read."""
     names: tuple[str, ...]
     es_module: bool
+    """The final ``module.exports`` has ``__esModule`` set."""
     seconds: float
     error: str | None = None
+    files: tuple[Path, ...] = ()
+    """Every file the module graph read, entry first: the answer holds while they are unchanged."""
+    requires: tuple[Require, ...] = ()
+    """How each ``require`` in those files resolved: the answer also depends on that."""
 
 
 class _Stats:
@@ -76,7 +90,7 @@ def evaluate_exports(
 
     started = time.perf_counter()
     stats.runs += 1
-    graph, entry_id = _module_graph(entry, mode, resolve_require)
+    graph, entry_id, files, requires = _module_graph(entry, mode, resolve_require)
     ctx = quickjs.Context()
     ctx.set_memory_limit(memory_limit)
     ctx.set_max_stack_size(STACK_LIMIT)
@@ -93,23 +107,27 @@ def evaluate_exports(
         seconds = time.perf_counter() - started
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         log.debug("evaluating %s failed after %.2fs: %s", entry, seconds, message)
-        return Evaluation(False, (), False, seconds, message)
+        return Evaluation(False, (), False, seconds, message, files, requires)
     finally:
         del ctx
-    return Evaluation(True, names, es_module, time.perf_counter() - started)
+    return Evaluation(True, names, es_module, time.perf_counter() - started, None, files, requires)
 
 
 def _sandbox_source() -> str:
     return resources.files(__package__).joinpath("sandbox.js").read_text(encoding="utf-8")
 
 
-def _module_graph(entry: Path, mode: str, resolve_require: ResolveRequire | None) -> tuple[dict, str]:
-    """Every file reachable from ``entry`` through ``require('literal')`` in live code."""
+def _module_graph(entry: Path, mode: str, resolve_require: ResolveRequire | None
+                  ) -> tuple[dict, str, tuple[Path, ...], tuple[Require, ...]]:
+    """Every file reachable from ``entry`` through ``require('literal')`` in live code: the
+    sandbox's graph, the entry's id in it, the files read and the requires resolved."""
     entry = entry.resolve()
     root = _common_root(entry)
     graph: dict[str, dict] = {}
     ids: dict[Path, str] = {}
     queue: list[Path] = []
+    read: list[Path] = []
+    requires: list[Require] = []
     total = 0
 
     def ident(path: Path) -> str:
@@ -129,6 +147,7 @@ def _module_graph(entry: Path, mode: str, resolve_require: ResolveRequire | None
             raw = path.read_bytes()
         except OSError:
             continue
+        read.append(path)
         total += len(raw)
         if total > MAX_BYTES or len(graph) >= MAX_FILES:
             log.debug("evaluation of %s: module graph too large, %s not loaded", entry, path)
@@ -146,13 +165,16 @@ def _module_graph(entry: Path, mode: str, resolve_require: ResolveRequire | None
             graph[file_id]["src"] = ""  # an ESM file can't run as CommonJS; require gives {}
             continue
         for spec in lex_tree(tree, mode=mode).requires:
-            target = _resolve(spec, path, resolve_require)
+            target = resolve_require_target(spec, path, resolve_require)
+            requires.append(Require(path, spec, target))
             if target is not None:
-                record["deps"][spec] = ident(target.resolve())
-    return graph, entry_id
+                record["deps"][spec] = ident(target)
+    return graph, entry_id, tuple(read), tuple(requires)
 
 
-def _resolve(spec: str, from_file: Path, resolve_require: ResolveRequire | None) -> Path | None:
+def resolve_require_target(spec: str, from_file: Path, resolve_require: ResolveRequire | None) -> Path | None:
+    """The file (realpath) the sandbox loads for ``require(spec)`` in ``from_file``; None when
+    it gets the stub (unresolvable, or not JavaScript/JSON)."""
     try:
         target = resolve_cjs(spec, from_file, resolve_require)
     except Exception as exc:  # a caller's resolver failing must not stop the analysis
@@ -162,7 +184,7 @@ def _resolve(spec: str, from_file: Path, resolve_require: ResolveRequire | None)
         if target is not None and not is_relative(spec):
             log.debug("require(%r) in %s is not loadable JavaScript; a stub stands in", spec, from_file)
         return None
-    return target
+    return target.resolve()
 
 
 def _common_root(entry: Path) -> Path:
@@ -171,63 +193,3 @@ def _common_root(entry: Path) -> Path:
         if parent.name == "node_modules":
             return parent
     return entry.parent
-
-
-def cached_evaluate(
-    entry: Path,
-    *,
-    mode: str,
-    package_dir: Path,
-    package_name: str,
-    version: str | None,
-    resolve_require: ResolveRequire | None = None,
-    cache_dir: Path | None = None,
-) -> Evaluation:
-    """``evaluate_exports`` with a JSON cache per (package, version, entry, mode, analyzer version).
-
-    Without a version, the entry's content hash stands in for it. Failures are cached too, so a
-    package that throws is not re-run on every optimize."""
-    if cache_dir is None:
-        return evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
-    try:
-        rel = entry.resolve().relative_to(package_dir.resolve()).as_posix()
-    except ValueError:
-        rel = entry.resolve().as_posix()
-    key = {
-        "package": package_name,
-        "version": version if version is not None else "sha256:" + hashlib.sha256(entry.read_bytes()).hexdigest(),
-        "entry": rel,
-        "mode": mode,
-        "analyzer": ANALYZER_VERSION,
-    }
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
-    path = cache_dir / f"{digest}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("key") == key:
-            return Evaluation(bool(data["ok"]), tuple(data["names"]), bool(data["es_module"]), 0.0, data.get("error"))
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    result = evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
-    record = {
-        "key": key,
-        "ok": result.ok,
-        "names": list(result.names),
-        "es_module": result.es_module,
-        "error": result.error,
-        "seconds": round(result.seconds, 4),
-    }
-    _write_atomic(path, json.dumps(record, indent=1))
-    return result
-
-
-def _write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,11 +1,11 @@
 """The proxy entry: an ES module esbuild bundles in place of a CommonJS entry, so the bundle
 has real named exports.
 
-For ``names = ["useState", "a-b"]`` and ``es_module=False`` it reads::
+For ``names = ["useState", "a-b"]`` it reads::
 
     // prebundle: ESM face of a CommonJS module
     const __cjs = require("react");
-    export default __cjs;
+    export default __cjs != null && __cjs.__esModule ? __cjs.default : __cjs;
     const __n0 = __cjs["useState"];
     const __n1 = __cjs["a-b"];
     export { __n0 as useState, __n1 as "a-b" };
@@ -14,10 +14,14 @@ Why ``require`` and not ``import x from``: esbuild's ``__toESM`` picks ``default
 *importer's* flavour (``module.exports`` in Node mode, i.e. ``.mjs`` or ``"type": "module"``;
 ``exports.default`` for ``__esModule`` modules otherwise), so the answer would depend on where
 the proxy file happens to live. ``require`` gives ``module.exports`` itself, and the proxy
-chooses: ``default`` is ``module.exports``, or ``module.exports.default`` when the module sets
-``__esModule`` (``es_module=True``) — the contract's rule, which is also what esbuild, webpack
-and Vite give a non-Node importer. esbuild turns the ``require`` of a bundled file into a plain
+chooses by a :data:`DefaultRule`. esbuild turns the ``require`` of a bundled file into a plain
 call of its CommonJS wrapper, so the output is ordinary browser ESM.
+
+Why ``__esModule`` is read at run time, from the final ``module.exports``, as ``__toESM``
+does: what a module says and what it ends up exporting can differ. Babel's
+add-module-exports (react-modal) sets ``exports.__esModule``, then replaces ``module.exports``
+with ``exports.default``; the value exported has no ``__esModule``, so ``default`` is that
+value in Node, esbuild, webpack and Vite alike. A static answer gets such modules wrong.
 
 Named exports are snapshots taken once, after the module ran (as in Node). A name that is an
 ASCII identifier and not a reserved word is exported bare; any other name as a string
@@ -30,8 +34,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from typing import Literal
 
-__all__ = ["proxy_entry_source", "export_name"]
+__all__ = ["DefaultRule", "proxy_entry_source", "export_name"]
+
+DefaultRule = Literal["bundler", "node"]
+"""What ``import x from 'cjs'`` gives when the final ``module.exports`` has ``__esModule``:
+``"bundler"`` gives ``exports.default`` (esbuild, webpack and Vite for non-Node importers),
+``"node"`` gives ``module.exports`` itself (Node, Vite 8 for ``.mjs``/``"type": "module"``
+importers). Without ``__esModule`` both give ``module.exports``. The config key ``interop``
+(CONTRACT.md, Output) chooses between them."""
+
+_DEFAULT_EXPORT: dict[str, str] = {
+    "bundler": "export default __cjs != null && __cjs.__esModule ? __cjs.default : __cjs;",
+    "node": "export default __cjs;",
+}
 
 _ASCII_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 NOT_NAMES = frozenset({"default", "__esModule", "module.exports"})
@@ -57,10 +74,11 @@ def export_name(name: str) -> str | None:
     return _js_string(name)
 
 
-def proxy_entry_source(entry_import: str, names: Iterable[str], *, es_module: bool,
+def proxy_entry_source(entry_import: str, names: Iterable[str], *, default: DefaultRule = "bundler",
                        module_exports: bool = False) -> str:
     """JavaScript source of the proxy for the CommonJS module at ``entry_import`` (a path or
-    specifier esbuild resolves from the proxy's location).
+    specifier esbuild resolves from the proxy's location); ``default`` is the rule for the
+    default export.
 
     ``module_exports=True`` also exports the whole ``module.exports`` under the name
     ``"module.exports"``, as Node.js does; a ``require()`` of the bundle from another package
@@ -68,7 +86,7 @@ def proxy_entry_source(entry_import: str, names: Iterable[str], *, es_module: bo
     lines = [
         "// prebundle: ESM face of a CommonJS module",
         f"const __cjs = require({_js_string(entry_import)});",
-        "export default __cjs.default;" if es_module else "export default __cjs;",
+        _DEFAULT_EXPORT[default],
     ]
     specifiers = []
     for name in dict.fromkeys(names):

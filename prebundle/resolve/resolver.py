@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import stat
@@ -142,6 +143,20 @@ class Resolver:
         self._lookups: dict[tuple[str, str], str | None] = {}
         self._results: dict[tuple[str, str], Resolution | _Failure] = {}
         self._importers: dict[str, str] = {}
+        self._require_twin: Resolver | None = None
+
+    def for_require(self) -> Resolver:
+        """This resolver as a ``require()`` call resolves: the ``exports`` condition
+        ``require`` instead of ``import`` (``{"import": "./x.mjs", "default": "./x.js"}`` gives
+        ``x.js``). It shares this resolver's file-system caches and is dropped by :meth:`clear`."""
+        twin = self._require_twin
+        if twin is None:
+            twin = copy.copy(self)
+            twin.conditions = (self.conditions - {"import"}) | {"require"}
+            twin._results = {}
+            twin._require_twin = twin
+            self._require_twin = twin
+        return twin
 
     # -- public API -------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from prebundle.interop import analyze
-from prebundle.interop.evaluate import cached_evaluate, evaluate_exports, stats
+from prebundle.interop.cache import cached_evaluate
+from prebundle.interop.evaluate import evaluate_exports, stats
 
 from ._support import CJS, node_modules_require
 
@@ -19,7 +20,6 @@ def _analyze(name: str, entry: str = "index.js", **kw):
         mode=kw.pop("mode", "development"),
         package_dir=CJS / name,
         package_name=name,
-        version="1.0.0",
         **kw,
     )
 
@@ -78,7 +78,7 @@ def test_no_host_access(tmp_path: Path) -> None:
 
 
 def test_cache_hit_does_not_evaluate_again(tmp_path: Path) -> None:
-    kw = dict(mode="development", package_dir=CJS / "umd-bare", package_name="umd-bare", version="2.0.0",
+    kw = dict(mode="development", package_dir=CJS / "umd-bare", package_name="umd-bare",
               resolve_require=node_modules_require, cache_dir=tmp_path)
     before = stats.runs
     first = cached_evaluate(CJS / "umd-bare" / "index.js", **kw)

@@ -53,8 +53,7 @@ def node_names() -> dict[str, list[str]]:
 def _analyze(spec: str, mode: str = "development"):
     entry = node_modules_require(spec, NPM.parent / "index.js")
     name = spec.split("/")[0]
-    version = json.loads((NPM / name / "package.json").read_text())["version"]
-    return analyze(entry, mode=mode, package_dir=NPM / name, package_name=name, version=version,
+    return analyze(entry, mode=mode, package_dir=NPM / name, package_name=name,
                    resolve_require=node_modules_require)
 
 

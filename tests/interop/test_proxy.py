@@ -14,18 +14,23 @@ from prebundle.interop import analyze, proxy_entry_source
 from prebundle.interop._syntax import captures, parse, string_value, text
 from prebundle.interop.proxy import export_name
 
-from ._support import CJS, ESBUILD, NPM, node_modules_require
+from ._support import CJS, ESBUILD, NPM, REPO, node_modules_require
+
+OPTIMIZE = REPO / "fixtures" / "optimize" / "node_modules"
 
 
 def test_shape() -> None:
-    src = proxy_entry_source("pkg", ["b", "a", "b", "default", "__esModule", "module.exports"], es_module=False)
+    src = proxy_entry_source("pkg", ["b", "a", "b", "default", "__esModule", "module.exports"])
     assert src.count('require("pkg")') == 1
-    assert "export default __cjs;" in src
+    assert "export default __cjs != null && __cjs.__esModule ? __cjs.default : __cjs;" in src
     assert src.strip().endswith('export { __n0 as b, __n1 as a };')
 
 
-def test_es_module_default() -> None:
-    assert "export default __cjs.default;" in proxy_entry_source("pkg", [], es_module=True)
+def test_default_rules() -> None:
+    # __esModule is read at run time from the final module.exports, as esbuild's __toESM does
+    bundler = proxy_entry_source("pkg", [], default="bundler")
+    assert "export default __cjs != null && __cjs.__esModule ? __cjs.default : __cjs;" in bundler
+    assert "export default __cjs;" in proxy_entry_source("pkg", [], default="node")
 
 
 @pytest.mark.parametrize(
@@ -48,7 +53,7 @@ def test_export_name(name: str, rendered: str | None) -> None:
 
 def test_entry_path_is_escaped() -> None:
     nasty = 'C:\\dir\\"quoted"\n\u2028/x.js'
-    src = proxy_entry_source(nasty, ["a"], es_module=False)
+    src = proxy_entry_source(nasty, ["a"])
     line = src.splitlines()[1]
     assert "\n" not in line and "\u2028" not in line
     literal = line[len("const __cjs = require(") : -len(");")]
@@ -70,17 +75,22 @@ def test_end_to_end_with_esbuild_and_node(tmp_path: Path) -> None:
         "lodash": (NPM / "lodash" / "lodash.js", NPM / "lodash", "lodash"),
         "esm-default": (CJS / "esm-default" / "index.js", CJS / "esm-default", "esm-default"),
         "other": (CJS / "other" / "main.js", CJS / "other", "other"),
+        "add-exports": (OPTIMIZE / "babel-add-exports" / "lib" / "index.js", OPTIMIZE / "babel-add-exports",
+                        "babel-add-exports"),
     }
     out = tmp_path / "deps"
     out.mkdir()
     (out / "package.json").write_text('{"type": "module"}')
     for flat, (entry, package_dir, name) in cases.items():
-        info = analyze(entry, mode="development", package_dir=package_dir, package_name=name, version=None,
+        info = analyze(entry, mode="development", package_dir=package_dir, package_name=name,
                        resolve_require=node_modules_require)
         assert info.needs_interop
         proxy = tmp_path / f"{flat}.proxy.js"
-        proxy.write_text(proxy_entry_source(str(entry), info.names, es_module=info.es_module))
+        proxy.write_text(proxy_entry_source(str(entry), info.names))
         _bundle(proxy, out / f"{flat}.js")
+    node_rule = tmp_path / "esm-default-node.proxy.js"
+    node_rule.write_text(proxy_entry_source(str(CJS / "esm-default" / "index.js"), ["named"], default="node"))
+    _bundle(node_rule, out / "esm-default-node.js")
 
     script = """
     import assert from "node:assert/strict";
@@ -89,6 +99,8 @@ def test_end_to_end_with_esbuild_and_node(tmp_path: Path) -> None:
     import theDefault, { named, delete as del, "a-b" as ab } from "./esm-default.js";
     import * as esmNs from "./esm-default.js";
     import other, { fromOther } from "./other.js";
+    import Modal, { setAppElement } from "./add-exports.js";
+    import asNode from "./esm-default-node.js";
 
     assert.equal(typeof useState, "function");
     assert.equal(React.useState, useState);
@@ -104,6 +116,13 @@ def test_end_to_end_with_esbuild_and_node(tmp_path: Path) -> None:
     // Without __esModule, default is module.exports even when it has a `default` key.
     assert.equal(other.default, "other default");
     assert.equal(other.fromOther, fromOther);
+    // __esModule set, then module.exports replaced by exports.default (add-module-exports):
+    // the final module.exports has no __esModule, so it is the default.
+    assert.equal(Modal({ title: "t" }), "modal: t");
+    assert.equal(setAppElement, Modal.setAppElement);
+    // The "node" rule: default is module.exports even with __esModule.
+    assert.equal(asNode.default(), "the default");
+    assert.equal(asNode.named, "named");
     console.log("ok");
     """
     (out / "check.js").write_text(script)
@@ -116,7 +135,7 @@ def test_end_to_end_with_esbuild_and_node(tmp_path: Path) -> None:
 @settings(max_examples=150, deadline=None)
 def test_any_names_and_path_give_valid_js(names: list[str], entry: str) -> None:
     """Whatever the names and the path, the proxy parses, and exports exactly the exportable names."""
-    src = proxy_entry_source(entry, names, es_module=False)
+    src = proxy_entry_source(entry, names)
     tree = parse(src.encode("utf-8"))
     assert not tree.root_node.has_error
     exported = []

@@ -1,0 +1,157 @@
+"""The on-disk cache of sandbox evaluations (``<cache dir>/interop/*.json``).
+
+A package's version says little about its bytes: ``patches/``, ``file:`` and git
+dependencies, and hand edits in ``node_modules`` all change code under the same version. So a
+record is keyed by the entry's content (plus package, entry path, mode and analyzer version),
+and it lists every file the evaluation read and how every ``require`` resolved. A hit counts
+only while those are unchanged: a file whose size, mtime and ctime are as recorded is trusted
+without reading it; any other file is hashed and compared (and its new stat is written back,
+so the next check is a ``stat`` again); each ``require`` is resolved again and must lead to
+the same file. ``force`` skips the lookup (``optimize --force``) and stores a fresh answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .evaluate import ANALYZER_VERSION, Evaluation, Require, evaluate_exports, resolve_require_target
+from .lexer import ResolveRequire
+
+__all__ = ["cached_evaluate"]
+
+
+def cached_evaluate(
+    entry: Path,
+    *,
+    mode: str,
+    package_dir: Path,
+    package_name: str,
+    resolve_require: ResolveRequire | None = None,
+    cache_dir: Path | None = None,
+    force: bool = False,
+) -> Evaluation:
+    """``evaluate_exports`` through the cache in ``cache_dir`` (none: always evaluate).
+
+    Failures are cached too, so a package that throws is not re-run on every optimize."""
+    if cache_dir is None:
+        return evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
+    entry = entry.resolve()
+    try:
+        rel = entry.relative_to(package_dir.resolve()).as_posix()
+    except ValueError:
+        rel = entry.as_posix()
+    try:
+        entry_digest = _sha256(entry)
+    except OSError:
+        return evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
+    key = {"package": package_name, "entry": rel, "content": entry_digest, "mode": mode,
+           "analyzer": ANALYZER_VERSION}
+    path = cache_dir / (hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json")
+    if not force:
+        hit = _valid_hit(path, key, resolve_require)
+        if hit is not None:
+            return hit
+    result = evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
+    record = {
+        "key": key,
+        "ok": result.ok,
+        "names": list(result.names),
+        "es_module": result.es_module,
+        "error": result.error,
+        "seconds": round(result.seconds, 4),
+        "files": _file_records(result.files),
+        "requires": [[str(r.importer), r.specifier, None if r.target is None else str(r.target)]
+                     for r in result.requires],
+    }
+    _write_atomic(path, record)
+    return result
+
+
+def _valid_hit(path: Path, key: dict[str, str], resolve_require: ResolveRequire | None) -> Evaluation | None:
+    """The cached answer at ``path`` if it is for ``key`` and still holds, else None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        files = data["files"]
+        requires = [Require(Path(importer), spec, None if target is None else Path(target))
+                    for importer, spec, target in data["requires"]]
+        restatted = _check_files(files)
+        if restatted is None:
+            return None
+        for require in requires:
+            if resolve_require_target(require.specifier, require.importer, resolve_require) != require.target:
+                return None
+        hit = Evaluation(bool(data["ok"]), tuple(data["names"]), bool(data["es_module"]), 0.0,
+                         data.get("error"), tuple(Path(f["path"]) for f in files), tuple(requires))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if restatted:
+        _write_atomic(path, {**data, "files": files})
+    return hit
+
+
+def _check_files(files: list[dict[str, Any]]) -> bool | None:
+    """None when a recorded file changed or is gone. Otherwise whether some file had to be
+    hashed (its stat changed, its bytes did not); such records are updated in place."""
+    restatted = False
+    for record in files:
+        file = Path(record["path"])
+        try:
+            stat = file.stat()
+        except OSError:
+            return None
+        if _stat_of(stat) == [record["size"], record["mtime_ns"], record["ctime_ns"]]:
+            continue
+        try:
+            if stat.st_size != record["size"] or _sha256(file) != record["sha256"]:
+                return None
+        except OSError:
+            return None
+        record["size"], record["mtime_ns"], record["ctime_ns"] = _stat_of(stat)
+        restatted = True
+    return restatted
+
+
+def _file_records(files: Iterable[Path]) -> list[dict[str, Any]]:
+    """Path, stat and content hash of each file. The stat is taken before reading, so an edit
+    made while hashing shows as a changed stat next time, never as a trusted one."""
+    out = []
+    for file in files:
+        try:
+            size, mtime_ns, ctime_ns = _stat_of(file.stat())
+            digest = _sha256(file)
+        except OSError:
+            size, mtime_ns, ctime_ns, digest = -1, -1, -1, ""  # gone: never matches again
+        out.append({"path": str(file), "size": size, "mtime_ns": mtime_ns, "ctime_ns": ctime_ns,
+                    "sha256": digest})
+    return out
+
+
+def _stat_of(stat: os.stat_result) -> list[int]:
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_atomic(path: Path, record: dict[str, Any]) -> None:
+    """Write the record whole or not at all; a cache that cannot be written is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(record, indent=1))
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)

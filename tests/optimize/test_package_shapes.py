@@ -1,0 +1,184 @@
+"""Package shapes met in real apps, each checked in Node.js through the import map as a browser
+would load them: patched packages, Babel's add-module-exports, dual CommonJS/ESM packages,
+``node:`` builtins, and optional dependencies that are not installed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from prebundle import load_config
+from prebundle.errors import PrebundleError
+from prebundle.optimizer import optimize
+
+
+def _package(name: str, files: dict[str, str], **fields) -> dict[str, str]:
+    manifest = {"name": name, "version": "1.0.0", "main": "index.js", **fields}
+    out = {f"node_modules/{name}/package.json": json.dumps(manifest)}
+    out.update({f"node_modules/{name}/{rel}": text for rel, text in files.items()})
+    return out
+
+
+def _keys(node, deps_dir: Path, spec: str) -> list[str]:
+    return json.loads(node(deps_dir, f"console.log(JSON.stringify(Object.keys(await import({spec!r}))));"))
+
+
+def _node_itself(root: Path, code: str) -> str:
+    """The same code run by Node.js on the installed packages, without prebundle."""
+    done = subprocess.run(["node", "--no-warnings", "--input-type=module", "-e", code], cwd=root,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+# -- 1. named exports of a package that changed without a new version ---------------------------
+
+UMD = """(function (root, factory) {
+  if (typeof module === "object" && module.exports) module.exports = factory();
+  else root.Patched = factory();
+})(this, function () { return %s; });
+"""
+
+
+def test_a_patched_package_exports_its_new_names(app, node):
+    # patch-package: node_modules/patched-umd is edited in place and the patch is saved under
+    # patches/; the version stays 1.0.0. Its names come from running it (UMD), which is cached.
+    root = app("import 'patched-umd'\n", extra=_package("patched-umd", {"index.js": UMD % "{ alpha: 1 }"}))
+    first = optimize(load_config(root))
+    assert "alpha" in _keys(node, first.deps_dir, "patched-umd")
+    (root / "node_modules/patched-umd/index.js").write_text(UMD % "{ alpha: 1, beta: 2 }")
+    (root / "patches").mkdir()
+    (root / "patches/patched-umd+1.0.0.patch").write_text("+  beta: 2\n")
+    second = optimize(load_config(root))
+    assert second.built == ("patched-umd@1.0.0",)
+    out = node(second.deps_dir, "import { alpha, beta } from 'patched-umd'; console.log(alpha + beta);")
+    assert out.strip() == "3"
+
+
+def test_force_recomputes_the_names_of_commonjs_packages(app, node):
+    # A record in the interop cache that went wrong (an older prebundle, a disk hiccup) is
+    # never trusted by --force: it runs the analysis again.
+    extra = _package("factory-made", {"index.js": "module.exports = require('./make')();\n",
+                                      "make.js": "module.exports = function () { return { alpha: 1 }; };\n"})
+    root = app("import 'factory-made'\n", extra=extra)
+    optimize(load_config(root))
+    records = list((root / "node_modules/.vite/interop").glob("*.json"))
+    assert records
+    for record in records:
+        data = json.loads(record.read_text())
+        data["names"] = ["stale"]
+        record.write_text(json.dumps(data))
+    forced = optimize(load_config(root), force=True)
+    assert _keys(node, forced.deps_dir, "factory-made") == ["alpha", "default", "module.exports"]
+
+
+# -- 2. Babel's add-module-exports (react-modal) ------------------------------------------------
+
+def test_add_module_exports_default_is_module_exports(app, node):
+    # `exports.__esModule = true; exports.default = Modal; module.exports = exports.default`:
+    # what the module finally exports has no __esModule, so default is module.exports (Modal)
+    # in Node, Vite and esbuild alike; an ordinary __esModule module keeps exports.default.
+    code = """
+        import Modal, { setAppElement, defaultStyles } from 'babel-add-exports';
+        import greet, { named } from 'babel-esm';
+        console.log(JSON.stringify({
+          modal: typeof Modal === 'function' && Modal({ title: 'hi' }),
+          setAppElement: setAppElement === Modal.setAppElement,
+          styles: defaultStyles.overlay.position,
+          greet: greet('you'), named,
+        }));
+    """
+    root = app("import 'babel-add-exports'\nimport 'babel-esm'\n")
+    result = optimize(load_config(root))
+    expected = {"modal": "modal: hi", "setAppElement": True, "styles": "fixed", "greet": "hello you", "named": 42}
+    assert json.loads(node(result.deps_dir, code)) == expected
+    # Node itself agrees on the add-module-exports package
+    native = _node_itself(root, "import Modal from 'babel-add-exports'; console.log(Modal({ title: 'hi' }));")
+    assert native.strip() == "modal: hi"
+
+
+# -- 3. require() of a dual package ---------------------------------------------------------------
+
+def test_require_of_a_dual_package_gets_its_commonjs_file(app, node):
+    # dual: {"exports": {"import": "./dual.mjs", "default": "./dual.js"}}; requires-dual does
+    # require('dual'). As in Node, the require gets dual.js and an import gets dual.mjs.
+    code = """
+        import fromRequire from 'requires-dual';
+        import dual, { flavour } from 'dual';
+        console.log(JSON.stringify({ required: fromRequire, imported: [dual(), flavour] }));
+    """
+    root = app("import 'requires-dual'\nimport 'dual'\n")
+    result = optimize(load_config(root))
+    expected = {"required": {"called": "dual.js", "flavour": "commonjs"}, "imported": ["dual.mjs", "esm"]}
+    assert json.loads(node(result.deps_dir, code)) == expected
+    assert json.loads(_node_itself(root, code)) == expected
+
+
+# -- 4. node:-prefixed builtins -----------------------------------------------------------------
+
+def test_node_prefixed_builtins_warn_and_throw_only_when_used(app, node):
+    root = app("import 'node-prefixed'\n")
+    result = optimize(load_config(root))
+    assert any("node-prefixed" in w and "index.js" in w and "'node:fs'" in w for w in result.warnings)
+    assert any("node-prefixed" in w and "helpers.cjs" in w and "'node:path'" in w for w in result.warnings)
+    out = node(result.deps_dir, """
+        import { ok, readWithDefault, readWithNamed, joinPath } from 'node-prefixed';
+        console.log(ok);
+        for (const use of [() => readWithDefault('/x'), () => readWithNamed('/x'), () => joinPath('a', 'b')]) {
+          try { use(); console.log('no error'); } catch (error) { console.log(error.message); }
+        }
+    """)
+    lines = out.strip().splitlines()
+    assert lines[0] == "works"
+    assert lines[1].startswith('Module "node:fs" is a Node.js builtin and is not available in the browser')
+    assert lines[2].startswith('Module "node:fs" is a Node.js builtin and is not available in the browser')
+    assert lines[3].startswith('Module "node:path" is a Node.js builtin and is not available in the browser')
+
+
+# -- 5. imports of packages that are not installed --------------------------------------------
+
+def test_missing_optional_imports_throw_when_run_and_the_rest_works(app, node):
+    root = app("import 'optional-user'\n")
+    result = optimize(load_config(root))
+    for spec in ("bufferutil", "optional-peer", "foobar", "foobar/baz"):
+        assert any("optional-user" in w and "index.js" in w and f'"{spec}"' in w for w in result.warnings), spec
+    imports = json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+    assert not {"bufferutil", "optional-peer", "foobar", "foobar/baz"} & set(imports)
+    out = node(result.deps_dir, """
+        import user from 'optional-user';
+        console.log(user.plain);
+        console.log(user.mask('x'));
+        try { user.usePeer(); } catch (error) { console.log(error.message); }
+        for (const load of [user.loadLater, user.loadSubpath]) {
+          try { await load(); console.log('loaded'); } catch (error) { console.log(error.message); }
+        }
+    """)
+    assert out.strip().splitlines() == [
+        "works",
+        "js mask: x",  # the try/catch around require('bufferutil') fell back, as in Node
+        'Could not resolve "optional-peer" imported by "optional-user". Is it installed?',
+        'Could not resolve "foobar" imported by "optional-user". Is it installed?',
+        'Could not resolve "foobar/baz" imported by "optional-user". Is it installed?',
+    ]
+
+
+def test_an_import_that_only_esbuild_resolves_is_bundled_not_stubbed(app, node):
+    # esbuild's own `alias` option is applied by esbuild's resolver, which prebundle asks
+    # before deciding that an import does not resolve
+    root = app("import 'optional-user'\n", extra={"shim.js": "exports.hello = () => 'aliased peer';\n"})
+    result = optimize(load_config(root, overrides={"esbuild_options": {"alias": {"optional-peer": "./shim.js"}}}))
+    assert not any('"optional-peer"' in w for w in result.warnings)
+    out = node(result.deps_dir, "import user from 'optional-user'; console.log(user.usePeer());")
+    assert out.strip() == "aliased peer"
+
+
+def test_a_relative_import_that_does_not_resolve_is_still_an_error(app):
+    root = app("import 'broken-relative'\n", extra=_package(
+        "broken-relative", {"index.js": "exports.ok = 1;\nexports.gone = require('./gone');\n"}))
+    with pytest.raises(PrebundleError) as info:
+        optimize(load_config(root))
+    assert "node_modules/broken-relative/index.js:2:" in str(info.value)
+    assert "./gone" in str(info.value)
