@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -10,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import PrebundleError
+from .errors import DaemonServing, PrebundleError
 
 __all__ = ["main"]
 
@@ -56,6 +58,40 @@ def _fail(error: PrebundleError) -> None:
     sys.exit(1)
 
 
+def reported(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command so that whatever goes wrong ends in one line per problem and exit code 1:
+    prebundle's own errors as they are, a file that cannot be read or written with its path,
+    anything else as an internal error. The traceback only with ``--log-level debug``."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PrebundleError as error:
+            _fail(error)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as error:  # noqa: BLE001 - the last line of defence for users
+            if kwargs.get("log_level") == "debug":
+                raise
+            _fail(PrebundleError(_unexpected(error)))
+
+    return run
+
+
+def _unexpected(error: Exception) -> str:
+    if isinstance(error, OSError) and error.filename:
+        action = {errno.EACCES: "check its permissions", errno.EPERM: "check its permissions",
+                  errno.EROFS: "it is on a read-only file system", errno.ENOSPC: "free some disk space"}
+        hint = action.get(error.errno or 0, "check the path")
+        return (f"{error.filename}: {error.strerror or type(error).__name__} ({hint}; or set cache_dir "
+                "in the config to a writable folder)")
+    text = " ".join(str(error).split())
+    return (f"internal error: {type(error).__name__}: {text} (run again with --log-level debug for the "
+            "traceback, and please report it)")
+
+
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="prebundle")
 def cli() -> None:
@@ -65,26 +101,24 @@ def cli() -> None:
 @cli.command()
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")
+@reported
 def scan(root: str, config_file: str | None, log_level: str | None, as_json: bool) -> None:
     """Crawl the sources from the entries and report the bare imports."""
     from .console import DelayedProgress, print_scan, setup_logging
     from .scanner import scan as run_scan
 
-    try:
-        config = _load(root, config_file, log_level=log_level)
-        setup_logging(config.log_level)
-        with DelayedProgress("scanning", enabled=not as_json) as progress:
-            result = run_scan(config, on_progress=progress)
-        if as_json:
-            click.echo(json.dumps(result.to_json(), indent=2))
-        else:
-            print_scan(result)
-        if result.missing:
-            from .optimizer import missing_error
+    config = _load(root, config_file, log_level=log_level)
+    setup_logging(config.log_level)
+    with DelayedProgress("scanning", enabled=not as_json) as progress:
+        result = run_scan(config, on_progress=progress)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        print_scan(result)
+    if result.missing:
+        from .optimizer import missing_error
 
-            raise missing_error(result)
-    except PrebundleError as error:
-        _fail(error)
+        raise missing_error(result)
 
 
 @cli.command()
@@ -92,23 +126,40 @@ def scan(root: str, config_file: str | None, log_level: str | None, as_json: boo
 @click.option("--force", is_flag=True, help="Re-bundle everything, ignoring the cache.")
 @click.option("--mode", type=click.Choice(["development", "production"]), default=None,
               help="NODE_ENV of the bundles; production also minifies and hashes file names.")
+@reported
 def optimize(root: str, config_file: str | None, log_level: str | None, force: bool, mode: str | None) -> None:
     """Scan, then pre-bundle the dependencies into the cache dir (the default command)."""
     from .console import DelayedProgress, echo, print_optimize, setup_logging
     from .optimizer import optimize as run_optimize
 
+    config = _load(root, config_file, log_level=log_level, mode=mode)
+    setup_logging(config.log_level)
     try:
-        config = _load(root, config_file, log_level=log_level, mode=mode)
-        setup_logging(config.log_level)
         with DelayedProgress("bundling packages") as progress:
             result = run_optimize(
                 config, force=force, on_progress=progress,
                 on_wait=lambda pid: echo(f"waiting for another prebundle run (pid {pid}) to finish", err=True),
             )
-        if config.log_level not in ("error", "silent"):
-            print_optimize(result, config)
-    except PrebundleError as error:
-        _fail(error)
+    except DaemonServing as serving:
+        result = _through_daemon(serving, config, force=force)
+    if config.log_level not in ("error", "silent"):
+        print_optimize(result, config)
+
+
+def _through_daemon(serving: DaemonServing, config, *, force: bool):
+    """A daemon serves this project: its run replaces its output, never ours under it. A run in
+    another mode than the daemon's would change what it serves, so that is refused."""
+    from .console import echo
+    from .daemon.control import optimize_through_daemon
+    from .optimizer import OptimizeResult
+
+    info = serving.info
+    if info.mode != config.mode:
+        raise PrebundleError(
+            f"{info.describe()} serves {serving.cache_dir} in {info.mode} mode; stop it before a "
+            f"{config.mode} run here, or give the {config.mode} run another cache_dir")
+    echo(f"{info.describe()} serves this project: running through it", err=True)
+    return OptimizeResult.from_json(optimize_through_daemon(info, serving.cache_dir, force=force))
 
 
 @cli.command()
@@ -116,21 +167,63 @@ def optimize(root: str, config_file: str | None, log_level: str | None, force: b
 @click.option("--port", type=int, default=None, help="Port to listen on (default 5174; 0 picks a free one).")
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the app in a browser once serving.")
+@reported
 def daemon(root: str, config_file: str | None, log_level: str | None, port: int | None, host: str | None,
            open_browser: bool) -> None:
     """Optimize, then watch the sources and re-optimize; serve the deps, the import map and reload events."""
     from .console import setup_logging
     from .daemon import serve
 
-    try:
-        config = _load(root, config_file, command="serve", log_level=log_level)
-        server = {"host": host or config.server.host, "port": config.server.port if port is None else port}
-        config = config.with_overrides(server=server)
-        setup_logging(config.log_level)
-        serve(config, config_file=config_file, overrides={"log_level": log_level, "server": server},
-              open_browser=open_browser)
-    except PrebundleError as error:
-        _fail(error)
+    config = _load(root, config_file, command="serve", log_level=log_level)
+    server = {"host": host or config.server.host, "port": config.server.port if port is None else port}
+    config = config.with_overrides(server=server)
+    setup_logging(config.log_level)
+    serve(config, config_file=config_file, overrides={"log_level": log_level, "server": server},
+          open_browser=open_browser)
+
+
+class _EsbuildGroup(DefaultGroup):
+    """``prebundle esbuild [ROOT]`` means ``prebundle esbuild show [ROOT]``."""
+
+    default_command = "show"
+
+
+@cli.group("esbuild", cls=_EsbuildGroup)
+def esbuild_group() -> None:
+    """Show which esbuild binary prebundle runs, or fetch the pinned one ahead of time."""
+
+
+@esbuild_group.command("show")
+@common_options
+@reported
+def esbuild_show(root: str, config_file: str | None, log_level: str | None) -> None:
+    """Print the esbuild binary used for ROOT, its version and origin (fetching it if needed)."""
+    from . import esbuild
+    from .console import echo, setup_logging
+
+    config = _load(root, config_file, log_level=log_level)
+    setup_logging(config.log_level)
+    found = esbuild.find_esbuild(config.root)
+    echo(f"binary:  {found.path}")
+    echo(f"version: {found.version} (pinned: {esbuild.PINNED_VERSION})")
+    echo(f"origin:  {found.origin}")
+
+
+@esbuild_group.command("install")
+@common_options
+@reported
+def esbuild_install(root: str, config_file: str | None, log_level: str | None) -> None:
+    """Fetch the pinned esbuild into the machine-wide cache now (Docker images, offline CI) and
+    print its path. Uses ROOT's npm settings; ignores PREBUNDLE_ESBUILD_DOWNLOAD."""
+    from . import esbuild
+    from .console import echo, setup_logging
+
+    config = _load(root, config_file, log_level=log_level)
+    setup_logging(config.log_level)
+    found = esbuild.install_pinned(config.root)
+    if found.origin == "cache" and config.log_level not in ("warning", "error", "silent"):
+        echo(f"esbuild {esbuild.PINNED_VERSION} is already in the machine-wide cache", err=True)
+    echo(str(found.path))
 
 
 def main() -> None:

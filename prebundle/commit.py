@@ -13,13 +13,13 @@ import ctypes
 import errno
 import logging
 import os
+import secrets
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["OutputLock", "atomic_write", "commit_dir", "new_staging_dir", "recover"]
+__all__ = ["OutputLock", "atomic_write", "commit_dir", "make_temp_dir", "new_staging_dir", "recover"]
 
 log = logging.getLogger("prebundle.commit")
 
@@ -100,7 +100,21 @@ def _read_pid(fd: int) -> str:
 
 def new_staging_dir(cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=cache_dir))
+    return make_temp_dir(cache_dir, STAGING_PREFIX)
+
+
+def make_temp_dir(parent: Path, prefix: str) -> Path:
+    """A new, uniquely named folder in ``parent`` with the usual mode (the umask's, like any
+    ``mkdir``): ``tempfile.mkdtemp`` makes it 0700, which a web server running as another user
+    could not read once the folder is renamed into place."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free temporary name in {parent}")
 
 
 def recover(cache_dir: Path) -> None:
@@ -154,9 +168,9 @@ def commit_dir(staging: Path, deps: Path) -> None:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write a file so readers see the old bytes or the new, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "xb") as handle:  # the umask's mode, unlike mkstemp's 0600
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:

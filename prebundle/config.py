@@ -199,6 +199,54 @@ def _server(value: Any) -> ServerConfig:
     return ServerConfig(host=host, port=port)
 
 
+_TARGET = re.compile(
+    r"(esnext|es5|es6|es20\d\d|(chrome|deno|edge|firefox|hermes|ie|ios|node|opera|rhino|safari)\d+(\.\d+){0,2})",
+    re.IGNORECASE,
+)
+
+
+def _targets(value: Any) -> tuple[str, ...]:
+    """esbuild targets, checked here so a typo is reported with its file and line."""
+    targets = _str_tuple(value)
+    for target in targets:
+        if not _TARGET.fullmatch(target):
+            raise TypeError(f"unknown target {target!r} (esbuild accepts esnext, es2015 to es2024, "
+                            "or a browser and version such as chrome120, firefox115, safari17)")
+    return targets
+
+
+RESERVED_ESBUILD_OPTIONS = frozenset({
+    "entry_points", "outdir", "outfile", "outbase", "write", "metafile", "bundle", "format", "splitting",
+    "abs_working_dir", "plugins", "stdin", "entry_names", "chunk_names", "asset_names", "log_level",
+    "log_limit", "log_style", "color",
+})
+"""esbuild options prebundle sets itself for every package build."""
+
+
+def _esbuild_options(value: Any) -> Mapping[str, Any]:
+    """Extra esbuild build options: snake_case names (camelCase, as Vite users write them, is
+    mapped), each checked against the esbuild client's own option table and types."""
+    options = _any_map(value)
+    if not options:
+        return options
+    from .esbuild._options import BUILD_OPTIONS, build_request
+
+    checked: dict[str, Any] = {}
+    for name, item in options.items():
+        snake = re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+        if snake in RESERVED_ESBUILD_OPTIONS:
+            raise TypeError(f"{name!r} is set by prebundle for every package build and cannot be changed")
+        if snake not in BUILD_OPTIONS:
+            raise TypeError(f"unknown esbuild option {name!r} (esbuild's build options, in snake_case: "
+                            "keep_names, drop, pure, jsx, banner, ...)")
+        try:
+            build_request({snake: item})
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"esbuild option {str(error).removeprefix('option ')}") from None
+        checked[snake] = item
+    return MappingProxyType(checked)
+
+
 def _base(value: Any) -> str:
     text = _string(value)
     return text if text.endswith("/") else text + "/"
@@ -213,10 +261,10 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "out_dir": _string,
     "mode": _choice(MODES),
     "define": _str_map,
-    "target": _str_tuple,
+    "target": _targets,
     "conditions": _str_tuple,
     "main_fields": _str_tuple,
-    "esbuild_options": _any_map,
+    "esbuild_options": _esbuild_options,
     "plugins": _plugins,
     "base": _base,
     "server": _server,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["PrebundleError", "ConfigError", "MissingDependencyError"]
+__all__ = ["PrebundleError", "ConfigError", "DaemonServing", "MissingDependencyError"]
 
 
 class PrebundleError(Exception):
@@ -15,3 +15,14 @@ class ConfigError(PrebundleError):
 
 class MissingDependencyError(PrebundleError):
     """Bare imports that resolve to nothing installed."""
+
+
+class DaemonServing(PrebundleError):
+    """A running ``prebundle daemon`` owns the output folder: a run of its own would replace
+    what the daemon serves. ``info`` says which daemon (pid, URL, mode)."""
+
+    def __init__(self, info, cache_dir) -> None:
+        self.info = info
+        self.cache_dir = cache_dir
+        super().__init__(f"{info.describe()} serves {cache_dir} and keeps its deps up to date; stop it "
+                         "before running prebundle here, or give this run another cache_dir")

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .config import Config
 
+log = logging.getLogger("prebundle.hashing")
+
 __all__ = [
     "INSTALL_STATE_FILES",
     "LOCKFILES",
+    "FileInfo",
     "InstallState",
     "config_hash",
     "file_hash",
@@ -54,6 +59,20 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:8]
 
 
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What ``_metadata.json`` records of one output file, so a later run can check the file
+    before it serves or reuses it."""
+
+    size: int
+    hash: str
+    """Its ``fileHash``."""
+
+    @classmethod
+    def of(cls, data: bytes) -> FileInfo:
+        return cls(len(data), file_hash(data))
+
+
 def find_lockfile_dir(root: Path) -> Path:
     """The nearest folder at or above ``root`` with a lockfile or install state (monorepos)."""
     for folder in (root, *root.parents):
@@ -77,13 +96,34 @@ def lockfile_hash(root: Path) -> str:
 
 
 def _dependency_lists(path: Path) -> str:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
+    data = read_json_file(path, ignored="its dependency lists are ignored")
     if not isinstance(data, dict):
         return ""
     return json.dumps({key: data.get(key) for key in DEPENDENCY_FIELDS}, sort_keys=True)
+
+
+def read_json_file(path: Path, *, ignored: str) -> Any:
+    """The JSON in ``path``; None when it is absent, and also when it is unreadable or not valid
+    JSON, after a one-line warning naming the file, the fault and what is ``ignored``."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _read_json_cached(str(path), stat.st_mtime_ns, stat.st_size, ignored)
+
+
+@lru_cache(maxsize=32)
+def _read_json_cached(path: str, _mtime_ns: int, _size: int, ignored: str) -> Any:
+    """Cached by file stamp: read once per change, and warned about once (the daemon reads
+    these files on every run)."""
+    try:
+        return json.loads(Path(path).read_bytes())
+    except OSError as error:
+        fault = error.strerror or type(error).__name__
+    except ValueError as error:
+        fault = f"not valid JSON ({error})"
+    log.warning("warning: %s: %s; %s", path, fault, ignored)
+    return None
 
 
 def _patch_files(folder: Path) -> list[Path]:
@@ -118,7 +158,7 @@ def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str)
         "main_fields": list(config.main_fields),
         "esbuild_options": _jsonable(config.esbuild_options),
         "base": config.base,
-        "plugins": [_plugin_name(plugin) for plugin in config.plugins if plugin],
+        "plugins": _plugin_keys(config),
         "esbuild": esbuild_version,
         "prebundle": prebundle_version,
         "code": code_fingerprint(),
@@ -126,12 +166,13 @@ def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str)
     return hash_of(json.dumps(relevant, sort_keys=True, default=repr))
 
 
-def _plugin_name(plugin: Any) -> str:
-    if isinstance(plugin, Mapping):
-        return str(plugin.get("name", ""))
-    if isinstance(plugin, (list, tuple)):
-        return ",".join(_plugin_name(item) for item in plugin if item)
-    return str(getattr(plugin, "name", type(plugin).__name__))
+def _plugin_keys(config: Config) -> list[dict[str, Any]]:
+    """Each active plugin's name, order, ``apply`` and cache key (or fingerprint)."""
+    if not config.plugins:
+        return []
+    from .plugins.cache_key import plugin_cache_key
+
+    return [plugin_cache_key(plugin) for plugin in config.plugin_container.plugins]
 
 
 def _jsonable(value: Any) -> Any:
@@ -166,24 +207,15 @@ class InstallState:
         return json.dumps([name, version, relative, integrity, patches])
 
 
-@lru_cache(maxsize=8)
-def _read_npm_packages_cached(path: str, mtime_ns: int) -> dict[str, dict]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    packages = data.get("packages") if isinstance(data, dict) else None
-    return packages if isinstance(packages, dict) else {}
-
-
 def _read_npm_packages(folder: Path) -> dict[str, dict]:
+    """The ``packages`` table of npm's install state or lockfile (package integrity)."""
     for name in ("node_modules/.package-lock.json", "package-lock.json", "npm-shrinkwrap.json"):
         path = folder / name
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError:
+        if not path.exists():
             continue
-        return _read_npm_packages_cached(str(path), mtime)
+        data = read_json_file(path, ignored="packages are keyed by their package.json instead of its integrity")
+        packages = data.get("packages") if isinstance(data, dict) else None
+        return packages if isinstance(packages, dict) else {}
     return {}
 
 

@@ -16,20 +16,19 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .bundle import BundleError, PackageBuild, PackageBundler
 from .commit import OutputLock, commit_dir, new_staging_dir, recover
 from .config import Config
-from .errors import MissingDependencyError, PrebundleError
-from .hashing import InstallState, config_hash, file_hash, hash_of, lockfile_hash, package_key
+from .errors import DaemonServing, MissingDependencyError, PrebundleError
+from .hashing import FileInfo, InstallState, config_hash, hash_of, lockfile_hash, package_key
 from .plan import Plan, PlannedId, is_excluded, make_plan, plan_ids
-from .publish import (
-    METADATA, Metadata, build_from_record, package_record, package_record_key, read_metadata, render,
-)
-from .shared_cache import shared_cache
+from .publish import METADATA, Metadata, build_from_record, package_record, package_record_key, read_metadata, render
+from .shared_cache import SharedCache, shared_cache
 
 __all__ = ["OptimizeResult", "missing_error", "optimize"]
 
@@ -53,6 +52,17 @@ class OptimizeResult:
     browser_hash: str
     warnings: tuple[str, ...]
     seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "deps_dir": str(self.deps_dir)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OptimizeResult:
+        values = {f.name: data[f.name] for f in fields(cls)}
+        values["deps_dir"] = Path(values["deps_dir"])
+        for name in ("ids", "built", "reused", "warnings"):
+            values[name] = tuple(values[name])
+        return cls(**values)
 
 
 def missing_error(scan_result) -> MissingDependencyError:
@@ -95,11 +105,25 @@ def optimize(
         scan_result = scan(config, resolver=resolver)
     if scan_result.missing:
         raise missing_error(scan_result)
+    _refuse_beside_daemon(config)
 
     with OutputLock(config.cache_dir, on_wait=on_wait):
         recover(config.cache_dir)
         run = _Run(config, resolver, service, force, on_progress)
         return run.execute(scan_result, started)
+
+
+def _refuse_beside_daemon(config: Config) -> None:
+    """Raise ``DaemonServing`` when another process's daemon serves this output folder."""
+    from .daemon.pidfile import PIDFILE
+
+    if not (config.cache_dir / PIDFILE).exists():
+        return
+    from .daemon.pidfile import read_daemon
+
+    info = read_daemon(config.cache_dir)
+    if info is not None and info.pid != os.getpid():
+        raise DaemonServing(info, config.cache_dir)
 
 
 class _Run:
@@ -129,9 +153,10 @@ class _Run:
         previous = None if self.force else read_metadata(deps_dir)
         plan = make_plan(config, scan_result, self.resolver)
 
-        if previous is not None and previous.hash == hashes["hash"] and set(plan.ids) <= set(previous.optimized):
+        if (previous is not None and previous.hash == hashes["hash"] and set(plan.ids) <= set(previous.optimized)
+                and previous.intact()):
             optimized = previous.optimized
-            return OptimizeResult(deps_dir, True, tuple(optimized), (), (), _count_files(previous), 0,
+            return OptimizeResult(deps_dir, True, tuple(optimized), (), (), previous.file_count(), 0,
                                   previous.data.get("browserHash", ""), (),
                                   time.perf_counter() - started)
 
@@ -160,9 +185,11 @@ class _Run:
 
     def _build_closed(self, plan: Plan, previous: Metadata | None, cfg_hash: str,
                       staging: Path) -> list[PackageBuild]:
-        bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging)
+        from .esbuild import EsbuildError
+
+        bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging, force=self.force)
         install = InstallState(self.config.root)
-        shared = None if self.force else shared_cache()
+        shared = self._shared_cache()
         builds: dict[Path, PackageBuild] = {}
         done = 0
         while True:
@@ -178,7 +205,7 @@ class _Run:
                     self.warned_before.add(package.dir)  # this project saw its warnings already
                 else:
                     self.warned_before.discard(package.dir)
-                    if shared is not None:
+                    if shared is not None and not self.force:
                         reused = shared.get(package, key)
                 if reused is not None:
                     builds[package.dir] = reused
@@ -191,26 +218,39 @@ class _Run:
                 with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BUILDS, len(todo))) as pool:
                     futures = [pool.submit(bundler.build, package, key) for package, key in todo]
                     errors = []
-                    for future in futures:
+                    service_failures: list[tuple[str, EsbuildError]] = []
+                    for future, (package, _key) in zip(futures, todo):
                         try:
                             build = future.result()
                         except BundleError as error:
                             errors.append(error)
                             continue
+                        except EsbuildError as error:  # the service rejected the options, or stopped
+                            service_failures.append((package.label, error))
+                            continue
                         builds[build.package.dir] = build
-                        writer = shared_cache()
-                        if writer is not None:
-                            writer.put(build, package_record(build))
+                        if shared is not None:
+                            shared.put(build, package_record(build))
                         done += 1
                         self._progress(done, total)
+                if service_failures:
+                    raise PrebundleError(_service_failure(service_failures))
                 if errors:
-                    raise PrebundleError("\n".join(
-                        f"esbuild: {error.package}: {line}" for error in errors for line in error.messages
-                    ))
+                    raise PrebundleError(_describe_failures(errors))
             added = self._externals(builds.values(), plan)
             if not added:
                 return [builds[package.dir] for package in plan.packages]
             plan = plan_ids([*plan.ids.values(), *added])
+
+    def _shared_cache(self) -> SharedCache | None:
+        """The machine-wide cache, unless a plugin that changes code has no ``cache_key``."""
+        if self.config.plugins:
+            from .plugins.cache_key import shareable
+
+            if not shareable(self.config.plugin_container.plugins):
+                log.debug("machine-wide cache skipped: a plugin with resolve_id/load/transform has no cache_key")
+                return None
+        return shared_cache()
 
     def _layout(self, package) -> str:
         """How the packages this one depends on are installed (version, hoisted or nested): the
@@ -260,39 +300,61 @@ class _Run:
     # -- publishing ---------------------------------------------------------------------------
 
     def _publish(self, builds: list[PackageBuild], hashes: dict[str, str], staging: Path) -> dict:
-        file_hashes: dict[str, str] = {}
-        total_bytes = 0
+        written: dict[str, FileInfo] = {}
         for build in builds:
-            for name, content in build.files.items():
-                target = staging / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(content, Path):
-                    _link_or_copy(content, target)
-                    data = target.read_bytes()
-                else:
-                    target.write_bytes(content)
-                    data = content
-                file_hashes[name] = file_hash(data)
-                total_bytes += len(data)
+            for name, info in build.file_infos.items():
+                if name in written:
+                    # Content-hashed names (esbuild's runtime helpers, say) can come from two
+                    # packages: the same bytes, so one file.
+                    if written[name] != info:
+                        raise PrebundleError(f"{build.package.label}: writes {name}, which another "
+                                             "package wrote with other content; run with --force")
+                    continue
+                _place(build.files[name], staging / name)
+                written[name] = info
         for leftover in staging.glob(".build-*"):
             shutil.rmtree(leftover, ignore_errors=True)
         documents = render(builds, deps_dir=self.config.deps_dir, base=self.config.base,
-                           mode=self.config.mode, hashes=hashes, file_hashes=file_hashes,
-                           version=__version__)
+                           mode=self.config.mode, hashes=hashes, version=__version__)
         for name, data in documents.items():
-            (staging / name).write_bytes(data)
+            _place(data, staging / name)
         metadata = json.loads(documents[METADATA])
-        return {"ids": tuple(metadata["optimized"]), "files": len(file_hashes),
-                "bytes": total_bytes, "browserHash": metadata["browserHash"]}
+        return {"ids": tuple(metadata["optimized"]), "files": len(written),
+                "bytes": sum(info.size for info in written.values()), "browserHash": metadata["browserHash"]}
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Reuse an unchanged file: files are never modified in place, so a hard link is safe."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+def _service_failure(failures: list[tuple[str, Exception]]) -> str:
+    """One line for a service that failed under every build in flight (a bad option, a crash)."""
+    label, error = failures[0]
+    text = " ".join(str(error).split()) or type(error).__name__
+    others = f" and {len(failures) - 1} more packages" if len(failures) > 1 else ""
+    return (f"esbuild failed while building {label}{others}: {text}; the previous output is kept "
+            "(check esbuild_options and target in the config, then run again)")
 
 
-def _count_files(metadata: Metadata) -> int:
-    return sum(len(p.get("files", ())) for p in metadata.packages().values())
+def _describe_failures(errors: list[BundleError]) -> str:
+    """One line per distinct failure: a message that every package got (a bad option, a
+    stopped service) is said once, naming how many packages it stopped."""
+    by_message: dict[str, list[str]] = {}
+    for error in errors:
+        for line in error.messages:
+            by_message.setdefault(line, []).append(error.package)
+    lines = []
+    for message, packages in by_message.items():
+        who = packages[0] if len(packages) == 1 else f"{packages[0]} and {len(packages) - 1} more packages"
+        lines.append(f"esbuild: {who}: {message}")
+    return "\n".join(lines)
+
+
+def _place(content: bytes | Path, target: Path) -> None:
+    """Put one file into the staging folder, always as a new name: reused files are hard-linked
+    (they are never modified in place), new bytes go to a new file, never through a link."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, Path):
+        try:
+            os.link(content, target)
+        except OSError:
+            shutil.copyfile(content, target)
+        return
+    with open(target, "xb") as handle:
+        handle.write(content)

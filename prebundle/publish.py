@@ -2,8 +2,10 @@
 
 ``_metadata.json`` keeps Vite's fields (``hash``, ``configHash``, ``lockfileHash``,
 ``browserHash``, ``optimized``, ``chunks``) and adds a ``prebundle`` section: per package its
-cache key and outputs, so a later run can reuse an unchanged package's files as they are.
-It is written last; its presence means the folder is complete.
+cache key and outputs with their sizes and hashes, and the sizes and hashes of the other JSON
+files. A later run checks those before it calls the folder up to date (sizes: cheap) or reuses
+a package's files (hashes: the bytes are read anyway), so a truncated or corrupt file is rebuilt,
+never served. It is written last; its presence means the folder is complete.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .bundle import BuiltEntry, Chunk, PackageBuild
+from .hashing import FileInfo
 from .plan import PlannedPackage
 
 __all__ = ["Metadata", "build_from_record", "package_record", "read_metadata", "render"]
@@ -23,12 +26,14 @@ __all__ = ["Metadata", "build_from_record", "package_record", "read_metadata", "
 METADATA = "_metadata.json"
 IMPORTMAP = "importmap.json"
 MANIFEST = "manifest.json"
-FORMAT = 1
+PACKAGE_JSON = "package.json"
+FORMAT = 2
+"""Version of the ``prebundle`` section; a folder of another format is rebuilt."""
 
 
 @dataclass(frozen=True)
 class Metadata:
-    """A parsed, checked ``_metadata.json`` of an existing deps dir."""
+    """A parsed ``_metadata.json`` of an existing deps dir."""
 
     data: dict[str, Any]
     deps_dir: Path
@@ -44,22 +49,34 @@ class Metadata:
     def packages(self) -> Mapping[str, dict]:
         return self.data.get("prebundle", {}).get("packages", {})
 
+    def file_count(self) -> int:
+        return sum(len(package.get("files", ())) for package in self.packages().values())
+
+    def intact(self) -> bool:
+        """Every file the folder is made of still has its recorded size, and the JSON files
+        their recorded hashes: what a run checks before it reuses the folder as it is."""
+        try:
+            for package in self.packages().values():
+                for name, info in package["files"].items():
+                    if os.stat(self.deps_dir / name).st_size != info["size"]:
+                        return False
+            for name, info in self.data["prebundle"]["documents"].items():
+                if FileInfo.of((self.deps_dir / name).read_bytes()) != FileInfo(**info):
+                    return False
+        except (OSError, KeyError, TypeError, AttributeError):
+            return False
+        return True
+
 
 def read_metadata(deps_dir: Path) -> Metadata | None:
-    """The metadata of ``deps_dir`` if it is complete and every file it names exists; else None
-    (a stale or broken cache is never served)."""
+    """The metadata of ``deps_dir`` when it is there and of this format; None otherwise."""
     try:
         data = json.loads((deps_dir / METADATA).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("prebundle", {}).get("format") != FORMAT:
+    if not isinstance(data, dict) or not isinstance(data.get("prebundle"), dict):
         return None
-    try:
-        for package in data["prebundle"]["packages"].values():
-            for name in package["files"]:
-                if not (deps_dir / name).is_file():
-                    return None
-    except (KeyError, TypeError, AttributeError):
+    if data["prebundle"].get("format") != FORMAT or not isinstance(data["prebundle"].get("packages"), dict):
         return None
     return Metadata(data, deps_dir)
 
@@ -68,8 +85,10 @@ def package_record_key(package_dir: Path, deps_dir: Path) -> str:
     return Path(os.path.relpath(package_dir, deps_dir)).as_posix()
 
 
-def build_from_record(package: PlannedPackage, key: str, record: dict, deps_dir: Path) -> PackageBuild | None:
-    """A ``PackageBuild`` standing for an unchanged package's files in the current deps dir."""
+def build_from_record(package: PlannedPackage, key: str, record: dict, folder: Path) -> PackageBuild | None:
+    """A ``PackageBuild`` standing for a package's files already in ``folder`` (a deps dir, or an
+    entry of the machine-wide cache); None when the record is for another key or any file is
+    missing or differs from its recorded size and hash."""
     if record.get("key") != key:
         return None
     try:
@@ -80,12 +99,20 @@ def build_from_record(package: PlannedPackage, key: str, record: dict, deps_dir:
         }
         chunks = {name: Chunk(name, tuple(c["imports"]), tuple(c["css"]), tuple(c["externals"]))
                   for name, c in record["chunks"].items()}
-        files = {name: deps_dir / name for name in record["files"]}
-    except (KeyError, TypeError):
+        recorded = {name: FileInfo(**info) for name, info in record["files"].items()}
+    except (KeyError, TypeError, AttributeError):
         return None
     if set(entries) != {p.id for p in package.ids}:
         return None
-    return PackageBuild(package, key, entries, chunks, files, tuple(record.get("warnings", ())), reused=True)
+    for name, info in recorded.items():
+        try:
+            if FileInfo.of((folder / name).read_bytes()) != info:
+                return None
+        except OSError:
+            return None
+    files = {name: folder / name for name in recorded}
+    return PackageBuild(package, key, entries, chunks, files, tuple(record.get("warnings", ())),
+                        reused=True, checked=recorded)
 
 
 def _planned_src(package: PlannedPackage, id_: str) -> Path:
@@ -102,10 +129,10 @@ def render(
     base: str,
     mode: str,
     hashes: Mapping[str, str],
-    file_hashes: Mapping[str, str],
     version: str,
 ) -> dict[str, bytes]:
-    """The three JSON files (and ``package.json``) for a set of package builds, by name."""
+    """The JSON files of a deps dir for a set of package builds, by name, ``_metadata.json``
+    last."""
     from .hashing import hash_of
 
     builds = sorted(builds, key=lambda b: b.package.name)
@@ -113,12 +140,15 @@ def render(
     chunks: dict[str, dict] = {}
     packages: dict[str, dict] = {}
     manifest: dict[str, dict] = {}
+    file_hashes: dict[str, str] = {}
     for build in builds:
+        infos = build.file_infos
+        file_hashes.update((name, info.hash) for name, info in infos.items())
         for id_, entry in sorted(build.entries.items()):
             optimized[id_] = {
                 "src": Path(os.path.relpath(entry.src, deps_dir)).as_posix(),
                 "file": entry.file,
-                "fileHash": file_hashes[entry.file],
+                "fileHash": infos[entry.file].hash,
                 "needsInterop": entry.needs_interop,
             }
             manifest[id_] = {
@@ -134,7 +164,14 @@ def render(
                 "css": list(chunk.css), "externals": list(chunk.externals),
             }
         packages[package_record_key(build.package.dir, deps_dir)] = package_record(build)
-    browser_hash = hash_of(hashes["hash"], json.dumps(sorted((i, o["fileHash"]) for i, o in optimized.items())))
+    # Every file counts, CSS and chunks included: a change anywhere must reload pages.
+    browser_hash = hash_of(hashes["hash"], json.dumps(sorted(file_hashes.items())))
+    importmap = {"imports": {id_: f"{base}{o['file']}?v={o['fileHash']}" for id_, o in optimized.items()}}
+    documents = {
+        PACKAGE_JSON: _json({"type": "module"}),
+        IMPORTMAP: _json(importmap),
+        MANIFEST: _json(manifest),
+    }
     metadata = {
         "hash": hashes["hash"],
         "configHash": hashes["configHash"],
@@ -142,15 +179,12 @@ def render(
         "browserHash": browser_hash,
         "optimized": optimized,
         "chunks": chunks,
-        "prebundle": {"format": FORMAT, "version": version, "mode": mode, "packages": packages},
+        "prebundle": {
+            "format": FORMAT, "version": version, "mode": mode, "packages": packages,
+            "documents": {name: _info_json(FileInfo.of(data)) for name, data in documents.items()},
+        },
     }
-    importmap = {"imports": {id_: f"{base}{o['file']}?v={o['fileHash']}" for id_, o in optimized.items()}}
-    return {
-        "package.json": _json({"type": "module"}),
-        IMPORTMAP: _json(importmap),
-        MANIFEST: _json(manifest),
-        METADATA: _json(metadata),  # last: its presence means the folder is complete
-    }
+    return {**documents, METADATA: _json(metadata)}  # last: its presence means the folder is complete
 
 
 def package_record(build: PackageBuild) -> dict[str, Any]:
@@ -159,7 +193,7 @@ def package_record(build: PackageBuild) -> dict[str, Any]:
         "name": build.package.name,
         "version": build.package.version,
         "key": build.key,
-        "files": sorted(build.files),
+        "files": {name: _info_json(info) for name, info in sorted(build.file_infos.items())},
         "entries": {
             id_: {"file": e.file, "needsInterop": e.needs_interop, "imports": list(e.imports),
                   "css": list(e.css), "assets": list(e.assets), "externals": list(e.externals)}
@@ -173,6 +207,9 @@ def package_record(build: PackageBuild) -> dict[str, Any]:
     }
 
 
+def _info_json(info: FileInfo) -> dict[str, Any]:
+    return {"size": info.size, "hash": info.hash}
+
+
 def _json(value: Any) -> bytes:
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-

@@ -8,67 +8,80 @@ it imports as the project installed them (so a different hoisting gives a differ
 entry is written into a temp folder and renamed into place, so concurrent writers are safe: the
 first rename wins and the others drop their copy.
 
-Location: ``$PREBUNDLE_CACHE_DIR``, else ``$XDG_CACHE_HOME/prebundle``, else
-``~/.cache/prebundle``. ``PREBUNDLE_CACHE_DIR=off`` turns it off.
+Location: ``packages/`` in the machine-wide cache folder (``machine_cache.py``);
+``PREBUNDLE_CACHE_DIR=off`` turns it off.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from .bundle import PackageBuild
+from .commit import make_temp_dir
+from .machine_cache import package_cache_dir
 from .plan import PlannedPackage
 
 __all__ = ["SharedCache", "shared_cache"]
 
-FORMAT = 1
+log = logging.getLogger("prebundle.cache")
+
+FORMAT = 2
+"""Version of ``record.json``; entries of another format are ignored."""
 
 
 def shared_cache() -> SharedCache | None:
-    """The machine-wide cache, or None when it is turned off."""
-    configured = os.environ.get("PREBUNDLE_CACHE_DIR", "")
-    if configured.lower() in ("0", "off", "false", "no"):
-        return None
-    if configured:
-        return SharedCache(Path(configured))
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return SharedCache(Path(base) / "prebundle")
+    """The machine-wide package cache, or None when it is turned off."""
+    base = package_cache_dir()
+    return SharedCache(base) if base is not None else None
 
 
 class SharedCache:
+    """Reads and writes never fail a run: the cache is an optimisation. The first error (a
+    folder that is not writable or searchable, a full disk) is reported once, and the cache is
+    skipped for the rest of the process."""
+
+    _broken: set[Path] = set()
+    """Cache folders found unusable in this process."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory / "packages"
 
     def get(self, package: PlannedPackage, key: str) -> PackageBuild | None:
+        """The build stored under ``key``, its files checked against their recorded sizes and
+        hashes; None when absent or damaged."""
         from .publish import build_from_record
 
+        if self.directory in self._broken:
+            return None
         folder = self.directory / key
         try:
             record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except PermissionError as error:
+            self._give_up(error)
+            return None
         except (OSError, ValueError):
             return None
-        if record.get("format") != FORMAT:
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
             return None
-        build = build_from_record(package, key, record, folder)
-        if build is None or not all(isinstance(p, Path) and p.is_file() for p in build.files.values()):
-            return None
-        return build
+        return build_from_record(package, key, record, folder)
 
     def put(self, build: PackageBuild, record: dict) -> None:
-        """Store a fresh build; never raises (the cache is an optimisation)."""
+        """Store a fresh build; never raises."""
+        if self.directory in self._broken:
+            return
         final = self.directory / build.key
-        if final.exists():
-            return
+        temp = None
         try:
+            if os.path.lexists(final):
+                return
             self.directory.mkdir(parents=True, exist_ok=True)
-            temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.directory))
-        except OSError:
-            return
-        try:
+            temp = make_temp_dir(self.directory, ".tmp-")
             for name, content in build.files.items():
                 target = temp / name
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -78,8 +91,18 @@ class SharedCache:
                     target.write_bytes(content)
             (temp / "record.json").write_text(json.dumps({**record, "format": FORMAT}), encoding="utf-8")
             os.rename(temp, final)
-        except OSError:
-            pass  # another writer won the rename, or the disk is full: keep going without it
+        except FileExistsError:
+            pass
+        except OSError as error:
+            if not os.path.isdir(final):  # another writer's rename wins quietly; anything else is said
+                self._give_up(error)
         finally:
-            if temp.exists():
+            if temp is not None and temp.exists():
                 shutil.rmtree(temp, ignore_errors=True)
+
+    def _give_up(self, error: OSError) -> None:
+        self._broken.add(self.directory)
+        reason = error.strerror or type(error).__name__
+        log.warning("warning: the machine-wide package cache %s is not usable (%s); continuing "
+                    "without it (set PREBUNDLE_CACHE_DIR to a writable folder, or to off)",
+                    self.directory.parent, reason)

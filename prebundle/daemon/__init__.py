@@ -60,7 +60,7 @@ async def _main(config: Config, *, config_file: str | None, overrides: dict[str,
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     pidfile = PidFile(config.cache_dir, config.root)
-    info = pidfile.acquire(config.server.host, config.server.port)
+    info = pidfile.acquire(config.server.host, config.server.port, mode=config.mode)
     state: DaemonState | None = None
     tasks: list[asyncio.Task] = []
     try:
@@ -68,6 +68,7 @@ async def _main(config: Config, *, config_file: str | None, overrides: dict[str,
         pidfile.update(port=sock.getsockname()[1])
         info = pidfile.info
         state = DaemonState(config, config_file=config_file, overrides=overrides)
+        state.control_token = pidfile.token
         app = create_app(state)
 
         def exit_soon() -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
+import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -28,6 +30,7 @@ from starlette.routing import Mount, Route
 from ..errors import PrebundleError
 from ..plugins import call_hook
 from ..static import DepsEndpoint, StaticFiles, send_answer
+from .control import CONTROL_PATH, TOKEN_HEADER
 from .events import format_event
 from .hooks import IndexHtmlContext, PluginServer, configure
 from .state import DaemonState
@@ -77,6 +80,22 @@ def create_app(state: DaemonState) -> Starlette:
     async def importmap(request: Request) -> Response:
         return Response(state.importmap_bytes or b'{"imports": {}}', media_type="application/importmap+json",
                         headers={"cache-control": "no-cache", **dict(CORS)})
+
+    async def control(request: Request) -> Response:
+        """A ``prebundle`` command beside the daemon asks it to run (see ``control.py``)."""
+        token = getattr(state, "control_token", None)
+        given = request.headers.get(TOKEN_HEADER, "")
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            return Response("a prebundle command's token is required\n", status_code=403, media_type="text/plain")
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = {}
+        report, result = await state.run_now(rebuild=bool(body.get("force")))
+        if not report.ok:
+            return JSONResponse({"ok": False, "error": state.error})
+        return JSONResponse({"ok": True, "result": result.to_json() if result is not None else None,
+                             "report": report.to_json()})
 
     async def status(request: Request) -> Response:
         return JSONResponse(state.status(), headers={"cache-control": "no-cache", **dict(CORS)})
@@ -137,6 +156,7 @@ def create_app(state: DaemonState) -> Starlette:
     routes = [
         Route("/@prebundle/importmap.json", importmap),
         Route("/@prebundle/status", status),
+        Route(CONTROL_PATH, control, methods=["POST"]),
         Route("/@prebundle/events", events),
         Route(CLIENT_PATH, client_js),
         Mount(base_path.rstrip("/"), app=deps),

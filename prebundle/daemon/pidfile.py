@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,10 +25,12 @@ from pathlib import Path
 from .. import __version__
 from ..errors import PrebundleError
 
-__all__ = ["PIDFILE", "DaemonInfo", "DaemonRunning", "PidFile", "read_daemon"]
+__all__ = ["PIDFILE", "TOKEN_FILE", "DaemonInfo", "DaemonRunning", "PidFile", "read_daemon", "read_token"]
 
 PIDFILE = "daemon.json"
 """Name of the pid file inside the cache dir."""
+TOKEN_FILE = "daemon.token"
+"""The daemon's control token, beside the pid file (readable by its user only)."""
 
 
 class DaemonRunning(PrebundleError):
@@ -43,6 +46,11 @@ class DaemonInfo:
     root: str
     started: str
     version: str
+    mode: str = "development"
+    """The mode the daemon's bundles are built in."""
+
+    def describe(self) -> str:
+        return f"a prebundle daemon (pid {self.pid}, {self.url})"
 
 
 def _alive(pid: int) -> bool:
@@ -60,7 +68,7 @@ def _alive(pid: int) -> bool:
 def _parse(path: Path) -> DaemonInfo | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return DaemonInfo(**{key: data[key] for key in DaemonInfo.__dataclass_fields__})
+        return DaemonInfo(**{key: data[key] for key in DaemonInfo.__dataclass_fields__ if key in data})
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -85,11 +93,12 @@ class PidFile:
         self.path = Path(cache_dir) / PIDFILE
         self.root = root
         self.info: DaemonInfo | None = None
+        self.token: str | None = None
 
-    def acquire(self, host: str, port: int) -> DaemonInfo:
+    def acquire(self, host: str, port: int, *, mode: str = "development") -> DaemonInfo:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         info = DaemonInfo(os.getpid(), host, port, _url(host, port), str(self.root),
-                          datetime.now(timezone.utc).isoformat(timespec="seconds"), __version__)
+                          datetime.now(timezone.utc).isoformat(timespec="seconds"), __version__, mode)
         data = json.dumps(asdict(info), indent=2).encode()
         for _ in range(3):
             try:
@@ -112,6 +121,7 @@ class PidFile:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             self.info = info
+            self.token = _write_token(self.path.with_name(TOKEN_FILE))
             return info
         raise DaemonRunning(f"could not claim {self.path}; another daemon keeps starting")
 
@@ -141,8 +151,29 @@ class PidFile:
             return
         current = _parse(self.path)
         if current is not None and current.pid == os.getpid():
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                pass
+            for path in (self.path, self.path.with_name(TOKEN_FILE)):
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    pass
         self.info = None
+
+
+def _write_token(path: Path) -> str:
+    """A fresh secret that local prebundle commands present to the daemon's control route; only
+    the user who runs the daemon can read it (mode 0600), so a web page cannot."""
+    token = secrets.token_urlsafe(24)
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(token)
+    os.replace(temp, path)
+    return token
+
+
+def read_token(cache_dir: str | os.PathLike[str]) -> str | None:
+    """The running daemon's control token, for a local command of the same user."""
+    try:
+        return (Path(cache_dir) / TOKEN_FILE).read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None

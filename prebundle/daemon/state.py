@@ -23,12 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config, load_config
 from ..errors import PrebundleError
 from .events import Broadcaster
 from .watch import Changes
+
+if TYPE_CHECKING:
+    from ..optimizer import OptimizeResult
 
 __all__ = ["DaemonState", "RunReport"]
 
@@ -69,6 +72,8 @@ class _Pipeline:
         self.overrides = overrides
         self.service = None
         self.last_found: set[str] | None = None
+        self.last_result: OptimizeResult | None = None
+        """The last optimize run's result (for a command that asked the daemon to run)."""
         self._set_config(config)
 
     def _set_config(self, config: Config) -> None:
@@ -83,8 +88,12 @@ class _Pipeline:
             old.close()
         self.scan_cache = scan_cache_for(config)
 
-    def run(self, changes: Changes, *, known: set[str], force_optimize: bool, report: RunReport):
-        """Returns ``(scan_result, optimize_result or None)``; raises ``PrebundleError``."""
+    def run(self, changes: Changes, *, known: set[str], force_optimize: bool, report: RunReport,
+            rebuild: bool = False):
+        """Returns ``(scan_result, optimize_result or None)``; raises ``PrebundleError``.
+        ``force_optimize`` runs the optimizer even when no new id was found (its hashes decide
+        what to rebuild); ``rebuild`` rebuilds everything (``prebundle --force`` beside the
+        daemon)."""
         from .. import esbuild
         from ..optimizer import missing_error, optimize
         from ..plan import is_excluded
@@ -94,7 +103,7 @@ class _Pipeline:
             config = load_config(self.config.root, config_file=self.config_file, command="serve",
                                  overrides=self.overrides)
             self._set_config(config)
-        needs = force_optimize or bool(changes.config or changes.install)
+        needs = force_optimize or rebuild or bool(changes.config or changes.install)
         if changes.install:
             self.resolver.clear()
         started = time.perf_counter()
@@ -113,7 +122,9 @@ class _Pipeline:
         if self.service is None:
             self.service = esbuild.get_service(self.config.root)
         started = time.perf_counter()
-        optimized = optimize(self.config, scan_result=result, resolver=self.resolver, service=self.service)
+        optimized = optimize(self.config, scan_result=result, resolver=self.resolver, service=self.service,
+                             force=rebuild)
+        self.last_result = optimized
         report.optimized = not optimized.up_to_date
         report.optimize_seconds = round(time.perf_counter() - started, 4)
         report.built, report.reused = list(optimized.built), list(optimized.reused)
@@ -146,14 +157,22 @@ class DaemonState:
         self._pipeline = _Pipeline(config, config_file, dict(overrides or {}))
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prebundle-run")
         self._pending = Changes()
+        self.control_token: str | None = None
+        """The secret a ``prebundle`` command presents to ask for a run (see ``control.py``)."""
+        self._requests: list[tuple[bool, asyncio.Future]] = []
+        """Runs asked for by commands beside the daemon: (rebuild everything, answer)."""
         self._wake = asyncio.Event()
         self._closing = False
+        self._served_stamp: tuple[int, int, int] | None = None
+        """The ``_metadata.json`` the served state was read from: another stamp on disk means
+        another process replaced the output."""
         self._load_current()
 
     # -- what is served ---------------------------------------------------------------------------
 
     def _load_current(self) -> None:
         deps_dir = self.config.deps_dir
+        self._served_stamp = self._output_stamp()
         try:
             data = (deps_dir / "importmap.json").read_bytes()
             self.importmap = json.loads(data)
@@ -165,6 +184,34 @@ class DaemonState:
             self.browser_hash = meta.get("browserHash", "")
         except (OSError, ValueError, AttributeError):
             pass
+
+    def _output_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = (self.config.deps_dir / "_metadata.json").stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def output_changed(self) -> None:
+        """The output folder changed on disk. A run of the daemon's own reloads what it serves
+        when it ends; a change made by another process is taken up now (the import map must
+        match the files served), then a run brings the output back to the daemon's config."""
+        if self.state == "optimizing" or self._output_stamp() == self._served_stamp:
+            return
+        before = self.importmap_bytes
+        self._load_current()
+        log.info("the optimized deps were replaced by another process; serving them")
+        if self.importmap_bytes != before:
+            self.broadcaster.publish("reload", {"browserHash": self.browser_hash, "added": [], "built": []})
+        self._pending.install.add(str(self.config.deps_dir))
+        self._wake.set()
+
+    async def run_now(self, *, rebuild: bool) -> tuple[RunReport, OptimizeResult | None]:
+        """Run as soon as the current run (if any) ends, and return what it did."""
+        answer: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._requests.append((rebuild, answer))
+        self._wake.set()
+        return await answer
 
     @property
     def deps(self) -> list[str]:
@@ -180,6 +227,8 @@ class DaemonState:
     def notify(self, changes: Changes) -> None:
         """Queue a batch of changes; runs are coalesced. Plugins' ``handle_hot_update`` may take
         source files over first."""
+        if changes.output:
+            self.output_changed()
         if changes.source and self.config.plugins:
             from ..errors import PrebundleError
             from .hooks import filter_hot_updates
@@ -201,10 +250,21 @@ class DaemonState:
                 break
             self._wake.clear()
             batch, self._pending = self._pending, Changes()
-            if batch.source or batch.install or batch.config:
+            requests, self._requests = self._requests, []
+            if requests:
+                rebuild = any(wanted for wanted, _ in requests)
+                report = await self._run(batch, trigger="prebundle --force" if rebuild else "prebundle",
+                                         force=True, rebuild=rebuild)
+                for _, answer in requests:
+                    if not answer.done():
+                        answer.set_result((report, self._pipeline.last_result if report.ok else None))
+            elif batch.source or batch.install or batch.config:
                 await self._run(batch, trigger=batch.describe(self.config.root))
+        for _, answer in self._requests:
+            if not answer.done():
+                answer.cancel()
 
-    async def _run(self, batch: Changes, *, trigger: str, force: bool = False) -> None:
+    async def _run(self, batch: Changes, *, trigger: str, force: bool = False, rebuild: bool = False) -> RunReport:
         loop = asyncio.get_running_loop()
         previous_state = self.state
         self.state = "optimizing"
@@ -214,16 +274,17 @@ class DaemonState:
             scan_result, _ = await loop.run_in_executor(
                 self._executor, lambda: self._pipeline.run(
                     batch, known=set(self.importmap.get("imports", {})),
-                    force_optimize=force or previous_state == "error", report=report))
+                    force_optimize=force or previous_state == "error", report=report, rebuild=rebuild))
         except PrebundleError as error:
             self._failed(report, str(error), started)
-            return
+            return report
         except Exception as error:  # a bug must not kill the daemon: report it like a failure
             if self._closing:
-                return
-            log.exception("unexpected error")
-            self._failed(report, f"{type(error).__name__}: {error}", started)
-            return
+                return report
+            log.debug("unexpected error", exc_info=True)
+            self._failed(report, f"internal error: {type(error).__name__}: {error} (run the daemon with "
+                                 "--log-level debug for the traceback)", started)
+            return report
         finally:
             self.runs += 1
         self.config = self._pipeline.config
@@ -240,6 +301,7 @@ class DaemonState:
         elif previous_state == "error":
             self.broadcaster.publish("ok", {"browserHash": self.browser_hash})
         log.info("%s", _describe(report))
+        return report
 
     def _failed(self, report: RunReport, message: str, started: float) -> None:
         report.ok = False

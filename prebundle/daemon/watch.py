@@ -47,15 +47,18 @@ class Changes:
     """Config files (reload the config, re-hash)."""
     folders: bool = False
     """A top-level folder appeared or vanished: the watches must be re-armed."""
+    output: bool = False
+    """The output folder (``deps``) was replaced, by the daemon's own run or by another process."""
 
     def __bool__(self) -> bool:
-        return bool(self.source or self.install or self.config or self.folders)
+        return bool(self.source or self.install or self.config or self.folders or self.output)
 
     def merge(self, other: Changes) -> None:
         self.source |= other.source
         self.install |= other.install
         self.config |= other.config
         self.folders = self.folders or other.folders
+        self.output = self.output or other.output
 
     def describe(self, root: Path) -> str:
         names = sorted(self.config | self.install | self.source)
@@ -82,13 +85,15 @@ class WatchPlan:
     ignored: tuple[Path, ...]
     """Folders inside watched ones whose events are dropped (cache dir, output dir)."""
     linked: tuple[Path, ...]
+    cache_dir: Path | None = None
+    """Watched flat: a ``deps`` folder renamed into it is an output change."""
 
     @classmethod
     def for_config(cls, config: Config, linked: Iterable[Path] = ()) -> WatchPlan:
         root = config.root
         ignored = tuple(sorted({config.cache_dir, (root / config.out_dir).resolve()}))
         modules = root / "node_modules"
-        flat = [root] + [p for p in (modules, modules / ".pnpm") if p.is_dir()]
+        flat = [root] + [p for p in (modules, modules / ".pnpm", config.cache_dir) if p.is_dir()]
         recursive = []
         try:
             children = sorted(root.iterdir())
@@ -107,7 +112,8 @@ class WatchPlan:
         config_files = {root / CONFIG_FILE, root / "pyproject.toml"}
         if config.config_file is not None:
             config_files.add(Path(config.config_file))
-        return cls(root, tuple(flat), tuple(recursive), frozenset(config_files), ignored, linked_dirs)
+        return cls(root, tuple(flat), tuple(recursive), frozenset(config_files), ignored, linked_dirs,
+                   config.cache_dir)
 
     def key(self) -> tuple:
         return (self.flat, self.recursive)
@@ -123,6 +129,9 @@ def classify(plan: WatchPlan, changes: Iterable[tuple[Change, str]]) -> Changes:
     modules = root / "node_modules"
     for change, raw in changes:
         path = Path(raw)
+        if path.parent == plan.cache_dir and path.name == "deps":
+            out.output = True
+            continue
         if any(path == d or path.is_relative_to(d) for d in plan.ignored):
             continue
         if path in plan.config_files:

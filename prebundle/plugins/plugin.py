@@ -41,6 +41,10 @@ class Plugin:
     apply: str | Callable[..., bool] | None = None
     """``"serve"`` (the daemon), ``"build"`` (``prebundle``, ``prebundle scan``), or
     ``(config, env) -> bool``."""
+    cache_key: str | Callable[[], str] | None = None
+    """Changes whenever the plugin's output may change (its version and options): part of the
+    config hash. Builds are shared through the machine-wide cache only when every plugin with
+    ``resolve_id``/``load``/``transform`` has one (see ``cache_key.py``)."""
     config: Callable[..., Any] | None = None
     """``(config: dict, env) -> dict | None``: a partial config merged deep, or mutate the dict."""
     config_resolved: Callable[..., Any] | None = None

@@ -34,8 +34,18 @@ def test_watch_plan_skips_node_modules_cache_and_output(project: Path, tmp_path:
     linked = tmp_path / "linked-lib"
     linked.mkdir()
     plan = WatchPlan.for_config(load_config(project), linked=[linked])
-    assert plan.flat == (project, project / "node_modules")
+    assert plan.flat == (project, project / "node_modules", project / "node_modules" / ".vite")
     assert set(plan.recursive) == {project / "src", project / "patches", linked}
+
+
+@pytest.mark.parametrize(("rel", "output"), [
+    ("node_modules/.vite/deps", True), ("node_modules/.vite/deps/react.js", False),
+    ("node_modules/.vite/deps_temp_1234", False), ("node_modules/.vite/daemon.json", False),
+])
+def test_a_replaced_output_folder_is_an_output_change(project: Path, rel: str, output: bool) -> None:
+    plan = WatchPlan.for_config(load_config(project))
+    changes = classify(plan, {(Change.added, str(project / rel))})
+    assert changes.output is output and not (changes.source or changes.install or changes.config)
 
 
 @pytest.mark.parametrize(("rel", "kind"), [
@@ -120,7 +130,7 @@ def test_pidfile_claims_refuses_and_takes_over_stale(tmp_path: Path) -> None:
     first.update(port=5999)
     data = json.loads((tmp_path / "daemon.json").read_text())
     assert data["pid"] == os.getpid() and data["port"] == 5999 and data["url"] == "http://127.0.0.1:5999"
-    assert set(data) == {"pid", "host", "port", "url", "root", "started", "version"}
+    assert set(data) == {"pid", "host", "port", "url", "root", "started", "version", "mode"}
     assert read_daemon(tmp_path).port == 5999 and info.pid == os.getpid()
 
     sleeper = subprocess.Popen(["sleep", "30"])
@@ -135,5 +145,6 @@ def test_pidfile_claims_refuses_and_takes_over_stale(tmp_path: Path) -> None:
     again = PidFile(tmp_path, tmp_path)
     again.acquire("127.0.0.1", 7000)
     assert read_daemon(tmp_path).port == 7000
+    assert (tmp_path / "daemon.token").stat().st_mode & 0o777 == 0o600
     again.release()
-    assert not (tmp_path / "daemon.json").exists()
+    assert not (tmp_path / "daemon.json").exists() and not (tmp_path / "daemon.token").exists()

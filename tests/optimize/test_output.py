@@ -88,7 +88,7 @@ def test_lodash_es_is_one_file_without_a_chunk_per_module(result):
     assert manifest["lodash-es"]["imports"] == []
     packages = json.loads((result.deps_dir / "_metadata.json").read_text())["prebundle"]["packages"]
     [lodash_es] = [record for record in packages.values() if record["name"] == "lodash-es"]
-    assert lodash_es["files"] == ["lodash-es.js"]
+    assert list(lodash_es["files"]) == ["lodash-es.js"]
 
 
 def test_cjs_umd_and_babel_defaults(result, node):

@@ -1,0 +1,162 @@
+"""Every failure a user can cause ends in one line (what, where, what to do) and a non-zero exit,
+through the real ``prebundle`` command; a traceback only with ``--log-level debug``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PREBUNDLE = Path(sys.executable).parent / "prebundle"
+NPM_MODULES = REPO / "fixtures" / "npm" / "node_modules"
+
+
+def small_app(root: Path, imports: str = 'import dayjs from "dayjs"\nimport cx from "classnames"\n') -> Path:
+    (root / "node_modules").mkdir(parents=True)
+    for name in ("dayjs", "classnames", "esbuild", "@esbuild"):
+        (root / "node_modules" / name).symlink_to(NPM_MODULES / name, target_is_directory=True)
+    (root / "index.html").write_text('<script type="module" src="/main.js"></script>\n')
+    (root / "main.js").write_text(imports)
+    (root / "package.json").write_text(json.dumps({"name": "app", "dependencies": {"dayjs": "*", "classnames": "*"}}))
+    return root
+
+
+def run(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(PREBUNDLE), str(root), *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def one_line_error(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ('target=["bogus1"]', "prebundle.config.py:3: target: unknown target 'bogus1'"),
+    ('esbuild_options={"drop": "console"}', "prebundle.config.py:3: esbuild_options: esbuild option 'drop' must be a list"),
+    ('esbuild_options={"keepNamez": True}', "unknown esbuild option 'keepNamez'"),
+    ('esbuild_options={"outdir": "elsewhere"}', "'outdir' is set by prebundle"),
+])
+def test_options_esbuild_would_reject_are_one_line_with_file_and_line(tmp_path: Path, setting: str, expected: str):
+    root = small_app(tmp_path / "app")
+    (root / "prebundle.config.py").write_text(f"from prebundle import define_config\nconfig = define_config(\n    {setting})\n")
+    assert expected in one_line_error(run(root))
+    assert not (root / "node_modules" / ".vite" / "deps").exists()
+
+
+def test_camel_case_esbuild_options_are_accepted_as_vite_users_write_them(tmp_path: Path):
+    root = small_app(tmp_path / "app")
+    (root / "prebundle.config.py").write_text(
+        "from prebundle import define_config\nconfig = define_config(esbuild_options={'keepNames': True})\n")
+    done = run(root)
+    assert done.returncode == 0, done.stderr
+    from prebundle import load_config
+
+    assert dict(load_config(root).esbuild_options) == {"keep_names": True}
+
+
+def test_a_crashed_esbuild_service_is_one_line_and_keeps_the_previous_output(tmp_path: Path):
+    root = small_app(tmp_path / "app")
+    assert run(root).returncode == 0
+    deps = root / "node_modules" / ".vite" / "deps"
+    before = (deps / "importmap.json").read_bytes()
+    stop = threading.Event()
+    kills: list[int] = []
+
+    def kill_every_service(proc: subprocess.Popen) -> None:
+        """SIGKILL each esbuild service the run starts (a restarted one too) until it exits."""
+        while proc.poll() is None and not stop.is_set():
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    status = (entry / "status").read_text()
+                    cmdline = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if b"--service" in cmdline and f"PPid:\t{proc.pid}\n" in status:
+                    try:
+                        os.kill(int(entry.name), signal.SIGKILL)
+                        kills.append(int(entry.name))
+                    except ProcessLookupError:
+                        pass
+            time.sleep(0.001)
+
+    proc = subprocess.Popen([str(PREBUNDLE), str(root), "--force"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    killer = threading.Thread(target=kill_every_service, args=(proc,))
+    killer.start()
+    stdout, stderr = proc.communicate(timeout=120)
+    stop.set()
+    killer.join()
+    assert kills, "the service was never seen"
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    line = one_line_error(done)
+    assert "esbuild" in line, line
+    assert (deps / "importmap.json").read_bytes() == before
+
+
+def can_mount() -> bool:
+    if os.geteuid() != 0:
+        return False
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not can_mount(), reason="needs root and mount namespaces to make a read-only folder")
+def test_a_read_only_node_modules_is_one_line(tmp_path: Path):
+    """As root, permissions do not stop writes: the app lives on a read-only mount instead."""
+    root = small_app(tmp_path / "app")
+    script = (f"mount --bind {root} {root} && mount -o remount,bind,ro {root} && "
+              f"exec {PREBUNDLE} {root}")
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
+    line = one_line_error(done)
+    assert "Read-only file system" in line and str(root / "node_modules") in line, line
+
+
+def test_an_internal_error_is_one_line_unless_debugging(tmp_path: Path):
+    root = small_app(tmp_path / "app")
+    code = ("import sys, prebundle.optimizer as o\n"
+            "def boom(*a, **k):\n    raise RuntimeError('something inside broke')\n"
+            "o.optimize = boom\n"
+            "from prebundle.cli import main\nsys.argv = ['prebundle', *sys.argv[1:]]\nmain()\n")
+    quiet = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=60)
+    line = one_line_error(quiet)
+    assert "internal error: RuntimeError: something inside broke" in line and "--log-level debug" in line
+    loud = subprocess.run([sys.executable, "-c", code, str(root), "--log-level", "debug"],
+                          capture_output=True, text=True, timeout=60)
+    assert loud.returncode != 0 and "Traceback" in loud.stderr
+
+
+def test_a_corrupt_lockfile_is_warned_about_and_the_run_goes_on(tmp_path: Path):
+    root = small_app(tmp_path / "app")
+    (root / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": ')
+    done = run(root)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert [w for w in warnings if "package-lock.json: not valid JSON" in w], done.stderr
+
+
+def test_a_corrupt_package_json_is_warned_about(tmp_path: Path):
+    """Its dependency lists are ignored with a warning; esbuild, which reads it too, then says
+    where it is broken. Never a traceback, never silence."""
+    root = small_app(tmp_path / "app")
+    (root / "package.json").write_text('{"name": "app", "dependencies": {"dayjs": "*",}')
+    done = run(root)
+    assert "Traceback" not in done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert [w for w in warnings if "package.json: not valid JSON" in w and "dependency lists are ignored" in w], \
+        done.stderr
+    if done.returncode != 0:
+        assert all("package.json:1:" in line for line in done.stderr.splitlines() if line.startswith("error:"))
