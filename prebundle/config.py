@@ -45,6 +45,18 @@ class ServerConfig:
     """Interface the daemon listens on."""
     port: int = 5174
     """Port the daemon listens on."""
+    cors: bool | tuple[str | re.Pattern[str], ...] = ()
+    """Origins of other servers' pages that may read from the daemon, beyond its own pages and
+    those of localhost, 127.0.0.1 and [::1] (any port): exact origins (``http://app.test:8000``)
+    or regular expressions (strings starting with ``^``, or compiled patterns). ``True`` allows
+    any origin; ``False`` none but the daemon's own pages."""
+    allowed_hosts: bool | tuple[str, ...] = ()
+    """``Host`` names the daemon answers besides localhost, ``*.localhost`` and IP addresses
+    (``.example.test`` also allows its subdomains); ``True`` answers any (no DNS-rebinding check)."""
+    fs_deny: tuple[str, ...] = ()
+    """Globs of the app's files never served, added to the built-in ones (``.env``, ``.env.*``,
+    certificates and keys, ``.git``, the config file); matched case-insensitively on every
+    path segment, or on the path when the glob has a ``/``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +116,8 @@ class Config:
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with some fields replaced and checked like a config file's keys."""
+        if "server" in overrides:
+            overrides = {**overrides, "server": _merge_server(self.server, overrides["server"])}
         checked = {key: _check_value(key, value, where="option") for key, value in overrides.items()}
         return _finish(replace(self, **checked))
 
@@ -181,14 +195,18 @@ def _plugins(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
+_SERVER_KEYS = ("host", "port", "cors", "allowed_hosts", "fs_deny")
+
+
 def _server(value: Any) -> ServerConfig:
     if isinstance(value, ServerConfig):
         return value
     if not isinstance(value, Mapping):
-        raise TypeError("expected a table with host and port")
-    unknown = set(value) - {"host", "port"}
+        raise TypeError(f"expected a table with {', '.join(_SERVER_KEYS)}")
+    value = {str(key).replace("-", "_"): item for key, item in value.items()}
+    unknown = set(value) - set(_SERVER_KEYS)
     if unknown:
-        raise TypeError(f"unknown server key {sorted(unknown)[0]!r} (known: host, port)")
+        raise TypeError(f"unknown server key {sorted(unknown)[0]!r} (known: {', '.join(_SERVER_KEYS)})")
     default = ServerConfig()
     host = value.get("host", default.host)
     port = value.get("port", default.port)
@@ -196,7 +214,74 @@ def _server(value: Any) -> ServerConfig:
         raise TypeError("host must be a string and port an integer")
     if not 0 <= port <= 65535:
         raise TypeError(f"port {port} is out of range 0-65535")
-    return ServerConfig(host=host, port=port)
+    return ServerConfig(host=host, port=port, cors=_cors(value.get("cors", default.cors)),
+                        allowed_hosts=_allowed_hosts(value.get("allowed_hosts", default.allowed_hosts)),
+                        fs_deny=_fs_deny(value.get("fs_deny", default.fs_deny)))
+
+
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s]+", re.IGNORECASE)
+_HOST_NAME = re.compile(r"\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.IGNORECASE)
+
+
+def _cors(value: Any) -> bool | tuple[str | re.Pattern[str], ...]:
+    """``server.cors``: a bool, or origins and regular expressions (``^...``), checked now."""
+    if isinstance(value, bool):
+        return value
+    items = [value] if isinstance(value, (str, re.Pattern)) else value
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        raise TypeError("cors: expected true, false or a list of origins")
+    checked: list[str | re.Pattern[str]] = []
+    for item in items:
+        if isinstance(item, re.Pattern):
+            checked.append(item)
+        elif isinstance(item, str) and item.startswith("^"):
+            try:
+                re.compile(item)
+            except re.error as error:
+                raise TypeError(f"cors: bad regular expression {item!r}: {error}") from None
+            checked.append(item)
+        elif isinstance(item, str) and _ORIGIN.fullmatch(item.rstrip("/")):
+            checked.append(item.rstrip("/").lower())
+        else:
+            raise TypeError(f"cors: {item!r} is not an origin such as 'http://localhost:8000' "
+                            "(scheme and host, no path) nor a regular expression starting with '^'")
+    return tuple(checked)
+
+
+def _allowed_hosts(value: Any) -> bool | tuple[str, ...]:
+    """``server.allowed_hosts``: ``True``, or host names (``.name`` for its subdomains too)."""
+    if value is True:
+        return True
+    if value is False:
+        return ()
+    try:
+        hosts = _str_tuple(value)
+    except TypeError:
+        raise TypeError("allowed_hosts: expected true or a list of host names") from None
+    for host in hosts:
+        if not _HOST_NAME.fullmatch(host):
+            raise TypeError(f"allowed_hosts: {host!r} is not a host name; give the name alone "
+                            "(no scheme, port or path), such as 'dev.example.test', or true to allow any host")
+    return tuple(host.lower() for host in hosts)
+
+
+def _fs_deny(value: Any) -> tuple[str, ...]:
+    """``server.fs_deny``: globs, such as ``*.sqlite`` or ``private/``."""
+    try:
+        globs = _str_tuple(value)
+    except TypeError:
+        raise TypeError("fs_deny: expected a list of globs such as '*.sqlite' or 'private/'") from None
+    for glob in globs:
+        if not glob.strip() or ".." in glob.split("/"):
+            raise TypeError(f"fs_deny: {glob!r} is not a glob of files in the project (no empty or '..' parts)")
+    return globs
+
+
+def _merge_server(current: Any, value: Any) -> Any:
+    """A partial ``server`` table (the CLI's ``--host``/``--port``) keeps the other keys of ``current``."""
+    if isinstance(current, ServerConfig) and isinstance(value, Mapping):
+        return {**{item.name: getattr(current, item.name) for item in fields(ServerConfig)}, **value}
+    return value
 
 
 _TARGET = re.compile(
@@ -344,6 +429,8 @@ def load_config(
         settings["cache_dir"] = base / settings["cache_dir"]
     for key, value in overrides.items():
         if value is not None:
+            if key == "server":
+                value = _merge_server(settings.get("server"), value)
             settings[key] = _check_value(key, value, where=f"option --{key.replace('_', '-')}")
     config = _finish(Config(config_file=path, command=command, **settings))
     return _apply_plugin_hooks(config, env) if config.plugins else config

@@ -4,9 +4,12 @@ The daemon and the backend integrations (ASGI, WSGI, Django, Flask) share these 
 
 * **Paths are safe.** ``safe_path(directory, url_path)`` takes the *still percent-encoded* URL
   path below the mount point and returns the file, or ``None`` when it must be a 404: ``..`` or
-  ``.`` segments, encoded ``/`` or ``\\`` (``%2F``, ``%5C``), backslashes, NUL, empty segments,
-  hidden names (unless ``allow_hidden``), and anything whose realpath (symlinks followed) is not
-  inside ``directory``.
+  ``.`` segments, encoded ``/`` or ``\\`` (``%2F``, ``%5C``), backslashes, NUL, invalid UTF-8
+  (``%c0%ae``), empty segments, hidden names (unless ``allow_hidden``), and anything whose realpath
+  (symlinks followed) is not inside ``directory``.
+* **Secrets are never served.** The ``deny`` list (``prebundle.denylist``: ``.env``, ``.env.*``,
+  certificates and keys, ``.git``, plus what the caller adds) is checked on the decoded path as
+  asked and on the real path after symlinks, case-insensitively; ``StaticFiles`` answers ``403``.
 * **Content types.** ``content_type(path)``: JS as ``text/javascript; charset=utf-8``, CSS as
   ``text/css; charset=utf-8``, source maps and JSON as ``application/json``, then ``mimetypes``.
 * **Caching.** ``Cache-Control: max-age=31536000,immutable`` only when the request's ``?v=``
@@ -18,14 +21,14 @@ API::
 
     files = StaticFiles(deps_dir)                 # hashes from deps_dir/_metadata.json
     answer = files.answer(url_path, query_string=b"v=1a2b3c4d", if_none_match=None, method="GET")
-    answer.status, answer.headers, answer.path    # path: the file to send (None for 304/404)
-    answer.body                                   # bytes for 304/404 answers (the 404's text)
+    answer.status, answer.headers, answer.path    # path: the file to send (None for 304/403/404)
+    answer.body                                   # bytes for 304/403/404 answers (their text)
 
     app = DepsEndpoint(deps_dir)                  # an ASGI app: Mount("/node_modules/.vite/deps", app=...)
     wsgi_body = answer.read()                     # the file's bytes (or body) for WSGI servers
 
 ``StaticFiles(folder, hashed=False)`` serves a plain folder (``no-cache`` always), as the daemon
-does for the app's own files.
+does for the app's own files; ``deny=DEFAULT_DENY_LIST.extended([...])`` refuses more.
 """
 
 from __future__ import annotations
@@ -39,7 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
+from .denylist import DenyList
+
 __all__ = [
+    "DEFAULT_DENY_LIST",
     "IMMUTABLE",
     "NO_CACHE",
     "Answer",
@@ -72,6 +78,9 @@ _TYPES = {
 
 _FORBIDDEN_ENCODED = ("%2f", "%5c", "%00")
 
+DEFAULT_DENY_LIST = DenyList()
+"""What every folder served here refuses unless told otherwise (``prebundle.denylist.DEFAULT_DENY``)."""
+
 
 def content_type(path: str | os.PathLike[str]) -> str:
     """The ``Content-Type`` of a file by its suffix."""
@@ -85,31 +94,51 @@ def content_type(path: str | os.PathLike[str]) -> str:
     return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
 
 
-def safe_path(directory: str | os.PathLike[str], url_path: str, *, allow_hidden: bool = False) -> Path | None:
+def safe_path(directory: str | os.PathLike[str], url_path: str, *, allow_hidden: bool = False,
+              deny: DenyList | None = DEFAULT_DENY_LIST) -> Path | None:
     """The file ``url_path`` (percent-encoded, relative to ``directory``) names, or None.
 
-    None for every path that could escape ``directory`` or is not a regular file there.
+    None for every path that could escape ``directory``, is on ``deny``, or is not a regular
+    file there.
     """
+    found = _resolve(directory, url_path, allow_hidden=allow_hidden, deny=deny)
+    return found if isinstance(found, Path) else None
+
+
+_DENIED = "denied"
+_MISSING = "missing"
+
+
+def _resolve(directory: str | os.PathLike[str], url_path: str, *, allow_hidden: bool,
+             deny: DenyList | None) -> Path | str:
+    """The file, or why not: ``_DENIED`` (on the deny list) or ``_MISSING`` (anything else)."""
     lowered = url_path.lower()
     if any(bad in lowered for bad in _FORBIDDEN_ENCODED):
-        return None
-    decoded = unquote(url_path, errors="strict") if "%" in url_path else url_path
+        return _MISSING
+    try:
+        decoded = unquote(url_path, errors="strict") if "%" in url_path else url_path
+    except UnicodeDecodeError:  # overlong or broken UTF-8 (``%c0%ae``) names no file
+        return _MISSING
     if "\\" in decoded or "\0" in decoded:
-        return None
+        return _MISSING
     segments = decoded.lstrip("/").split("/")
     if not segments or any(seg in ("", ".", "..") for seg in segments):
-        return None
+        return _MISSING
     if not allow_hidden and any(seg.startswith(".") for seg in segments):
-        return None
+        return _MISSING
+    if deny is not None and deny.denies(segments):
+        return _DENIED
     base = os.path.realpath(directory)
     real = os.path.realpath(os.path.join(base, *segments))
-    if real != base and not real.startswith(base + os.sep):
-        return None
+    if real == base or not real.startswith(base + os.sep):
+        return _MISSING
+    if deny is not None and deny.denies(real[len(base) + 1:].split(os.sep)):
+        return _DENIED  # a symlink to a denied file
     try:
         if not stat_module.S_ISREG(os.stat(real).st_mode):
-            return None
+            return _MISSING
     except (OSError, ValueError):
-        return None
+        return _MISSING
     return Path(real)
 
 
@@ -175,11 +204,16 @@ class StaticFiles:
     """Answers GET/HEAD requests for the files of one folder (see the module docstring)."""
 
     def __init__(self, directory: str | os.PathLike[str], *, hashed: bool = True,
-                 allow_hidden: bool = False, not_found_hint: str = "") -> None:
+                 allow_hidden: bool = False, not_found_hint: str = "",
+                 deny: DenyList | None = DEFAULT_DENY_LIST, denied_hint: str = "") -> None:
         self.directory = Path(directory)
         """The folder served (a deps dir, or an app's root)."""
         self.allow_hidden = allow_hidden
         """Serve names starting with a dot (off: ``.git``, ``.env`` stay private)."""
+        self.deny = deny
+        """Files never served, whatever the URL (None: no deny list)."""
+        self.denied_hint = denied_hint
+        """An extra sentence for the 403 text (e.g. which setting holds the deny list)."""
         self.not_found_hint = not_found_hint
         """An extra sentence for the 404 text (e.g. that the daemon is still optimizing)."""
         self._hashes = _HashIndex(self.directory) if hashed else None
@@ -190,8 +224,10 @@ class StaticFiles:
         if method not in ("GET", "HEAD"):
             return Answer(405, [("allow", "GET, HEAD"), ("content-type", "text/plain; charset=utf-8")],
                           body=b"method not allowed\n")
-        real = safe_path(self.directory, url_path, allow_hidden=self.allow_hidden)
-        if real is None:
+        real = _resolve(self.directory, url_path, allow_hidden=self.allow_hidden, deny=self.deny)
+        if real == _DENIED:
+            return self.denied(url_path)
+        if not isinstance(real, Path):
             return self.not_found(url_path)
         try:
             st = real.stat()
@@ -211,6 +247,15 @@ class StaticFiles:
         if self.not_found_hint:
             text += " " + self.not_found_hint
         return Answer(404, [("content-type", "text/plain; charset=utf-8"), ("cache-control", NO_CACHE)],
+                      body=(text + "\n").encode())
+
+    def denied(self, url_path: str) -> Answer:
+        shown = url_path if len(url_path) < 200 else url_path[:200] + "..."
+        text = (f"403: {shown!r} is on the deny list of {self.directory} (secrets such as .env, keys, .git) "
+                "and is never served.")
+        if self.denied_hint:
+            text += " " + self.denied_hint
+        return Answer(403, [("content-type", "text/plain; charset=utf-8"), ("cache-control", NO_CACHE)],
                       body=(text + "\n").encode())
 
     def _cache_control(self, url_path: str, real: Path, query_string: bytes | str) -> str:

@@ -54,6 +54,7 @@ async def _main(config: Config, *, config_file: str | None, overrides: dict[str,
 
     from .app import create_app
     from .pidfile import PidFile
+    from .security import exposure_warning
     from .state import DaemonState
     from .watch import WatchPlan, watch_changes
 
@@ -87,6 +88,9 @@ async def _main(config: Config, *, config_file: str | None, overrides: dict[str,
 
         tasks = [asyncio.create_task(state.run_forever()), asyncio.create_task(watch())]
         log.info("prebundle daemon at %s/ (root %s, pid %d)", info.url, config.root, info.pid)
+        warning = exposure_warning(config.server.host, config.root)
+        if warning:
+            log.warning(warning)
         if open_browser:
             import webbrowser
 

@@ -7,8 +7,11 @@
 * Anything else: the app's own files from the root (``no-cache``, ETag/304); HTML pages get the
   import map and the reload client injected into ``<head>`` unless they have an import map.
 
-Every answer allows any origin, so a page of another server (a backend) can load the deps,
-the import map and the events from the daemon.
+Every request first passes ``security.DaemonGuard``: only the daemon's hosts are answered, and
+only its own pages, pages on localhost/127.0.0.1/[::1] and ``server.cors`` origins get CORS
+headers (a backend's page on http://localhost:8000 loads the deps, the import map and the events);
+other origins get a 403. The app's files exclude ``SitePolicy.app_deny`` (``.env``, keys, ``.git``,
+the config file, ``server.fs_deny``).
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ from ..static import DepsEndpoint, StaticFiles, send_answer
 from .control import CONTROL_PATH, TOKEN_HEADER
 from .events import format_event
 from .hooks import IndexHtmlContext, PluginServer, configure
+from .security import DaemonGuard, SitePolicy
 from .state import DaemonState
 
 __all__ = ["create_app", "inject_html"]
 
-CORS = [("access-control-allow-origin", "*")]
 CLIENT_PATH = "/@prebundle/client.js"
 
 _HEAD = re.compile(rb"<head\b[^>]*>", re.IGNORECASE)
@@ -66,20 +69,39 @@ def _client_js() -> bytes:
     return resources.files("prebundle.daemon").joinpath("client.js").read_bytes()
 
 
+class _Site:
+    """The ``SitePolicy`` and the root's ``StaticFiles`` of the daemon's current config."""
+
+    def __init__(self, state: DaemonState) -> None:
+        self.state = state
+        self._config: object = None
+        self.policy: SitePolicy
+        self.root_files: StaticFiles
+
+    def current(self) -> _Site:
+        config = self.state.config
+        if config is not self._config:  # the config file changed: its server rules apply now
+            self.policy = SitePolicy.from_config(config)
+            hint = f"The list is built in, plus server.fs_deny in {self.policy.config_name}."
+            self.root_files = StaticFiles(config.root, hashed=False, deny=self.policy.app_deny, denied_hint=hint)
+            self._config = config
+        return self
+
+
 def create_app(state: DaemonState) -> Starlette:
     config = state.config
+    site = _Site(state)
     base_path = urlparse(config.base).path or "/node_modules/.vite/deps/"
     deps = DepsEndpoint(StaticFiles(
-        config.deps_dir,
+        config.deps_dir, deny=site.current().policy.deps_deny,
         not_found_hint="It is not in the optimized dependencies; see /@prebundle/status for the current ones.",
-    ), extra_headers=CORS)
-    root_files = StaticFiles(config.root, hashed=False)
+    ))
     client = _client_js()
     client_etag = '"' + hashlib.sha256(client).hexdigest()[:16] + '"'
 
     async def importmap(request: Request) -> Response:
         return Response(state.importmap_bytes or b'{"imports": {}}', media_type="application/importmap+json",
-                        headers={"cache-control": "no-cache", **dict(CORS)})
+                        headers={"cache-control": "no-cache"})
 
     async def control(request: Request) -> Response:
         """A ``prebundle`` command beside the daemon asks it to run (see ``control.py``)."""
@@ -98,17 +120,17 @@ def create_app(state: DaemonState) -> Starlette:
                              "report": report.to_json()})
 
     async def status(request: Request) -> Response:
-        return JSONResponse(state.status(), headers={"cache-control": "no-cache", **dict(CORS)})
+        return JSONResponse(state.status(), headers={"cache-control": "no-cache"})
 
     async def events(request: Request) -> Response:
         digest = hashlib.sha256(state.importmap_bytes).hexdigest()[:16]
         hello = format_event("hello", {"importmap": digest, "state": state.state, "error": state.error,
                                        "browserHash": state.browser_hash})
         return StreamingResponse(state.broadcaster.stream(hello), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no", **dict(CORS)})
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
     async def client_js(request: Request) -> Response:
-        headers = {"cache-control": "no-cache", "etag": client_etag, **dict(CORS)}
+        headers = {"cache-control": "no-cache", "etag": client_etag}
         if request.headers.get("if-none-match") == client_etag:
             return Response(status_code=304, headers=headers)
         return Response(client, media_type="text/javascript; charset=utf-8", headers=headers)
@@ -129,7 +151,7 @@ def create_app(state: DaemonState) -> Starlette:
             path += "index.html"
         request_headers = dict(scope.get("headers", ()))
         inm = request_headers.get(b"if-none-match")
-        answer = root_files.answer(path, query_string=scope.get("query_string", b""),
+        answer = site.current().root_files.answer(path, query_string=scope.get("query_string", b""),
                                    if_none_match=None if path.endswith(".html") else (inm.decode("latin-1") if inm else None),
                                    method=scope["method"])
         if answer.status == 404 and path == "/favicon.ico":  # browsers ask on every page: no noise
@@ -144,14 +166,14 @@ def create_app(state: DaemonState) -> Starlette:
                 await Response(str(error), status_code=500, media_type="text/plain")(scope, receive, send)
                 return
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            headers = {"cache-control": "no-cache", "etag": etag, **dict(CORS)}
+            headers = {"cache-control": "no-cache", "etag": etag}
             if inm is not None and inm.decode("latin-1") == etag:
                 response = Response(status_code=304, headers=headers)
             else:
                 response = Response(body, media_type="text/html; charset=utf-8", headers=headers)
             await response(scope, receive, send)
             return
-        await send_answer(answer, send, head=scope["method"] == "HEAD", extra_headers=CORS)
+        await send_answer(answer, send, head=scope["method"] == "HEAD")
 
     routes = [
         Route("/@prebundle/importmap.json", importmap),
@@ -168,4 +190,5 @@ def create_app(state: DaemonState) -> Starlette:
     app.router.routes.extend(routes)
     for post in after:
         call_hook(post)
+    app.add_middleware(DaemonGuard, policy=lambda: site.current().policy)  # outermost: before plugins' too
     return app

@@ -16,7 +16,7 @@ from .serve import DepsFiles
 
 __all__ = ["StaticFiles"]
 
-_REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found", 405: "Method Not Allowed"}
+_REASONS = {200: "OK", 304: "Not Modified", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}
 
 
 class StaticFiles:

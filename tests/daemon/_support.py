@@ -161,11 +161,14 @@ class EventReader:
         self._client.close()
 
 
-def raw_get(url: str, path: str) -> tuple[int, bytes]:
-    """GET ``path`` sent byte for byte (no client-side normalisation of ``..`` or escapes)."""
+def raw_get(url: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """GET ``path`` sent byte for byte (no client-side normalisation of ``..`` or escapes), with
+    ``Host`` the daemon's own unless ``headers`` says otherwise."""
     parsed = urlparse(url)
+    fields = {"Host": parsed.netloc, **(headers or {}), "Connection": "close"}
+    head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
     with socket.create_connection((parsed.hostname, parsed.port), timeout=5) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        sock.sendall(f"GET {path} HTTP/1.1\r\n{head}\r\n".encode("latin-1"))
         data = b""
         while chunk := sock.recv(65536):
             data += chunk

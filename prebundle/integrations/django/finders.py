@@ -1,6 +1,7 @@
 """A staticfiles finder for the deps dir: ``runserver`` serves the files under
 ``STATIC_URL + static_prefix`` and ``collectstatic`` copies them, although they live in the hidden
-``node_modules/.vite`` folder that Django's default finders and ignore patterns skip."""
+``node_modules/.vite`` folder that Django's default finders and ignore patterns skip. Hidden names,
+paths out of the deps dir and the deny list of ``prebundle.static`` are never found or copied."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.contrib.staticfiles.finders import BaseFinder
 from django.contrib.staticfiles.utils import get_files
 from django.core.files.storage import FileSystemStorage
 
-from ...static import safe_path
+from ...static import DEFAULT_DENY_LIST, safe_path
 from .conf import get_assets, static_prefix
 
 __all__ = ["PrebundleFinder"]
@@ -43,7 +44,8 @@ class PrebundleFinder(BaseFinder):
         storage = FileSystemStorage(location=str(assets.deps_dir))
         storage.prefix = static_prefix().rstrip("/")
         for path in get_files(storage, ignore_patterns):
-            yield path, storage
+            if not DEFAULT_DENY_LIST.denies(path):
+                yield path, storage
         for name, file in assets.extra_files().items():
             folder, _, base = name.rpartition("/")
             extra = FileSystemStorage(location=str(file.parent))
