@@ -29,6 +29,8 @@ STEP_MS = 50
 """Quiet time that ends a burst of file events (watchfiles' ``step``)."""
 MAX_BATCH_MS = 1600
 """Longest a continuous burst is held before it is reported anyway."""
+OVERLAP_SECONDS = 0.3
+"""How long the old watches keep reporting after a re-arm (a few quiet windows)."""
 
 SKIP_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn", "__pycache__", ".venv", "venv",
                        ".pytest_cache", ".mypy_cache", ".tox", ".idea", ".vscode", ".cache"})
@@ -94,19 +96,11 @@ class WatchPlan:
         ignored = tuple(sorted({config.cache_dir, (root / config.out_dir).resolve()}))
         modules = root / "node_modules"
         flat = [root] + [p for p in (modules, modules / ".pnpm", config.cache_dir) if p.is_dir()]
-        recursive = []
         try:
             children = sorted(root.iterdir())
         except OSError:
             children = []
-        for child in children:
-            if child.name in SKIP_DIRS or not child.is_dir() or child.is_symlink():
-                continue
-            if child.name.startswith(".") and child.name != ".yarn":
-                continue
-            if child in ignored:
-                continue
-            recursive.append(child)
+        recursive = [child for child in children if _watched_folder(child, ignored)]
         linked_dirs = tuple(sorted({Path(p) for p in linked if Path(p).is_dir()}))
         recursive.extend(p for p in linked_dirs if not any(p.is_relative_to(r) for r in recursive))
         config_files = {root / CONFIG_FILE, root / "pyproject.toml"}
@@ -140,7 +134,10 @@ def classify(plan: WatchPlan, changes: Iterable[tuple[Change, str]]) -> Changes:
         if path.parent == root:
             if path.name in LOCKFILES or path.name == "package.json":
                 out.install.add(raw)
-            elif change != Change.modified and (path.is_dir() or path.suffix == "" or path.name == "patches"):
+            elif change != Change.modified and (path in plan.recursive or _watched_folder(path, plan.ignored)):
+                # a watched folder vanished (its watch is gone) or a folder to watch appeared; not a
+                # file, nor a folder never watched (``.git``, ``.cache``): re-arming every watch for
+                # ``.eslintcache`` or ``.DS_Store`` cost CPU and dropped events during the re-arm
                 out.folders = True
             elif path.suffix in (".html", ".htm") or path.suffix in _SOURCE_SUFFIXES:
                 out.source.add(raw)
@@ -170,6 +167,13 @@ def classify(plan: WatchPlan, changes: Iterable[tuple[Change, str]]) -> Changes:
     return out
 
 
+def _watched_folder(path: Path, ignored: tuple[Path, ...]) -> bool:
+    """Whether a top-level entry of the root is a folder watched recursively."""
+    if path.name in SKIP_DIRS or path in ignored or (path.name.startswith(".") and path.name != ".yarn"):
+        return False
+    return path.is_dir() and not path.is_symlink()
+
+
 _SOURCE_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".vue", ".svelte"})
 _DEFAULT_FILTER = DefaultFilter()
 
@@ -180,45 +184,69 @@ def _ignored_name(path: Path) -> bool:
 
 async def watch_changes(plan_for: callable, stop: asyncio.Event) -> AsyncIterator[Changes]:
     """Batches of classified changes until ``stop`` is set. ``plan_for()`` gives the current
-    ``WatchPlan``; the watches are re-armed when its folders change."""
-    while not stop.is_set():
-        plan = plan_for()
-        rearm = asyncio.Event()
-        queue: asyncio.Queue = asyncio.Queue()
+    ``WatchPlan``; the watches are re-armed when its folders change.
 
-        async def pump(paths: tuple[Path, ...], recursive: bool) -> None:
-            if not paths:
-                return
-            async for raw in awatch(*paths, recursive=recursive, stop_event=_AnyEvent(stop, rearm),
-                                    step=STEP_MS, debounce=MAX_BATCH_MS, watch_filter=None,
-                                    ignore_permission_denied=True):
-                await queue.put(raw)
+    A re-arm starts the new watches before the old ones stop: the old ones keep reporting for
+    ``OVERLAP_SECONDS`` into the same queue, so a change made as the folders changed (held in a
+    watcher's buffer, or in the queue) is not lost; one seen by both is a harmless extra rescan."""
+    queue: asyncio.Queue = asyncio.Queue()
+    retiring: set[asyncio.Task] = set()
+    try:
+        while not stop.is_set():
+            plan = plan_for()
+            rearm = asyncio.Event()
 
-        tasks = [asyncio.create_task(pump(plan.flat, False)), asyncio.create_task(pump(plan.recursive, True))]
-        log.debug("watching %s flat and %s recursively", [str(p) for p in plan.flat],
-                  [str(p) for p in plan.recursive])
-        try:
-            while not stop.is_set():
-                getter = asyncio.create_task(queue.get())
-                stopper = asyncio.create_task(stop.wait())
-                done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                stopper.cancel()
-                if getter not in done:
-                    getter.cancel()
-                    break
-                changes = classify(plan, getter.result())
-                if changes.folders or plan.key() != plan_for().key():
-                    changes.folders = True
+            async def pump(paths: tuple[Path, ...], recursive: bool, rearm: asyncio.Event = rearm) -> None:
+                if not paths:
+                    return
+                async for raw in awatch(*paths, recursive=recursive, stop_event=_AnyEvent(stop, rearm),
+                                        step=STEP_MS, debounce=MAX_BATCH_MS, watch_filter=None,
+                                        ignore_permission_denied=True):
+                    await queue.put(raw)
+
+            tasks = [asyncio.create_task(pump(plan.flat, False)), asyncio.create_task(pump(plan.recursive, True))]
+            log.debug("watching %s flat and %s recursively", [str(p) for p in plan.flat],
+                      [str(p) for p in plan.recursive])
+            rearming = False
+            try:
+                while not stop.is_set():
+                    getter = asyncio.create_task(queue.get())
+                    stopper = asyncio.create_task(stop.wait())
+                    done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                    stopper.cancel()
+                    if getter not in done:
+                        getter.cancel()
+                        break
+                    changes = classify(plan, getter.result())
+                    if changes.folders or plan.key() != plan_for().key():
+                        changes.folders = rearming = True
+                        if changes:
+                            yield changes
+                        break
                     if changes:
                         yield changes
-                    break
-                if changes:
-                    yield changes
-        finally:
-            rearm.set()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            finally:
+                if rearming and not stop.is_set():
+                    task = asyncio.create_task(_retire(rearm, tasks, OVERLAP_SECONDS))
+                    retiring.add(task)
+                    task.add_done_callback(retiring.discard)
+                else:
+                    await _retire(rearm, tasks, 0)
+    finally:
+        for task in list(retiring):
+            task.cancel()
+        await asyncio.gather(*retiring, return_exceptions=True)
+
+
+async def _retire(rearm: asyncio.Event, tasks: list[asyncio.Task], delay: float) -> None:
+    """Stop one round of watches after ``delay`` seconds (at once when cancelled)."""
+    try:
+        await asyncio.sleep(delay)
+    finally:
+        rearm.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class _AnyEvent:

@@ -71,6 +71,25 @@ def test_classify_new_top_level_folder_rearms(project: Path) -> None:
     assert classify(plan, {(Change.added, str(project / "lib"))}).folders
 
 
+@pytest.mark.parametrize("name", [".eslintcache", ".DS_Store", "4913", "LICENSE"])
+def test_classify_a_root_file_without_suffix_does_not_rearm(project: Path, name: str) -> None:
+    """Regression: such a file (eslint's cache replaced atomically, Finder's, vim's write probe)
+    re-armed every watch, and a change seen meanwhile was lost."""
+    plan = WatchPlan.for_config(load_config(project))
+    (project / name).write_text("x")
+    assert not classify(plan, {(Change.added, str(project / name))})
+    (project / name).unlink()
+    assert not classify(plan, {(Change.deleted, str(project / name))})
+
+
+def test_classify_rearms_for_watched_folders_only(project: Path) -> None:
+    plan = WatchPlan.for_config(load_config(project))
+    (project / ".cache").mkdir()
+    assert not classify(plan, {(Change.added, str(project / ".cache")), (Change.added, str(project / "dist"))})
+    (project / "src").rmdir()
+    assert classify(plan, {(Change.deleted, str(project / "src"))}).folders
+
+
 def test_linked_package_changes(project: Path, tmp_path: Path) -> None:
     linked = tmp_path / "lib"
     (linked / "node_modules").mkdir(parents=True)
