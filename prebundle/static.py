@@ -12,9 +12,10 @@ The daemon and the backend integrations (ASGI, WSGI, Django, Flask) share these 
   asked and on the real path after symlinks, case-insensitively; ``StaticFiles`` answers ``403``.
 * **Content types.** ``content_type(path)``: JS as ``text/javascript; charset=utf-8``, CSS as
   ``text/css; charset=utf-8``, source maps and JSON as ``application/json``, then ``mimetypes``.
-* **Caching.** ``Cache-Control: max-age=31536000,immutable`` only when the request's ``?v=``
-  equals the file's current hash (``fileHash`` from ``_metadata.json`` for optimized ids; the
-  content hash, the same 8 hex digits, for chunks and other files); ``no-cache`` otherwise.
+* **Caching.** ``Cache-Control: max-age=31536000,immutable`` when the file's name carries its
+  content hash (chunks, assets, production files: imported without ``?v=``), or when the
+  request's ``?v=`` equals the file's current hash (``fileHash`` from ``_metadata.json`` for
+  optimized ids; the content hash, the same 8 hex digits, for other files); ``no-cache`` otherwise.
   Every answer carries an ``ETag`` (size and mtime); ``If-None-Match`` gives a ``304``.
 
 API::
@@ -164,6 +165,13 @@ class _HashIndex:
     _stamp: tuple[int, int, int] | None = None
     _hashes: dict[str, str] = field(default_factory=dict)
     _content: dict[str, tuple[tuple[int, int, int], str]] = field(default_factory=dict)
+    _named_by_content: frozenset[str] = frozenset()
+    """Files whose name carries their content hash (chunks, assets, every production file): a
+    new content is a new name, so they are immutable without a ``?v=``."""
+
+    def named_by_content(self, name: str) -> bool:
+        self._refresh()
+        return name in self._named_by_content
 
     def expected(self, name: str, real: Path) -> str:
         self._refresh()
@@ -195,9 +203,22 @@ class _HashIndex:
             data = json.loads(path.read_text(encoding="utf-8"))
             hashes = {entry["file"]: entry["fileHash"] for entry in data.get("optimized", {}).values()
                       if isinstance(entry, dict) and "file" in entry and "fileHash" in entry}
-        except (OSError, ValueError, TypeError, AttributeError):
-            hashes = {}
-        self._stamp, self._hashes = stamp, hashes
+            named = _named_by_content(data)
+        except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+            hashes, named = {}, frozenset()
+        self._stamp, self._hashes, self._named_by_content = stamp, hashes, named
+
+
+def _named_by_content(metadata: dict) -> frozenset[str]:
+    """The files of a deps dir whose names esbuild derived from their content: chunks
+    (``chunk-[hash]``), assets (``assets/[name]-[hash]``), and in production every file."""
+    packages = metadata.get("prebundle", {}).get("packages", {}).values()
+    files = {name for package in packages for name in package.get("files", ())}
+    if metadata.get("prebundle", {}).get("mode") == "production":
+        return frozenset(files)
+    chunks = {chunk["file"] for chunk in metadata.get("chunks", {}).values()}
+    return frozenset(chunks | {name for name in files
+                               if name.startswith(("chunk-", "assets/")) and "/" not in name.removeprefix("assets/")})
 
 
 class StaticFiles:
@@ -261,12 +282,14 @@ class StaticFiles:
     def _cache_control(self, url_path: str, real: Path, query_string: bytes | str) -> str:
         if self._hashes is None:
             return NO_CACHE
+        name = unquote(url_path).lstrip("/")
+        if self._hashes.named_by_content(name):
+            return IMMUTABLE
         if isinstance(query_string, bytes):
             query_string = query_string.decode("latin-1")
         versions = parse_qs(query_string).get("v")
         if not versions:
             return NO_CACHE
-        name = unquote(url_path).lstrip("/")
         try:
             expected = self._hashes.expected(name, real)
         except OSError:

@@ -167,3 +167,31 @@ def test_pidfile_claims_refuses_and_takes_over_stale(tmp_path: Path) -> None:
     assert (tmp_path / "daemon.token").stat().st_mode & 0o777 == 0o600
     again.release()
     assert not (tmp_path / "daemon.json").exists() and not (tmp_path / "daemon.token").exists()
+
+
+def test_accepted_connections_have_nagle_off() -> None:
+    """The daemon's listening socket says it is TCP, so asyncio (under uvicorn) sets TCP_NODELAY
+    on every accepted connection: no response waits for the browser's delayed ACK."""
+    import socket
+
+    from prebundle.daemon import _bind
+
+    async def accepted_nodelay() -> int:
+        sock = _bind("127.0.0.1", 0)
+        seen: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        class Protocol(asyncio.Protocol):
+            def connection_made(self, transport) -> None:
+                option = transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                seen.set_result(option)
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Protocol, sock=sock)
+        port = sock.getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        value = await asyncio.wait_for(seen, 5)
+        writer.close()
+        server.close()
+        return value
+
+    assert run_in_thread(asyncio.run, accepted_nodelay()) != 0

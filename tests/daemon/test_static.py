@@ -76,6 +76,29 @@ def test_cache_control_rules(deps: Path) -> None:
     assert dict(plain.answer("react.js", query_string=b"v=deadbeef").headers)["cache-control"] == NO_CACHE
 
 
+def test_content_hashed_names_are_immutable_without_a_version(deps: Path) -> None:
+    """Chunks are imported by name, without ``?v=``: their name carries their hash, so a warm
+    reload must not revalidate each of them."""
+    (deps / "chunk-QWERTY23.js").write_text("export const y = 2;\n")
+    (deps / "_metadata.json").write_text(json.dumps({
+        "optimized": {"react": {"file": "react.js", "fileHash": "deadbeef"}},
+        "chunks": {"chunk-QWERTY23": {"file": "chunk-QWERTY23.js"}},
+        "prebundle": {"mode": "development", "packages": {"r": {"files": {
+            "react.js": {}, "chunk-QWERTY23.js": {}, "style.css": {}}}}}}))
+    files = StaticFiles(deps)
+    assert dict(files.answer("chunk-QWERTY23.js").headers)["cache-control"] == IMMUTABLE
+    assert dict(files.answer("react.js").headers)["cache-control"] == NO_CACHE  # named by id: needs ?v=
+    assert dict(files.answer("style.css").headers)["cache-control"] == NO_CACHE
+
+
+def test_every_production_file_is_immutable(deps: Path) -> None:
+    (deps / "react-AB12CD34.js").write_text("export default 1;\n")
+    (deps / "_metadata.json").write_text(json.dumps({
+        "optimized": {"react": {"file": "react-AB12CD34.js", "fileHash": "deadbeef"}},
+        "prebundle": {"mode": "production", "packages": {"r": {"files": {"react-AB12CD34.js": {}}}}}}))
+    assert dict(StaticFiles(deps).answer("react-AB12CD34.js").headers)["cache-control"] == IMMUTABLE
+
+
 def test_metadata_is_reread_when_replaced(deps: Path) -> None:
     files = StaticFiles(deps)
     assert dict(files.answer("react.js", query_string=b"v=deadbeef").headers)["cache-control"] == IMMUTABLE
