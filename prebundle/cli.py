@@ -142,13 +142,16 @@ def optimize(root: str, config_file: str | None, log_level: str | None, force: b
             )
     except DaemonServing as serving:
         result = _through_daemon(serving, config, force=force)
+        if result is None:  # the daemon stopped before it listened: nothing serves the output now
+            result = run_optimize(config, force=force)
     if config.log_level not in ("error", "silent"):
         print_optimize(result, config)
 
 
 def _through_daemon(serving: DaemonServing, config, *, force: bool):
     """A daemon serves this project: its run replaces its output, never ours under it. A run in
-    another mode than the daemon's would change what it serves, so that is refused."""
+    another mode than the daemon's would change what it serves, so that is refused. None when
+    the daemon went away before it listened."""
     from .console import echo
     from .daemon.control import optimize_through_daemon
     from .optimizer import OptimizeResult
@@ -158,8 +161,45 @@ def _through_daemon(serving: DaemonServing, config, *, force: bool):
         raise PrebundleError(
             f"{info.describe()} serves {serving.cache_dir} in {info.mode} mode; stop it before a "
             f"{config.mode} run here, or give the {config.mode} run another cache_dir")
+    info = _listening(serving)
+    if info is None:
+        return None
     echo(f"{info.describe()} serves this project: running through it", err=True)
     return OptimizeResult.from_json(optimize_through_daemon(info, serving.cache_dir, force=force))
+
+
+DAEMON_START_SECONDS = 20.0
+"""How long a command waits for a daemon that has claimed the project to listen."""
+
+
+def _listening(serving: DaemonServing):
+    """The daemon's info once it accepts connections, re-reading its pid file: a starting daemon
+    writes the file before it binds its port (with ``--port 0`` before it knows the port). None
+    when the daemon is gone; after ``DAEMON_START_SECONDS`` the last info (the request then says
+    why it fails)."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from .daemon.pidfile import read_daemon
+
+    info = serving.info
+    deadline = time.monotonic() + DAEMON_START_SECONDS
+    while True:
+        address = urlsplit(info.url)
+        if info.port and address.hostname:
+            try:
+                with socket.create_connection((address.hostname, address.port or info.port), timeout=1):
+                    return info
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            return info
+        time.sleep(0.05)
+        current = read_daemon(serving.cache_dir)
+        if current is None:
+            return None
+        info = current
 
 
 @cli.command()

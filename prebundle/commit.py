@@ -50,8 +50,11 @@ class OutputLock:
                 if self.on_wait is not None:
                     self.on_wait(holder)
                 _lock(fd)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            try:  # the pid only names the holder to a waiting run: a full disk must not stop this one
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+            except OSError:
+                pass
         except BaseException:
             os.close(fd)
             raise
@@ -126,7 +129,18 @@ def recover(cache_dir: Path) -> None:
         os.rename(leftovers.pop(0), deps)
         log.debug("restored %s from an interrupted run", deps)
     for path in [*leftovers, *cache_dir.glob(STAGING_PREFIX + "*")]:
+        _remove(path)
+
+
+def _remove(path: Path) -> None:
+    """Delete a folder, or a file: a deps "dir" that was a file is swapped out as one."""
+    if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 _RENAME_EXCHANGE = 2
@@ -157,12 +171,12 @@ def commit_dir(staging: Path, deps: Path) -> None:
         os.rename(staging, deps)
         return
     if _exchange(staging, deps):
-        shutil.rmtree(staging, ignore_errors=True)  # staging now holds the old state
+        _remove(staging)  # staging now holds the old state
         return
     old = deps.with_name(f"{OLD_PREFIX}{os.getpid()}_{time.monotonic_ns()}")
     os.rename(deps, old)
     os.rename(staging, deps)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

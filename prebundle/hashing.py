@@ -122,6 +122,8 @@ def _read_json_cached(path: str, _mtime_ns: int, _size: int, ignored: str) -> An
         fault = error.strerror or type(error).__name__
     except ValueError as error:
         fault = f"not valid JSON ({error})"
+    except RecursionError:
+        fault = "not valid JSON (nested too deeply)"
     log.warning("warning: %s: %s; %s", path, fault, ignored)
     return None
 

@@ -9,6 +9,7 @@ atomically, so a failure or a kill leaves the previous output served.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -103,6 +104,8 @@ def optimize(
         from .scanner import scan
 
         scan_result = scan(config, resolver=resolver)
+        for warning in scan_result.warnings:  # a file skipped or unreadable: said once per run
+            log.warning("warning: %s", warning)
     if scan_result.missing:
         raise missing_error(scan_result)
     _refuse_beside_daemon(config)
@@ -153,22 +156,34 @@ class _Run:
         previous = None if self.force else read_metadata(deps_dir)
         plan = make_plan(config, scan_result, self.resolver)
 
-        if (previous is not None and previous.hash == hashes["hash"] and set(plan.ids) <= set(previous.optimized)
-                and previous.intact()):
+        current = (previous is not None and previous.hash == hashes["hash"]
+                   and set(plan.ids) <= set(previous.optimized))
+        if current:
+            fault = previous.fault()
+            if fault is not None:  # damaged by hand or by a tool: the packages' intact files are reused
+                log.warning("warning: %s; rewriting the deps dir", fault)
+                current = False
+        if current:
             optimized = previous.optimized
             return OptimizeResult(deps_dir, True, tuple(optimized), (), (), previous.file_count(), 0,
                                   previous.data.get("browserHash", ""), (),
                                   time.perf_counter() - started)
 
-        staging = new_staging_dir(config.cache_dir)
+        try:
+            staging = new_staging_dir(config.cache_dir)
+        except OSError as error:
+            raise _write_failure(error, deps_dir) from None
         try:
             builds = self._build_closed(plan, previous, hashes["configHash"], staging)
-            result = self._publish(builds, hashes, staging)
-            if config.mode == "production":  # static servers can send .br/.gz as they are
-                from .integrations.compress import precompress
+            try:
+                result = self._publish(builds, hashes, staging)
+                if config.mode == "production":  # static servers can send .br/.gz as they are
+                    from .integrations.compress import precompress
 
-                precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None)
-            commit_dir(staging, deps_dir)
+                    precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None)
+                commit_dir(staging, deps_dir)
+            except OSError as error:
+                raise _write_failure(error, deps_dir) from None
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -323,11 +338,36 @@ class _Run:
                 "bytes": sum(info.size for info in written.values()), "browserHash": metadata["browserHash"]}
 
 
+_WRITE_HINTS = {
+    errno.ENOSPC: "free some disk space, or set cache_dir in the config to another disk",
+    errno.EDQUOT: "the disk quota is used up: free some space, or set cache_dir in the config to another disk",
+    errno.EFBIG: "a file size limit (ulimit -f) is smaller than a bundle: raise it",
+    errno.EROFS: "a read-only file system: set cache_dir in the config to a writable folder",
+    errno.EACCES: "check its permissions, or set cache_dir in the config to a writable folder",
+    errno.EPERM: "check its permissions, or set cache_dir in the config to a writable folder",
+}
+
+
+def _write_failure(error: OSError, deps_dir: Path) -> Exception:
+    """A write of the new output failed (a full disk, a file size limit): one line saying so
+    and that the previous output is kept. Other errors pass through unchanged."""
+    hint = _WRITE_HINTS.get(error.errno or 0)
+    if hint is None:
+        return error
+    return PrebundleError(f"{deps_dir}: cannot write the new output: {error.strerror or error} ({hint}); "
+                          "the previous output is kept")
+
+
 def _service_failure(failures: list[tuple[str, Exception]]) -> str:
     """One line for a service that failed under every build in flight (a bad option, a crash)."""
+    from .esbuild import ServiceStopped
+
     label, error = failures[0]
     text = " ".join(str(error).split()) or type(error).__name__
     others = f" and {len(failures) - 1} more packages" if len(failures) > 1 else ""
+    if isinstance(error, ServiceStopped):  # killed or crashed: no option of the user's is at fault
+        return (f"the esbuild service stopped while building {label}{others}: {text}; the previous "
+                "output is kept (the next run starts a new service)")
     return (f"esbuild failed while building {label}{others}: {text}; the previous output is kept "
             "(check esbuild_options and target in the config, then run again)")
 

@@ -11,6 +11,7 @@ never served. It is written last; its presence means the folder is complete.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from .hashing import FileInfo
 from .plan import PlannedPackage
 
 __all__ = ["Metadata", "build_from_record", "package_record", "read_metadata", "render"]
+
+log = logging.getLogger("prebundle.publish")
 
 METADATA = "_metadata.json"
 IMPORTMAP = "importmap.json"
@@ -55,26 +58,44 @@ class Metadata:
     def intact(self) -> bool:
         """Every file the folder is made of still has its recorded size, and the JSON files
         their recorded hashes: what a run checks before it reuses the folder as it is."""
+        return self.fault() is None
+
+    def fault(self) -> str | None:
+        """What breaks :meth:`intact`, in a few words naming the file; None when intact."""
+        name = METADATA
         try:
             for package in self.packages().values():
                 for name, info in package["files"].items():
                     if os.stat(self.deps_dir / name).st_size != info["size"]:
-                        return False
+                        return f"{self.deps_dir / name}: its size differs from {METADATA}"
             for name, info in self.data["prebundle"]["documents"].items():
                 if FileInfo.of((self.deps_dir / name).read_bytes()) != FileInfo(**info):
-                    return False
-        except (OSError, KeyError, TypeError, AttributeError):
-            return False
-        return True
+                    return f"{self.deps_dir / name}: its content differs from {METADATA}"
+        except OSError as error:
+            return f"{self.deps_dir / name}: {error.strerror or type(error).__name__}"
+        except (KeyError, TypeError, AttributeError):
+            return f"{self.deps_dir / METADATA}: records of another shape"
+        return None
 
 
 def read_metadata(deps_dir: Path) -> Metadata | None:
-    """The metadata of ``deps_dir`` when it is there and of this format; None otherwise."""
+    """The metadata of ``deps_dir`` when it is there and of this format; None otherwise (with a
+    warning when the file is there but damaged: the run then rebuilds the folder)."""
+    path = deps_dir / METADATA
     try:
-        data = json.loads((deps_dir / METADATA).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        log.warning("warning: %s: %s; rebuilding the deps dir", path, error.strerror or type(error).__name__)
+        return None
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
+        reason = str(error).splitlines()[0] if isinstance(error, ValueError) else "nested too deeply"
+        log.warning("warning: %s: not valid JSON (%s); rebuilding the deps dir", path, reason)
         return None
     if not isinstance(data, dict) or not isinstance(data.get("prebundle"), dict):
+        if not isinstance(data, dict) or "optimized" not in data:  # Vite's own metadata is no fault
+            log.warning("warning: %s: not prebundle's metadata; rebuilding the deps dir", path)
         return None
     if data["prebundle"].get("format") != FORMAT or not isinstance(data["prebundle"].get("packages"), dict):
         return None

@@ -90,7 +90,7 @@ def _valid_hit(path: Path, key: dict[str, str], resolve_require: ResolveRequire 
                 return None
         hit = Evaluation(bool(data["ok"]), tuple(data["names"]), bool(data["es_module"]), 0.0,
                          data.get("error"), tuple(Path(f["path"]) for f in files), tuple(requires))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):  # a damaged record
         return None
     if restatted:
         _write_atomic(path, {**data, "files": files})

@@ -428,7 +428,7 @@ class Resolver:
                 cached = data if isinstance(data, dict) else {}
             except (FileNotFoundError, NotADirectoryError):
                 cached = {}
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 cached = _Failure(ResolveError, f"{path}: cannot read package.json: {reason}")
             self._manifests[directory] = cached

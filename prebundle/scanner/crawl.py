@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from ..config import Config
 from ..plan import is_excluded
@@ -61,6 +62,8 @@ def _read(path: str) -> tuple[os.stat_result, bytes | None, str | None]:
     """Stat and read a file; returns a warning instead of the bytes when that fails."""
     try:
         stat = os.stat(path)
+        if not S_ISREG(stat.st_mode):  # a FIFO would block the read forever
+            return stat, None, f"{path}:1: skipped: not a regular file"
         if stat.st_size > MAX_FILE_BYTES:
             return stat, None, f"{path}:1: skipped: file is larger than {MAX_FILE_BYTES // 2**20} MiB"
         with open(path, "rb") as handle:

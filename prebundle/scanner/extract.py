@@ -97,6 +97,8 @@ def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> 
             return _script_file(path, data, dialect, ext)
         flavor = _CONTAINERS.get(ext)
         if flavor is not None:
+            if ext in (".html", ".htm") and b"\0" in data[:8192]:  # no page has NUL bytes
+                return FileImports(warnings=(f"{path}:1: skipped: binary data, not HTML",))
             return _container_file(path, data, flavor)
         return FileImports()
     except Exception as exc:  # the scan must go on whatever one file contains
