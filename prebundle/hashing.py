@@ -141,7 +141,7 @@ def code_fingerprint() -> str:
     changed prebundle never reuses bundles an older one built, even at the same version."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([package / "bundle.py", *package.glob("interop/*"), *package.glob("shims/*")]):
+    for path in sorted([*package.glob("bundle/*.py"), *package.glob("interop/*"), *package.glob("shims/*")]):
         if path.is_file():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .bundle import BundleError, PackageBuild, PackageBundler
@@ -27,16 +27,24 @@ from .commit import OutputLock, commit_dir, new_staging_dir, recover
 from .config import Config
 from .errors import DaemonServing, MissingDependencyError, PrebundleError
 from .hashing import FileInfo, InstallState, config_hash, hash_of, lockfile_hash, package_key
-from .plan import Plan, PlannedId, is_excluded, make_plan, plan_ids
+from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
 from .publish import METADATA, Metadata, build_from_record, package_record, package_record_key, read_metadata, render
 from .shared_cache import SharedCache, shared_cache
+
+if TYPE_CHECKING:
+    from .interop import InteropCache
 
 __all__ = ["OptimizeResult", "missing_error", "optimize"]
 
 log = logging.getLogger("prebundle.optimizer")
 
-MAX_CONCURRENT_BUILDS = 8
-"""Package builds in flight on the esbuild service (esbuild parallelises inside each)."""
+MAX_CONCURRENT_BUILDS = 2
+"""Builds in flight on the esbuild service. esbuild spreads each over every core; two at once
+overlap one build's serial linking with the other's parsing."""
+GROUP_BYTES = 3_000_000
+"""Output a build of several packages aims at: bounds the syntax trees esbuild holds at once."""
+DEFAULT_PACKAGE_BYTES = 150_000
+"""Output expected of a package no earlier build describes."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,10 @@ class _Run:
         self.warned_before: set[Path] = set()
         """Packages reused from this project's previous output; a build from the machine-wide
         cache is new to the project, so its build-time warnings are shown again."""
+        self._install = InstallState(config.root)
+        self._keys: dict[tuple[Path, tuple[str, ...]], str] = {}
+        self._hints: dict[str, dict | None] = {}
+        """Package key -> the record of an earlier build with that key (its imports, its size)."""
 
     def execute(self, scan_result, started: float) -> OptimizeResult:
         from . import esbuild
@@ -200,18 +212,21 @@ class _Run:
 
     def _build_closed(self, plan: Plan, previous: Metadata | None, cfg_hash: str,
                       staging: Path) -> list[PackageBuild]:
-        from .esbuild import EsbuildError
-
-        bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging, force=self.force)
-        install = InstallState(self.config.root)
+        """Build (or reuse) every package of the plan, adding the packages the builds import
+        until nothing new appears. What earlier builds of the same packages imported (this
+        project's last output, the machine-wide cache) is planned up front, so the packages
+        they lead to are built in the same pass instead of one pass per level of imports; an
+        id planned that way that nothing imports after all is dropped again."""
+        bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging,
+                                 interop_cache=self._interop_cache())
         shared = self._shared_cache()
+        asked = set(plan.ids)
+        plan = self._predicted(plan, previous, shared, cfg_hash)
         builds: dict[Path, PackageBuild] = {}
-        done = 0
         while True:
             todo = []
             for package in plan.packages:
-                identity = install.identity(package.dir, package.name, package.version)
-                key = package_key(identity + self._layout(package), [p.id for p in package.ids], cfg_hash)
+                key = self._key(package, cfg_hash)
                 current = builds.get(package.dir)
                 if current is not None and current.key == key:
                     continue
@@ -224,38 +239,123 @@ class _Run:
                         reused = shared.get(package, key)
                 if reused is not None:
                     builds[package.dir] = reused
-                    done += 1
                 else:
                     todo.append((package, key))
-            total = done + len(todo)
-            self._progress(done, total)
-            if todo:
-                with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BUILDS, len(todo))) as pool:
-                    futures = [pool.submit(bundler.build, package, key) for package, key in todo]
-                    errors = []
-                    service_failures: list[tuple[str, EsbuildError]] = []
-                    for future, (package, _key) in zip(futures, todo):
-                        try:
-                            build = future.result()
-                        except BundleError as error:
-                            errors.append(error)
-                            continue
-                        except EsbuildError as error:  # the service rejected the options, or stopped
-                            service_failures.append((package.label, error))
-                            continue
-                        builds[build.package.dir] = build
-                        if shared is not None:
-                            shared.put(build, package_record(build))
-                        done += 1
-                        self._progress(done, total)
-                if service_failures:
-                    raise PrebundleError(_service_failure(service_failures))
-                if errors:
-                    raise PrebundleError(_describe_failures(errors))
+            for build in self._build(bundler, todo, done=len(plan.packages) - len(todo), total=len(plan.packages)):
+                builds[build.package.dir] = build
+                if shared is not None:
+                    shared.put(build, package_record(build))
             added = self._externals(builds.values(), plan)
-            if not added:
+            if added:
+                plan = plan_ids([*plan.ids.values(), *added])
+                continue
+            needed = _needed(asked, plan, builds)
+            if len(needed) == len(plan.ids):
                 return [builds[package.dir] for package in plan.packages]
+            plan = plan_ids([planned for id_, planned in plan.ids.items() if id_ in needed])
+
+    def _build(self, bundler: PackageBundler, todo: list[tuple[PlannedPackage, str]], *, done: int,
+               total: int) -> list[PackageBuild]:
+        """Build ``todo`` in groups, ``MAX_CONCURRENT_BUILDS`` at a time."""
+        from .esbuild import EsbuildError
+
+        self._progress(done, total)
+        if not todo:
+            return []
+        built: list[PackageBuild] = []
+        errors: list[BundleError] = []
+        service_failures: list[tuple[str, EsbuildError]] = []
+        groups = self._groups(todo)
+        with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BUILDS, len(groups))) as pool:
+            futures = [(pool.submit(bundler.build_group, group), group) for group in groups]
+            for future, group in futures:
+                try:
+                    built.extend(future.result())
+                except BundleError as error:
+                    errors.append(error)
+                    continue
+                except EsbuildError as error:  # the service rejected the options, or stopped
+                    service_failures.append((", ".join(p.label for p, _ in group), error))
+                    continue
+                done += len(group)
+                self._progress(done, total)
+        if service_failures:
+            raise PrebundleError(_service_failure(service_failures))
+        if errors:
+            raise PrebundleError(_describe_failures(errors))
+        return built
+
+    def _groups(self, todo: list[tuple[PlannedPackage, str]]) -> list[list[tuple[PlannedPackage, str]]]:
+        """Packages split into builds of about ``GROUP_BYTES`` of output each, at least two when
+        there are two packages (both cores busy), the biggest first (longest builds start first)."""
+        sizes = {package.dir: self._expected_size(package, key) for package, key in todo}
+        total = sum(sizes.values())
+        count = max(min(2, len(todo)), min(len(todo), -(-total // GROUP_BYTES)))
+        groups: list[tuple[int, list[tuple[PlannedPackage, str]]]] = [(0, []) for _ in range(count)]
+        for package, key in sorted(todo, key=lambda item: (-sizes[item[0].dir], item[0].name)):
+            index = min(range(count), key=lambda i: groups[i][0])
+            size, members = groups[index]
+            groups[index] = (size + sizes[package.dir], [*members, (package, key)])
+        return [members for _size, members in sorted(groups, key=lambda g: -g[0]) if members]
+
+    def _expected_size(self, package: PlannedPackage, key: str) -> int:
+        record = self._hints.get(key)
+        if record is None:
+            return DEFAULT_PACKAGE_BYTES
+        try:
+            return sum(int(info["size"]) for info in record["files"].values()) or DEFAULT_PACKAGE_BYTES
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return DEFAULT_PACKAGE_BYTES
+
+    def _key(self, package: PlannedPackage, cfg_hash: str) -> str:
+        ids = tuple(p.id for p in package.ids)
+        cached = self._keys.get((package.dir, ids))
+        if cached is None:
+            identity = self._install.identity(package.dir, package.name, package.version)
+            cached = package_key(identity + self._layout(package), ids, cfg_hash)
+            self._keys[(package.dir, ids)] = cached
+        return cached
+
+    def _predicted(self, plan: Plan, previous: Metadata | None, shared: SharedCache | None,
+                   cfg_hash: str) -> Plan:
+        """``plan`` plus, transitively, the bare imports earlier builds of its packages made
+        (records of the same package keys: this project's last output, the machine-wide cache).
+        Only a plan; every id is still built or reused on its own merits."""
+        while True:
+            externals: set[str] = set()
+            for package in plan.packages:
+                key = self._key(package, cfg_hash)
+                record = self._hint(package, key, previous, shared)
+                if record is not None:
+                    externals |= _record_externals(record)
+            added = self._resolve_ids(sorted(externals - set(plan.ids)), quiet=True)
+            if not added:
+                return plan
             plan = plan_ids([*plan.ids.values(), *added])
+
+    def _hint(self, package: PlannedPackage, key: str, previous: Metadata | None,
+              shared: SharedCache | None) -> dict | None:
+        if key in self._hints:
+            return self._hints[key]
+        record = None
+        if previous is not None:
+            candidate = previous.packages().get(package_record_key(package.dir, previous.deps_dir))
+            if isinstance(candidate, dict) and candidate.get("key") == key:
+                record = candidate
+        if record is None and shared is not None:
+            record = shared.record(key)
+        self._hints[key] = record
+        return record
+
+    def _interop_cache(self) -> InteropCache:
+        """Interop answers are shared machine-wide when the machine-wide cache is on, else kept
+        in the project's cache dir. They are keyed and checked by the content they were computed
+        from, so ``--force`` uses them too (see ``interop.cache``)."""
+        from .interop import InteropCache
+        from .machine_cache import package_cache_dir
+
+        base = package_cache_dir()
+        return InteropCache(base / "interop" if base is not None else self.config.cache_dir / "interop")
 
     def _shared_cache(self) -> SharedCache | None:
         """The machine-wide cache, unless a plugin that changes code has no ``cache_key``."""
@@ -292,18 +392,25 @@ class _Run:
 
     def _externals(self, builds: Iterable[PackageBuild], plan: Plan) -> list[PlannedId]:
         """Bare imports the bundles left external that are not planned yet, resolved from the root."""
+        wanted = sorted({spec for build in builds for spec in build.externals} - set(plan.ids))
+        return self._resolve_ids(wanted)
+
+    def _resolve_ids(self, specifiers: Iterable[str], *, quiet: bool = False) -> list[PlannedId]:
+        """Specifiers as ids resolved from the root; ``quiet``: skip those that do not resolve
+        (a guess about imports), else they are an error."""
         from .resolve import ResolveError
 
-        wanted = sorted({spec for build in builds for spec in build.externals} - set(plan.ids))
         added = []
-        for spec in wanted:
+        for spec in specifiers:
             if is_excluded(spec, self.config.exclude):
                 continue
             try:
                 resolution = self.resolver.resolve(spec, self.config.root / "index.html")
             except ResolveError as error:
+                if quiet:
+                    continue
                 raise PrebundleError(f"a dependency imports {spec!r}, which does not resolve: {error}") from None
-            if resolution.entry is not None:
+            if resolution.entry is not None and resolution.kind == "js":
                 added.append(PlannedId(spec, resolution.entry, resolution.package_name,
                                        resolution.package_dir, resolution.version))
         return added
@@ -358,6 +465,32 @@ def _write_failure(error: OSError, deps_dir: Path) -> Exception:
                           "the previous output is kept")
 
 
+def _needed(asked: set[str], plan: Plan, builds: dict[Path, PackageBuild]) -> set[str]:
+    """The ids the app asked for and, transitively, those their bundles import."""
+    needed: set[str] = set()
+    pending = [id_ for id_ in asked if id_ in plan.ids]
+    while pending:
+        id_ = pending.pop()
+        if id_ in needed:
+            continue
+        needed.add(id_)
+        build = builds[plan.ids[id_].package_dir]
+        pending.extend(spec for spec in build.externals_of(id_) if spec in plan.ids)
+    return needed
+
+
+def _record_externals(record: dict) -> set[str]:
+    """Every bare import a recorded build made (its entries' and chunks' externals)."""
+    found: set[str] = set()
+    try:
+        for part in ("entries", "chunks"):
+            for item in record[part].values():
+                found.update(item["externals"])
+    except (KeyError, TypeError, AttributeError):
+        return set()
+    return {spec for spec in found if isinstance(spec, str)}
+
+
 def _service_failure(failures: list[tuple[str, Exception]]) -> str:
     """One line for a service that failed under every build in flight (a bad option, a crash)."""
     from .esbuild import ServiceStopped
@@ -377,10 +510,11 @@ def _describe_failures(errors: list[BundleError]) -> str:
     stopped service) is said once, naming how many packages it stopped."""
     by_message: dict[str, list[str]] = {}
     for error in errors:
-        for line in error.messages:
-            by_message.setdefault(line, []).append(error.package)
+        for label, line in error.failures:
+            by_message.setdefault(line, []).append(label)
     lines = []
     for message, packages in by_message.items():
+        packages = list(dict.fromkeys(packages))
         who = packages[0] if len(packages) == 1 else f"{packages[0]} and {len(packages) - 1} more packages"
         lines.append(f"esbuild: {who}: {message}")
     return "\n".join(lines)

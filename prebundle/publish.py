@@ -30,7 +30,7 @@ METADATA = "_metadata.json"
 IMPORTMAP = "importmap.json"
 MANIFEST = "manifest.json"
 PACKAGE_JSON = "package.json"
-FORMAT = 2
+FORMAT = 3
 """Version of the ``prebundle`` section; a folder of another format is rebuilt."""
 
 
@@ -115,10 +115,12 @@ def build_from_record(package: PlannedPackage, key: str, record: dict, folder: P
     try:
         entries = {
             id_: BuiltEntry(id_, e["file"], _planned_src(package, id_), e["needsInterop"],
-                            tuple(e["imports"]), tuple(e["css"]), tuple(e["assets"]), tuple(e["externals"]))
+                            tuple(e["imports"]), tuple(e["css"]), tuple(e["assets"]), tuple(e["externals"]),
+                            tuple(e["dynamicImports"]))
             for id_, e in record["entries"].items()
         }
-        chunks = {name: Chunk(name, tuple(c["imports"]), tuple(c["css"]), tuple(c["externals"]))
+        chunks = {name: Chunk(name, tuple(c["imports"]), tuple(c["css"]), tuple(c["externals"]),
+                              tuple(c["dynamicImports"]))
                   for name, c in record["chunks"].items()}
         recorded = {name: FileInfo(**info) for name, info in record["files"].items()}
     except (KeyError, TypeError, AttributeError):
@@ -175,6 +177,7 @@ def render(
             manifest[id_] = {
                 "file": entry.file, "src": id_, "isEntry": True,
                 "imports": ["_" + name for name in entry.imports],
+                **_dynamic(entry.dynamic_imports),
                 "css": list(entry.css), "assets": list(entry.assets),
                 "externals": list(entry.externals),
             }
@@ -182,6 +185,7 @@ def render(
             chunks[name[: -len(".js")]] = {"file": name}
             manifest["_" + name] = {
                 "file": name, "imports": ["_" + other for other in chunk.imports],
+                **_dynamic(chunk.dynamic_imports),
                 "css": list(chunk.css), "externals": list(chunk.externals),
             }
         packages[package_record_key(build.package.dir, deps_dir)] = package_record(build)
@@ -217,15 +221,22 @@ def package_record(build: PackageBuild) -> dict[str, Any]:
         "files": {name: _info_json(info) for name, info in sorted(build.file_infos.items())},
         "entries": {
             id_: {"file": e.file, "needsInterop": e.needs_interop, "imports": list(e.imports),
-                  "css": list(e.css), "assets": list(e.assets), "externals": list(e.externals)}
+                  "dynamicImports": list(e.dynamic_imports), "css": list(e.css), "assets": list(e.assets),
+                  "externals": list(e.externals)}
             for id_, e in sorted(build.entries.items())
         },
         "chunks": {
-            name: {"imports": list(c.imports), "css": list(c.css), "externals": list(c.externals)}
+            name: {"imports": list(c.imports), "dynamicImports": list(c.dynamic_imports), "css": list(c.css),
+                   "externals": list(c.externals)}
             for name, c in sorted(build.chunks.items())
         },
         "warnings": list(build.warnings),
     }
+
+
+def _dynamic(files: tuple[str, ...]) -> dict[str, list[str]]:
+    """Vite's manifest names chunks loaded with ``import()`` only when there are some."""
+    return {"dynamicImports": ["_" + name for name in files]} if files else {}
 
 
 def _info_json(info: FileInfo) -> dict[str, Any]:

@@ -29,7 +29,7 @@ __all__ = ["SharedCache", "shared_cache"]
 
 log = logging.getLogger("prebundle.cache")
 
-FORMAT = 2
+FORMAT = 3
 """Version of ``record.json``; entries of another format are ignored."""
 
 
@@ -70,6 +70,17 @@ class SharedCache:
         if not isinstance(record, dict) or record.get("format") != FORMAT:
             return None
         return build_from_record(package, key, record, folder)
+
+    def record(self, key: str) -> dict | None:
+        """The record of the build stored under ``key``, unchecked: a hint of what that build
+        imports and weighs, for planning (its files are checked by ``get``, before any reuse)."""
+        if self.directory in self._broken:
+            return None
+        try:
+            record = json.loads((self.directory / key / "record.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None
+        return record if isinstance(record, dict) and record.get("format") == FORMAT else None
 
     def put(self, build: PackageBuild, record: dict) -> None:
         """Store a fresh build; never raises."""

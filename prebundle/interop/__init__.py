@@ -6,8 +6,8 @@ Names come from two sources. Static: Node's ``cjs-module-lexer`` rules on the sy
 reexports followed and ``NODE_ENV`` branches chosen by ``mode`` (:mod:`.lexer`). Dynamic: when
 the static answer is empty or ``module.exports`` is assigned an opaque value (UMD,
 ``module.exports = factory()``), the module runs in a QuickJS sandbox and its keys are read
-(:mod:`.evaluate`), its answer cached by content (:mod:`.cache`). The result is the union of
-both, minus ``default``, ``__esModule`` and ``module.exports``.
+(:mod:`.evaluate`). The result is the union of both, minus ``default``, ``__esModule`` and
+``module.exports``; whole answers (and sandbox runs) are cached by content (:mod:`.cache`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import cached_evaluate
+from .cache import InteropCache, cached_evaluate
 from .evaluate import ANALYZER_VERSION
 from .format import has_module_syntax, needs_interop
 from .lexer import ResolveRequire, cjs_exports
@@ -26,6 +26,7 @@ __all__ = [
     "ANALYZER_VERSION",
     "DefaultRule",
     "Interop",
+    "InteropCache",
     "ResolveRequire",
     "analyze",
     "has_module_syntax",
@@ -57,36 +58,55 @@ def analyze(
     package_dir: Path,
     package_name: str,
     resolve_require: ResolveRequire | None = None,
-    cache_dir: Path | None = None,
+    cache: InteropCache | None = None,
     evaluate: bool = True,
-    force: bool = False,
 ) -> Interop:
     """Analyze the package entry file ``entry`` for ``mode`` (``development``/``production``).
 
     ``resolve_require(specifier, from_file)`` resolves bare ``require()``s (reexports of other
-    packages, and what the sandbox loads); relative ones are resolved here. ``cache_dir`` keeps
-    sandbox results between runs; ``force=True`` does not trust them (``optimize --force``).
-    ``evaluate=False`` never runs the sandbox."""
+    packages, and what the sandbox loads); relative ones are resolved here. ``cache`` keeps
+    answers between runs, keyed by the content they were computed from. ``evaluate=False``
+    never runs the sandbox."""
     if not needs_interop(entry):
         return Interop(False, (), False, False)
-    static = cjs_exports(entry, mode=mode, resolve_require=resolve_require)
+    if cache is not None:
+        stored = cache.lookup(entry, package_dir=package_dir, package_name=package_name, mode=mode,
+                              resolve_require=resolve_require)
+        if stored is not None and isinstance(stored.get("names"), list):
+            return Interop(True, tuple(stored["names"]), bool(stored.get("es_module")), bool(stored.get("evaluated")))
+    requires: list[tuple[Path, str, Path | None]] = []
+
+    def recorded(specifier: str, from_file: Path) -> Path | None:
+        target = resolve_require(specifier, from_file) if resolve_require is not None else None
+        requires.append((from_file, specifier, target))
+        return target
+
+    static = cjs_exports(entry, mode=mode, resolve_require=recorded)
     names = set(static.names)
     es_module = static.es_module
     evaluated = False
+    files: list[Path] = list(static.files)
     if evaluate and (static.opaque or not names - NOT_NAMES):
         result = cached_evaluate(
             entry,
             mode=mode,
             package_dir=package_dir,
             package_name=package_name,
-            resolve_require=resolve_require,
-            cache_dir=cache_dir,
-            force=force,
+            resolve_require=recorded,
+            cache_dir=cache.directory if cache is not None else None,
         )
+        files.extend(result.files)
+        requires.extend((r.importer, r.specifier, r.target) for r in result.requires)
         if result.ok:
             names.update(result.names)
             es_module = result.es_module  # about the final module.exports, which statics can't see
             evaluated = True
         else:
             log.debug("%s: sandbox failed (%s); using the %d static names", package_name, result.error, len(names))
-    return Interop(True, tuple(sorted(names - NOT_NAMES)), es_module, evaluated)
+    interop = Interop(True, tuple(sorted(names - NOT_NAMES)), es_module, evaluated)
+    if cache is not None:
+        cache.store(entry, {"names": list(interop.names), "es_module": es_module, "evaluated": evaluated},
+                    package_dir=package_dir, package_name=package_name, mode=mode, files=files,
+                    requires=[(importer, spec, target) for importer, spec, target in dict.fromkeys(requires)
+                              if not spec.startswith((".", "/"))])
+    return interop

@@ -1,13 +1,17 @@
-"""The on-disk cache of sandbox evaluations (``<cache dir>/interop/*.json``).
+"""The on-disk cache of interop answers: whole analyses (``InteropCache``) and sandbox
+evaluations (``cached_evaluate``), in one folder (the machine-wide ``<cache>/interop`` when the
+machine-wide cache is on: every project on the machine shares the answers).
 
 A package's version says little about its bytes: ``patches/``, ``file:`` and git
 dependencies, and hand edits in ``node_modules`` all change code under the same version. So a
 record is keyed by the entry's content (plus package, entry path, mode and analyzer version),
-and it lists every file the evaluation read and how every ``require`` resolved. A hit counts
+and it lists every file the analysis read and where every bare ``require`` led. A hit counts
 only while those are unchanged: a file whose size, mtime and ctime are as recorded is trusted
 without reading it; any other file is hashed and compared (and its new stat is written back,
 so the next check is a ``stat`` again); each ``require`` is resolved again and must lead to
-the same file. ``force`` skips the lookup (``optimize --force``) and stores a fresh answer.
+the same file. A record carries a checksum of itself: one damaged or edited is never used.
+Such a record gives the very answer a fresh analysis of the same bytes would, so
+``optimize --force`` (which rebuilds every bundle) uses them too.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,69 @@ from typing import Any
 from .evaluate import ANALYZER_VERSION, Evaluation, Require, evaluate_exports, resolve_require_target
 from .lexer import ResolveRequire
 
-__all__ = ["cached_evaluate"]
+__all__ = ["InteropCache", "cached_evaluate"]
+
+
+class InteropCache:
+    """Whole ``analyze`` answers, keyed by content; the sandbox's own records beside them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path_and_key(self, kind: str, entry: Path, package_dir: Path, package_name: str,
+                      mode: str) -> tuple[Path, dict[str, str]] | None:
+        entry = entry.resolve()
+        try:
+            rel = entry.relative_to(package_dir.resolve()).as_posix()
+        except ValueError:
+            rel = entry.as_posix()
+        try:
+            digest = _sha256(entry)
+        except OSError:
+            return None
+        from ..hashing import code_fingerprint
+
+        key = {"kind": kind, "package": package_name, "entry": rel, "content": digest, "mode": mode,
+               "analyzer": ANALYZER_VERSION, "code": code_fingerprint()}
+        name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json"
+        return self.directory / name, key
+
+    def lookup(self, entry: Path, *, package_dir: Path, package_name: str, mode: str,
+               resolve_require: ResolveRequire | None) -> dict[str, Any] | None:
+        """The stored answer (a dict) when it still holds for what is on disk now."""
+        found = self._path_and_key("analysis", entry, package_dir, package_name, mode)
+        if found is None:
+            return None
+        path, key = found
+        try:
+            data = _read_record(path)
+            if data is None or data.get("key") != key or not isinstance(data.get("answer"), dict):
+                return None
+            files = data["files"]
+            restatted = _check_files(files)
+            if restatted is None:
+                return None
+            for importer, spec, target in data["requires"]:
+                now = resolve_require(spec, Path(importer)) if resolve_require is not None else None
+                if (None if now is None else str(now)) != target:
+                    return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            return None
+        if restatted:
+            _write_atomic(path, {**data, "files": files})
+        return data["answer"]
+
+    def store(self, entry: Path, answer: dict[str, Any], *, package_dir: Path, package_name: str,
+              mode: str, files: Iterable[Path], requires: Iterable[tuple[Path, str, Path | None]]) -> None:
+        found = self._path_and_key("analysis", entry, package_dir, package_name, mode)
+        if found is None:
+            return
+        path, key = found
+        _write_atomic(path, {
+            "key": key, "answer": answer, "files": _file_records(dict.fromkeys(files)),
+            "requires": [[str(importer), spec, None if target is None else str(target)]
+                         for importer, spec, target in requires],
+        })
 
 
 def cached_evaluate(
@@ -76,8 +141,8 @@ def cached_evaluate(
 def _valid_hit(path: Path, key: dict[str, str], resolve_require: ResolveRequire | None) -> Evaluation | None:
     """The cached answer at ``path`` if it is for ``key`` and still holds, else None."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("key") != key:
+        data = _read_record(path)
+        if data is None or data.get("key") != key:
             return None
         files = data["files"]
         requires = [Require(Path(importer), spec, None if target is None else Path(target))
@@ -142,16 +207,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _read_record(path: Path) -> dict[str, Any] | None:
+    """A record whose checksum holds: a record damaged on disk, or edited, is never used."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        return None
+    check = data.pop("check", None)
+    return data if check == _checksum(data) else None
+
+
+def _checksum(record: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def _write_atomic(path: Path, record: dict[str, Any]) -> None:
     """Write the record whole or not at all; a cache that cannot be written is no error."""
+    tmp = path.with_name(f".tmp-{os.getpid()}-{os.urandom(4).hex()}.json")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(record, indent=1))
+        with open(tmp, "x", encoding="utf-8") as f:  # the umask's mode: other users may share it
+            f.write(json.dumps({**record, "check": _checksum(record)}, indent=1))
         os.replace(tmp, path)
     except OSError:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)

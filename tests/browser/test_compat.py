@@ -6,6 +6,7 @@ docs/compatibility.md."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -168,4 +169,13 @@ def test_request_budget(browser, compat_app, name, budget):
     assert visit.errors == [], "\n".join(visit.errors)
     assert result in ('[[1,2],[3]]', '"rendered"')
     assert all(path.startswith(DEPS_PREFIX) for path in visit.deps_requests)
-    assert len(visit.deps_requests) <= budget, visit.deps_requests
+    # Besides the packages' own files, esbuild's runtime helpers and the process shim are one
+    # small chunk per esbuild build, shared by the packages built together.
+    helpers = [path for path in visit.deps_requests if _is_helper_chunk(compat_app.deps_dir, path)]
+    assert len(visit.deps_requests) - len(helpers) <= budget, visit.deps_requests
+    assert len(helpers) <= 3, helpers
+
+
+def _is_helper_chunk(deps_dir: Path, path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith("chunk-") and (deps_dir / name).stat().st_size < 4096

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from prebundle.interop import analyze
+from prebundle.interop import InteropCache, analyze
 from prebundle.interop.cache import cached_evaluate
 from prebundle.interop.evaluate import evaluate_exports, stats
 
@@ -95,7 +95,7 @@ def test_cache_hit_does_not_evaluate_again(tmp_path: Path) -> None:
 def test_failures_are_cached_too(tmp_path: Path) -> None:
     before = stats.runs
     for _ in range(2):
-        result = _analyze("throws", cache_dir=tmp_path)
+        result = _analyze("throws", cache=InteropCache(tmp_path))
         assert result.names == ("early",)
     assert stats.runs == before + 1
 

@@ -5,6 +5,8 @@ would load them: patched packages, Babel's add-module-exports, dual CommonJS/ESM
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -58,21 +60,30 @@ def test_a_patched_package_exports_its_new_names(app, node):
     assert out.strip() == "3"
 
 
-def test_force_recomputes_the_names_of_commonjs_packages(app, node):
-    # A record in the interop cache that went wrong (an older prebundle, a disk hiccup) is
-    # never trusted by --force: it runs the analysis again.
+@pytest.mark.parametrize("force", [False, True])
+def test_a_damaged_interop_record_is_never_used(app, node, force):
+    # A record in the interop cache that went wrong (a disk hiccup, a hand edit) is never
+    # trusted, with or without --force: the analysis runs again.
     extra = _package("factory-made", {"index.js": "module.exports = require('./make')();\n",
                                       "make.js": "module.exports = function () { return { alpha: 1 }; };\n"})
     root = app("import 'factory-made'\n", extra=extra)
     optimize(load_config(root))
-    records = list((root / "node_modules/.vite/interop").glob("*.json"))
+    records = list((Path(os.environ["PREBUNDLE_CACHE_DIR"]) / "interop").glob("*.json"))
     assert records
     for record in records:
         data = json.loads(record.read_text())
-        data["names"] = ["stale"]
+        for part in (data, data.get("answer") or {}):
+            if "names" in part:
+                part["names"] = ["stale"]
         record.write_text(json.dumps(data))
-    forced = optimize(load_config(root), force=True)
-    assert _keys(node, forced.deps_dir, "factory-made") == ["alpha", "default", "module.exports"]
+    (root / "src" / "main.js").write_text("import 'factory-made'\n// changed\n")
+    again = optimize(load_config(root), force=force) if force else _rebuild(root)
+    assert _keys(node, again.deps_dir, "factory-made") == ["alpha", "default", "module.exports"]
+
+
+def _rebuild(root):
+    shutil.rmtree(root / "node_modules" / ".vite" / "deps")
+    return optimize(load_config(root))
 
 
 # -- 2. Babel's add-module-exports (react-modal) ------------------------------------------------

@@ -315,7 +315,7 @@ def _worker(list_file: str, start: int) -> None:
         out: dict = {"i": index}
         try:
             result = analyze(entry, mode=MODE, package_dir=entry.parent, package_name=entry.parent.name,
-                             resolve_require=resolve_require, cache_dir=None)
+                             resolve_require=resolve_require)
             out.update(names=list(result.names), evaluated=result.evaluated, interop=result.needs_interop)
         except Exception as error:  # noqa: BLE001 - the figure is the crash
             out["crash"] = "".join(traceback.format_exception_only(type(error), error)).strip()[:300]

@@ -1,0 +1,264 @@
+"""``PackageBundler``: esbuild builds of groups of packages on one long-lived esbuild service.
+
+A build takes every id of its packages as an entry (a generated proxy entry for CommonJS/UMD
+ones, so the output has real named exports) and writes browser ESM with code splitting. Imports
+of other packages stay external (see ``imports``), so each package's output is its own and the
+build is split back per package afterwards (``output``). Building several packages in one build
+costs esbuild less than one build each (one scan, one link), and a few such builds side by side
+keep both cores busy without holding every package's syntax trees in memory at once.
+
+The interop analysis of a CommonJS entry (which names to export) runs when esbuild loads its
+proxy, so it overlaps esbuild's work on the other entries.
+
+Node's globals that browser code still reads are provided: ``global`` is ``globalThis``, and a
+free ``process`` gets a small shim (``shims/process.js``, injected only where it is used).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..plan import PlannedId, PlannedPackage
+from .hooks import FileHooks, bridge_plugins, build_with_file_hooks
+from .imports import ImportPolicy, Owners
+from .modules import (
+    BUILTIN_NS, MISSING_NS, PROXY_NS, REQUIRE_NS, VIRTUAL_NS, builtin_stub, facade_source, missing_stub, split_stub_path,
+)
+from .output import GroupOutput, split_output
+from .result import BundleError, PackageBuild
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..interop import DefaultRule, InteropCache
+    from ..resolve import Resolver
+
+__all__ = ["DEFAULT_RULE", "PackageBundler"]
+
+DEFAULT_RULE: DefaultRule = "bundler"
+"""The default export of ``__esModule`` CommonJS modules, until the config key ``interop``
+(CONTRACT.md, Output) chooses it: ``exports.default``, as esbuild, webpack and Vite 7 give."""
+PROCESS_SHIM = Path(__file__).resolve().parent.parent / "shims" / "process.js"
+ASSET_LOADERS = {ext: "file" for ext in (
+    ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
+    ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm", ".wav", ".ogg", ".wasm",
+)}
+
+
+@dataclass
+class _Group:
+    """The packages of one build and what the build's callbacks need to know about them."""
+
+    packages: list[tuple[PlannedPackage, str]]
+    owners: Owners
+    entry_points: dict[str, str]
+    """Entry point name (the flattened id) -> input (a file, or ``prebundle-proxy:<name>``)."""
+    entry_inputs: dict[str, str]
+    """Id -> its entry point as the metafile names it."""
+    interop_of: dict[str, bool]
+    proxied: dict[str, PlannedId]
+    """Proxy path (the flattened id) -> the CommonJS id it stands for."""
+    by_name: dict[str, PlannedPackage]
+    warnings: dict[Path, list[str]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return ", ".join(package.label for package, _ in self.packages)
+
+    def warnings_of(self, package: PlannedPackage) -> list[str]:
+        return self.warnings.setdefault(package.dir, [])
+
+
+class PackageBundler:
+    """Builds groups of packages for one optimize run; safe to call from several threads."""
+
+    def __init__(self, config: Config, resolver: Resolver, service, *, staging: Path,
+                 interop_cache: InteropCache | None = None) -> None:
+        self.config = config
+        self.resolver = resolver
+        self.service = service
+        self.staging = staging
+        self.interop_cache = interop_cache
+        """Where interop answers are kept (keyed by the content they were computed from)."""
+        self.policy = ImportPolicy(config, resolver)
+
+    # -- a group of packages ----------------------------------------------------------------
+
+    def build_group(self, packages: Sequence[tuple[PlannedPackage, str]]) -> list[PackageBuild]:
+        """Build ``(package, key)`` pairs in one esbuild build; one ``PackageBuild`` each.
+        Raises ``BundleError`` naming each package esbuild complained about."""
+        from ..plugins import PluginError
+
+        group = self._group(list(packages))
+        outdir = self.staging / f".build-{os.getpid()}-{id(group)}"
+        plugins = self.config.plugin_container if self.config.plugins else None
+        try:
+            if plugins is None or not (plugins.has("load") or plugins.has("transform")):
+                result = self._build_once(group, outdir, None)
+            else:
+                result = build_with_file_hooks(lambda hooks: self._build_once(group, outdir, hooks), plugins,
+                                               self.config.root, is_failure=lambda e: isinstance(e, BundleError))
+        except PluginError as error:
+            raise BundleError([(group.label, str(error))]) from None
+        output = GroupOutput.from_result(result, outdir=outdir, root=self.config.root)
+        for message in result.warnings:
+            owner = self._owner_of_message(group, message)
+            if owner is not None:
+                group.warnings_of(owner).extend(_format([message]))
+        return split_output(output, group.packages, entry_inputs=group.entry_inputs,
+                            interop_of=group.interop_of, warnings=group.warnings)
+
+    def _group(self, packages: list[tuple[PlannedPackage, str]]) -> _Group:
+        from ..interop import needs_interop
+
+        entry_points: dict[str, str] = {}
+        entry_inputs: dict[str, str] = {}
+        interop_of: dict[str, bool] = {}
+        proxied: dict[str, PlannedId] = {}
+        for package, _key in packages:
+            for planned in package.ids:
+                interop = needs_interop(planned.src)
+                interop_of[planned.id] = interop
+                if interop:
+                    entry_points[planned.flat] = entry_inputs[planned.id] = f"{PROXY_NS}:{planned.flat}"
+                    proxied[planned.flat] = planned
+                else:
+                    entry_points[planned.flat] = str(planned.src)
+                    entry_inputs[planned.id] = Path(os.path.relpath(planned.src, self.config.root)).as_posix()
+        members = [package for package, _ in packages]
+        return _Group(packages, Owners(members), entry_points, entry_inputs, interop_of, proxied,
+                      {package.name: package for package in members})
+
+    def _build_once(self, group: _Group, outdir: Path, file_hooks: FileHooks | None):
+        """One esbuild build of the group; ``file_hooks`` (if any) sees the files it names."""
+        from .. import esbuild
+
+        for package, _ in group.packages:
+            group.warnings[package.dir] = []  # a second pass of the hooks starts afresh
+        options = self._options(group.entry_points, outdir)
+        options["plugins"] = [esbuild.Plugin("prebundle", lambda build: self._setup(build, group, file_hooks))]
+        try:
+            return self.service.build(**options)
+        except esbuild.BuildFailure as failure:
+            failures = []
+            for message in failure.errors:
+                owner = self._owner_of_message(group, message)
+                failures.extend((owner.label if owner else group.label, line) for line in _format([message]))
+            raise BundleError(failures) from None
+
+    def _options(self, entry_points: dict[str, str], outdir: Path) -> dict[str, Any]:
+        config = self.config
+        production = config.mode == "production"
+        define = {"process.env.NODE_ENV": json.dumps(config.mode), "global": "globalThis",
+                  **config.define}
+        options: dict[str, Any] = dict(
+            entry_points=entry_points,
+            bundle=True,
+            format="esm",
+            splitting=True,
+            platform="browser",
+            target=list(config.target),
+            define=define,
+            inject=[str(PROCESS_SHIM)],
+            main_fields=list(config.main_fields),
+            conditions=list(config.conditions),
+            metafile=True,
+            write=False,
+            outdir=str(outdir),
+            abs_working_dir=str(config.root),
+            entry_names="[name]-[hash]" if production else "[name]",
+            chunk_names="chunk-[hash]",
+            asset_names="assets/[name]-[hash]",
+            loader=dict(ASSET_LOADERS),
+            minify=production,
+            charset="utf8",
+            legal_comments="none",
+            log_level="silent",
+            supported={"arbitrary-module-namespace-names": True, "dynamic-import": True,
+                       "import-meta": True},
+        )
+        for name, value in config.esbuild_options.items():
+            options[name] = value
+        return options
+
+    # -- the esbuild plugin ------------------------------------------------------------------
+
+    def _setup(self, build, group: _Group, file_hooks: FileHooks | None) -> None:
+        from ..esbuild import OnLoadResult, OnResolveResult
+
+        @build.on_resolve(filter=f"^{PROXY_NS}:")
+        def proxy_path(args):
+            return OnResolveResult(path=args.path[len(PROXY_NS) + 1:], namespace=PROXY_NS)
+
+        @build.on_load(filter=".*", namespace=PROXY_NS)
+        def proxy_source(args):
+            planned = group.proxied[args.path]
+            return OnLoadResult(contents=self._proxy(planned), loader="js",
+                                resolve_dir=os.path.realpath(planned.package_dir))
+
+        if self.config.plugins:
+            bridge_plugins(build, self.config.plugin_container, self.config.root, file_hooks)
+
+        @build.on_resolve(filter=r"^[^./]")
+        def bare(args):
+            if args.namespace == REQUIRE_NS:
+                return OnResolveResult(path=args.path, external=True)  # the facade's own import
+            if args.namespace == VIRTUAL_NS:
+                return self.policy.on_resolve_shared(args)  # any package of the build may import it
+            owner = group.owners.of(args.resolve_dir) if args.resolve_dir else None
+            if owner is None:
+                return None  # not a package file (our shim): esbuild resolves it
+            return self.policy.on_resolve(args, build, owner, group.warnings_of(owner))
+
+        @build.on_load(filter=".*", namespace=REQUIRE_NS)
+        def require_facade(args):
+            return OnLoadResult(contents=facade_source(args.path), loader="js")
+
+        @build.on_load(filter=".*", namespace=BUILTIN_NS)
+        def builtin_module(args):
+            package, specifier = split_stub_path(args.path)
+            return OnLoadResult(contents=builtin_stub(specifier, package), loader="js")
+
+        @build.on_load(filter=".*", namespace=MISSING_NS)
+        def missing_module(args):
+            package, specifier = split_stub_path(args.path)
+            return OnLoadResult(contents=missing_stub(specifier, package), loader="js")
+
+    def _proxy(self, planned: PlannedId) -> str:
+        """The proxy entry of a CommonJS id, from the interop analysis of its entry file."""
+        from ..interop import analyze, proxy_entry_source
+
+        interop = analyze(planned.src, mode=self.config.mode, package_dir=planned.package_dir,
+                          package_name=planned.package_name, resolve_require=self.policy.resolve_require,
+                          cache=self.interop_cache)
+        return proxy_entry_source(str(planned.src), interop.names, default=DEFAULT_RULE, module_exports=True)
+
+    def _owner_of_message(self, group: _Group, message) -> PlannedPackage | None:
+        """The package an esbuild message is about, from the file it names."""
+        location = message.location
+        if location is None or not location.file:
+            return None
+        namespace, colon, rest = location.file.partition(":")
+        if colon and namespace == PROXY_NS:
+            planned = group.proxied.get(rest)
+            return group.owners.of(str(planned.package_dir)) if planned else None
+        if colon and namespace in (BUILTIN_NS, MISSING_NS):
+            return group.by_name.get(split_stub_path(rest)[0])
+        return group.owners.of(os.path.dirname(os.path.realpath(os.path.join(self.config.root, location.file))))
+
+
+def _format(messages) -> list[str]:
+    """esbuild messages as one line each: ``file:line:col: text``."""
+    lines = []
+    for message in messages:
+        location = message.location
+        prefix = f"[plugin {message.plugin_name}] " if message.plugin_name else ""
+        if location is not None and location.file:
+            lines.append(f"{location.file}:{location.line}:{location.column}: {prefix}{message.text}")
+        else:
+            lines.append(f"{prefix}{message.text}")
+    return lines

@@ -1,0 +1,283 @@
+"""Where each bare import made inside a package goes: the decisions of the bundle stage.
+
+* another hoisted package: left as a bare ``import`` (the import map resolves it), and noted as
+  an external so the plan can grow until it is closed; a ``require()`` of one goes through a
+  tiny ESM facade, so no ``require`` reaches the browser, unless ``require`` and ``import``
+  resolve that package to different files (a dual package): then the ``require``'s CommonJS
+  file is bundled inside, as Node loads it (see :meth:`ImportPolicy.commonjs_file`);
+* the package's own name, a nested non-hoisted copy (``node_modules/a/node_modules/b``), or a
+  name its ``browser`` map replaces: bundled inside;
+* a Node builtin (``fs``, ``node:fs``) with no browser package: a stub that throws a clear error
+  when used, plus a build-time warning naming the importer;
+* anything else that does not resolve (an optional dependency that is not installed, an import
+  inside ``try``, a dynamic import): a module that throws ``Could not resolve "x" imported by
+  "pkg"`` when it runs, plus a warning, as Vite does. Relative imports that do not resolve stay
+  esbuild errors.
+
+Several packages are built together in one esbuild build, so every decision starts from the
+package that makes the import: the planned package whose folder holds the importing file
+(``Owners``). Answers that depend only on the specifier and the importing folder are cached for
+the whole run; esbuild asks about the same imports thousands of times.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..plan import PlannedPackage
+from ..specifiers import is_bare, is_node_builtin, split_package
+from .modules import BUILTIN_NS, MISSING_NS, PROBE, REQUIRE_NS, stub_path
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..resolve import Resolver
+
+__all__ = ["Decision", "ImportPolicy", "Owners"]
+
+JS_KINDS = frozenset({"import-statement", "require-call", "dynamic-import", "require-resolve"})
+MAX_PROBES = 8
+"""``build.resolve()`` calls waiting at once (see ``ImportPolicy._esbuild_fails_to_resolve``)."""
+
+
+class Decision(Enum):
+    """What becomes of one bare import."""
+
+    BUNDLE = "bundle"
+    """esbuild resolves and bundles it (the package's own files, a nested copy)."""
+    EXTERNAL = "external"
+    """Another package: a bare import the import map resolves."""
+    FACADE = "facade"
+    """``require()`` of another package: the ESM facade."""
+    DUAL = "dual"
+    """``require()`` of a dual package: its CommonJS file, bundled inside."""
+    BUILTIN = "builtin"
+    """A Node builtin: the throwing stub."""
+    UNRESOLVED = "unresolved"
+    """Resolves to nothing: ask esbuild, then the missing-module stub."""
+
+
+class Owners:
+    """Which planned package a file belongs to: the one whose folder holds it (the innermost,
+    when a nested copy is planned on its own). Paths are compared as real paths, as esbuild
+    reports them."""
+
+    def __init__(self, packages: Iterable[PlannedPackage]) -> None:
+        prefixes = [(os.path.realpath(package.dir) + os.sep, package) for package in packages]
+        self._prefixes = sorted(prefixes, key=lambda item: len(item[0]), reverse=True)
+        self._cache: dict[str, PlannedPackage | None] = {}
+
+    def of(self, path: str) -> PlannedPackage | None:
+        """The package holding the file or folder ``path`` (real or through symlinks)."""
+        found = self._cache.get(path, False)
+        if found is False:
+            found = self._match(path) or self._match(os.path.realpath(path))
+            self._cache[path] = found
+        return found
+
+    def _match(self, path: str) -> PlannedPackage | None:
+        folder = path if path.endswith(os.sep) else path + os.sep
+        return next((package for prefix, package in self._prefixes if folder.startswith(prefix)), None)
+
+
+@dataclass
+class ImportPolicy:
+    """The decisions of one optimize run; shared by its builds, safe across threads."""
+
+    config: Config
+    resolver: Resolver
+    _decisions: dict[tuple[str, str, str, str], tuple[Decision, Any]] = field(default_factory=dict)
+    _hoisted: dict[str, Path | None] = field(default_factory=dict)
+    _root_ok: dict[str, bool] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _probes: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(MAX_PROBES))
+
+    # -- one import --------------------------------------------------------------------------
+
+    def on_resolve(self, args, build, owner: PlannedPackage, warnings: list[str]):
+        """The ``OnResolveResult`` for a bare import ``args`` made inside ``owner`` (None: esbuild
+        resolves it itself); build-time warnings go to ``warnings``."""
+        from ..esbuild import OnResolveResult
+
+        if args.kind not in JS_KINDS or args.plugin_data == PROBE:
+            return None
+        specifier = args.path
+        resolve_dir = args.resolve_dir or str(owner.dir)
+        key = (str(owner.dir), resolve_dir, specifier, args.kind)
+        cached = self._decisions.get(key)
+        if cached is None:
+            cached = self._decide(specifier, args.kind, owner, Path(resolve_dir))
+            self._decisions[key] = cached
+        decision, target = cached
+        if decision is Decision.BUNDLE:
+            return None
+        if decision is Decision.EXTERNAL:
+            return OnResolveResult(path=target, external=True)
+        if decision is Decision.FACADE:
+            return OnResolveResult(path=target, namespace=REQUIRE_NS)
+        if decision is Decision.DUAL:
+            return OnResolveResult(path=target)
+        where = _relative(args.importer, owner.dir)
+        if decision is Decision.BUILTIN:
+            warnings.append(f"{owner.label}: {where} imports the Node.js builtin {specifier!r}; "
+                            "it throws if used in the browser")
+            return OnResolveResult(path=stub_path(owner.name, specifier), namespace=BUILTIN_NS)
+        if not self._esbuild_fails_to_resolve(args, build):
+            return None  # esbuild knows better (an `alias` option, say)
+        warnings.append(f'{owner.label}: {where} imports "{specifier}", which cannot be resolved '
+                        "(is it installed?); it throws if it runs in the browser")
+        return OnResolveResult(path=stub_path(owner.name, specifier), namespace=MISSING_NS)
+
+    def on_resolve_shared(self, args):
+        """The ``OnResolveResult`` for a bare import made by a module no package holds (a
+        plugin's virtual module, which any package of the build may import): another package
+        stays a bare import, as from the app's own code; esbuild resolves the rest."""
+        from ..esbuild import OnResolveResult
+
+        specifier = args.path
+        if args.kind not in JS_KINDS or args.plugin_data == PROBE or not is_bare(specifier):
+            return None
+        if specifier.startswith("node:") or self.hoisted_dir(split_package(specifier)[0]) is None:
+            return None
+        if not self.resolves_from_root(specifier):
+            return None
+        if args.kind == "require-call":
+            commonjs = self.commonjs_file(specifier)
+            if commonjs is not None:
+                return OnResolveResult(path=str(commonjs))
+            return OnResolveResult(path=specifier, namespace=REQUIRE_NS)
+        return OnResolveResult(path=specifier, external=True)
+
+    def _decide(self, specifier: str, kind: str, owner: PlannedPackage, importer_dir: Path) -> tuple[Decision, Any]:
+        if specifier.startswith("node:"):
+            return Decision.BUILTIN, None
+        if not is_bare(specifier):
+            return Decision.BUNDLE, None
+        name = split_package(specifier)[0]
+        if specifier == name + "/":
+            # `require("process/")` names the npm package, not the builtin; as an import map key
+            # a trailing slash would be a prefix mapping, so the id is the bare name.
+            specifier = name
+        if name == owner.name:
+            return Decision.BUNDLE, None  # the package's own files
+        if specifier in self.resolver.browser_map(owner.dir):
+            # The package's "browser" map replaces it (`"eventsource": "./browser/es.js"`),
+            # whether or not a package of that name is installed; esbuild applies that map.
+            return Decision.BUNDLE, None
+        found = self.resolver.find_package_dir(name, importer_dir)
+        if found is None:
+            if is_node_builtin(specifier):
+                return Decision.BUILTIN, None
+            return self._inside(specifier, kind, importer_dir)
+        hoisted = self.hoisted_dir(name)
+        if hoisted is None or Path(os.path.realpath(found)) != hoisted or not self.resolves_from_root(specifier):
+            return self._inside(specifier, kind, importer_dir)  # a nested copy the page cannot import by name
+        if kind == "require-call":
+            commonjs = self.commonjs_file(specifier)
+            if commonjs is not None:
+                return Decision.DUAL, str(commonjs)
+            return Decision.FACADE, specifier
+        return Decision.EXTERNAL, specifier
+
+    def _inside(self, specifier: str, kind: str, importer_dir: Path) -> tuple[Decision, Any]:
+        """A bare import bundled inside the package, unless neither our resolver nor esbuild's
+        can resolve it (not installed): then it becomes a module that throws when it runs, so
+        code that guards it (``try { require(x) } catch {}``, an optional peer dependency, an
+        ``import()`` that may fail) works as in Node, and the rest of the package loads."""
+        from ..resolve import ResolveError
+
+        if kind == "require-resolve":
+            return Decision.BUNDLE, None  # esbuild leaves `require.resolve` calls alone
+        resolver = self.resolver.for_require() if kind == "require-call" else self.resolver
+        try:
+            resolver.resolve(specifier, importer_dir)
+            return Decision.BUNDLE, None  # esbuild resolves it too, and bundles it
+        except ResolveError:
+            return Decision.UNRESOLVED, None
+
+    def _esbuild_fails_to_resolve(self, args, build) -> bool:
+        """Ask esbuild (``build.resolve``) whether it can resolve this import either.
+
+        The answer runs every resolve callback, ours included, on the service's callback pool,
+        while this callback holds a pool thread: at most ``MAX_PROBES`` wait at once, so the
+        pool always has threads left. Beyond that, our resolver's answer stands."""
+        if not self._probes.acquire(blocking=False):
+            return True
+        try:
+            probe = build.resolve(args.path, kind=args.kind, importer=args.importer or None,
+                                  namespace=args.namespace or None, resolve_dir=args.resolve_dir or None,
+                                  plugin_data=PROBE)
+        finally:
+            self._probes.release()
+        return bool(probe.errors)
+
+    # -- facts about packages, cached -------------------------------------------------------
+
+    def hoisted_dir(self, name: str) -> Path | None:
+        """The folder the project root resolves ``name`` to (realpath), cached."""
+        with self._lock:
+            if name in self._hoisted:
+                return self._hoisted[name]
+        found = self.resolver.find_package_dir(name, self.config.root)
+        value = Path(os.path.realpath(found)) if found is not None else None
+        with self._lock:
+            self._hoisted[name] = value
+        return value
+
+    def resolves_from_root(self, specifier: str) -> bool:
+        """True when ``specifier`` can be an id of its own: a JS entry resolved from the root."""
+        from ..resolve import ResolveError
+
+        with self._lock:
+            if specifier in self._root_ok:
+                return self._root_ok[specifier]
+        try:
+            resolution = self.resolver.resolve(specifier, self.config.root / "index.html")
+            ok = resolution.entry is not None and resolution.kind == "js" and not resolution.linked
+        except ResolveError:
+            ok = False
+        with self._lock:
+            self._root_ok[specifier] = ok
+        return ok
+
+    def resolve_require(self, specifier: str, from_file: Path) -> Path | None:
+        """Bare ``require()`` resolution (the ``require`` condition) for the interop analysis."""
+        from ..resolve import ResolveError
+
+        try:
+            return self.resolver.for_require().resolve(specifier, from_file).entry
+        except ResolveError:
+            return None
+
+    def commonjs_file(self, specifier: str) -> Path | None:
+        """The file ``require(specifier)`` loads, when it is not the one ``import`` loads.
+
+        A dual package (``{"import": "./x.mjs", "default": "./x.js"}``) gives Node's
+        ``require`` its CommonJS file and ``import`` its ES module. The import map can hold
+        only the ES module's bundle, and a ``require`` of that gets a namespace object where
+        the code expects ``module.exports`` (``dual is not a function``). So such a
+        ``require`` bundles the CommonJS file inside the requiring package: the same two
+        copies Node itself loads (its "dual package hazard"), each with the right shape."""
+        from ..resolve import ResolveError
+
+        importer = self.config.root / "index.html"
+        try:
+            imported = self.resolver.resolve(specifier, importer).entry
+            required = self.resolver.for_require().resolve(specifier, importer).entry
+        except ResolveError:
+            return None
+        if imported is None or required is None or os.path.realpath(imported) == os.path.realpath(required):
+            return None
+        return required
+
+
+def _relative(importer: str, package_dir: Path) -> str:
+    try:
+        return Path(os.path.realpath(importer)).relative_to(os.path.realpath(package_dir)).as_posix()
+    except (ValueError, OSError):
+        return importer

@@ -1,0 +1,84 @@
+"""The small modules prebundle gives esbuild in place of real files, and their namespaces.
+
+* ``PROXY_NS``: the entry of a CommonJS id: its ESM face with real named exports
+  (``prebundle.interop.proxy_entry_source``);
+* ``REQUIRE_NS``: ``require(x)`` of another package: an ESM import of ``x`` dressed as
+  CommonJS, so no ``require`` reaches the browser (:func:`facade_source`);
+* ``BUILTIN_NS``: a Node builtin with no browser package (:func:`builtin_stub`);
+* ``MISSING_NS``: a bare import inside a package that resolves to nothing (:func:`missing_stub`);
+* ``VIRTUAL_NS``: plugins' ``\\0`` virtual modules.
+
+Stubs name the package that imports them, and packages built together share one build: their
+paths are ``<package>|<specifier>`` (npm names cannot hold ``|``).
+"""
+
+from __future__ import annotations
+
+import json
+
+__all__ = [
+    "BUILTIN_NS", "MISSING_NS", "OWN_NAMESPACES", "PROBE", "PROXY_NS", "REQUIRE_NS", "VIRTUAL_NS",
+    "builtin_stub", "facade_source", "missing_stub", "split_stub_path", "stub_path",
+]
+
+PROXY_NS = "prebundle-proxy"
+REQUIRE_NS = "prebundle-require"
+BUILTIN_NS = "prebundle-builtin"
+MISSING_NS = "prebundle-missing"
+VIRTUAL_NS = "prebundle-virtual"
+OWN_NAMESPACES = (PROXY_NS, REQUIRE_NS, BUILTIN_NS, MISSING_NS, VIRTUAL_NS)
+PROBE = "prebundle-probe"
+"""``plugin_data`` of our own ``build.resolve()`` calls: our resolve callback leaves them to esbuild."""
+
+
+def stub_path(package: str, specifier: str) -> str:
+    return f"{package}|{specifier}"
+
+
+def split_stub_path(path: str) -> tuple[str, str]:
+    package, _, specifier = path.partition("|")
+    return package, specifier
+
+
+def facade_source(specifier: str) -> str:
+    """CommonJS module standing for ``require(specifier)`` of another package's bundle: the very
+    ``module.exports`` of a CommonJS package, else the ES namespace marked ``__esModule``."""
+    quoted = json.dumps(specifier)
+    return (
+        f"import * as m from {quoted};\n"
+        'module.exports = "module.exports" in m ? m["module.exports"]'
+        ' : Object.defineProperty({ ...m }, "__esModule", { value: true });\n'
+    )
+
+
+def builtin_stub(specifier: str, package: str) -> str:
+    """CommonJS module standing for a Node builtin: loading it works, using it throws."""
+    message = (
+        f'Module "{specifier}" is a Node.js builtin and is not available in the browser '
+        f"(imported by the package {package}). Install a browser version of it, or avoid the code "
+        "path that uses it."
+    )
+    return f"const message = {json.dumps(message)};\nmodule.exports = {_THROWING_OBJECT};\n"
+
+
+def missing_stub(specifier: str, package: str) -> str:
+    """CommonJS module standing for an import that does not resolve: it throws when it runs,
+    as Node's ``require`` and ``import()`` do. Should a bundler keep a module that threw
+    (older esbuild versions' ``__commonJS`` does), a second ``require`` gets its exports, which
+    throw the same error when used."""
+    message = f'Could not resolve "{specifier}" imported by "{package}". Is it installed?'
+    return (f"const message = {json.dumps(message)};\nmodule.exports = {_THROWING_OBJECT};\n"
+            "throw new Error(message);\n")
+
+
+_THROWING_OBJECT = (
+    "Object.create(new Proxy({}, { get(_, key) {\n"
+    '  if (typeof key === "symbol" || key === "__esModule" || key === "then") return undefined;\n'
+    "  throw new Error(message);\n"
+    "} }))"
+)
+"""An object every property read of which throws ``message``. The throwing proxy is its
+prototype, not the object itself: esbuild's ``__toESM`` copy of ``module.exports`` (what
+``import { readFileSync } from "fs"`` reads) inherits from that prototype, so named imports
+throw the clear error too instead of being ``undefined``. ``__esModule`` and ``then`` read as
+undefined so interop checks and ``await import()`` don't throw."""

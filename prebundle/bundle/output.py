@@ -1,0 +1,135 @@
+"""One esbuild build of several packages, split back into one ``PackageBuild`` per package.
+
+Each package owns the outputs its entries reach: its entry files, the chunks they import
+statically or with ``import()``, their CSS and assets. Imports of other packages are external,
+so a chunk is shared between packages only when it holds esbuild's runtime helpers (or a module
+two of them reach without a bare import); such a chunk is listed by each, with the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..plan import PlannedId, PlannedPackage
+from ..specifiers import is_bare
+from .result import BuiltEntry, BundleError, Chunk, PackageBuild
+
+__all__ = ["GroupOutput", "split_output"]
+
+_ASSET_KINDS = ("url-token", "file-loader")
+
+
+@dataclass(frozen=True)
+class _Output:
+    """One output file as the metafile describes it."""
+
+    imports: tuple[str, ...]
+    dynamic_imports: tuple[str, ...]
+    css: tuple[str, ...]
+    assets: tuple[str, ...]
+    externals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupOutput:
+    """What one build of a group of packages produced, ready to split."""
+
+    files: Mapping[str, bytes]
+    """Output files by name, relative to the build's outdir."""
+    outputs: Mapping[str, _Output]
+    entry_file_of: Mapping[str, str]
+    """Entry point, as the metafile names its input (a path relative to the root, or
+    ``namespace:path``) -> its JS output file."""
+
+    @classmethod
+    def from_result(cls, result, *, outdir: Path, root: Path) -> GroupOutput:
+        """Metafile paths are relative to the working directory (the root)."""
+
+        def name_of(path: str) -> str:
+            return Path(os.path.normpath(root / path)).relative_to(outdir).as_posix()
+
+        files = {Path(o.path).relative_to(outdir).as_posix(): o.contents for o in result.output_files}
+        outputs: dict[str, _Output] = {}
+        entry_file_of: dict[str, str] = {}
+        for path, meta in (result.metafile or {}).get("outputs", {}).items():
+            name = name_of(path)
+            outputs[name] = _describe(meta, name_of)
+            if meta.get("entryPoint") and name.endswith(".js"):
+                entry_file_of[meta["entryPoint"]] = name
+        return cls(files, outputs, entry_file_of)
+
+
+def _describe(meta: Mapping[str, Any], name_of) -> _Output:
+    imports, dynamic, assets, externals = set(), set(), set(), set()
+    for item in meta.get("imports", ()):
+        kind = item.get("kind")
+        if item.get("external"):
+            if is_bare(item["path"]):
+                externals.add(item["path"])
+        elif kind == "import-statement":
+            imports.add(name_of(item["path"]))
+        elif kind == "dynamic-import":
+            dynamic.add(name_of(item["path"]))
+        elif kind in _ASSET_KINDS:
+            assets.add(name_of(item["path"]))
+    css = (name_of(meta["cssBundle"]),) if meta.get("cssBundle") else ()
+    return _Output(tuple(sorted(imports)), tuple(sorted(dynamic)), css, tuple(sorted(assets)),
+                   tuple(sorted(externals)))
+
+
+def split_output(
+    output: GroupOutput,
+    packages: list[tuple[PlannedPackage, str]],
+    *,
+    entry_inputs: Mapping[str, str],
+    interop_of: Mapping[str, bool],
+    warnings: Mapping[Path, list[str]],
+) -> list[PackageBuild]:
+    """One ``PackageBuild`` per ``(package, key)``. ``entry_inputs`` maps each id to its entry
+    point as the metafile names it, ``interop_of`` says which ids went through a CommonJS proxy."""
+    builds = []
+    for package, key in packages:
+        entries: dict[str, BuiltEntry] = {}
+        for planned in package.ids:
+            entries[planned.id] = _entry(output, planned, entry_inputs[planned.id], interop_of[planned.id], package)
+        owned = _reachable(output, [entry.file for entry in entries.values()])
+        entry_files = {entry.file for entry in entries.values()}
+        chunks = {}
+        for name in sorted(owned):
+            if name.endswith(".js") and name not in entry_files:
+                described = output.outputs[name]
+                chunks[name] = Chunk(name, described.imports, described.css, described.externals,
+                                     described.dynamic_imports)
+        files = {name: output.files[name] for name in sorted(owned)}
+        builds.append(PackageBuild(package, key, entries, chunks, files, tuple(warnings.get(package.dir, ()))))
+    return builds
+
+
+def _entry(output: GroupOutput, planned: PlannedId, entry_input: str, interop: bool,
+           package: PlannedPackage) -> BuiltEntry:
+    name = output.entry_file_of.get(entry_input)
+    if name is None:
+        raise BundleError([(package.label, f"esbuild produced no output for {planned.id!r}")])
+    described = output.outputs[name]
+    return BuiltEntry(planned.id, name, planned.src, interop, described.imports, described.css,
+                      described.assets, described.externals, described.dynamic_imports)
+
+
+def _reachable(output: GroupOutput, starts: list[str]) -> set[str]:
+    """Every output file loading ``starts`` may fetch: chunks (static and dynamic), CSS, assets."""
+    seen: set[str] = set()
+    pending = list(starts)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        described = output.outputs.get(name)
+        if described is None:
+            continue
+        pending.extend((*described.imports, *described.dynamic_imports, *described.css, *described.assets))
+    return seen

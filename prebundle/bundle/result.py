@@ -1,0 +1,100 @@
+"""What the bundle stage hands on: per package, its built entries, chunks and files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from ..hashing import FileInfo
+from ..plan import PlannedPackage
+
+__all__ = ["BuiltEntry", "BundleError", "Chunk", "PackageBuild"]
+
+
+class BundleError(Exception):
+    """esbuild failed; ``failures`` pairs each package label with one ``file:line:col`` message."""
+
+    def __init__(self, failures: list[tuple[str, str]]) -> None:
+        self.failures = failures
+        super().__init__("\n".join(f"{label}: {message}" for label, message in failures))
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltEntry:
+    id: str
+    file: str
+    """Output file, relative to the deps dir."""
+    src: Path
+    needs_interop: bool
+    imports: tuple[str, ...]
+    """Chunk files it statically imports."""
+    css: tuple[str, ...]
+    assets: tuple[str, ...]
+    externals: tuple[str, ...]
+    """Other packages' ids it imports (bare), statically or with ``import()``."""
+    dynamic_imports: tuple[str, ...] = ()
+    """Chunk files it loads with ``import()``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    file: str
+    imports: tuple[str, ...]
+    css: tuple[str, ...]
+    externals: tuple[str, ...]
+    dynamic_imports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PackageBuild:
+    package: PlannedPackage
+    key: str
+    entries: Mapping[str, BuiltEntry]
+    chunks: Mapping[str, Chunk]
+    files: Mapping[str, bytes | Path] = field(repr=False)
+    """Every output file by name (entries, chunks, CSS, assets): fresh bytes, or the path of a
+    reused file. A chunk of esbuild's runtime helpers may be listed by several packages built
+    together: the same name, the same bytes."""
+    warnings: tuple[str, ...] = ()
+    reused: bool = False
+    checked: Mapping[str, FileInfo] = field(default_factory=dict, repr=False)
+    """Size and hash of reused files, verified when they were reused (not read again)."""
+
+    @cached_property
+    def file_infos(self) -> dict[str, FileInfo]:
+        """Size and ``fileHash`` of every output file."""
+        infos = {}
+        for name, content in self.files.items():
+            info = self.checked.get(name)
+            if info is None:
+                info = FileInfo.of(content.read_bytes() if isinstance(content, Path) else content)
+            infos[name] = info
+        return infos
+
+    @property
+    def externals(self) -> frozenset[str]:
+        found: set[str] = set()
+        for entry in self.entries.values():
+            found.update(entry.externals)
+        for chunk in self.chunks.values():
+            found.update(chunk.externals)
+        return frozenset(found)
+
+    def externals_of(self, id_: str) -> frozenset[str]:
+        """The other packages' ids that loading ``id_`` may import: its entry's and those of
+        every chunk the entry reaches, statically or with ``import()``."""
+        entry = self.entries[id_]
+        found = set(entry.externals)
+        seen: set[str] = set()
+        pending = [*entry.imports, *entry.dynamic_imports]
+        while pending:
+            name = pending.pop()
+            chunk = self.chunks.get(name)
+            if chunk is None or name in seen:
+                continue
+            seen.add(name)
+            found.update(chunk.externals)
+            pending.extend((*chunk.imports, *chunk.dynamic_imports))
+        return frozenset(found)
