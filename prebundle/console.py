@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from .optimizer import OptimizeResult
     from .scanner import ScanResult
 
-__all__ = ["DelayedProgress", "echo", "err_console", "out_console", "print_optimize", "print_scan",
-           "setup_logging"]
+__all__ = ["DelayedProgress", "echo", "err_console", "optimize_summary", "out_console", "print_optimize",
+           "print_scan", "setup_logging"]
 
 
 @lru_cache(maxsize=1)
@@ -127,12 +127,16 @@ def print_scan(result: ScanResult) -> None:
 
 def print_optimize(result: OptimizeResult, config: Config) -> None:
     """One summary line (and where the output is) after an optimize run."""
+    echo(optimize_summary(result, config))
+
+
+def optimize_summary(result: OptimizeResult, config: Config) -> str:
+    """The line ``print_optimize`` prints (the CLI's fast path repeats it as it is)."""
     where = _relative(result.deps_dir, config.root)
     if result.up_to_date:
-        echo(f"dependencies up to date ({len(result.ids)} ids in {where}); use --force to re-bundle")
-        return
+        return f"dependencies up to date ({len(result.ids)} ids in {where}); use --force to re-bundle"
     size = result.bytes / 1024
-    echo(
+    return (
         f"optimized {len(result.ids)} ids: {len(result.built)} packages built, {len(result.reused)} reused; "
         f"{result.files} files, {size:,.0f} kB in {where} ({result.seconds * 1000:.0f} ms)"
     )

@@ -12,10 +12,8 @@ the few flavour rules that decide which scripts are the file's own:
 
 from __future__ import annotations
 
-import html
 import re
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = ["Flavor", "ScriptBlock", "script_blocks"]
 
@@ -29,9 +27,8 @@ _ATTR = re.compile(rb"""([^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*("[^"]*"?|'[^']*'?|[^\s
 _RAW_TEXT = frozenset({b"script", b"style", b"textarea", b"title"})
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptBlock:
-    attrs: dict[str, str] = field(hash=False)
+class ScriptBlock(NamedTuple):
+    attrs: dict[str, str]
     """Attributes by lower-cased name; a bare attribute (``setup``) maps to ``""``."""
     start: int
     """Byte offset where the content starts (just after ``>``)."""
@@ -43,8 +40,7 @@ class ScriptBlock:
     """1-based line of the ``src`` value (of the tag when there is no ``src``)."""
 
 
-@dataclass(slots=True)
-class _Tag:
+class _Tag(NamedTuple):
     name: bytes
     attrs: dict[str, str]
     end: int
@@ -135,7 +131,11 @@ def _attr_value(raw: bytes) -> str:
     if raw[:1] in (b'"', b"'"):
         raw = raw[1:-1] if len(raw) > 1 and raw[-1:] == raw[:1] else raw[1:]
     value = raw.decode("utf-8", "replace")
-    return html.unescape(value) if "&" in value else value
+    if "&" not in value:
+        return value
+    import html  # here: html.entities is a large table, rarely needed
+
+    return html.unescape(value)
 
 
 def _find_close(data: bytes, pos: int, name: bytes) -> int:

@@ -1,127 +1,159 @@
-"""The scan cache: each file's extracted imports, kept across runs so a warm scan parses nothing.
+"""The scan cache: each file's extracted imports and the last crawl's snapshot, kept across runs
+so a warm scan parses nothing, and one where nothing changed crawls nothing.
 
-Two kinds of entries live in one diskcache folder under the cache dir:
+Each project root has two packed files (:mod:`.packed`) under ``<cache_dir>/scan/``, named by a
+digest of the root: ``.snapshot`` holds the snapshot of the last crawl (:mod:`.snapshot`), which
+is all a warm scan reads, and ``.index`` the rest, which only a crawl reads (and a scan that
+refreshed the snapshot does not rewrite):
 
-* an *index* per project root: ``path -> (size, mtime_ns, digest, imports, warnings)``, read and
-  written as one value, so a warm scan of thousands of files costs one read and a ``stat`` per file;
-* results by *content*: ``digest -> (imports, warnings)``, so a file whose ``mtime`` changed but
-  whose bytes did not (a ``touch``, a branch switched back) is still not parsed again.
+* the index: ``path -> (size, mtime_ns, digest, imports, warnings)``, so a crawl costs a ``stat``
+  per file and parses only files whose stamp and content changed;
+* the links: relative resolutions of the last crawl with the folder stamps that prove them;
+* contents: ``(suffix, digest) -> (imports, warnings)`` of results that left the index (an
+  older version of a file, a renamed one), so bytes that come back (a branch switched back)
+  are not parsed again. Bounded.
 
-Imports are stored as plain tuples ``(specifier, line, kind)``: they pickle several times faster
-than dataclasses.
+An entry whose stamp was taken too close to its file's last change is stored with mtime
+``-1``: the next crawl compares its content instead of trusting the stamp.
+
+The daemon keeps one ``ScanCache`` open: what it decoded is kept while the file on disk is the
+one it last read or wrote.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import os
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from .records import FileImports, ImportRecord
+from .files import RawImports
+from .packed import DETAIL, HEAD, decode, encode, read_parts, write_parts
+from .snapshot import split_snapshot
 
-__all__ = ["CacheEntry", "ScanCache", "digest_of", "to_entry_imports", "to_file_imports"]
+__all__ = ["IndexState", "ScanCache", "merged_contents"]
 
-FORMAT = 1
-"""Bumped when the stored shape changes; old entries are then ignored."""
-
-RawImports = tuple[tuple[str, int, str], ...]
-
-
-def digest_of(data: bytes) -> str:
-    """A content hash of a file's bytes (fast, 128 bits)."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+FORMAT = 3
+"""Bumped when the index's shape changes; an index of another format is ignored."""
+MIN_CONTENTS = 2048
+"""Results by content kept beyond the index: at least this many, or as many as indexed files."""
 
 
-@dataclass(frozen=True, slots=True)
-class CacheEntry:
-    size: int
-    mtime_ns: int
-    digest: str
-    imports: RawImports
-    warnings: tuple[str, ...]
+class IndexState:
+    """The decoded index of one root. Treat as read-only: a crawl builds new tables."""
 
+    __slots__ = ("files", "links", "contents")
 
-def to_entry_imports(result: FileImports) -> RawImports:
-    return tuple((record.specifier, record.line, record.kind) for record in result.imports)
-
-
-def to_file_imports(imports: RawImports, warnings: tuple[str, ...]) -> FileImports:
-    return FileImports(
-        imports=tuple(ImportRecord(spec, line, kind) for spec, line, kind in imports),  # type: ignore[arg-type]
-        warnings=warnings,
-    )
+    def __init__(self, files: dict[str, tuple] | None = None, links: dict | None = None,
+                 contents: dict | None = None) -> None:
+        self.files: dict[str, tuple] = files or {}
+        """path -> (size, mtime_ns, digest, imports, warnings)."""
+        self.links: dict[tuple[str, str], tuple] = links or {}
+        """(specifier, folder) -> (target or "", ((folder, ctime_ns), ...)): see ``evidence.py``."""
+        self.contents: dict[tuple[str, str], tuple[RawImports, tuple[str, ...]]] = contents or {}
+        """(suffix, digest) -> (imports, warnings)."""
 
 
 class ScanCache:
-    """Opens the diskcache folder lazily; every method tolerates a broken or missing cache."""
+    """The packed files under one folder; every method tolerates a broken or missing cache."""
 
     def __init__(self, directory: Path, *, namespace: str) -> None:
         self.directory = directory
         self.namespace = namespace
         """Versions of the extractor and of this format: a change drops every old entry."""
-        self._cache: Any = None
+        self._memo: dict[str, tuple[tuple | None, dict[int, Any]]] = {}
+        """path -> (stat of the file as last read or written, its decoded parts so far)."""
 
-    def _open(self) -> Any:
-        if self._cache is None:
-            import diskcache
+    def file_for(self, root: Path, kind: str = "snapshot") -> Path:
+        """The packed file of ``root``: its ``snapshot`` or its ``index``."""
+        name = hashlib.blake2b(str(root).encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
+        return self.directory / f"{name}.{kind}"
 
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._cache = diskcache.Cache(str(self.directory), size_limit=2**30)
-        return self._cache
+    def _part(self, path: str, part: int) -> Any:
+        signature = _signature(path)
+        memo = self._memo.get(path)
+        if memo is None or signature is None or memo[0] != signature:
+            memo = self._memo[path] = (signature, {})
+        if part not in memo[1]:
+            blobs = read_parts(path, (part,)) or {}
+            memo[1][part] = decode(blobs.get(part))
+        return memo[1][part]
 
-    def load_index(self, root: Path) -> dict[str, CacheEntry]:
-        try:
-            value = self._open().get(("index", FORMAT, self.namespace, str(root)))
-        except Exception:  # a corrupt cache is a cold cache
-            return {}
-        if not isinstance(value, dict):
-            return {}
-        return {path: CacheEntry(*fields) for path, fields in value.items()}
-
-    def save_index(self, root: Path, index: dict[str, CacheEntry]) -> None:
-        packed = {
-            path: (e.size, e.mtime_ns, e.digest, e.imports, e.warnings) for path, e in index.items()
-        }
-        try:
-            self._open().set(("index", FORMAT, self.namespace, str(root)), packed)
-        except Exception:
-            pass
-
-    def load_links(self, root: Path) -> dict:
-        """Relative-import resolutions of the last scan (see ``Crawler._source_target``)."""
-        try:
-            value = self._open().get(("links", FORMAT, self.namespace, str(root)))
-        except Exception:
-            return {}
-        return value if isinstance(value, dict) else {}
-
-    def save_links(self, root: Path, links: dict) -> None:
-        try:
-            self._open().set(("links", FORMAT, self.namespace, str(root)), links)
-        except Exception:
-            pass
-
-    def get_content(self, suffix: str, digest: str) -> tuple[RawImports, tuple[str, ...]] | None:
-        try:
-            value = self._open().get(("content", FORMAT, self.namespace, suffix, digest))
-        except Exception:
+    def load_snapshot(self, root: Path, *, detail: bool = False) -> dict | None:
+        """The snapshot of ``root``'s last crawl: its head (stamps and result), and with
+        ``detail`` its digests and record hashes too; None when there is none."""
+        path = str(self.file_for(root))
+        head = self._part(path, HEAD)
+        if not isinstance(head, dict):
             return None
-        return value if isinstance(value, tuple) and len(value) == 2 else None
+        if not detail:
+            return head
+        more = self._part(path, DETAIL)
+        return {**head, **more} if isinstance(more, dict) else None
 
-    def put_contents(self, items: list[tuple[str, str, RawImports, tuple[str, ...]]]) -> None:
-        """Store ``(suffix, digest, imports, warnings)`` results in one transaction."""
-        if not items:
-            return
+    def load_index(self, root: Path) -> IndexState:
+        """The decoded index of ``root`` (empty when there is none of this namespace)."""
+        path = str(self.file_for(root, "index"))
+        state = self._part(path, 0)
+        if not isinstance(state, IndexState):
+            state = _decode_index(state, self.namespace)
+            self._memo[path][1][0] = state
+        return state
+
+    def save(self, root: Path, snapshot: dict | None, state: IndexState | None = None) -> None:
+        """Write ``root``'s snapshot (None: none) and, unless None, its index."""
+        if state is not None:
+            path = str(self.file_for(root, "index"))
+            self._write(path, {0: state}, [encode((FORMAT, self.namespace, state.files, state.links, state.contents))])
+        head, detail = split_snapshot(snapshot)
+        self._write(str(self.file_for(root)), {HEAD: head, DETAIL: detail}, [encode(head), encode(detail)])
+
+    def _write(self, path: str, parts: dict[int, Any], blobs: list[bytes]) -> None:
         try:
-            cache = self._open()
-            with cache.transact():
-                for suffix, digest, imports, warnings in items:
-                    cache.set(("content", FORMAT, self.namespace, suffix, digest), (imports, warnings))
-        except Exception:
-            pass
+            write_parts(path, blobs)
+        except OSError:
+            self._memo.pop(path, None)
+            return
+        self._memo[path] = (_signature(path), parts)
 
     def close(self) -> None:
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
+        self._memo.clear()
+
+
+def _signature(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _decode_index(value: Any, namespace: str) -> IndexState:
+    if not (isinstance(value, tuple) and len(value) == 5 and value[0] == FORMAT and value[1] == namespace):
+        return IndexState()
+    _format, _namespace, files, links, contents = value
+    if not (isinstance(files, dict) and isinstance(links, dict) and isinstance(contents, dict)):
+        return IndexState()
+    return IndexState(files, links, contents)
+
+
+def merged_contents(old: IndexState, new_files: dict[str, tuple]) -> dict:
+    """The contents table after a crawl: results that left the index join it (clean ones only:
+    warnings name their path), the newest last, the oldest dropped beyond the bound."""
+    contents = dict(old.contents)
+    for path, entry in old.files.items():
+        current = new_files.get(path)
+        if current is not None and current[2] == entry[2]:
+            continue
+        if entry[4] or not entry[2]:
+            continue
+        key = (os.path.splitext(path)[1], entry[2])
+        contents.pop(key, None)
+        contents[key] = (entry[3], entry[4])
+    for entry_path, entry in new_files.items():  # what is indexed needs no second copy
+        contents.pop((os.path.splitext(entry_path)[1], entry[2]), None)
+    limit = max(MIN_CONTENTS, len(new_files))
+    if len(contents) > limit:
+        contents = dict(islice(contents.items(), len(contents) - limit, None))
+    return contents

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree, TreeCursor
 
@@ -65,18 +64,20 @@ _IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 _BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(slots=True)
 class SourceImports:
     """What one script source (a file or a ``<script>`` block) imports."""
 
-    records: list[ImportRecord] = field(default_factory=list)
-    """Every import found, in source order, ``require`` calls included."""
-    esm: bool = False
-    """Whether the source has an ESM ``import``/``export`` statement."""
-    error_line: int | None = None
-    """1-based line of the first syntax error, if any."""
-    abandoned: bool = False
-    """Whether parsing ran out of time (nothing was extracted)."""
+    __slots__ = ("records", "esm", "error_line", "abandoned")
+
+    def __init__(self, *, abandoned: bool = False) -> None:
+        self.records: list[ImportRecord] = []
+        """Every import found, in source order, ``require`` calls included."""
+        self.esm = False
+        """Whether the source has an ESM ``import``/``export`` statement."""
+        self.error_line: int | None = None
+        """1-based line of the first syntax error, if any."""
+        self.abandoned = abandoned
+        """Whether parsing ran out of time (nothing was extracted)."""
 
 
 def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> FileImports:

@@ -62,14 +62,17 @@ def _static_prefix(pattern: str) -> str:
     return "/".join(prefix)
 
 
-def walk_files(base: Path, *, skip: Iterable[Path] = ()) -> Iterator[str]:
+def walk_files(base: Path, *, skip: Iterable[Path] = (), walked: list[str] | None = None) -> Iterator[str]:
     """Every file under ``base`` as a POSIX path relative to it; skips dot-folders and ``SKIP_DIRS``.
 
-    Symlinked folders are not followed, so a symlink loop cannot trap the walk.
+    Symlinked folders are not followed, so a symlink loop cannot trap the walk. ``walked``
+    receives every folder listed (the scan snapshot stamps them: a new file there is seen).
     """
     skipped = {os.path.normcase(str(path)) for path in skip}
     base_str = str(base)
     for folder, dirs, files in os.walk(base_str, onerror=lambda _e: None):
+        if walked is not None:
+            walked.append(folder)
         dirs[:] = [
             name
             for name in dirs
@@ -83,8 +86,10 @@ def walk_files(base: Path, *, skip: Iterable[Path] = ()) -> Iterator[str]:
             yield rel + name
 
 
-def glob_files(patterns: Iterable[str], base: Path, *, skip: Iterable[Path] = ()) -> list[Path]:
-    """Files under ``base`` matching any positive pattern and no ``!`` pattern, sorted."""
+def glob_files(patterns: Iterable[str], base: Path, *, skip: Iterable[Path] = (),
+               walked: list[str] | None = None) -> list[Path]:
+    """Files under ``base`` matching any positive pattern and no ``!`` pattern, sorted.
+    ``walked`` receives every folder listed, and each start folder that is missing."""
     positive: list[str] = []
     negative: list[str] = []
     for raw in patterns:
@@ -102,10 +107,12 @@ def glob_files(patterns: Iterable[str], base: Path, *, skip: Iterable[Path] = ()
     for prefix, group in by_prefix.items():
         start = base / prefix if prefix else base
         if not start.is_dir():
+            if walked is not None:
+                walked.append(str(start))
             continue
         lead = prefix + "/" if prefix else ""
         regexes = [_compile(p) for p in group]
-        for rel in walk_files(start, skip=skip):
+        for rel in walk_files(start, skip=skip, walked=walked):
             path = lead + rel
             if any(rx.match(path) for rx in regexes):
                 found.add(path)

@@ -1,9 +1,12 @@
-"""What the scanner extracts from one file: the imports it makes and the warnings it raised."""
+"""What the scanner extracts from one file: the imports it makes and the warnings it raised.
+
+Named tuples rather than dataclasses: a scan that re-extracts one edited file should not pay
+for importing ``dataclasses`` (and ``inspect``) first.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = ["ImportKind", "ImportRecord", "FileImports"]
 
@@ -16,8 +19,7 @@ ImportKind = Literal["static", "dynamic", "require", "glob", "script"]
 """
 
 
-@dataclass(frozen=True, slots=True)
-class ImportRecord:
+class ImportRecord(NamedTuple):
     specifier: str
     """The specifier exactly as written (quotes removed)."""
     line: int
@@ -25,8 +27,7 @@ class ImportRecord:
     kind: ImportKind
 
 
-@dataclass(frozen=True, slots=True)
-class FileImports:
+class FileImports(NamedTuple):
     imports: tuple[ImportRecord, ...] = ()
     """Every import found, in source order."""
     warnings: tuple[str, ...] = ()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Dependency", "MissingImport", "ScanResult", "ScanStats"]
+__all__ = ["Dependency", "MissingImport", "ScanResult", "ScanStats", "result_from_tuple", "result_tuple"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +71,39 @@ class ScanResult:
             },
             "linked": {spec: dep(record) for spec, record in self.linked.items()},
         }
+
+
+def result_tuple(result: ScanResult) -> tuple:
+    """A scan result as plain tuples of str (the snapshot stores it so); the files are stored
+    apart, with their stamps."""
+    def deps(records: Mapping[str, Dependency]) -> tuple:
+        return tuple((spec, None if d.src is None else str(d.src), d.package_name, str(d.package_dir),
+                      d.version, d.importers) for spec, d in records.items())
+
+    return (
+        tuple(str(entry) for entry in result.entries),
+        deps(result.deps),
+        tuple((spec, m.importers, m.reason) for spec, m in result.missing.items()),
+        deps(result.linked),
+        result.warnings,
+    )
+
+
+def result_from_tuple(data: tuple, root: Path, files: tuple[str, ...], parsed: int, seconds: float) -> ScanResult:
+    """The ``ScanResult`` :func:`result_tuple` stored; ``parsed`` files were re-extracted."""
+    entries, deps, missing, linked, warnings = data
+
+    def dependencies(records: tuple) -> dict[str, Dependency]:
+        return {spec: Dependency(spec, None if src is None else Path(src), name, Path(folder), version, importers)
+                for spec, src, name, folder, version, importers in records}
+
+    return ScanResult(
+        root=root,
+        entries=tuple(Path(entry) for entry in entries),
+        deps=dependencies(deps),
+        missing={spec: MissingImport(spec, importers, reason) for spec, importers, reason in missing},
+        linked=dependencies(linked),
+        files=tuple(Path(path) for path in files),
+        warnings=warnings,
+        stats=ScanStats(files=len(files), parsed=parsed, cached=len(files) - parsed, seconds=seconds),
+    )

@@ -233,6 +233,7 @@ def test_cold_scan_uses_the_process_pool_and_agrees_with_inline(project, monkeyp
     root = project(files)
     pooled = scan(load_config(root), use_cache=False)
     monkeypatch.setattr(crawl, "POOL_THRESHOLD", 10**9)
+    monkeypatch.setattr(crawl, "COLD_POOL_THRESHOLD", 10**9)
     inline = scan(load_config(root), use_cache=False)
     assert pooled.stats.parsed == inline.stats.parsed == 301
     assert pooled.deps == inline.deps

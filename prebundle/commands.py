@@ -1,0 +1,284 @@
+"""The ``prebundle`` commands (click): parse flags into a ``Config`` and call the public API.
+
+The console script's entry, with the fast path tried first, is ``cli.py``. After a good run the
+``scan`` and ``optimize`` commands leave a memo for that fast path (``fastpath.py``).
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import DaemonServing, PrebundleError
+
+__all__ = ["cli"]
+
+
+class DefaultGroup(click.Group):
+    """``prebundle [ROOT]`` means ``prebundle optimize [ROOT]`` once that command exists."""
+
+    default_command = "optimize"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        first = next((arg for arg in args if not arg.startswith("-")), None)
+        wants_help = any(arg in ("--help", "-h", "--version") for arg in args) and first is None
+        if self.default_command in self.commands and not wants_help and first not in self.commands:
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``ROOT``, ``--config`` and ``--log-level``: accepted by every command."""
+    func = click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error", "silent"]),
+        default=None,
+        help="How much to print (default: info).",
+    )(func)
+    func = click.option(
+        "--config", "config_file", type=click.Path(dir_okay=False), default=None,
+        help="Config file (default: prebundle.config.py, else [tool.prebundle] in pyproject.toml).",
+    )(func)
+    func = click.argument("root", type=click.Path(file_okay=False), default=".", required=False)(func)
+    return func
+
+
+def _load(root: str, config_file: str | None, command: str = "build", **overrides: Any):
+    from .config import load_config
+
+    return load_config(root, config_file=config_file, command=command, overrides=overrides)
+
+
+def _fail(error: PrebundleError) -> None:
+    for line in str(error).splitlines() or [type(error).__name__]:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(1)
+
+
+def reported(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command so that whatever goes wrong ends in one line per problem and exit code 1:
+    prebundle's own errors as they are, a file that cannot be read or written with its path,
+    anything else as an internal error. The traceback only with ``--log-level debug``."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PrebundleError as error:
+            _fail(error)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as error:  # noqa: BLE001 - the last line of defence for users
+            if kwargs.get("log_level") == "debug":
+                raise
+            _fail(PrebundleError(_unexpected(error)))
+
+    return run
+
+
+def _unexpected(error: Exception) -> str:
+    if isinstance(error, OSError) and error.filename:
+        action = {errno.EACCES: "check its permissions", errno.EPERM: "check its permissions",
+                  errno.EROFS: "it is on a read-only file system", errno.ENOSPC: "free some disk space"}
+        hint = action.get(error.errno or 0, "check the path")
+        return (f"{error.filename}: {error.strerror or type(error).__name__} ({hint}; or set cache_dir "
+                "in the config to a writable folder)")
+    text = " ".join(str(error).split())
+    return (f"internal error: {type(error).__name__}: {text} (run again with --log-level debug for the "
+            "traceback, and please report it)")
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="prebundle")
+def cli() -> None:
+    """Pre-bundle the npm packages a web app imports into browser ES modules."""
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")
+@reported
+def scan(root: str, config_file: str | None, log_level: str | None, as_json: bool) -> None:
+    """Crawl the sources from the entries and report the bare imports."""
+    from .console import DelayedProgress, print_scan, setup_logging
+    from .fastpath import config_source
+    from .fastpath_record import remember_scan
+    from .scanner import scan as run_scan
+
+    source = config_source(root, config_file)  # before the config is read: the memo keys on it
+    config = _load(root, config_file, log_level=log_level)
+    setup_logging(config.log_level)
+    with DelayedProgress("scanning", enabled=not as_json) as progress:
+        result = run_scan(config, on_progress=progress)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        print_scan(result)
+    if result.missing:
+        from .optimizer import missing_error
+
+        raise missing_error(result)
+    remember_scan(source, config, log_level)
+
+
+@cli.command()
+@common_options
+@click.option("--force", is_flag=True, help="Re-bundle everything, ignoring the cache.")
+@click.option("--mode", type=click.Choice(["development", "production"]), default=None,
+              help="NODE_ENV of the bundles; production also minifies and hashes file names.")
+@reported
+def optimize(root: str, config_file: str | None, log_level: str | None, force: bool, mode: str | None) -> None:
+    """Scan, then pre-bundle the dependencies into the cache dir (the default command)."""
+    from .console import DelayedProgress, echo, print_optimize, setup_logging
+    from .fastpath import config_source
+    from .fastpath_record import count_warnings, remember_optimize
+    from .optimizer import optimize as run_optimize
+
+    source = config_source(root, config_file) if mode is None else None  # before the config is read
+    config = _load(root, config_file, log_level=log_level, mode=mode)
+    setup_logging(config.log_level)
+    here = True
+    warnings = count_warnings()
+    try:
+        with DelayedProgress("bundling packages") as progress:
+            result = run_optimize(
+                config, force=force, on_progress=progress,
+                on_wait=lambda pid: echo(f"waiting for another prebundle run (pid {pid}) to finish", err=True),
+            )
+    except DaemonServing as serving:
+        result = _through_daemon(serving, config, force=force)
+        here = result is None
+        if result is None:  # the daemon stopped before it listened: nothing serves the output now
+            result = run_optimize(config, force=force)
+    finally:
+        warnings.close()
+    if config.log_level not in ("error", "silent"):
+        print_optimize(result, config)
+    if here:
+        remember_optimize(source, config, log_level, result, warnings.count)
+
+
+def _through_daemon(serving: DaemonServing, config, *, force: bool):
+    """A daemon serves this project: its run replaces its output, never ours under it. A run in
+    another mode than the daemon's would change what it serves, so that is refused. None when
+    the daemon went away before it listened."""
+    from .console import echo
+    from .daemon.control import optimize_through_daemon
+    from .optimizer import OptimizeResult
+
+    info = serving.info
+    if info.mode != config.mode:
+        raise PrebundleError(
+            f"{info.describe()} serves {serving.cache_dir} in {info.mode} mode; stop it before a "
+            f"{config.mode} run here, or give the {config.mode} run another cache_dir")
+    info = _listening(serving)
+    if info is None:
+        return None
+    echo(f"{info.describe()} serves this project: running through it", err=True)
+    return OptimizeResult.from_json(optimize_through_daemon(info, serving.cache_dir, force=force))
+
+
+DAEMON_START_SECONDS = 20.0
+"""How long a command waits for a daemon that has claimed the project to listen."""
+
+
+def _listening(serving: DaemonServing):
+    """The daemon's info once it accepts connections, re-reading its pid file: a starting daemon
+    writes the file before it binds its port (with ``--port 0`` before it knows the port). None
+    when the daemon is gone; after ``DAEMON_START_SECONDS`` the last info (the request then says
+    why it fails)."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from .daemon.pidfile import read_daemon
+
+    info = serving.info
+    deadline = time.monotonic() + DAEMON_START_SECONDS
+    while True:
+        address = urlsplit(info.url)
+        if info.port and address.hostname:
+            try:
+                with socket.create_connection((address.hostname, address.port or info.port), timeout=1):
+                    return info
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            return info
+        time.sleep(0.05)
+        current = read_daemon(serving.cache_dir)
+        if current is None:
+            return None
+        info = current
+
+
+@cli.command()
+@common_options
+@click.option("--port", type=int, default=None, help="Port to listen on (default 5174; 0 picks a free one).")
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the app in a browser once serving.")
+@reported
+def daemon(root: str, config_file: str | None, log_level: str | None, port: int | None, host: str | None,
+           open_browser: bool) -> None:
+    """Optimize, then watch the sources and re-optimize; serve the deps, the import map and reload events."""
+    from .console import setup_logging
+    from .daemon import serve
+
+    config = _load(root, config_file, command="serve", log_level=log_level)
+    server = {"host": host or config.server.host, "port": config.server.port if port is None else port}
+    config = config.with_overrides(server=server)
+    setup_logging(config.log_level)
+    serve(config, config_file=config_file, overrides={"log_level": log_level, "server": server},
+          open_browser=open_browser)
+
+
+class _EsbuildGroup(DefaultGroup):
+    """``prebundle esbuild [ROOT]`` means ``prebundle esbuild show [ROOT]``."""
+
+    default_command = "show"
+
+
+@cli.group("esbuild", cls=_EsbuildGroup)
+def esbuild_group() -> None:
+    """Show which esbuild binary prebundle runs, or fetch the pinned one ahead of time."""
+
+
+@esbuild_group.command("show")
+@common_options
+@reported
+def esbuild_show(root: str, config_file: str | None, log_level: str | None) -> None:
+    """Print the esbuild binary used for ROOT, its version and origin (fetching it if needed)."""
+    from . import esbuild
+    from .console import echo, setup_logging
+
+    config = _load(root, config_file, log_level=log_level)
+    setup_logging(config.log_level)
+    found = esbuild.find_esbuild(config.root)
+    echo(f"binary:  {found.path}")
+    echo(f"version: {found.version} (pinned: {esbuild.PINNED_VERSION})")
+    echo(f"origin:  {found.origin}")
+
+
+@esbuild_group.command("install")
+@common_options
+@reported
+def esbuild_install(root: str, config_file: str | None, log_level: str | None) -> None:
+    """Fetch the pinned esbuild into the machine-wide cache now (Docker images, offline CI) and
+    print its path. Uses ROOT's npm settings; ignores PREBUNDLE_ESBUILD_DOWNLOAD."""
+    from . import esbuild
+    from .console import echo, setup_logging
+
+    config = _load(root, config_file, log_level=log_level)
+    setup_logging(config.log_level)
+    found = esbuild.install_pinned(config.root)
+    if found.origin == "cache" and config.log_level not in ("warning", "error", "silent"):
+        echo(f"esbuild {esbuild.PINNED_VERSION} is already in the machine-wide cache", err=True)
+    echo(str(found.path))

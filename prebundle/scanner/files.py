@@ -1,0 +1,77 @@
+"""Reading one source file and extracting its imports, as the crawl, its process pool and a
+snapshot refresh all do it. Light to import: the extractor (tree-sitter) loads on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from stat import S_ISREG
+
+__all__ = ["MAX_FILE_BYTES", "Parsed", "RawImports", "blake2b", "digest_of", "extract_parsed", "parse_batch",
+           "parse_one", "read_file"]
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""Larger files are skipped with a warning (minified bundles checked into a source tree)."""
+
+RawImports = tuple[tuple[str, int, str], ...]
+"""Import records as plain ``(specifier, line, kind)`` tuples: they store and load several
+times faster than dataclasses."""
+
+Parsed = tuple[str, int, int, str, RawImports, tuple[str, ...]]
+"""(path, size, mtime_ns, digest, imports, warnings); size -1 when the file could not be read."""
+
+
+def blake2b(data: bytes, digest_size: int) -> str:
+    """BLAKE2b of ``data`` in hex, from the built-in ``_blake2`` when there is one: ``hashlib``
+    also loads OpenSSL, which a scan that re-reads one edited file need not pay for."""
+    try:
+        from _blake2 import blake2b as make
+    except ImportError:  # pragma: no cover - another Python
+        from hashlib import blake2b as make
+    return make(data, digest_size=digest_size).hexdigest()
+
+
+def digest_of(data: bytes) -> str:
+    """A content hash of a file's bytes (fast, 128 bits)."""
+    return blake2b(data, 16)
+
+
+def read_file(path: str) -> tuple[os.stat_result, bytes | None, str | None]:
+    """Stat and read a file; returns a warning instead of the bytes when that fails."""
+    try:
+        stat = os.stat(path)
+        if not S_ISREG(stat.st_mode):  # a FIFO would block the read forever
+            return stat, None, f"{path}:1: skipped: not a regular file"
+        if stat.st_size > MAX_FILE_BYTES:
+            return stat, None, f"{path}:1: skipped: file is larger than {MAX_FILE_BYTES // 2**20} MiB"
+        with open(path, "rb") as handle:
+            return stat, handle.read(), None
+    except (OSError, ValueError) as error:
+        return os.stat_result((0,) * 10), None, f"{path}:1: cannot read: {getattr(error, 'strerror', None) or error}"
+
+
+def extract_parsed(path: str, stat: os.stat_result, data: bytes, digest: str | None = None) -> Parsed:
+    """Extract one file's imports; never raises (a failure becomes a warning)."""
+    from .extract import extract_file
+
+    digest = digest or digest_of(data)
+    try:
+        result = extract_file(path, data)
+    except Exception as error:  # the extractor promises not to raise; a bug must not stop a scan
+        return path, stat.st_size, stat.st_mtime_ns, digest, (), (
+            f"{path}:1: could not extract imports: {type(error).__name__}: {error}",
+        )
+    imports = tuple((record.specifier, record.line, record.kind) for record in result.imports)
+    return path, stat.st_size, stat.st_mtime_ns, digest, imports, result.warnings
+
+
+def parse_one(path: str) -> Parsed:
+    stat, data, warning = read_file(path)
+    if data is None:
+        return path, -1, -1, "", (), (warning or "",)
+    return extract_parsed(path, stat, data)
+
+
+def parse_batch(paths: list[str]) -> list[Parsed]:
+    """Pool task: extract a batch of files."""
+    return [parse_one(path) for path in paths]
