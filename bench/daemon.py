@@ -3,7 +3,8 @@
 * save → reload: the time from writing a source file that adds an import of a package not yet
   optimized to the ``reload`` event on ``/@prebundle/events`` (median of N rounds, each on a
   fresh cache so the package is really built), against that package's own esbuild build through
-  ``prebundle.esbuild`` with the optimizer's flags (median of N, warm service). Goal: ≤ esbuild + 150 ms.
+  ``prebundle.esbuild`` with the optimizer's flags (median of N, warm service). Goal: ≤ that
+  package's build + 100 ms.
 * idle: CPU time of the daemon's process tree over ~10 s of idling on the example app, and its RSS.
   Goal: ~0 CPU, ≤ 150 MB.
 
@@ -34,6 +35,8 @@ NPM = REPO / "fixtures" / "npm"
 DEMO = REPO / "examples" / "demo"
 DOCS = REPO / "docs" / "benchmarks.md"
 BASE_SOURCE = 'import React from "react";\nconsole.log(React.version);\n'
+GOAL_OVER_BUILD_S = 0.100
+"""Save → reload may exceed the package's own esbuild build by this much."""
 
 
 def link_app(root: Path, npm_dir: Path, files: dict[str, str] | None = None, copy_from: Path | None = None) -> Path:
@@ -214,28 +217,32 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="prebundle-bench-daemon-") as tmp:
         work = Path(tmp)
         latency, optimizing = save_to_reload(work, args.package, args.rounds)
         alone = esbuild_alone(work, args.package, args.rounds)
         idle_result = idle_figures(work, args.idle)
+    load_after = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     lat, esb, opt = statistics.median(latency), statistics.median(alone), statistics.median(optimizing)
-    goal = esb + 0.150
+    goal = esb + GOAL_OVER_BUILD_S
     ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
     lines = [
         "## daemon",
         "",
-        f"`bench/daemon.py` (`--rounds {args.rounds}`), {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, shared machine.",
+        f"`bench/daemon.py` (`--rounds {args.rounds}`), {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+        f"shared machine; load average (1/5/15 min) before {load_before}, after {load_after}.",
         "",
         "| figure | value | goal | |",
         "|---|---|---|---|",
         f"| save → `reload` event, new import of `{args.package}` (median of {len(latency)}; runs: "
-        f"{', '.join(ms(t) for t in latency)}) | {ms(lat)} | ≤ esbuild + 150 ms = {ms(goal)} | "
+        f"{', '.join(ms(t) for t in latency)}) | {ms(lat)} | ≤ that package's build + {ms(GOAL_OVER_BUILD_S)} = {ms(goal)} | "
         f"{'met' if lat <= goal else 'missed'} |",
         f"| `{args.package}` alone through `prebundle.esbuild`, optimizer flags, warm service (median of {len(alone)}) "
         f"| {ms(esb)} | | |",
         f"| of which the optimize run (scan excluded; median of `last_run.optimize_seconds`) | {ms(opt)} | | |",
-        f"| daemon overhead over esbuild | {ms(lat - esb)} | ≤ 150 ms | {'met' if lat - esb <= 0.150 else 'missed'} |",
+        f"| daemon overhead over esbuild | {ms(lat - esb)} | ≤ {ms(GOAL_OVER_BUILD_S)} | "
+        f"{'met' if lat - esb <= GOAL_OVER_BUILD_S else 'missed'} |",
         f"| daemon overhead over its optimize run (watch, rescan, commit, event) | {ms(lat - opt)} | | |",
         f"| idle CPU, process tree, {idle_result['seconds']:.0f} s on examples/demo | "
         f"{idle_result['cpu']:.2f} s ({100 * idle_result['cpu'] / idle_result['seconds']:.1f} %) | ~0 | "

@@ -8,11 +8,12 @@ type-only imports in TypeScript files and decoy imports in comments, strings, te
 literals and regex literals that a scanner must not record. ``node_modules`` holds symlinks
 into ``bench/app/node_modules`` so that every bare specifier resolves.
 
-The output is a pure function of ``--files`` and ``--seed``. A manifest, ``.bench-tree.json``
-at the root of the tree, records both, plus the file to edit for the "one file changed"
-figure.
+The output is a pure function of ``--files``, ``--seed`` and ``--kb``. A manifest,
+``.bench-tree.json`` at the root of the tree, records them, plus the file to edit for the "one
+file changed" figure. By default modules average about 5 KB; ``--kb 8`` makes them average
+about 8 KB (every module's length scaled, the graph unchanged), closer to a real app's.
 
-    python bench/gen_tree.py [OUT] [--files 5000] [--seed 1]
+    python bench/gen_tree.py [OUT] [--files 5000] [--seed 1] [--kb 8] [--ensure]
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ BENCH = Path(__file__).resolve().parent
 APP = BENCH / "app"
 DEFAULT_OUT = BENCH / ".work" / "tree"
 DEFAULT_FILES = 5000
+DEFAULT_MEAN_BYTES = 5050
+"""The average module size of the default shape (``--kb`` scales lines by ``kb * 1024 / this``)."""
 MANIFEST = ".bench-tree.json"
 GENERATOR_VERSION = 2
 """Bumped whenever the output changes for the same arguments, so that stale trees are rebuilt."""
@@ -106,8 +109,10 @@ def _directories(rng: random.Random, count: int) -> list[str]:
     return dirs
 
 
-def plan(files: int, seed: int, specifiers: list[str]) -> list[Module]:
-    """The shape of the tree: paths, sizes and edges, without any file text."""
+def plan(files: int, seed: int, specifiers: list[str], kb: float | None = None) -> list[Module]:
+    """The shape of the tree: paths, sizes and edges, without any file text. ``kb``: the
+    average module size wanted (None: the default shape, ~5 KB)."""
+    scale = 1.0 if kb is None else kb * 1024 / DEFAULT_MEAN_BYTES
     rng = random.Random(seed)
     dirs = _directories(rng, max(1, files // FILES_PER_DIR))
     modules: list[Module] = []
@@ -122,7 +127,7 @@ def plan(files: int, seed: int, specifiers: list[str]) -> list[Module]:
         if path in used_paths:
             path = f"{d}/{stem}_{i}{ext}"
         used_paths.add(path)
-        lines = 60 if i == 0 else int(rng.triangular(50, 400, 140))
+        lines = 60 if i == 0 else int(rng.triangular(50, 400, 140) * scale)
         modules.append(Module(i, path, name, lines))
 
     # Spanning tree: every module is imported by an earlier one, mostly a near one, so the
@@ -459,10 +464,11 @@ def _link_node_modules(out: Path, app: Path) -> None:
             target.symlink_to(os.path.relpath(source / name, link), target_is_directory=True)
 
 
-def generate(out: Path = DEFAULT_OUT, files: int = DEFAULT_FILES, seed: int = 1, app: Path = APP) -> dict:
+def generate(out: Path = DEFAULT_OUT, files: int = DEFAULT_FILES, seed: int = 1, app: Path = APP,
+             kb: float | None = None) -> dict:
     """Write the tree into ``out`` (replacing a previous one) and return its manifest."""
     specifiers = load_specifiers(app)
-    modules = plan(files, seed, specifiers)
+    modules = plan(files, seed, specifiers, kb)
     if out.exists():
         for child in out.iterdir():
             if child.name == "node_modules":
@@ -489,6 +495,7 @@ def generate(out: Path = DEFAULT_OUT, files: int = DEFAULT_FILES, seed: int = 1,
         "generator": GENERATOR_VERSION,
         "files": files,
         "seed": seed,
+        **({"kb": kb} if kb is not None else {}),
         "lines": total_lines,
         "bytes": sum((out / m.path).stat().st_size for m in modules),
         "edit_target": edit.path,
@@ -499,16 +506,18 @@ def generate(out: Path = DEFAULT_OUT, files: int = DEFAULT_FILES, seed: int = 1,
     return manifest
 
 
-def ensure(out: Path = DEFAULT_OUT, files: int = DEFAULT_FILES, seed: int = 1, app: Path = APP) -> dict:
+def ensure(out: Path = DEFAULT_OUT, files: int = DEFAULT_FILES, seed: int = 1, app: Path = APP,
+           kb: float | None = None) -> dict:
     """Generate the tree unless ``out`` already holds this very one."""
     try:
         manifest = json.loads((out / MANIFEST).read_text())
-        if (manifest.get("generator"), manifest.get("files"), manifest.get("seed")) == (GENERATOR_VERSION, files, seed):
+        found = (manifest.get("generator"), manifest.get("files"), manifest.get("seed"), manifest.get("kb"))
+        if found == (GENERATOR_VERSION, files, seed, kb):
             _link_node_modules(out, app)
             return manifest
     except (OSError, ValueError):
         pass
-    return generate(out, files, seed, app)
+    return generate(out, files, seed, app, kb)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -516,10 +525,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT, help=f"output dir (default {DEFAULT_OUT})")
     parser.add_argument("--files", type=int, default=DEFAULT_FILES, help="number of modules (default %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default %(default)s)")
+    parser.add_argument("--kb", type=float, default=None, help="average module size in KB (default: ~5)")
+    parser.add_argument("--ensure", action="store_true", help="keep the tree if it is already this one")
     args = parser.parse_args(argv)
     if args.files < 2:
         parser.error("--files must be at least 2")
-    manifest = generate(args.out.resolve(), args.files, args.seed)
+    make = ensure if args.ensure else generate
+    manifest = make(args.out.resolve(), args.files, args.seed, kb=args.kb)
     print(f"{args.out}: {manifest['files']} files, {manifest['lines']} lines, "
           f"{manifest['bytes'] / 1e6:.1f} MB, edit target {manifest['edit_target']}")
     return 0

@@ -137,12 +137,13 @@ def markdown(results: dict[str, Result], header: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(doc: Path, section: str) -> None:
-    """Replace the text between the markers in ``doc`` (append it, or create the file, if needed)."""
+def write_section(doc: Path, section: str, start: str = START, end: str = END) -> None:
+    """Replace the text between the markers in ``doc`` (append it, or create the file, if needed).
+    ``section`` starts with ``start`` and ends with ``end`` (other scripts pass their own)."""
     text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         text = before + section + ("\n" + after if after else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section

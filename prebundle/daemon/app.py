@@ -5,7 +5,12 @@
 * ``GET /@prebundle/importmap.json``, ``/@prebundle/status``, ``/@prebundle/events`` (SSE),
   ``/@prebundle/client.js``.
 * Anything else: the app's own files from the root (``no-cache``, ETag/304); HTML pages get the
-  import map and the reload client injected into ``<head>`` unless they have an import map.
+  import map and the reload client injected into ``<head>`` unless they have an import map; with
+  ``modulepreload`` on (off by default; ``PREBUNDLE_MODULEPRELOAD=1``), also a
+  ``<link rel="modulepreload">`` for every file of the static closure of the import map's ids
+  (``integrations.graph``), so the browser asks for them all at once instead of level by level.
+  It did not make the bench app's page load faster (docs/benchmarks.md, "Page load"): the load
+  is bound by the browser's work per module, not by the depth of the import graph.
 
 Every request first passes ``security.DaemonGuard``: only the daemon's hosts are answered, and
 only its own pages, pages on localhost/127.0.0.1/[::1] and ``server.cors`` origins get CORS
@@ -20,6 +25,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -31,6 +37,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
 from ..errors import PrebundleError
+from ..integrations import html as tags_html
+from ..integrations.graph import AssetsError, load_deps_dir
 from ..plugins import call_hook
 from ..static import DepsEndpoint, StaticFiles, send_answer
 from .control import CONTROL_PATH, TOKEN_HEADER
@@ -39,21 +47,26 @@ from .hooks import IndexHtmlContext, PluginServer, configure
 from .security import DaemonGuard, SitePolicy
 from .state import DaemonState
 
-__all__ = ["create_app", "inject_html"]
+__all__ = ["MODULEPRELOAD_ENV", "create_app", "inject_html", "preload_links"]
 
 CLIENT_PATH = "/@prebundle/client.js"
+MODULEPRELOAD_ENV = "PREBUNDLE_MODULEPRELOAD"
+"""``1`` injects ``modulepreload`` links into pages; ``0`` or unset does not (bench/page_load.py
+measures both)."""
 
 _HEAD = re.compile(rb"<head\b[^>]*>", re.IGNORECASE)
 _HTML = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
 _IMPORTMAP = re.compile(rb"<script\b[^>]*\btype\s*=\s*[\"']?importmap", re.IGNORECASE)
 
 
-def inject_html(html: bytes, importmap: bytes, client_src: str = CLIENT_PATH) -> bytes:
-    """``html`` with the import map (unless it has one) and the reload client in its ``<head>``."""
+def inject_html(html: bytes, importmap: bytes, client_src: str = CLIENT_PATH, preloads: bytes = b"") -> bytes:
+    """``html`` with the import map (unless it has one) and the reload client in its ``<head>``.
+    ``preloads`` (``modulepreload`` links for that import map's files) go right after the import
+    map, and only with it: a page with its own import map renders its own preloads."""
     tags = b""
     if not _IMPORTMAP.search(html):
         safe = importmap.replace(b"</", b"<\\/")
-        tags += b'\n<script type="importmap">' + safe + b"</script>"
+        tags += b'\n<script type="importmap">' + safe + b"</script>" + preloads
     if client_src.encode() not in html:
         tags += b'\n<script type="module" src="' + client_src.encode() + b'"></script>'
     if not tags:
@@ -63,6 +76,53 @@ def inject_html(html: bytes, importmap: bytes, client_src: str = CLIENT_PATH) ->
         if match:
             return html[: match.end()] + tags + html[match.end():]
     return tags.lstrip() + b"\n" + html
+
+
+def preload_links(deps_dir: Path, base: str, importmap: bytes) -> bytes | None:
+    """``<link rel="modulepreload">`` for every JS file in the static closure of the ids of
+    ``importmap`` (the served import map), at the URLs the page will import them by: an id's
+    import-map URL, ``base`` + file for chunks. None when the deps dir on disk is not the one of
+    ``importmap`` any more (a run committed meanwhile) or cannot be read."""
+    imports_file = deps_dir / "importmap.json"
+    try:
+        if imports_file.read_bytes() != importmap:
+            return None
+        graph = load_deps_dir(deps_dir)
+        if imports_file.read_bytes() != importmap:  # the manifest may be of another run
+            return None
+        imports = json.loads(importmap).get("imports") or {}
+    except (OSError, ValueError, AttributeError, AssetsError):
+        return None
+    urls: dict[str, None] = {}
+    for node in graph.closure([id_ for id_ in imports if id_ in graph.importmap]):
+        if not node.file.endswith(".css"):
+            url = imports.get(node.key)
+            urls[url if isinstance(url, str) else base + tags_html.quote_file(node.file) + node.query] = None
+    return b"".join(b"\n" + tags_html.link("modulepreload", url).encode() for url in urls)
+
+
+class _Preloads:
+    """The ``modulepreload`` links of the import map being served, computed once per import map."""
+
+    def __init__(self, state: DaemonState, base: str, enabled: bool) -> None:
+        self.state, self.base, self.enabled = state, base, enabled
+        self._for: bytes | None = None
+        self._links = b""
+
+    def links(self) -> bytes:
+        importmap = self.state.importmap_bytes
+        if not self.enabled or not importmap:
+            return b""
+        if importmap != self._for:
+            links = preload_links(self.state.config.deps_dir, self.base, importmap)
+            if links is None:
+                return b""  # try again on the next page
+            self._for, self._links = importmap, links
+        return self._links
+
+
+def _modulepreload_default() -> bool:
+    return os.environ.get(MODULEPRELOAD_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _client_js() -> bytes:
@@ -88,10 +148,13 @@ class _Site:
         return self
 
 
-def create_app(state: DaemonState) -> Starlette:
+def create_app(state: DaemonState, *, modulepreload: bool | None = None) -> Starlette:
+    """The daemon's ASGI app. ``modulepreload``: inject ``modulepreload`` links into pages
+    (None: only when ``$PREBUNDLE_MODULEPRELOAD`` is ``1``)."""
     config = state.config
     site = _Site(state)
     base_path = urlparse(config.base).path or "/node_modules/.vite/deps/"
+    preloads = _Preloads(state, config.base, _modulepreload_default() if modulepreload is None else modulepreload)
     deps = DepsEndpoint(StaticFiles(
         config.deps_dir, deny=site.current().policy.deps_deny,
         not_found_hint="It is not in the optimized dependencies; see /@prebundle/status for the current ones.",
@@ -158,7 +221,7 @@ def create_app(state: DaemonState) -> Starlette:
             await Response(status_code=204, headers={"cache-control": "max-age=3600"})(scope, receive, send)
             return
         if answer.status == 200 and answer.path is not None and answer.path.suffix.lower() in (".html", ".htm"):
-            body = inject_html(answer.read(), state.importmap_bytes or b'{"imports": {}}')
+            body = inject_html(answer.read(), state.importmap_bytes or b'{"imports": {}}', preloads=preloads.links())
             try:
                 body = await _transform_html(body, path, answer.path)
             except PrebundleError as error:  # a plugin failed: say so, keep serving
