@@ -273,8 +273,8 @@ def figures() -> list[Figure]:
             "prebundle-force",
             "`prebundle bench/app --force`: cold optimize of the bench app. Wall time.",
             _prebundle(app, "--force"), product=True, env=_prebundle_env, ref="esbuild-floor",
-            goals=(Goal(1.15, "esbuild-floor"), Goal(0.6, "vite7-optimize-force"),
-                   Goal(1.1, "esbuild-floor", memory=True)),
+            goals=(Goal(1.15, "esbuild-floor"), Goal(0.6, "vite8-optimize-force"),
+                   Goal(1.0, "esbuild-floor", memory=True)),
         ),
         Figure(
             "vite7-optimize-force",

@@ -13,15 +13,23 @@ if TYPE_CHECKING:  # pragma: no cover
 __version__ = "0.1.0"
 
 __all__ = [
-    "Config", "Plugin", "define_config", "load_config", "normalize_path", "optimize", "scan",
+    "Config", "Plugin", "define_config", "load_config", "normalize_path", "optimize", "scan", "serve",
     "virtual_module", "__version__",
+    # results users read
+    "OptimizeResult", "ScanResult", "Dependency", "MissingImport",
+    # errors users catch (all are PrebundleError)
+    "PrebundleError", "ConfigError", "MissingDependencyError", "ResolveError", "PluginError",
+    "DaemonRunning", "DaemonServing",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import Config, define_config, load_config
-    from .optimizer import optimize
-    from .plugins import Plugin, normalize_path, virtual_module
-    from .scanner import scan
+    from .daemon import DaemonRunning, serve
+    from .errors import ConfigError, DaemonServing, MissingDependencyError, PrebundleError
+    from .optimizer import OptimizeResult, optimize
+    from .plugins import Plugin, PluginError, normalize_path, virtual_module
+    from .resolve import ResolveError
+    from .scanner import Dependency, MissingImport, ScanResult, scan
 
 _LAZY = {
     "Config": ".config",
@@ -32,6 +40,18 @@ _LAZY = {
     "normalize_path": ".plugins",
     "virtual_module": ".plugins",
     "scan": ".scanner",
+    "serve": ".daemon",
+    "OptimizeResult": ".optimizer",
+    "ScanResult": ".scanner",
+    "Dependency": ".scanner",
+    "MissingImport": ".scanner",
+    "PrebundleError": ".errors",
+    "ConfigError": ".errors",
+    "MissingDependencyError": ".errors",
+    "DaemonServing": ".errors",
+    "ResolveError": ".resolve",
+    "PluginError": ".plugins",
+    "DaemonRunning": ".daemon",
 }
 
 

@@ -229,15 +229,20 @@ def _listening(serving: DaemonServing):
 def daemon(root: str, config_file: str | None, log_level: str | None, port: int | None, host: str | None,
            open_browser: bool) -> None:
     """Optimize, then watch the sources and re-optimize; serve the deps, the import map and reload events."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
     from .console import setup_logging
     from .daemon import serve
 
     config = _load(root, config_file, command="serve", log_level=log_level)
     server = {"host": host or config.server.host, "port": config.server.port if port is None else port}
     config = config.with_overrides(server=server)
+    # --host/--port stay on a reload of the config file, like the other flags
+    config = replace(config, overrides=MappingProxyType({**config.overrides, "server": server}),
+                     open_browser=open_browser)
     setup_logging(config.log_level)
-    serve(config, config_file=config_file, overrides={"log_level": log_level, "server": server},
-          open_browser=open_browser)
+    serve(config)
 
 
 class _EsbuildGroup(DefaultGroup):

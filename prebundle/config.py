@@ -18,9 +18,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .plugins import PluginContainer
 
 __all__ = [
     "CONFIG_FILE",
@@ -108,6 +111,14 @@ class Config:
     """Where the config came from, if anywhere."""
     command: str = "build"
     """``serve`` for the daemon, ``build`` otherwise: decides which plugins apply."""
+    config_arg: str | os.PathLike[str] | None = None
+    """The ``config_file`` given to ``load_config`` (``--config``); None when it looked in ``root``.
+    The daemon reloads the config the same way when the file changes."""
+    overrides: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """The ``overrides`` given to ``load_config`` (the CLI flags), applied again on a reload;
+    ``with_overrides`` does not add to them."""
+    open_browser: bool = False
+    """``prebundle daemon --open``: open the app in a browser once the daemon serves."""
 
     @property
     def deps_dir(self) -> Path:
@@ -122,12 +133,20 @@ class Config:
         return _finish(replace(self, **checked))
 
     @cached_property
-    def plugin_container(self):
+    def plugin_container(self) -> PluginContainer:
         """The active plugins of this command, in order (see ``prebundle.plugins``)."""
         from .plugins import PluginContainer
 
         env = ConfigEnv(mode=self.mode, command=self.command)
         return PluginContainer(self.plugins, command=self.command, config=self, env=env)
+
+    def plugins_for(self, *hooks: str) -> PluginContainer | None:
+        """The plugin container when a plugin has one of ``hooks``, else None: without such a
+        plugin, callers skip the plugin work entirely."""
+        if not self.plugins:
+            return None
+        container = self.plugin_container
+        return container if any(container.has(hook) for hook in hooks) else None
 
 
 class UserConfig(dict):
@@ -355,7 +374,9 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "server": _server,
     "log_level": _choice(LOG_LEVELS),
 }
-assert set(_CHECKS) | {"config_file", "command"} == {f.name for f in fields(Config)}
+_NOT_SETTINGS = frozenset({"config_file", "command", "config_arg", "overrides", "open_browser"})
+"""Fields that say how the config was loaded or used, not keys a config file may set."""
+assert set(_CHECKS) | _NOT_SETTINGS == {f.name for f in fields(Config)}
 
 
 def _check_value(key: str, value: Any, *, where: str) -> Any:
@@ -432,7 +453,8 @@ def load_config(
             if key == "server":
                 value = _merge_server(settings.get("server"), value)
             settings[key] = _check_value(key, value, where=f"option --{key.replace('_', '-')}")
-    config = _finish(Config(config_file=path, command=command, **settings))
+    config = _finish(Config(config_file=path, command=command, config_arg=config_file,
+                            overrides=MappingProxyType(overrides), **settings))
     return _apply_plugin_hooks(config, env) if config.plugins else config
 
 
@@ -462,7 +484,7 @@ def _user_settings(config: Config) -> dict[str, Any]:
     """The config as plain dicts and lists, the shape a ``config`` hook edits."""
     settings: dict[str, Any] = {}
     for item in fields(config):
-        if item.name in ("config_file", "command", "plugins"):
+        if item.name in _NOT_SETTINGS or item.name == "plugins":
             continue
         value = getattr(config, item.name)
         if isinstance(value, ServerConfig):

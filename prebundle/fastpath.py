@@ -15,7 +15,10 @@ the full path, which decides as it always did and writes a new memo (``fastpath_
 
 The memo is written only after the full path re-checked its decision against the stamps it
 records (hashes recomputed from the files, the output verified), so a file that changed during
-the run makes the next run slow, never wrong. Projects whose config is Python code, has
+the run makes the next run slow, never wrong. A stamp taken within ``RACY_NS`` of its file's
+change (the output a run just wrote) could survive a second change in the same tick of the file
+system's clock: it is recorded with a digest of the content, which must match too, until an
+answer finds it old enough to be trusted alone. Projects whose config is Python code, has
 plugins or ``include``, or moves the cache dir elsewhere always take the full path.
 
 This module imports only the standard library's lightest parts and ``scanner.packed`` and
@@ -32,7 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
 __all__ = ["FORMAT", "MEMO_NAME", "ConfigSource", "answer", "code_stamp", "config_source", "deps_signature",
-           "environment", "fall", "last_reason", "memo_key", "memo_path", "read_memo", "scan_snapshot", "stamp"]
+           "environment", "fall", "last_reason", "memo_key", "memo_path", "read_memo", "scan_snapshot", "stamp",
+           "content_digest", "racy_stamp", "write_memo"]
 
 FORMAT = 1
 """Version of the memo's shape."""
@@ -352,9 +356,14 @@ def _answer_optimize(memo: dict) -> tuple[str, str] | None:
         return fall("another run holds the deps dir")
     try:
         paths, stamps = noop["stamps"]
+        racy = 0
         for path, value in zip(paths, stamps):
-            if stamp(path) != value:
+            current = stamp(path)
+            if current == value:
+                continue
+            if not _is_racy(value) or current != value[1] or content_digest(path) != value[2]:
                 return fall(f"{path} changed")
+            racy += 1
         snapshot = scan_snapshot(memo, refresh=False)
         if snapshot is None:
             return None
@@ -362,9 +371,69 @@ def _answer_optimize(memo: dict) -> tuple[str, str] | None:
             return fall("the scan found other dependencies")
     finally:
         os.close(lock)
+    if racy:
+        _settle(memo, paths, stamps)
     warnings = snapshot["result"][4] if level in ("info", "warning") else ()
     err = "".join(f"warning: {warning}\n" for warning in warnings)
     return ("" if level in ("error", "silent") else noop["line"] + "\n"), err
+
+
+def racy_stamp(value: tuple, digest: bytes) -> tuple:
+    """The record of a stamp taken too soon after its file changed to be trusted alone: it
+    holds when the stamp is the same *and* the content has this digest."""
+    return ("racy", value, digest)
+
+
+def _is_racy(value: object) -> bool:
+    return type(value) is tuple and len(value) == 3 and value[0] == "racy"
+
+
+def content_digest(path: str) -> bytes | None:
+    """A digest of a file's bytes, or of a folder's sorted names; None when unreadable."""
+    import hashlib
+
+    try:
+        if os.path.isdir(path):
+            return hashlib.blake2b("\0".join(sorted(os.listdir(path))).encode(), digest_size=16).digest()
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16)).digest()
+    except (OSError, ValueError):
+        return None
+
+
+def _settle(memo: dict, paths: tuple, stamps: tuple) -> None:
+    """Once every racy stamp of the memo is old enough to be trusted alone, store them as plain
+    stamps, so later answers need no digests. Best effort."""
+    import time
+
+    from .scanner.snapshot import RACY_NS
+
+    racy_after = time.time_ns() - RACY_NS
+    settled = []
+    for value in stamps:
+        if _is_racy(value):
+            if max(value[1][0], value[1][1]) >= racy_after:
+                return
+            value = value[1]
+        settled.append(value)
+    memo["optimize"] = {**memo["optimize"], "stamps": (paths, tuple(settled))}
+    write_memo(memo_path(memo["key"][0]), memo)
+
+
+def write_memo(path: str, memo: dict) -> None:
+    """Write the memo atomically (temp file, then rename); best effort."""
+    import marshal
+
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(marshal.dumps(memo, 4))
+        os.replace(temp, path)
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
 
 
 def _try_lock(path: str) -> int | None:

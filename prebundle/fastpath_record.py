@@ -22,33 +22,24 @@ from .fastpath import (
     FORMAT,
     ConfigSource,
     code_stamp,
+    content_digest,
     deps_signature,
     environment,
     fall,
     memo_key,
     memo_path,
+    racy_stamp,
     read_memo,
     scan_snapshot,
     stamp,
+    write_memo,
 )
 
 __all__ = ["count_warnings", "remember_optimize", "remember_scan"]
 
 
 def _write_memo(source: ConfigSource, memo: dict) -> None:
-    import marshal
-
-    path = memo_path(source.root)
-    temp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(marshal.dumps(memo, 4))
-        os.replace(temp, path)
-    except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+    write_memo(memo_path(source.root), memo)
 
 
 def _base_memo(source: ConfigSource | None, config, log_level: str | None) -> dict | None:
@@ -138,9 +129,9 @@ def _noop_record(config, result, memo: dict) -> dict | None:
     from .console import optimize_summary
     from .esbuild import PINNED_VERSION
     from .esbuild._locate import find_esbuild
-    from .hashing import config_hash, hash_of, lockfile_hash
+    from .hashing import cache_hashes
+    from .metadata import METADATA, read_metadata
     from .plan import is_excluded
-    from .publish import METADATA, read_metadata
     from .scanner.snapshot import RACY_NS
 
     racy_after = time.time_ns() - RACY_NS
@@ -154,17 +145,17 @@ def _noop_record(config, result, memo: dict) -> dict | None:
         return None
     paths = _lockfile_inputs(config.root)
     paths += _esbuild_inputs(config.root, found)
-    outputs = [name for package in metadata.packages().values() for name in package["files"]]
-    outputs += list(metadata.data["prebundle"]["documents"]) + [METADATA]
+    outputs = [name for package in metadata.packages.values() for name in package.files]
+    outputs += list(metadata.documents) + [METADATA]
     paths += [str(deps_dir)] + [str(deps_dir / name) for name in outputs]
     paths = list(dict.fromkeys(paths))
-    stamps = tuple(_trusted(stamp(path), racy_after) for path in paths)
+    stamps = tuple(_trusted(path, stamp(path), racy_after) for path in paths)
 
     snapshot = scan_snapshot(memo, refresh=False)
     if snapshot is None or env != environment():
         return None
-    hashes = config_hash(config, esbuild_version=found.version, prebundle_version=__version__)
-    if metadata.hash != hash_of(hashes, lockfile_hash(config.root)) or metadata.fault() is not None:
+    hashes = cache_hashes(config, esbuild_version=found.version, prebundle_version=__version__)
+    if metadata.hash != hashes.hash or metadata.fault(deps_dir) is not None:
         return None
     deps = deps_signature(snapshot["result"])
     ids = {spec for spec, src in deps if src is not None and not is_excluded(spec, config.exclude)}
@@ -175,12 +166,15 @@ def _noop_record(config, result, memo: dict) -> dict | None:
             "warnings": len(snapshot["result"][4])}
 
 
-def _trusted(value: tuple | None, racy_after: int) -> tuple | str | None:
-    """A stamp, or ``"racy"`` (which matches nothing) when the file changed so recently that
-    another change in the same tick of the file system's clock could keep it."""
-    if value is not None and max(value[0], value[1]) >= racy_after:
-        return "racy"
-    return value
+def _trusted(path: str, value: tuple | None, racy_after: int) -> tuple | str | None:
+    """A stamp; for a file that changed so recently that another change in the same tick of the
+    file system's clock could keep its stamp (a run that just wrote it), the stamp with a digest
+    of its content (``racy_stamp``), taken after the stamp and before the decision is re-made;
+    ``"racy"`` (which matches nothing) when the content cannot be read."""
+    if value is None or max(value[0], value[1]) < racy_after:
+        return value
+    digest = content_digest(path)
+    return "racy" if digest is None else racy_stamp(value, digest)
 
 
 def _lockfile_inputs(root) -> list[str]:

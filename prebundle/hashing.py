@@ -25,13 +25,14 @@ log = logging.getLogger("prebundle.hashing")
 __all__ = [
     "INSTALL_STATE_FILES",
     "LOCKFILES",
-    "FileInfo",
+    "CacheHashes",
     "InstallState",
+    "cache_hashes",
     "config_hash",
-    "file_hash",
     "find_lockfile_dir",
     "hash_of",
     "lockfile_hash",
+    "package_key",
 ]
 
 INSTALL_STATE_FILES = (
@@ -54,23 +55,23 @@ def hash_of(*parts: str | bytes) -> str:
     return digest.hexdigest()[:8]
 
 
-def file_hash(data: bytes) -> str:
-    """``fileHash`` of one output file: 8 hex digits of the SHA-256 of its bytes."""
-    return hashlib.sha256(data).hexdigest()[:8]
+@dataclass(frozen=True)
+class CacheHashes:
+    """The hashes that decide whether a deps dir is still valid, as ``_metadata.json`` records them."""
 
-
-@dataclass(frozen=True, slots=True)
-class FileInfo:
-    """What ``_metadata.json`` records of one output file, so a later run can check the file
-    before it serves or reuses it."""
-
-    size: int
+    config_hash: str
+    """``configHash``: the config fields that change output, and the tool versions."""
+    lockfile_hash: str
+    """``lockfileHash``: what is installed, the dependency lists and the patches."""
     hash: str
-    """Its ``fileHash``."""
+    """``hash``: both together; a deps dir of another ``hash`` is out of date."""
 
-    @classmethod
-    def of(cls, data: bytes) -> FileInfo:
-        return cls(len(data), file_hash(data))
+
+def cache_hashes(config: Config, *, esbuild_version: str, prebundle_version: str) -> CacheHashes:
+    """The hashes of the project as it is now, for ``config`` and those tool versions."""
+    config_value = config_hash(config, esbuild_version=esbuild_version, prebundle_version=prebundle_version)
+    lockfile_value = lockfile_hash(config.root)
+    return CacheHashes(config_value, lockfile_value, hash_of(config_value, lockfile_value))
 
 
 def find_lockfile_dir(root: Path) -> Path:

@@ -25,16 +25,19 @@ from . import __version__
 from .bundle import BundleError, PackageBuild, PackageBundler
 from .commit import OutputLock, commit_dir, new_staging_dir, recover
 from .config import Config
-from .errors import DaemonServing, MissingDependencyError, PrebundleError
-from .hashing import FileInfo, InstallState, config_hash, hash_of, lockfile_hash, package_key
+from .errors import DaemonServing, PrebundleError
+from .hashing import CacheHashes, InstallState, cache_hashes, package_key
+from .metadata import FileInfo, Metadata, PackageRecord, read_metadata
 from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
-from .publish import METADATA, Metadata, build_from_record, package_record, package_record_key, read_metadata, render
+from .records import build_from_record, package_record, package_record_key, render
+from .scanner.result import missing_error
 from .shared_cache import SharedCache, shared_cache
 
 if TYPE_CHECKING:
     from .interop import InteropCache
+    from .scanner import ScanResult
 
-__all__ = ["OptimizeResult", "missing_error", "optimize"]
+__all__ = ["OptimizeResult", "OptimizeRun", "missing_error", "optimize"]
 
 log = logging.getLogger("prebundle.optimizer")
 
@@ -74,20 +77,16 @@ class OptimizeResult:
         return cls(**values)
 
 
-def missing_error(scan_result) -> MissingDependencyError:
-    """One line per missing specifier: where it is imported, what is wrong, then what to do."""
-    from .specifiers import split_package
+@dataclass(frozen=True)
+class _Published:
+    """What ``_publish`` put into the staging folder."""
 
-    lines = []
-    for spec, missing in scan_result.missing.items():
-        first, others = missing.importers[0], missing.importers[1:]
-        also = ""
-        if others:
-            also = f" (also imported by {', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
-        lines.append(f"{first}: cannot resolve {spec!r}: {missing.reason}{also}")
-    names = sorted({split_package(spec)[0] for spec in scan_result.missing})
-    lines.append(f"install the missing packages with: npm install {' '.join(names)}")
-    return MissingDependencyError("\n".join(lines))
+    metadata: Metadata
+    """The ``_metadata.json`` written."""
+    files: int
+    """Output files placed (each once, however many packages list it)."""
+    bytes: int
+    """Their total size."""
 
 
 def optimize(
@@ -106,8 +105,7 @@ def optimize(
     if resolver is None:
         from .resolve import Resolver
 
-        resolver = Resolver(config.root, mode=config.mode, conditions=config.conditions,
-                            main_fields=config.main_fields)
+        resolver = Resolver.for_config(config)
     if scan_result is None:
         from .scanner import scan
 
@@ -120,8 +118,21 @@ def optimize(
 
     with OutputLock(config.cache_dir, on_wait=on_wait):
         recover(config.cache_dir)
-        run = _Run(config, resolver, service, force, on_progress)
-        return run.execute(scan_result, started)
+        run = OptimizeRun(config, scan_result, resolver=resolver, service=service, force=force,
+                          on_progress=on_progress, started=started)
+        cached = run.cached()
+        if cached is not None:
+            return cached
+        try:
+            staging = new_staging_dir(config.cache_dir)
+        except OSError as error:
+            raise _write_failure(error, config.deps_dir) from None
+        try:
+            run.build(staging)
+            return run.commit()
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 def _refuse_beside_daemon(config: Config) -> None:
@@ -137,86 +148,134 @@ def _refuse_beside_daemon(config: Config) -> None:
         raise DaemonServing(info, config.cache_dir)
 
 
-class _Run:
-    """One optimize run with the lock held."""
+class OptimizeRun:
+    """One optimize run, with the cache dir's lock held: :meth:`cached` when the deps dir is
+    up to date, else :meth:`build` into a staging folder, then :meth:`commit`."""
 
-    def __init__(self, config: Config, resolver, service, force: bool, on_progress) -> None:
+    def __init__(self, config: Config, scan_result: ScanResult, *, resolver, service=None, force: bool = False,
+                 on_progress: Callable[[int, int], None] | None = None, started: float | None = None) -> None:
         self.config = config
+        self.scan_result = scan_result
         self.resolver = resolver
         self.service = service
         self.force = force
         self.on_progress = on_progress
+        self.started = time.perf_counter() if started is None else started
         self.warned_before: set[Path] = set()
         """Packages reused from this project's previous output; a build from the machine-wide
         cache is new to the project, so its build-time warnings are shown again."""
         self._install = InstallState(config.root)
         self._keys: dict[tuple[Path, tuple[str, ...]], str] = {}
-        self._hints: dict[str, dict | None] = {}
+        self._hints: dict[str, PackageRecord | None] = {}
         """Package key -> the record of an earlier build with that key (its imports, its size)."""
+        self._hashes: CacheHashes | None = None
+        self._previous: Metadata | None = None
+        self._plan: Plan | None = None
+        self._staging: Path | None = None
+        self._builds: list[PackageBuild] = []
+        self._published: _Published | None = None
 
-    def execute(self, scan_result, started: float) -> OptimizeResult:
+    def _prepare(self) -> None:
+        """The hashes of the project now, the previous output's metadata and the plan."""
+        if self._plan is not None:
+            return
         from . import esbuild
 
-        config = self.config
-        deps_dir = config.deps_dir
         if self.service is None:
-            self.service = esbuild.get_service(config.root)
-        hashes = {"configHash": config_hash(config, esbuild_version=self.service.version,
-                                            prebundle_version=__version__),
-                  "lockfileHash": lockfile_hash(config.root)}
-        hashes["hash"] = hash_of(hashes["configHash"], hashes["lockfileHash"])
-        previous = None if self.force else read_metadata(deps_dir)
-        plan = make_plan(config, scan_result, self.resolver)
+            self.service = esbuild.get_service(self.config.root)
+        self._hashes = cache_hashes(self.config, esbuild_version=self.service.version,
+                                    prebundle_version=__version__)
+        self._previous = None if self.force else read_metadata(self.config.deps_dir)
+        self._plan = make_plan(self.config, self.scan_result, self.resolver)
 
-        current = (previous is not None and previous.hash == hashes["hash"]
-                   and set(plan.ids) <= set(previous.optimized))
-        if current:
-            fault = previous.fault()
-            if fault is not None:  # damaged by hand or by a tool: the packages' intact files are reused
-                log.warning("warning: %s; rewriting the deps dir", fault)
-                current = False
-        if current:
-            optimized = previous.optimized
-            return OptimizeResult(deps_dir, True, tuple(optimized), (), (), previous.file_count(), 0,
-                                  previous.data.get("browserHash", ""), (),
-                                  time.perf_counter() - started)
+    def cached(self) -> OptimizeResult | None:
+        """The result of keeping the deps dir as it is, when it is up to date and intact; None
+        when the run must build (the reason is logged at debug level, a damaged file as a
+        warning)."""
+        self._prepare()
+        previous = self._previous
+        reason = self._stale_reason()
+        if reason is not None:
+            log.debug("the deps dir is out of date: %s", reason)
+            return None
+        fault = previous.fault(self.config.deps_dir)
+        if fault is not None:  # damaged by hand or by a tool: the packages' intact files are reused
+            log.warning("warning: %s; rewriting the deps dir", fault)
+            return None
+        return OptimizeResult(
+            deps_dir=self.config.deps_dir, up_to_date=True, ids=tuple(previous.optimized), built=(), reused=(),
+            files=previous.file_count(), bytes=0, browser_hash=previous.browser_hash, warnings=(),
+            seconds=time.perf_counter() - self.started,
+        )
 
+    def _stale_reason(self) -> str | None:
+        """Why the previous output cannot be kept, in a few words (as Vite says it); None when
+        its hashes and ids are current."""
+        previous, hashes = self._previous, self._hashes
+        if previous is None:
+            return "--force" if self.force else "no metadata of this format"
+        if previous.hash != hashes.hash:
+            if previous.config_hash != hashes.config_hash:
+                return "config changed"
+            if previous.lockfile_hash != hashes.lockfile_hash:
+                return "lockfile changed"
+            return "hash changed"
+        new = sorted(set(self._plan.ids) - set(previous.optimized))
+        if new:
+            return f"new dependencies: {', '.join(new[:5])}{', ...' if len(new) > 5 else ''}"
+        return None
+
+    def build(self, staging: Path) -> None:
+        """Build (or reuse) every package of the plan into ``staging``, with the deps dir's JSON
+        files (and, in production, their precompressed copies)."""
+        self._prepare()
+        self._builds = self._build_closed(self._plan, staging)
+        deps_dir = self.config.deps_dir
         try:
-            staging = new_staging_dir(config.cache_dir)
+            self._published = self._publish(self._builds, staging)
+            if self.config.mode == "production":  # static servers can send .br/.gz as they are
+                from .integrations.compress import precompress
+
+                precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None)
         except OSError as error:
             raise _write_failure(error, deps_dir) from None
-        try:
-            builds = self._build_closed(plan, previous, hashes["configHash"], staging)
-            try:
-                result = self._publish(builds, hashes, staging)
-                if config.mode == "production":  # static servers can send .br/.gz as they are
-                    from .integrations.compress import precompress
+        self._staging = staging
 
-                    precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None)
-                commit_dir(staging, deps_dir)
-            except OSError as error:
-                raise _write_failure(error, deps_dir) from None
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
-        built = tuple(sorted(b.package.label for b in builds if not b.reused))
-        reused = tuple(sorted(b.package.label for b in builds if b.reused))
+    def commit(self) -> OptimizeResult:
+        """Swap the folder :meth:`build` filled into place, and say what the run did."""
+        if self._staging is None or self._published is None:
+            raise RuntimeError("OptimizeRun.commit() before build()")
+        deps_dir = self.config.deps_dir
+        try:
+            commit_dir(self._staging, deps_dir)
+        except OSError as error:
+            raise _write_failure(error, deps_dir) from None
+        builds, published = self._builds, self._published
         warnings = tuple(w for b in builds if b.package.dir not in self.warned_before for w in b.warnings)
         for warning in warnings:
             log.warning("warning: %s", warning)
-        return OptimizeResult(deps_dir, False, result["ids"], built, reused, result["files"],
-                              result["bytes"], result["browserHash"], warnings,
-                              time.perf_counter() - started)
+        return OptimizeResult(
+            deps_dir=deps_dir,
+            up_to_date=False,
+            ids=tuple(published.metadata.optimized),
+            built=tuple(sorted(b.package.label for b in builds if not b.reused)),
+            reused=tuple(sorted(b.package.label for b in builds if b.reused)),
+            files=published.files,
+            bytes=published.bytes,
+            browser_hash=published.metadata.browser_hash,
+            warnings=warnings,
+            seconds=time.perf_counter() - self.started,
+        )
 
     # -- bundling until the plan is closed ----------------------------------------------------
 
-    def _build_closed(self, plan: Plan, previous: Metadata | None, cfg_hash: str,
-                      staging: Path) -> list[PackageBuild]:
+    def _build_closed(self, plan: Plan, staging: Path) -> list[PackageBuild]:
         """Build (or reuse) every package of the plan, adding the packages the builds import
         until nothing new appears. What earlier builds of the same packages imported (this
         project's last output, the machine-wide cache) is planned up front, so the packages
         they lead to are built in the same pass instead of one pass per level of imports; an
         id planned that way that nothing imports after all is dropped again."""
+        previous, cfg_hash = self._previous, self._hashes.config_hash
         bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging,
                                  interop_cache=self._interop_cache())
         shared = self._shared_cache()
@@ -302,10 +361,7 @@ class _Run:
         record = self._hints.get(key)
         if record is None:
             return DEFAULT_PACKAGE_BYTES
-        try:
-            return sum(int(info["size"]) for info in record["files"].values()) or DEFAULT_PACKAGE_BYTES
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return DEFAULT_PACKAGE_BYTES
+        return sum(info.size for info in record.files.values()) or DEFAULT_PACKAGE_BYTES
 
     def _key(self, package: PlannedPackage, cfg_hash: str) -> str:
         ids = tuple(p.id for p in package.ids)
@@ -334,13 +390,13 @@ class _Run:
             plan = plan_ids([*plan.ids.values(), *added])
 
     def _hint(self, package: PlannedPackage, key: str, previous: Metadata | None,
-              shared: SharedCache | None) -> dict | None:
+              shared: SharedCache | None) -> PackageRecord | None:
         if key in self._hints:
             return self._hints[key]
         record = None
         if previous is not None:
-            candidate = previous.packages().get(package_record_key(package.dir, previous.deps_dir))
-            if isinstance(candidate, dict) and candidate.get("key") == key:
+            candidate = previous.packages.get(package_record_key(package.dir, self.config.deps_dir))
+            if candidate is not None and candidate.key == key:
                 record = candidate
         if record is None and shared is not None:
             record = shared.record(key)
@@ -387,8 +443,9 @@ class _Run:
     def _reuse(self, package, key: str, previous: Metadata | None) -> PackageBuild | None:
         if previous is None:
             return None
-        record = previous.packages().get(package_record_key(package.dir, previous.deps_dir))
-        return build_from_record(package, key, record, previous.deps_dir) if record else None
+        deps_dir = self.config.deps_dir
+        record = previous.packages.get(package_record_key(package.dir, deps_dir))
+        return build_from_record(package, key, record, deps_dir) if record is not None else None
 
     def _externals(self, builds: Iterable[PackageBuild], plan: Plan) -> list[PlannedId]:
         """Bare imports the bundles left external that are not planned yet, resolved from the root."""
@@ -421,7 +478,8 @@ class _Run:
 
     # -- publishing ---------------------------------------------------------------------------
 
-    def _publish(self, builds: list[PackageBuild], hashes: dict[str, str], staging: Path) -> dict:
+    def _publish(self, builds: list[PackageBuild], staging: Path) -> _Published:
+        """Place every output file into ``staging`` (each once), then the JSON files."""
         written: dict[str, FileInfo] = {}
         for build in builds:
             for name, info in build.file_infos.items():
@@ -436,13 +494,11 @@ class _Run:
                 written[name] = info
         for leftover in staging.glob(".build-*"):
             shutil.rmtree(leftover, ignore_errors=True)
-        documents = render(builds, deps_dir=self.config.deps_dir, base=self.config.base,
-                           mode=self.config.mode, hashes=hashes, version=__version__)
-        for name, data in documents.items():
+        rendered = render(builds, deps_dir=self.config.deps_dir, base=self.config.base,
+                          mode=self.config.mode, hashes=self._hashes, version=__version__)
+        for name, data in rendered.files.items():
             _place(data, staging / name)
-        metadata = json.loads(documents[METADATA])
-        return {"ids": tuple(metadata["optimized"]), "files": len(written),
-                "bytes": sum(info.size for info in written.values()), "browserHash": metadata["browserHash"]}
+        return _Published(rendered.metadata, len(written), sum(info.size for info in written.values()))
 
 
 _WRITE_HINTS = {
@@ -479,16 +535,12 @@ def _needed(asked: set[str], plan: Plan, builds: dict[Path, PackageBuild]) -> se
     return needed
 
 
-def _record_externals(record: dict) -> set[str]:
+def _record_externals(record: PackageRecord) -> set[str]:
     """Every bare import a recorded build made (its entries' and chunks' externals)."""
     found: set[str] = set()
-    try:
-        for part in ("entries", "chunks"):
-            for item in record[part].values():
-                found.update(item["externals"])
-    except (KeyError, TypeError, AttributeError):
-        return set()
-    return {spec for spec in found if isinstance(spec, str)}
+    for item in (*record.entries.values(), *record.chunks.values()):
+        found.update(item.externals)
+    return found
 
 
 def _service_failure(failures: list[tuple[str, Exception]]) -> str:

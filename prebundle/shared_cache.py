@@ -23,6 +23,7 @@ from pathlib import Path
 from .bundle import PackageBuild
 from .commit import make_temp_dir
 from .machine_cache import package_cache_dir
+from .metadata import MetadataError, PackageRecord
 from .plan import PlannedPackage
 
 __all__ = ["SharedCache", "shared_cache"]
@@ -53,7 +54,7 @@ class SharedCache:
     def get(self, package: PlannedPackage, key: str) -> PackageBuild | None:
         """The build stored under ``key``, its files checked against their recorded sizes and
         hashes; None when absent or damaged."""
-        from .publish import build_from_record
+        from .records import build_from_record
 
         if self.directory in self._broken:
             return None
@@ -67,11 +68,10 @@ class SharedCache:
             return None
         except (OSError, ValueError):
             return None
-        if not isinstance(record, dict) or record.get("format") != FORMAT:
-            return None
-        return build_from_record(package, key, record, folder)
+        parsed = _parse(record)
+        return build_from_record(package, key, parsed, folder) if parsed is not None else None
 
-    def record(self, key: str) -> dict | None:
+    def record(self, key: str) -> PackageRecord | None:
         """The record of the build stored under ``key``, unchecked: a hint of what that build
         imports and weighs, for planning (its files are checked by ``get``, before any reuse)."""
         if self.directory in self._broken:
@@ -80,9 +80,9 @@ class SharedCache:
             record = json.loads((self.directory / key / "record.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             return None
-        return record if isinstance(record, dict) and record.get("format") == FORMAT else None
+        return _parse(record)
 
-    def put(self, build: PackageBuild, record: dict) -> None:
+    def put(self, build: PackageBuild, record: PackageRecord) -> None:
         """Store a fresh build; never raises."""
         if self.directory in self._broken:
             return
@@ -100,7 +100,7 @@ class SharedCache:
                     shutil.copyfile(content, target)
                 else:
                     target.write_bytes(content)
-            (temp / "record.json").write_text(json.dumps({**record, "format": FORMAT}), encoding="utf-8")
+            (temp / "record.json").write_text(json.dumps({**record.to_json(), "format": FORMAT}), encoding="utf-8")
             os.rename(temp, final)
         except FileExistsError:
             pass
@@ -117,3 +117,13 @@ class SharedCache:
         log.warning("warning: the machine-wide package cache %s is not usable (%s); continuing "
                     "without it (set PREBUNDLE_CACHE_DIR to a writable folder, or to off)",
                     self.directory.parent, reason)
+
+
+def _parse(record: object) -> PackageRecord | None:
+    """The record of a ``record.json`` of this format; None for any other."""
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        return None
+    try:
+        return PackageRecord.from_json(record)
+    except MetadataError:
+        return None

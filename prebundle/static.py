@@ -9,7 +9,7 @@ The daemon and the backend integrations (ASGI, WSGI, Django, Flask) share these 
   (symlinks followed) is not inside ``directory``.
 * **Secrets are never served.** The ``deny`` list (``prebundle.denylist``: ``.env``, ``.env.*``,
   certificates and keys, ``.git``, plus what the caller adds) is checked on the decoded path as
-  asked and on the real path after symlinks, case-insensitively; ``StaticFiles`` answers ``403``.
+  asked and on the real path after symlinks, case-insensitively; ``FolderFiles`` answers ``403``.
 * **Content types.** ``content_type(path)``: JS as ``text/javascript; charset=utf-8``, CSS as
   ``text/css; charset=utf-8``, source maps and JSON as ``application/json``, then ``mimetypes``.
 * **Caching.** ``Cache-Control: max-age=31536000,immutable`` when the file's name carries its
@@ -20,7 +20,7 @@ The daemon and the backend integrations (ASGI, WSGI, Django, Flask) share these 
 
 API::
 
-    files = StaticFiles(deps_dir)                 # hashes from deps_dir/_metadata.json
+    files = FolderFiles(deps_dir)                 # hashes from deps_dir/_metadata.json
     answer = files.answer(url_path, query_string=b"v=1a2b3c4d", if_none_match=None, method="GET")
     answer.status, answer.headers, answer.path    # path: the file to send (None for 304/403/404)
     answer.body                                   # bytes for 304/403/404 answers (their text)
@@ -28,14 +28,15 @@ API::
     app = DepsEndpoint(deps_dir)                  # an ASGI app: Mount("/node_modules/.vite/deps", app=...)
     wsgi_body = answer.read()                     # the file's bytes (or body) for WSGI servers
 
-``StaticFiles(folder, hashed=False)`` serves a plain folder (``no-cache`` always), as the daemon
+``FolderFiles(folder, hashed=False)`` serves a plain folder (``no-cache`` always), as the daemon
 does for the app's own files; ``deny=DEFAULT_DENY_LIST.extended([...])`` refuses more.
+
+``FolderFiles`` was called ``StaticFiles``; that name still works. The backends' servers of the
+deps are ``integrations.asgi.AsgiDepsApp`` and ``integrations.wsgi.WsgiDepsApp``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import mimetypes
 import os
 import stat as stat_module
@@ -44,6 +45,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 from .denylist import DenyList
+from .metadata import METADATA, Metadata, file_hash, parse_metadata
 
 __all__ = [
     "DEFAULT_DENY_LIST",
@@ -51,6 +53,7 @@ __all__ = [
     "NO_CACHE",
     "Answer",
     "DepsEndpoint",
+    "FolderFiles",
     "StaticFiles",
     "content_type",
     "safe_path",
@@ -183,14 +186,14 @@ class _HashIndex:
         cached = self._content.get(name)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        digest = hashlib.sha256(real.read_bytes()).hexdigest()[:8]
+        digest = file_hash(real.read_bytes())
         if len(self._content) > 4096:
             self._content.clear()
         self._content[name] = (stamp, digest)
         return digest
 
     def _refresh(self) -> None:
-        path = self.directory / "_metadata.json"
+        path = self.directory / METADATA
         try:
             st = path.stat()
         except OSError:
@@ -200,29 +203,31 @@ class _HashIndex:
         if stamp == self._stamp:
             return
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            hashes = {entry["file"]: entry["fileHash"] for entry in data.get("optimized", {}).values()
-                      if isinstance(entry, dict) and "file" in entry and "fileHash" in entry}
-            named = _named_by_content(data)
-        except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+            metadata = parse_metadata(path.read_text(encoding="utf-8"))
+            hashes = {entry.file: entry.file_hash for entry in metadata.optimized.values() if entry.file_hash}
+            named = _named_by_content(metadata)
+        except (OSError, ValueError):  # MetadataError is a ValueError
             hashes, named = {}, frozenset()
         self._stamp, self._hashes, self._named_by_content = stamp, hashes, named
 
 
-def _named_by_content(metadata: dict) -> frozenset[str]:
+def _named_by_content(metadata: Metadata) -> frozenset[str]:
     """The files of a deps dir whose names esbuild derived from their content: chunks
     (``chunk-[hash]``), assets (``assets/[name]-[hash]``), and in production every file."""
-    packages = metadata.get("prebundle", {}).get("packages", {}).values()
-    files = {name for package in packages for name in package.get("files", ())}
-    if metadata.get("prebundle", {}).get("mode") == "production":
+    files = {name for package in metadata.packages.values() for name in package.files}
+    if metadata.mode == "production":
         return frozenset(files)
-    chunks = {chunk["file"] for chunk in metadata.get("chunks", {}).values()}
+    chunks = set(metadata.chunks.values())
     return frozenset(chunks | {name for name in files
                                if name.startswith(("chunk-", "assets/")) and "/" not in name.removeprefix("assets/")})
 
 
-class StaticFiles:
-    """Answers GET/HEAD requests for the files of one folder (see the module docstring)."""
+class FolderFiles:
+    """Answers GET/HEAD requests for the files of one folder (see the module docstring).
+
+    Framework-free: it returns an ``Answer`` and sends nothing, so the daemon, ``DepsEndpoint`` and
+    the backends' servers (``integrations.serve.DepsFiles``) share one set of path and cache rules.
+    """
 
     def __init__(self, directory: str | os.PathLike[str], *, hashed: bool = True,
                  allow_hidden: bool = False, not_found_hint: str = "",
@@ -297,21 +302,26 @@ class StaticFiles:
         return IMMUTABLE if versions[-1] == expected else NO_CACHE
 
 
+StaticFiles = FolderFiles
+"""The former name of ``FolderFiles``, kept because ``prebundle.static`` is documented for users
+to build on (docs/backend-integration.md); new code says ``FolderFiles``."""
+
+
 def _etag_matches(header: str, etag: str) -> bool:
     candidates = [item.strip() for item in header.split(",")]
     return "*" in candidates or any(c.removeprefix("W/") == etag for c in candidates)
 
 
 class DepsEndpoint:
-    """An ASGI app serving ``StaticFiles(directory)``; mount it at the deps base URL.
+    """An ASGI app serving ``FolderFiles(directory)``; mount it at the deps base URL.
 
     Works under Starlette's ``Mount`` (uses ``root_path``/``path``) or alone. Uses the raw,
     still-encoded path, so ``%2F`` tricks are seen and refused.
     """
 
-    def __init__(self, directory: str | os.PathLike[str] | StaticFiles, *,
+    def __init__(self, directory: str | os.PathLike[str] | FolderFiles, *,
                  extra_headers: list[tuple[str, str]] | None = None) -> None:
-        self.files = directory if isinstance(directory, StaticFiles) else StaticFiles(directory)
+        self.files = directory if isinstance(directory, FolderFiles) else FolderFiles(directory)
         self.extra_headers = list(extra_headers or [])
 
     async def __call__(self, scope, receive, send) -> None:

@@ -3,7 +3,6 @@ through the real ``prebundle`` command; a traceback only with ``--log-level debu
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,19 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.apps import make_app
+
 REPO = Path(__file__).resolve().parent.parent
 PREBUNDLE = Path(sys.executable).parent / "prebundle"
-NPM_MODULES = REPO / "fixtures" / "npm" / "node_modules"
 
 
-def small_app(root: Path, imports: str = 'import dayjs from "dayjs"\nimport cx from "classnames"\n') -> Path:
-    (root / "node_modules").mkdir(parents=True)
-    for name in ("dayjs", "classnames", "esbuild", "@esbuild"):
-        (root / "node_modules" / name).symlink_to(NPM_MODULES / name, target_is_directory=True)
-    (root / "index.html").write_text('<script type="module" src="/main.js"></script>\n')
-    (root / "main.js").write_text(imports)
-    (root / "package.json").write_text(json.dumps({"name": "app", "dependencies": {"dayjs": "*", "classnames": "*"}}))
-    return root
+def small_app(root: Path) -> Path:
+    """Two small packages and esbuild linked in, ``main.js`` importing both, no lockfile."""
+    return make_app(root, 'import dayjs from "dayjs"\nimport cx from "classnames"\n', entry="main.js",
+                    packages=("dayjs", "classnames", "esbuild", "@esbuild"), hand_packages=False,
+                    lockfile=False, dependencies={"dayjs": "*", "classnames": "*"})
 
 
 def run(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -91,7 +88,7 @@ def test_a_crashed_esbuild_service_is_one_line_and_keeps_the_previous_output(tmp
                         kills.append(int(entry.name))
                     except ProcessLookupError:
                         pass
-            time.sleep(0.001)
+            time.sleep(0.001)  # no event says a service started: look again soon
 
     proc = subprocess.Popen([str(PREBUNDLE), str(root), "--force"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.apps import write_tree
+
 PREBUNDLE = Path(sys.executable).parent / "prebundle"
 
 
@@ -14,8 +16,8 @@ def prebundle(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(PREBUNDLE), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-def test_scan_json_on_real_packages(project, npm_modules):
-    root = project({
+def test_scan_json_on_real_packages(tmp_path, npm_modules):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/src/main.jsx"></script>',
         "src/main.jsx": (
             "import React, { useState } from 'react'\n"
@@ -34,16 +36,16 @@ def test_scan_json_on_real_packages(project, npm_modules):
     assert report["missing"] == {} and report["linked"] == {}
 
 
-def test_scan_table_and_root_argument(project, npm_modules):
-    root = project({"index.html": "<script type=module>import dayjs from 'dayjs'</script>"}, npm=True)
+def test_scan_table_and_root_argument(tmp_path, npm_modules):
+    root = write_tree(tmp_path / "app", {"index.html": "<script type=module>import dayjs from 'dayjs'</script>"}, npm=True)
     done = prebundle("scan", str(root), cwd=root.parent)
     assert done.returncode == 0, done.stderr
     assert "dayjs" in done.stdout and "1.11.23" in done.stdout
     assert "1 dependencies from 1 files" in done.stdout
 
 
-def test_missing_dependency_exits_non_zero_with_file_line_and_install_hint(project):
-    root = project({
+def test_missing_dependency_exits_non_zero_with_file_line_and_install_hint(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/app.js"></script>',
         "app.js": "\n\nimport chart from 'chart.js/auto'\n",
     })
@@ -54,8 +56,8 @@ def test_missing_dependency_exits_non_zero_with_file_line_and_install_hint(proje
     assert lines[-1] == "error: install the missing packages with: npm install chart.js"
 
 
-def test_bad_config_is_one_line_error(project):
-    root = project({"prebundle.config.py": "from prebundle import define_config\nconfig = define_config(\n  modes='x')\n"})
+def test_bad_config_is_one_line_error(tmp_path):
+    root = write_tree(tmp_path / "app", {"prebundle.config.py": "from prebundle import define_config\nconfig = define_config(\n  modes='x')\n"})
     done = prebundle("scan", cwd=root)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
@@ -63,7 +65,7 @@ def test_bad_config_is_one_line_error(project):
     assert "Traceback" not in done.stderr
 
 
-def test_help_lists_only_working_commands(project):
-    done = prebundle("--help", cwd=project({}))
+def test_help_lists_only_working_commands(tmp_path):
+    done = prebundle("--help", cwd=write_tree(tmp_path / "app", {}))
     assert done.returncode == 0
     assert "scan" in done.stdout

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import fcntl
 import json
+import marshal
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from prebundle import fastpath
+from tests.support.apps import make_app
 
 PREBUNDLE = Path(sys.executable).parent / "prebundle"
 SOURCE = "import dayjs from 'dayjs'\nimport cx from 'classnames'\nconsole.log(dayjs, cx)\n"
@@ -35,10 +38,10 @@ def run(root: Path, *args: str, env: dict | None = None) -> subprocess.Completed
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory, make_app_fn) -> Path:
+def template(tmp_path_factory) -> Path:
     """A small app, optimized once (its own machine-wide cache)."""
     base = tmp_path_factory.mktemp("fastpath")
-    root = make_app_fn(base / "app", SOURCE)
+    root = make_app(base / "app", SOURCE)
     done = run(root, env={"PREBUNDLE_CACHE_DIR": str(base / "machine")})
     assert done.returncode == 0, done.stderr
     return root
@@ -238,15 +241,40 @@ def test_other_code_falls_back(app, capsys, monkeypatch):
     falls_back(capsys, root, because="no memo")
 
 
-def test_a_file_changed_just_before_the_full_run_is_not_trusted(app, capsys):
+def test_a_file_changed_just_before_the_full_run_is_checked_by_content(app, capsys):
     """A stamp taken within the file system's clock granularity of a change could survive a
-    second change: such stamps never match, until a full run records them later."""
+    second change: such a stamp is recorded with a digest of the content, and both must hold."""
     root, full = app
-    (root / "package.json").write_text((root / "package.json").read_text())
+    manifest = root / "package.json"
+    manifest.write_text(manifest.read_text())
     assert run(root, env={"PREBUNDLE_TIMESTAMP_SLACK_MS": "60000"}).stdout == full.stdout
-    falls_back(capsys, root, because="changed")  # every file of this fresh copy is that recent
-    assert run(root).stdout == full.stdout
-    assert fast(capsys, str(root))[0] == 0
+    assert fast(capsys, str(root)) == (0, full.stdout, full.stderr)  # same stamps, same bytes
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "description": "x"}))
+    falls_back(capsys, root, because=str(manifest))
+
+
+def test_output_a_run_just_wrote_is_checked_by_content(app, capsys):
+    """Right after a run, its output's stamps are too fresh to be trusted alone: the memo holds
+    each with a digest of the content; the next no-op is answered when both hold (and stores the
+    stamps plain once they are old enough), and content that differs falls back."""
+    root, full = app
+    time.sleep(1.2)  # the sources' stamps are old enough; only the output will be fresh
+    forced = run(root, "--force", env={"PREBUNDLE_TIMESTAMP_SLACK_MS": "1000"})
+    assert forced.returncode == 0, forced.stderr
+    memo_file = root / "node_modules/.vite" / fastpath.MEMO_NAME
+    memo = marshal.loads(memo_file.read_bytes())
+    paths, stamps = memo["optimize"]["stamps"]
+    racy = [i for i, value in enumerate(stamps) if value and value[0] == "racy"]
+    assert racy and all(paths[i].startswith(str(root / "node_modules/.vite/deps")) for i in racy)
+    changed = list(stamps)  # what a change in the same clock tick would leave: same stamp, other bytes
+    changed[racy[0]] = ("racy", stamps[racy[0]][1], bytes(16))
+    memo_file.write_bytes(marshal.dumps({**memo, "optimize": {**memo["optimize"], "stamps": (paths, tuple(changed))}}))
+    falls_back(capsys, root, because="changed")
+    memo_file.write_bytes(marshal.dumps(memo))
+    assert fast(capsys, str(root)) == (0, full.stdout, full.stderr)
+    settled = marshal.loads(memo_file.read_bytes())["optimize"]["stamps"][1]
+    assert not any(value and value[0] == "racy" for value in settled)  # RACY_NS is 0 in this process
+    assert fast(capsys, str(root)) == (0, full.stdout, full.stderr)
 
 
 def test_include_or_a_missing_import_takes_the_full_path(app, capsys):

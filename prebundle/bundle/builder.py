@@ -95,9 +95,9 @@ class PackageBundler:
 
         group = self._group(list(packages))
         outdir = self.staging / f".build-{os.getpid()}-{id(group)}"
-        plugins = self.config.plugin_container if self.config.plugins else None
+        plugins = self.config.plugins_for("load", "transform")
         try:
-            if plugins is None or not (plugins.has("load") or plugins.has("transform")):
+            if plugins is None:
                 result = self._build_once(group, outdir, None)
             else:
                 result = build_with_file_hooks(lambda hooks: self._build_once(group, outdir, hooks), plugins,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..hashing import FileInfo
+from ..metadata import FileInfo
 from ..plan import PlannedPackage
 
 __all__ = ["BuiltEntry", "BundleError", "Chunk", "PackageBuild"]

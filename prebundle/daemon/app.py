@@ -27,27 +27,37 @@ import hmac
 import json
 import os
 import re
+from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
 from ..errors import PrebundleError
 from ..integrations import html as tags_html
 from ..integrations.graph import AssetsError, load_deps_dir
+from ..metadata import IMPORTMAP, parse_importmap
 from ..plugins import call_hook
-from ..static import DepsEndpoint, StaticFiles, send_answer
+from ..static import DepsEndpoint, FolderFiles, send_answer
 from .control import CONTROL_PATH, TOKEN_HEADER
 from .events import format_event
 from .hooks import IndexHtmlContext, PluginServer, configure
 from .security import DaemonGuard, SitePolicy
-from .state import DaemonState
 
-__all__ = ["MODULEPRELOAD_ENV", "create_app", "inject_html", "preload_links"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from starlette.datastructures import State
+    from starlette.requests import Request
+    from starlette.types import Receive, Scope, Send
+
+    from .state import DaemonState
+
+__all__ = ["MODULEPRELOAD_ENV", "app_files", "client_js", "control", "create_app", "events", "importmap",
+           "inject_html", "preload_links", "status"]
 
 CLIENT_PATH = "/@prebundle/client.js"
 MODULEPRELOAD_ENV = "PREBUNDLE_MODULEPRELOAD"
@@ -83,15 +93,15 @@ def preload_links(deps_dir: Path, base: str, importmap: bytes) -> bytes | None:
     ``importmap`` (the served import map), at the URLs the page will import them by: an id's
     import-map URL, ``base`` + file for chunks. None when the deps dir on disk is not the one of
     ``importmap`` any more (a run committed meanwhile) or cannot be read."""
-    imports_file = deps_dir / "importmap.json"
+    imports_file = deps_dir / IMPORTMAP
     try:
         if imports_file.read_bytes() != importmap:
             return None
         graph = load_deps_dir(deps_dir)
         if imports_file.read_bytes() != importmap:  # the manifest may be of another run
             return None
-        imports = json.loads(importmap).get("imports") or {}
-    except (OSError, ValueError, AttributeError, AssetsError):
+        imports = parse_importmap(importmap).imports
+    except (OSError, ValueError, AssetsError):  # MetadataError is a ValueError
         return None
     urls: dict[str, None] = {}
     for node in graph.closure([id_ for id_ in imports if id_ in graph.importmap]):
@@ -125,119 +135,51 @@ def _modulepreload_default() -> bool:
     return os.environ.get(MODULEPRELOAD_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _client_js() -> bytes:
-    return resources.files("prebundle.daemon").joinpath("client.js").read_bytes()
+@dataclass(frozen=True)
+class _ClientScript:
+    """``client.js`` and its ETag, read once per app."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def load(cls) -> _ClientScript:
+        body = resources.files("prebundle.daemon").joinpath("client.js").read_bytes()
+        return cls(body, '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
 
 
 class _Site:
-    """The ``SitePolicy`` and the root's ``StaticFiles`` of the daemon's current config."""
+    """The ``SitePolicy`` and the root's ``FolderFiles`` of the daemon's current config."""
 
     def __init__(self, state: DaemonState) -> None:
         self.state = state
         self._config: object = None
         self.policy: SitePolicy
-        self.root_files: StaticFiles
+        self.root_files: FolderFiles
 
     def current(self) -> _Site:
         config = self.state.config
         if config is not self._config:  # the config file changed: its server rules apply now
             self.policy = SitePolicy.from_config(config)
             hint = f"The list is built in, plus server.fs_deny in {self.policy.config_name}."
-            self.root_files = StaticFiles(config.root, hashed=False, deny=self.policy.app_deny, denied_hint=hint)
+            self.root_files = FolderFiles(config.root, hashed=False, deny=self.policy.app_deny, denied_hint=hint)
             self._config = config
         return self
 
 
 def create_app(state: DaemonState, *, modulepreload: bool | None = None) -> Starlette:
     """The daemon's ASGI app. ``modulepreload``: inject ``modulepreload`` links into pages
-    (None: only when ``$PREBUNDLE_MODULEPRELOAD`` is ``1``)."""
+    (None: only when ``$PREBUNDLE_MODULEPRELOAD`` is ``1``).
+
+    The handlers below are plain functions: what they serve is on ``app.state`` (``daemon``,
+    ``site``, ``preloads``, ``client``), so plugins' ``configure_server`` sees it too."""
     config = state.config
     site = _Site(state)
     base_path = urlparse(config.base).path or "/node_modules/.vite/deps/"
-    preloads = _Preloads(state, config.base, _modulepreload_default() if modulepreload is None else modulepreload)
-    deps = DepsEndpoint(StaticFiles(
+    deps = DepsEndpoint(FolderFiles(
         config.deps_dir, deny=site.current().policy.deps_deny,
         not_found_hint="It is not in the optimized dependencies; see /@prebundle/status for the current ones.",
     ))
-    client = _client_js()
-    client_etag = '"' + hashlib.sha256(client).hexdigest()[:16] + '"'
-
-    async def importmap(request: Request) -> Response:
-        return Response(state.importmap_bytes or b'{"imports": {}}', media_type="application/importmap+json",
-                        headers={"cache-control": "no-cache"})
-
-    async def control(request: Request) -> Response:
-        """A ``prebundle`` command beside the daemon asks it to run (see ``control.py``)."""
-        token = getattr(state, "control_token", None)
-        given = request.headers.get(TOKEN_HEADER, "")
-        if not token or not hmac.compare_digest(given.encode(), token.encode()):
-            return Response("a prebundle command's token is required\n", status_code=403, media_type="text/plain")
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            body = {}
-        report, result = await state.run_now(rebuild=bool(body.get("force")))
-        if not report.ok:
-            return JSONResponse({"ok": False, "error": state.error})
-        return JSONResponse({"ok": True, "result": result.to_json() if result is not None else None,
-                             "report": report.to_json()})
-
-    async def status(request: Request) -> Response:
-        return JSONResponse(state.status(), headers={"cache-control": "no-cache"})
-
-    async def events(request: Request) -> Response:
-        digest = hashlib.sha256(state.importmap_bytes).hexdigest()[:16]
-        hello = format_event("hello", {"importmap": digest, "state": state.state, "error": state.error,
-                                       "browserHash": state.browser_hash})
-        return StreamingResponse(state.broadcaster.stream(hello), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
-
-    async def client_js(request: Request) -> Response:
-        headers = {"cache-control": "no-cache", "etag": client_etag}
-        if request.headers.get("if-none-match") == client_etag:
-            return Response(status_code=304, headers=headers)
-        return Response(client, media_type="text/javascript; charset=utf-8", headers=headers)
-
-    async def _transform_html(body: bytes, url_path: str, file: Path) -> bytes:
-        container = state.config.plugin_container if state.config.plugins else None
-        if container is None or not container.has("transform_index_html"):
-            return body
-        server = getattr(state, "plugin_server", None) or PluginServer(app=None, config=state.config, state=state)
-        ctx = IndexHtmlContext(path=url_path, filename=str(file), server=server)
-        html = await asyncio.to_thread(container.transform_index_html, body.decode("utf-8", "replace"), ctx)
-        return html.encode("utf-8")
-
-    async def app_files(scope, receive, send) -> None:
-        raw = scope.get("raw_path") or scope["path"].encode()
-        path = raw.decode("latin-1").split("?", 1)[0]
-        if path.endswith("/"):
-            path += "index.html"
-        request_headers = dict(scope.get("headers", ()))
-        inm = request_headers.get(b"if-none-match")
-        answer = site.current().root_files.answer(path, query_string=scope.get("query_string", b""),
-                                   if_none_match=None if path.endswith(".html") else (inm.decode("latin-1") if inm else None),
-                                   method=scope["method"])
-        if answer.status == 404 and path == "/favicon.ico":  # browsers ask on every page: no noise
-            await Response(status_code=204, headers={"cache-control": "max-age=3600"})(scope, receive, send)
-            return
-        if answer.status == 200 and answer.path is not None and answer.path.suffix.lower() in (".html", ".htm"):
-            body = inject_html(answer.read(), state.importmap_bytes or b'{"imports": {}}', preloads=preloads.links())
-            try:
-                body = await _transform_html(body, path, answer.path)
-            except PrebundleError as error:  # a plugin failed: say so, keep serving
-                state.broadcaster.publish("error", {"message": str(error)})
-                await Response(str(error), status_code=500, media_type="text/plain")(scope, receive, send)
-                return
-            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            headers = {"cache-control": "no-cache", "etag": etag}
-            if inm is not None and inm.decode("latin-1") == etag:
-                response = Response(status_code=304, headers=headers)
-            else:
-                response = Response(body, media_type="text/html; charset=utf-8", headers=headers)
-            await response(scope, receive, send)
-            return
-        await send_answer(answer, send, head=scope["method"] == "HEAD")
-
     routes = [
         Route("/@prebundle/importmap.json", importmap),
         Route("/@prebundle/status", status),
@@ -249,9 +191,115 @@ def create_app(state: DaemonState, *, modulepreload: bool | None = None) -> Star
     ]
     app = Starlette(routes=[])
     app.state.daemon = state
+    app.state.site = site
+    app.state.preloads = _Preloads(state, config.base,
+                                   _modulepreload_default() if modulepreload is None else modulepreload)
+    app.state.client = _ClientScript.load()
     after = configure(app, state)  # plugins' routes and middleware come first
     app.router.routes.extend(routes)
     for post in after:
         call_hook(post)
     app.add_middleware(DaemonGuard, policy=lambda: site.current().policy)  # outermost: before plugins' too
     return app
+
+
+# -- the handlers -----------------------------------------------------------------------------------
+
+async def importmap(request: Request) -> Response:
+    """``/@prebundle/importmap.json``: the import map being served."""
+    state: DaemonState = request.app.state.daemon
+    return Response(state.importmap_bytes or b'{"imports": {}}', media_type="application/importmap+json",
+                    headers={"cache-control": "no-cache"})
+
+
+async def control(request: Request) -> Response:
+    """A ``prebundle`` command beside the daemon asks it to run (see ``control.py``)."""
+    state: DaemonState = request.app.state.daemon
+    token = getattr(state, "control_token", None)
+    given = request.headers.get(TOKEN_HEADER, "")
+    if not token or not hmac.compare_digest(given.encode(), token.encode()):
+        return Response("a prebundle command's token is required\n", status_code=403, media_type="text/plain")
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        body = {}
+    report, result = await state.run_now(rebuild=bool(body.get("force")))
+    if not report.ok:
+        return JSONResponse({"ok": False, "error": state.error})
+    return JSONResponse({"ok": True, "result": result.to_json() if result is not None else None,
+                         "report": report.to_json()})
+
+
+async def status(request: Request) -> Response:
+    """``/@prebundle/status``: state, browserHash, deps, error, runs and the last run."""
+    state: DaemonState = request.app.state.daemon
+    return JSONResponse(state.status(), headers={"cache-control": "no-cache"})
+
+
+async def events(request: Request) -> Response:
+    """``/@prebundle/events``: a ``hello`` with what is served now, then the daemon's events."""
+    state: DaemonState = request.app.state.daemon
+    digest = hashlib.sha256(state.importmap_bytes).hexdigest()[:16]
+    hello = format_event("hello", {"importmap": digest, "state": state.state, "error": state.error,
+                                   "browserHash": state.browser_hash})
+    return StreamingResponse(state.broadcaster.stream(hello), media_type="text/event-stream",
+                             headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+
+
+async def client_js(request: Request) -> Response:
+    """``/@prebundle/client.js``: the reload client, revalidated by its ETag."""
+    client: _ClientScript = request.app.state.client
+    headers = {"cache-control": "no-cache", "etag": client.etag}
+    if request.headers.get("if-none-match") == client.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(client.body, media_type="text/javascript; charset=utf-8", headers=headers)
+
+
+async def app_files(scope: Scope, receive: Receive, send: Send) -> None:
+    """The app's own files from the root; HTML pages through ``_page``."""
+    served: State = scope["app"].state
+    raw = scope.get("raw_path") or scope["path"].encode()
+    path = raw.decode("latin-1").split("?", 1)[0]
+    if path.endswith("/"):
+        path += "index.html"
+    request_headers = dict(scope.get("headers", ()))
+    inm = request_headers.get(b"if-none-match")
+    answer = served.site.current().root_files.answer(
+        path, query_string=scope.get("query_string", b""),
+        if_none_match=None if path.endswith(".html") else (inm.decode("latin-1") if inm else None),
+        method=scope["method"])
+    if answer.status == 404 and path == "/favicon.ico":  # browsers ask on every page: no noise
+        await Response(status_code=204, headers={"cache-control": "max-age=3600"})(scope, receive, send)
+        return
+    if answer.status == 200 and answer.path is not None and answer.path.suffix.lower() in (".html", ".htm"):
+        response = await _page(served, answer.read(), path, answer.path, inm)
+        await response(scope, receive, send)
+        return
+    await send_answer(answer, send, head=scope["method"] == "HEAD")
+
+
+async def _page(served: State, html: bytes, url_path: str, file: Path, if_none_match: bytes | None) -> Response:
+    """An HTML page with the import map, the preloads and the client injected, then plugins'
+    ``transform_index_html``; its ETag is of that result (it changes with the import map)."""
+    state: DaemonState = served.daemon
+    body = inject_html(html, state.importmap_bytes or b'{"imports": {}}', preloads=served.preloads.links())
+    try:
+        body = await _transform_html(state, body, url_path, file)
+    except PrebundleError as error:  # a plugin failed: say so, keep serving
+        state.broadcaster.publish("error", {"message": str(error)})
+        return Response(str(error), status_code=500, media_type="text/plain")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+    headers = {"cache-control": "no-cache", "etag": etag}
+    if if_none_match is not None and if_none_match.decode("latin-1") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+async def _transform_html(state: DaemonState, body: bytes, url_path: str, file: Path) -> bytes:
+    container = state.config.plugins_for("transform_index_html")
+    if container is None:
+        return body
+    server = getattr(state, "plugin_server", None) or PluginServer(app=None, config=state.config, state=state)
+    ctx = IndexHtmlContext(path=url_path, filename=str(file), server=server)
+    html = await asyncio.to_thread(container.transform_index_html, body.decode("utf-8", "replace"), ctx)
+    return html.encode("utf-8")

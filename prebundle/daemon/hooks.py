@@ -51,8 +51,8 @@ class HotUpdateContext:
 def configure(app, state) -> list[Callable[[], Any]]:
     """Run ``configure_server`` hooks before prebundle's routes exist; return the callables
     they gave back, to run once those routes are installed."""
-    container = state.config.plugin_container if state.config.plugins else None
-    if container is None or not container.has("configure_server"):
+    container = state.config.plugins_for("configure_server")
+    if container is None:
         return []
     server = PluginServer(app=app, config=state.config, state=state)
     state.plugin_server = server
@@ -61,8 +61,8 @@ def configure(app, state) -> list[Callable[[], Any]]:
 
 def filter_hot_updates(state, files: set[str]) -> set[str]:
     """Ask ``handle_hot_update``: a plugin returning ``[]`` takes a file over (no rescan)."""
-    container = state.config.plugin_container if state.config.plugins else None
-    if container is None or not container.has("handle_hot_update"):
+    container = state.config.plugins_for("handle_hot_update")
+    if container is None:
         return files
     server = getattr(state, "plugin_server", None) or PluginServer(app=None, config=state.config, state=state)
     kept = set()

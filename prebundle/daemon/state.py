@@ -16,30 +16,43 @@ failed, and ``ok`` when a run succeeded after an error without changing the impo
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config, load_config
 from ..errors import PrebundleError
+from ..metadata import IMPORTMAP, METADATA, parse_importmap, parse_metadata
 from .events import Broadcaster
 from .watch import Changes
 
 if TYPE_CHECKING:
     from ..optimizer import OptimizeResult
 
-__all__ = ["DaemonState", "RunReport"]
+__all__ = ["DaemonState", "RunReport", "RunState"]
 
 log = logging.getLogger("prebundle.daemon")
 
 DEBOUNCE_SECONDS = 0.0
 """Extra quiet time after a batch before a run starts: none, the watcher already waits for 50 ms
 of quiet, and changes arriving during a run are coalesced into the next one."""
+
+
+class RunState(StrEnum):
+    """``state`` in ``/@prebundle/status`` and the events' ``hello``: a ``str``, so it is sent as
+    the bare word."""
+
+    OPTIMIZING = "optimizing"
+    """A run is in flight (the first one, or a later one); the last committed deps are served."""
+    READY = "ready"
+    """The last run succeeded: what is served matches the sources."""
+    ERROR = "error"
+    """The last run failed: the previous good deps are served, ``error`` says why."""
 
 
 @dataclass
@@ -67,9 +80,7 @@ class RunReport:
 class _Pipeline:
     """Scan + optimize with long-lived caches. Used only on the worker thread."""
 
-    def __init__(self, config: Config, config_file: str | None, overrides: dict[str, Any]) -> None:
-        self.config_file = config_file
-        self.overrides = overrides
+    def __init__(self, config: Config) -> None:
         self.service = None
         self.last_found: set[str] | None = None
         self.last_result: OptimizeResult | None = None
@@ -81,8 +92,7 @@ class _Pipeline:
         from ..scanner import scan_cache_for
 
         self.config = config
-        self.resolver = Resolver(config.root, mode=config.mode, conditions=config.conditions,
-                                 main_fields=config.main_fields)
+        self.resolver = Resolver.for_config(config)
         old = getattr(self, "scan_cache", None)
         if old is not None:
             old.close()
@@ -100,8 +110,8 @@ class _Pipeline:
         from ..scanner import scan
 
         if changes.config:
-            config = load_config(self.config.root, config_file=self.config_file, command="serve",
-                                 overrides=self.overrides)
+            config = load_config(self.config.root, config_file=self.config.config_arg, command="serve",
+                                 overrides=self.config.overrides)
             self._set_config(config)
         needs = force_optimize or rebuild or bool(changes.config or changes.install)
         if changes.install:
@@ -142,11 +152,10 @@ class _Pipeline:
 class DaemonState:
     """Holds what is served and runs the pipeline; the ASGI app reads it, the watcher feeds it."""
 
-    def __init__(self, config: Config, *, config_file: str | None = None,
-                 overrides: dict[str, Any] | None = None, broadcaster: Broadcaster | None = None) -> None:
+    def __init__(self, config: Config, *, broadcaster: Broadcaster | None = None) -> None:
         self.config = config
         self.broadcaster = broadcaster or Broadcaster()
-        self.state = "optimizing"
+        self.state = RunState.OPTIMIZING
         self.error: str | None = None
         self.importmap: dict[str, Any] = {"imports": {}}
         self.importmap_bytes = b""
@@ -154,7 +163,7 @@ class DaemonState:
         self.linked: tuple[Path, ...] = ()
         self.last_run: RunReport | None = None
         self.runs = 0
-        self._pipeline = _Pipeline(config, config_file, dict(overrides or {}))
+        self._pipeline = _Pipeline(config)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prebundle-run")
         self._pending = Changes()
         self.control_token: str | None = None
@@ -174,20 +183,19 @@ class DaemonState:
         deps_dir = self.config.deps_dir
         self._served_stamp = self._output_stamp()
         try:
-            data = (deps_dir / "importmap.json").read_bytes()
-            self.importmap = json.loads(data)
+            data = (deps_dir / IMPORTMAP).read_bytes()
+            self.importmap = {"imports": dict(parse_importmap(data).imports)}
             self.importmap_bytes = data
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # MetadataError is a ValueError
             pass
         try:
-            meta = json.loads((deps_dir / "_metadata.json").read_text(encoding="utf-8"))
-            self.browser_hash = meta.get("browserHash", "")
-        except (OSError, ValueError, AttributeError):
+            self.browser_hash = parse_metadata((deps_dir / METADATA).read_text(encoding="utf-8")).browser_hash
+        except (OSError, ValueError):
             pass
 
     def _output_stamp(self) -> tuple[int, int, int] | None:
         try:
-            st = (self.config.deps_dir / "_metadata.json").stat()
+            st = (self.config.deps_dir / METADATA).stat()
         except OSError:
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -196,7 +204,7 @@ class DaemonState:
         """The output folder changed on disk. A run of the daemon's own reloads what it serves
         when it ends; a change made by another process is taken up now (the import map must
         match the files served), then a run brings the output back to the daemon's config."""
-        if self.state == "optimizing" or self._output_stamp() == self._served_stamp:
+        if self.state is RunState.OPTIMIZING or self._output_stamp() == self._served_stamp:
             return
         before = self.importmap_bytes
         self._load_current()
@@ -267,14 +275,14 @@ class DaemonState:
     async def _run(self, batch: Changes, *, trigger: str, force: bool = False, rebuild: bool = False) -> RunReport:
         loop = asyncio.get_running_loop()
         previous_state = self.state
-        self.state = "optimizing"
+        self.state = RunState.OPTIMIZING
         report = RunReport(trigger=trigger, at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         started = time.perf_counter()
         try:
             scan_result, _ = await loop.run_in_executor(
                 self._executor, lambda: self._pipeline.run(
                     batch, known=set(self.importmap.get("imports", {})),
-                    force_optimize=force or previous_state == "error", report=report, rebuild=rebuild))
+                    force_optimize=force or previous_state is RunState.ERROR, report=report, rebuild=rebuild))
         except PrebundleError as error:
             self._failed(report, str(error), started)
             return report
@@ -294,11 +302,11 @@ class DaemonState:
         report.reload = self.importmap_bytes != before and trigger != "startup"
         report.seconds = round(time.perf_counter() - started, 4)
         self.last_run = report
-        self.state, self.error = "ready", None
+        self.state, self.error = RunState.READY, None
         if report.reload:
             self.broadcaster.publish("reload", {"browserHash": self.browser_hash, "added": report.added,
                                                 "built": report.built})
-        elif previous_state == "error":
+        elif previous_state is RunState.ERROR:
             self.broadcaster.publish("ok", {"browserHash": self.browser_hash})
         log.info("%s", _describe(report))
         return report
@@ -307,7 +315,7 @@ class DaemonState:
         report.ok = False
         report.seconds = round(time.perf_counter() - started, 4)
         self.last_run = report
-        self.state, self.error = "error", message
+        self.state, self.error = RunState.ERROR, message
         if self._closing:
             return
         self.broadcaster.publish("error", {"message": message})

@@ -19,14 +19,16 @@ from pathlib import Path
 from watchfiles import Change, DefaultFilter, awatch
 
 from ..config import CONFIG_FILE, Config
+from ..filetypes import SOURCE_EXTENSIONS
 from ..hashing import INSTALL_STATE_FILES, LOCKFILES
 
 __all__ = ["Changes", "WatchPlan", "classify", "watch_changes"]
 
 log = logging.getLogger("prebundle.daemon")
 
-STEP_MS = 50
-"""Quiet time that ends a burst of file events (watchfiles' ``step``)."""
+STEP_MS = 20
+"""Quiet time that ends a burst of file events (watchfiles' ``step``): an editor's save (write,
+rename) is one burst; every millisecond here is added to each save → reload."""
 MAX_BATCH_MS = 1600
 """Longest a continuous burst is held before it is reported anyway."""
 OVERLAP_SECONDS = 0.3
@@ -174,7 +176,7 @@ def _watched_folder(path: Path, ignored: tuple[Path, ...]) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-_SOURCE_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".vue", ".svelte"})
+_SOURCE_SUFFIXES = frozenset(SOURCE_EXTENSIONS)
 _DEFAULT_FILTER = DefaultFilter()
 
 

@@ -1,8 +1,9 @@
 """Backend integration: npm packages pre-bundled by prebundle, in Django, Flask, Jinja2,
 Starlette/FastAPI and any WSGI or ASGI app.
 
-``Assets`` renders the tags; ``asgi.StaticFiles`` and ``wsgi.StaticFiles`` serve the files with
-immutable caching, ETags and gzip/brotli; ``compress.precompress`` writes ``.gz``/``.br`` at build.
+``Assets`` renders the tags (``Assets.for_project``, ``.for_deps_dir``, ``.for_vite_manifest``);
+``asgi.AsgiDepsApp`` and ``wsgi.WsgiDepsApp`` serve the files with immutable caching, ETags and
+gzip/brotli; ``compress.precompress`` writes ``.gz``/``.br`` at build.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""ASGI: ``StaticFiles`` serves the deps (mount it at ``assets.base``), with the rules of
+"""ASGI: ``AsgiDepsApp`` serves the deps (mount it at ``assets.base``), with the rules of
 ``serve.DepsFiles``; ``setup_templates`` gives Starlette/FastAPI Jinja2 templates the helpers;
 ``PluginHtmlMiddleware`` runs the project's plugins' ``transform_index_html`` on HTML pages.
 
     from starlette.routing import Mount
-    assets = Assets("frontend")
-    app = Starlette(routes=[..., Mount(assets.base.rstrip("/"), app=StaticFiles(assets))])
+    assets = Assets.for_project("frontend")
+    app = Starlette(routes=[..., Mount(assets.base.rstrip("/"), app=AsgiDepsApp(assets))])
     templates = Jinja2Templates("templates"); setup_templates(templates, assets)
+
+``StaticFiles`` is the former name of ``AsgiDepsApp`` (documented, so it stays).
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ from ..static import _header, _relative_raw_path, send_answer
 from .core import Assets
 from .serve import DepsFiles
 
-__all__ = ["PluginHtmlMiddleware", "StaticFiles", "setup_templates"]
+__all__ = ["AsgiDepsApp", "PluginHtmlMiddleware", "StaticFiles", "setup_templates"]
 
 
-class StaticFiles:
-    """An ASGI app serving the deps of ``assets`` (an ``Assets`` or a deps dir)."""
+class AsgiDepsApp:
+    """An ASGI app serving the deps of ``assets`` (an ``Assets`` or a deps dir).
+
+    Unlike the daemon's ``static.DepsEndpoint`` it adds the backend rules of ``serve.DepsFiles``
+    (compression, the polyfill, CORS for a CDN), because the app, not the daemon, serves here.
+    """
 
     def __init__(self, assets: Assets | str | os.PathLike[str], *, compress: bool = True) -> None:
         self.files = DepsFiles(assets, compress=compress)
@@ -36,6 +42,10 @@ class StaticFiles:
             accept_encoding=_header(scope, b"accept-encoding"), method=scope["method"],
         )
         await send_answer(answer, send, head=scope["method"] == "HEAD")
+
+
+StaticFiles = AsgiDepsApp
+"""The former, documented name of ``AsgiDepsApp``: existing apps keep working."""
 
 
 def setup_templates(templates: Any, assets: Assets) -> Any:

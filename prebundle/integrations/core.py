@@ -18,13 +18,18 @@ import json
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..metadata import IMPORTMAP, MANIFEST, METADATA
 from . import html
 from .devserver import DaemonInfo, DaemonProbe, daemon_origin
 from .graph import AssetsError, Graph, Node, UnknownAsset, load_deps_dir
 from .vite_manifest import load_vite_manifest
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 __all__ = ["Assets", "AssetsError", "UnknownAsset", "POLYFILL_FILE"]
 
@@ -33,13 +38,40 @@ POLYFILL_FILE = "_polyfill/es-module-shims.js"
 DEFAULT_BASE = "/node_modules/.vite/deps/"
 
 
+@dataclass(frozen=True)
+class _Source:
+    """Where an ``Assets`` reads its graph from: what one of the constructors worked out."""
+
+    deps_dir: Path
+    """The folder the files are served from (a deps dir, or a Vite build's out dir)."""
+    root: Path | None = None
+    """The frontend project's folder, when known (for ``node_modules`` and the plugins)."""
+    config: Config | None = None
+    """The project's config, when ``Assets`` was built from the project root."""
+    vite_manifest: Path | None = None
+    """A ``vite build`` manifest read instead of the deps dir's files."""
+    config_base: str = DEFAULT_BASE
+    """The URL path the daemon serves the files under (the config's ``base``)."""
+
+
 class Assets:
     """Tags and URLs for the pre-bundled deps of one frontend project.
 
-    ``Assets(path)`` takes the project root (``load_config`` finds its deps dir and base) or a
-    deps dir itself (one holding ``importmap.json``). ``vite_manifest=`` reads a ``vite build``
-    manifest instead. ``base`` is the URL prefix the app serves the files under; ``mode`` is
-    ``"production"`` (never use the daemon), ``"development"`` or None (use it when it runs).
+    Build it with the constructor that says what you have:
+
+    * ``Assets.for_project(root)``: the frontend folder; its config gives the deps dir, the base
+      and the plugins that run on the app's pages.
+    * ``Assets.for_deps_dir(deps_dir)``: a deps dir itself (one holding ``importmap.json``), e.g.
+      a copy ``collectstatic`` made on a server without ``node_modules``.
+    * ``Assets.for_vite_manifest(manifest)``: a ``vite build`` manifest instead of prebundle's.
+
+    Each takes the options: ``base``, the URL prefix the app serves the files under; ``mode``,
+    ``"production"`` (never use the daemon), ``"development"`` or None (use it when it runs);
+    ``integrity``, ``crossorigin`` and ``daemon_origin``.
+
+    ``Assets(path, root=, deps_dir=, vite_manifest=, ...)`` still works (settings dicts such as
+    Django's ``PREBUNDLE`` pass these keywords): it picks the constructor from the keywords,
+    and a bare ``path`` is a deps dir when it looks like one, else a project root.
     """
 
     def __init__(
@@ -55,42 +87,77 @@ class Assets:
         crossorigin: str | None = None,
         daemon_origin: str | None = None,
     ) -> None:
-        if mode not in (None, "auto", "development", "production"):
-            raise AssetsError(f"mode must be 'development', 'production' or None, not {mode!r}")
-        self.mode = None if mode == "auto" else mode
-        self.integrity_enabled = integrity
-        self.crossorigin = crossorigin
-        self.daemon_origin = daemon_origin.rstrip("/") if daemon_origin else None
-        self.vite_manifest = Path(vite_manifest).resolve() if vite_manifest else None
-        config_base = DEFAULT_BASE
-        self.root: Path | None = None
-        self.config = None
-        """The project's ``Config`` when ``Assets`` was given its root (its plugins run on pages)."""
+        mode = _checked_mode(mode)  # before the config is loaded: a bad mode is the error to show
         if path is not None and deps_dir is None and root is None:
             p = Path(path)
-            if (p / "importmap.json").is_file() or (p / "_metadata.json").is_file() or p.name == "deps":
+            if (p / IMPORTMAP).is_file() or (p / METADATA).is_file() or p.name == "deps":
                 deps_dir = p
             else:
                 root = p
-        if root is not None and deps_dir is None and self.vite_manifest is None:
-            from ..config import load_config
-
-            config = load_config(root)
-            self.config = config
-            self.root = config.root
-            deps_dir = config.deps_dir
-            config_base = config.base
+        if vite_manifest:
+            source = _vite_manifest_source(vite_manifest, root)
+        elif deps_dir is not None:
+            source = _deps_dir_source(deps_dir, root)
         elif root is not None:
-            self.root = Path(root).resolve()
-        if self.vite_manifest is not None:
-            from .vite_manifest import find_out_dir
-
-            deps_dir = find_out_dir(self.vite_manifest)
-        if deps_dir is None:
+            source = _project_source(root)
+        else:
             raise AssetsError("Assets needs a project root, a deps dir or a Vite manifest")
-        self.deps_dir = Path(deps_dir).resolve()
-        self.base = _slash(base) if base is not None else config_base
+        self._setup(source, base=base, mode=mode, integrity=integrity, crossorigin=crossorigin,
+                    daemon_origin=daemon_origin)
+
+    @classmethod
+    def for_project(cls, root: str | os.PathLike[str], *, base: str | None = None, mode: str | None = None,
+                    integrity: bool = True, crossorigin: str | None = None,
+                    daemon_origin: str | None = None) -> Assets:
+        """The assets of the frontend project at ``root``: ``load_config`` finds its deps dir and
+        base, and its plugins' ``transform_index_html`` run on the app's pages."""
+        mode = _checked_mode(mode)
+        return cls._create(_project_source(root), base=base, mode=mode, integrity=integrity,
+                           crossorigin=crossorigin, daemon_origin=daemon_origin)
+
+    @classmethod
+    def for_deps_dir(cls, deps_dir: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None,
+                     base: str | None = None, mode: str | None = None, integrity: bool = True,
+                     crossorigin: str | None = None, daemon_origin: str | None = None) -> Assets:
+        """The assets of a deps dir as it is, without reading a config (``base`` defaults to
+        ``/node_modules/.vite/deps/``). ``root``, if given, is where ``node_modules`` is."""
+        mode = _checked_mode(mode)
+        return cls._create(_deps_dir_source(deps_dir, root), base=base, mode=mode, integrity=integrity,
+                           crossorigin=crossorigin, daemon_origin=daemon_origin)
+
+    @classmethod
+    def for_vite_manifest(cls, manifest: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None,
+                          base: str | None = None, mode: str | None = None, integrity: bool = True,
+                          crossorigin: str | None = None, daemon_origin: str | None = None) -> Assets:
+        """The entries of a ``vite build`` manifest (``<outDir>/.vite/manifest.json``); its files
+        are served from the out dir. Never uses the daemon. ``root``, if given, is where
+        ``node_modules`` is."""
+        mode = _checked_mode(mode)
+        return cls._create(_vite_manifest_source(manifest, root), base=base, mode=mode, integrity=integrity,
+                           crossorigin=crossorigin, daemon_origin=daemon_origin)
+
+    @classmethod
+    def _create(cls, source: _Source, **options: Any) -> Assets:
+        """An instance set up from ``source`` without going through ``__init__``'s guessing."""
+        assets = cls.__new__(cls)
+        assets._setup(source, **options)
+        return assets
+
+    def _setup(self, source: _Source, *, base: str | None, mode: str | None, integrity: bool,
+               crossorigin: str | None, daemon_origin: str | None) -> None:
+        """The state every constructor ends with; ``mode`` was checked by the caller."""
+        self.mode = mode
+        self.integrity_enabled = integrity
+        self.crossorigin = crossorigin
+        self.daemon_origin = daemon_origin.rstrip("/") if daemon_origin else None
+        self.vite_manifest = source.vite_manifest
+        self.root = source.root
+        self.config = source.config
+        """The project's ``Config`` when ``Assets`` was given its root (its plugins run on pages)."""
+        self.deps_dir = source.deps_dir
+        self.base = _slash(base) if base is not None else source.config_base
         """The URL prefix this app serves ``deps_dir`` under."""
+        config_base = source.config_base
         self.path_base = config_base if config_base.startswith("/") else "/" + config_base.split("/", 3)[-1]
         """The URL path of the files on the daemon (the config's base)."""
         self._probe = DaemonProbe(self.deps_dir.parent)
@@ -105,7 +172,7 @@ class Assets:
     def _watched(self) -> list[Path]:
         if self.vite_manifest is not None:
             return [self.vite_manifest]
-        return [self.deps_dir / "importmap.json", self.deps_dir / "manifest.json", self.deps_dir / "_metadata.json"]
+        return [self.deps_dir / IMPORTMAP, self.deps_dir / MANIFEST, self.deps_dir / METADATA]
 
     def graph(self) -> Graph:
         """The current graph; re-read when a watched file's mtime, size or inode changed."""
@@ -346,6 +413,32 @@ class Assets:
             return {POLYFILL_FILE: self.polyfill_path()}
         except AssetsError:
             return {}
+
+
+def _checked_mode(mode: str | None) -> str | None:
+    """``mode`` as stored (``"auto"`` is None), or ``AssetsError`` for an unknown one."""
+    if mode not in (None, "auto", "development", "production"):
+        raise AssetsError(f"mode must be 'development', 'production' or None, not {mode!r}")
+    return None if mode == "auto" else mode
+
+
+def _project_source(root: str | os.PathLike[str]) -> _Source:
+    from ..config import load_config
+
+    config = load_config(root)
+    return _Source(Path(config.deps_dir).resolve(), config.root, config, None, config.base)
+
+
+def _deps_dir_source(deps_dir: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> _Source:
+    return _Source(Path(deps_dir).resolve(), Path(root).resolve() if root is not None else None)
+
+
+def _vite_manifest_source(manifest: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> _Source:
+    from .vite_manifest import find_out_dir
+
+    path = Path(manifest).resolve()
+    return _Source(find_out_dir(path).resolve(), Path(root).resolve() if root is not None else None,
+                   vite_manifest=path)
 
 
 def _flat(names: Iterable[str | Iterable[str]]) -> list[str]:

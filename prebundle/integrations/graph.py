@@ -8,13 +8,14 @@ and (prebundle only) the ids of other packages it imports through the import map
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import PrebundleError
+from ..metadata import IMPORTMAP, MANIFEST, METADATA, parse_importmap, parse_manifest, parse_metadata
 
 __all__ = ["AssetsError", "Graph", "Node", "UnknownAsset", "load_deps_dir"]
 
@@ -68,7 +69,7 @@ class Graph:
         known = [k for k in self.nodes if not k.startswith("_")]
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        where = "manifest.json" if self.kind == "prebundle" else "the Vite manifest"
+        where = MANIFEST if self.kind == "prebundle" else "the Vite manifest"
         fix = ("import it from a scanned source file (or list it in `include`) and run `prebundle`"
                if self.kind == "prebundle" else "add it to the Vite build's inputs and rebuild")
         return f"{name!r} is not in {where} of {self.directory}{hint} ({fix})"
@@ -101,8 +102,12 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _read_json(path: Path, what: str) -> Any:
+    return _read(path, what, json.loads)
+
+
+def _read(path: Path, what: str, parse: Callable[[str], Any]) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AssetsError(f"{path}: no {what}; run `prebundle` in the frontend folder first") from None
     except (OSError, ValueError) as error:
@@ -111,30 +116,24 @@ def _read_json(path: Path, what: str) -> Any:
 
 def load_deps_dir(deps_dir: Path) -> Graph:
     """The graph of a prebundle deps dir (``importmap.json`` + ``manifest.json``)."""
-    importmap = _read_json(deps_dir / "importmap.json", "import map")
-    manifest = _read_json(deps_dir / "manifest.json", "manifest")
-    if not isinstance(importmap, dict) or not isinstance(manifest, dict):
-        raise AssetsError(f"{deps_dir}: importmap.json or manifest.json is not a JSON object")
+    imports = _read(deps_dir / IMPORTMAP, "import map", parse_importmap).imports
+    manifest = _read(deps_dir / MANIFEST, "manifest", parse_manifest)
     try:
-        mode = json.loads((deps_dir / "_metadata.json").read_text(encoding="utf-8"))["prebundle"]["mode"]
-    except (OSError, ValueError, KeyError, TypeError):
+        mode = parse_metadata((deps_dir / METADATA).read_text(encoding="utf-8")).mode
+    except (OSError, ValueError):  # MetadataError is a ValueError
         mode = None
-    imports = importmap.get("imports") or {}
     nodes: dict[str, Node] = {}
-    for key, record in manifest.items():
-        if not isinstance(record, dict) or not isinstance(record.get("file"), str):
-            continue
+    for key, record in manifest.chunks.items():
         query = ""
         url = imports.get(key)
-        if isinstance(url, str) and urlsplit(url).query:
+        if url is not None and urlsplit(url).query:
             query = "?" + urlsplit(url).query
-        nodes[key] = Node(key, record["file"], _strings(record.get("imports")), _strings(record.get("css")),
-                          _strings(record.get("externals")), (), query)
+        nodes[key] = Node(key, record.file, record.imports, record.css, record.externals, (), query)
     ids = {}
     for id_, url in imports.items():
         if id_ in nodes:
             ids[id_] = id_
-        elif isinstance(url, str):  # in the map but not the manifest: keep the map's file
+        else:  # in the map but not the manifest: keep the map's file
             path = urlsplit(url).path
             name = path.rsplit("/", 1)[-1]
             query = "?" + urlsplit(url).query if urlsplit(url).query else ""

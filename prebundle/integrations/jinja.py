@@ -1,7 +1,7 @@
 """Jinja2: the helpers as globals, returning ``Markup`` (safe under autoescape).
 
     env = Environment(extensions=["prebundle.integrations.jinja.PrebundleExtension"])
-    env.prebundle_assets = Assets("frontend")        # or install(env, assets)
+    env.prebundle_assets = Assets.for_project("frontend")   # or install(env, assets)
 
 Templates call ``{{ prebundle_importmap() }}``, ``{{ prebundle_preload("react", "react-dom/client") }}``,
 ``{{ prebundle_entry("src/main.js") }}`` (Vite manifests), ``{{ prebundle_client() }}``,

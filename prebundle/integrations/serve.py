@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import threading
 from collections import OrderedDict
@@ -21,7 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..static import IMMUTABLE, NO_CACHE, Answer, StaticFiles, _etag_matches
+from ..metadata import METADATA, parse_metadata
+from ..static import IMMUTABLE, NO_CACHE, Answer, FolderFiles, _etag_matches
 from .core import POLYFILL_FILE, Assets
 
 __all__ = ["DepsFiles", "accepted_encodings"]
@@ -66,12 +66,14 @@ def accepted_encodings(header: str | None) -> list[str]:
 
 
 class DepsFiles:
-    """Answers for the files under ``assets.base``: ``answer(url_path, ...)`` like ``StaticFiles``."""
+    """Answers for the files under ``assets.base``: ``answer(url_path, ...)`` like ``FolderFiles``,
+    plus the backend rules of the module docstring. ``asgi.AsgiDepsApp``, ``wsgi.WsgiDepsApp`` and
+    Flask's route send these answers."""
 
     def __init__(self, assets: Assets | str | os.PathLike[str], *, compress: bool = True) -> None:
-        self.assets = assets if isinstance(assets, Assets) else Assets(deps_dir=assets)
+        self.assets = assets if isinstance(assets, Assets) else Assets.for_deps_dir(assets)
         self.directory = self.assets.deps_dir
-        self.files = StaticFiles(self.directory)
+        self.files = FolderFiles(self.directory)
         self.compress = compress
         self._hashed: tuple[tuple, frozenset[str]] = ((), frozenset())
         self._cache: OrderedDict[tuple, bytes] = OrderedDict()
@@ -120,7 +122,7 @@ class DepsFiles:
 
     def _hashed_names(self) -> frozenset[str]:
         """Names whose content hash is in the name: chunks always, every file in production."""
-        meta = self.directory / "_metadata.json"
+        meta = self.directory / METADATA
         try:
             st = meta.stat()
             stamp: tuple = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -141,12 +143,12 @@ class DepsFiles:
                 pass
         else:
             try:
-                data = json.loads(meta.read_text(encoding="utf-8"))
-                names.update(chunk["file"] for chunk in data.get("chunks", {}).values())
-                if data.get("prebundle", {}).get("mode") == "production":
-                    for package in data["prebundle"].get("packages", {}).values():
-                        names.update(package.get("files", ()))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                metadata = parse_metadata(meta.read_text(encoding="utf-8"))
+                names.update(metadata.chunks.values())
+                if metadata.mode == "production":
+                    for package in metadata.packages.values():
+                        names.update(package.files)
+            except (OSError, ValueError):  # MetadataError is a ValueError
                 pass
         self._hashed = (stamp, frozenset(names))
         return self._hashed[1]
@@ -155,7 +157,7 @@ class DepsFiles:
         extra = self.assets.extra_files().get(name)
         if extra is None:
             return self.files.not_found(name)
-        return StaticFiles(extra.parent).answer(extra.name, query_string=query_string, method=method)
+        return FolderFiles(extra.parent).answer(extra.name, query_string=query_string, method=method)
 
     def _encoded(self, path: Path, encoding: str) -> Path | bytes | None:
         source = path.stat()

@@ -1,8 +1,10 @@
-"""WSGI: ``StaticFiles`` serves the deps with the rules of ``serve.DepsFiles`` (immutable
+"""WSGI: ``WsgiDepsApp`` serves the deps with the rules of ``serve.DepsFiles`` (immutable
 caching, ETag/304, gzip/brotli). Alone it is a WSGI app for the files under a mount point;
 given ``app=`` it is middleware that answers ``prefix`` and passes everything else on::
 
-    application = StaticFiles(Assets("frontend"), app=get_wsgi_application())
+    application = WsgiDepsApp(Assets.for_project("frontend"), app=get_wsgi_application())
+
+``StaticFiles`` is the former name of ``WsgiDepsApp`` (documented, so it stays).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from typing import Any
 from .core import Assets
 from .serve import DepsFiles
 
-__all__ = ["StaticFiles"]
+__all__ = ["StaticFiles", "WsgiDepsApp"]
 
 _REASONS = {200: "OK", 304: "Not Modified", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}
 
 
-class StaticFiles:
+class WsgiDepsApp:
     """A WSGI app (or middleware with ``app=``) serving the deps of ``assets`` under ``prefix``
     (default: the URL path of ``assets.base``)."""
 
@@ -55,6 +57,10 @@ class StaticFiles:
             handle = open(answer.path, "rb")
             return wrapper(handle, 65536) if wrapper else _read(handle)
         return [answer.body]
+
+
+StaticFiles = WsgiDepsApp
+"""The former, documented name of ``WsgiDepsApp``: existing apps keep working."""
 
 
 def _read(handle) -> Iterable[bytes]:

@@ -9,12 +9,16 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PrebundleError
+from ..filetypes import SCRIPT_EXTENSIONS
 from ..specifiers import is_bare, is_node_builtin, split_package
 from .browser import BrowserMap, is_path_key, normalize_browser_map
 from .exports import ExportsError, resolve_exports
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 __all__ = [
     "BuiltinModule",
@@ -29,7 +33,7 @@ _MISSING, _FILE, _DIR = 0, 1, 2
 _NODE_MODULES = f"{os.sep}node_modules{os.sep}"
 
 _KINDS: dict[str, str] = {
-    **dict.fromkeys((".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ""), "js"),
+    **dict.fromkeys((*SCRIPT_EXTENSIONS, ""), "js"),
     **dict.fromkeys((".css", ".scss", ".sass", ".less", ".styl", ".stylus", ".pcss"), "css"),
     ".json": "json",
     ".wasm": "wasm",
@@ -111,6 +115,11 @@ class Resolver:
     operations, so threads may share a resolver: two threads may compute the same answer
     at once, and both get equal ones.
     """
+
+    @classmethod
+    def for_config(cls, config: Config) -> Resolver:
+        """The resolver of a project: its root, mode, ``conditions`` and ``main_fields``."""
+        return cls(config.root, mode=config.mode, conditions=config.conditions, main_fields=config.main_fields)
 
     def __init__(
         self,

@@ -1,8 +1,10 @@
 """``scan``: crawl an app from its entries and report the bare imports it makes.
 
-The crawl is in ``crawl.py``, per-file extraction in ``extract.py`` (through ``files.py``), the
-cache in ``cache.py`` over one packed file per root (``packed.py``), and the snapshot that lets
-a scan with nothing changed skip the crawl in ``snapshot.py``.
+The crawl loop is in ``crawl.py``, over its parts: the file index and the parsing pool
+(``index.py``, ``pool.py``), relative links (``links.py``), bare imports (``bare.py``) and the
+plugins' hooks (``hooks.py``). Per-file extraction is in ``extract.py`` (through ``files.py``),
+the cache in ``cache.py`` over one packed file per root (``packed.py``), and the snapshot that
+lets a scan with nothing changed skip the crawl in ``snapshot.py``.
 
 Importing this package is cheap (the crawler, the resolver and tree-sitter load on first use),
 so the CLI's fast path can read a snapshot without paying for them.
@@ -84,9 +86,9 @@ def crawler_fingerprint() -> str:
     from .. import __version__
 
     return _sources_digest(
-        ("crawl.py", "evidence.py", "snapshot.py", "globs.py", "result.py", "packed.py", "__init__.py",
-         "../specifiers.py", "../plan.py", "../resolve/resolver.py", "../resolve/exports.py",
-         "../resolve/browser.py"),
+        ("crawl.py", "index.py", "pool.py", "links.py", "bare.py", "hooks.py", "evidence.py", "snapshot.py",
+         "globs.py", "result.py", "packed.py", "__init__.py", "../specifiers.py", "../plan.py",
+         "../resolve/resolver.py", "../resolve/exports.py", "../resolve/browser.py"),
         (__version__,),
     )
 
@@ -100,7 +102,7 @@ def scan_cache_for(config: Config) -> ScanCache:
 def _new_resolver(config: Config):
     from ..resolve import Resolver
 
-    return Resolver(config.root, mode=config.mode, conditions=config.conditions, main_fields=config.main_fields)
+    return Resolver.for_config(config)
 
 
 def scan_key(config: Config, resolver=None) -> tuple | None:

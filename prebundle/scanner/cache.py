@@ -6,12 +6,16 @@ digest of the root: ``.snapshot`` holds the snapshot of the last crawl (:mod:`.s
 is all a warm scan reads, and ``.index`` the rest, which only a crawl reads (and a scan that
 refreshed the snapshot does not rewrite):
 
-* the index: ``path -> (size, mtime_ns, digest, imports, warnings)``, so a crawl costs a ``stat``
-  per file and parses only files whose stamp and content changed;
-* the links: relative resolutions of the last crawl with the folder stamps that prove them;
-* contents: ``(suffix, digest) -> (imports, warnings)`` of results that left the index (an
-  older version of a file, a renamed one), so bytes that come back (a branch switched back)
-  are not parsed again. Bounded.
+* the index: ``path -> IndexEntry(size, mtime_ns, digest, imports, warnings)``, so a crawl
+  costs a ``stat`` per file and parses only files whose stamp and content changed;
+* the links: relative resolutions of the last crawl with the folder stamps that prove them
+  (``(specifier, folder) -> Link(target, proof)``);
+* contents: ``(suffix, digest) -> Records(imports, warnings)`` of results that left the index
+  (an older version of a file, a renamed one), so bytes that come back (a branch switched
+  back) are not parsed again. Bounded.
+
+In memory these are named tuples; on disk plain tuples (marshal stores no tuple subclass), in
+the same shape, so the format did not change with the names.
 
 An entry whose stamp was taken too close to its file's last change is stored with mtime
 ``-1``: the next crawl compares its content instead of trusting the stamp.
@@ -22,17 +26,21 @@ one it last read or wrote.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
+from collections.abc import Callable
+from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .files import RawImports
 from .packed import DETAIL, HEAD, decode, encode, read_parts, write_parts
+from .records import Records
 from .snapshot import split_snapshot
 
-__all__ = ["IndexState", "ScanCache", "merged_contents"]
+__all__ = ["IndexEntry", "IndexState", "Link", "ScanCache", "merged_contents"]
 
 FORMAT = 3
 """Bumped when the index's shape changes; an index of another format is ignored."""
@@ -40,19 +48,39 @@ MIN_CONTENTS = 2048
 """Results by content kept beyond the index: at least this many, or as many as indexed files."""
 
 
+class IndexEntry(NamedTuple):
+    """What the index knows of one file."""
+
+    size: int
+    mtime_ns: int
+    """-1 when the stamp was racy when taken: the next crawl compares the content instead."""
+    digest: str
+    """Content hash of the bytes the records were extracted from."""
+    imports: RawImports
+    warnings: tuple[str, ...]
+
+
+class Link(NamedTuple):
+    """A relative resolution of the last crawl, kept while its proof holds (``evidence.py``)."""
+
+    target: str
+    """The crawled file the import resolved to; "" when none."""
+    proof: tuple[tuple[str, int | None], ...]
+    """``(folder, ctime_ns)`` of each path that decided it (None: racy, never holds)."""
+
+
 class IndexState:
     """The decoded index of one root. Treat as read-only: a crawl builds new tables."""
 
     __slots__ = ("files", "links", "contents")
 
-    def __init__(self, files: dict[str, tuple] | None = None, links: dict | None = None,
-                 contents: dict | None = None) -> None:
-        self.files: dict[str, tuple] = files or {}
-        """path -> (size, mtime_ns, digest, imports, warnings)."""
-        self.links: dict[tuple[str, str], tuple] = links or {}
-        """(specifier, folder) -> (target or "", ((folder, ctime_ns), ...)): see ``evidence.py``."""
-        self.contents: dict[tuple[str, str], tuple[RawImports, tuple[str, ...]]] = contents or {}
-        """(suffix, digest) -> (imports, warnings)."""
+    def __init__(self, files: dict[str, IndexEntry] | None = None, links: dict[tuple[str, str], Link] | None = None,
+                 contents: dict[tuple[str, str], Records] | None = None) -> None:
+        self.files: dict[str, IndexEntry] = files or {}
+        self.links: dict[tuple[str, str], Link] = links or {}
+        """(specifier, importer's folder) -> how it resolved."""
+        self.contents: dict[tuple[str, str], Records] = contents or {}
+        """(suffix, digest) -> the records of those bytes."""
 
 
 class ScanCache:
@@ -95,6 +123,9 @@ class ScanCache:
     def load_index(self, root: Path) -> IndexState:
         """The decoded index of ``root`` (empty when there is none of this namespace)."""
         path = str(self.file_for(root, "index"))
+        return _without_collections(self._index_at, path)
+
+    def _index_at(self, path: str) -> IndexState:
         state = self._part(path, 0)
         if not isinstance(state, IndexState):
             state = _decode_index(state, self.namespace)
@@ -105,7 +136,8 @@ class ScanCache:
         """Write ``root``'s snapshot (None: none) and, unless None, its index."""
         if state is not None:
             path = str(self.file_for(root, "index"))
-            self._write(path, {0: state}, [encode((FORMAT, self.namespace, state.files, state.links, state.contents))])
+            blob = _without_collections(lambda: encode((FORMAT, self.namespace, *_plain(state))))
+            self._write(path, {0: state}, [blob])
         head, detail = split_snapshot(snapshot)
         self._write(str(self.file_for(root)), {HEAD: head, DETAIL: detail}, [encode(head), encode(detail)])
 
@@ -129,30 +161,59 @@ def _signature(path: str) -> tuple | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+def _without_collections(build: Callable[..., Any], *args: Any) -> Any:
+    """``build(*args)`` with the cyclic garbage collector paused: decoding, naming or
+    un-naming an index allocates tens of thousands of tuples, all acyclic, and the collections
+    that would trigger meanwhile (a full one among them) would only traverse the whole index."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return build(*args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _decode_index(value: Any, namespace: str) -> IndexState:
     if not (isinstance(value, tuple) and len(value) == 5 and value[0] == FORMAT and value[1] == namespace):
         return IndexState()
     _format, _namespace, files, links, contents = value
     if not (isinstance(files, dict) and isinstance(links, dict) and isinstance(contents, dict)):
         return IndexState()
-    return IndexState(files, links, contents)
+    return IndexState(_named(IndexEntry, files), _named(Link, links), _named(Records, contents))
 
 
-def merged_contents(old: IndexState, new_files: dict[str, tuple]) -> dict:
+def _named(kind: type, table: dict) -> dict:
+    """``table`` with its plain tuples made ``kind``: copied as they are, no call per value
+    (an index can hold tens of thousands)."""
+    return dict(zip(table, map(partial(tuple.__new__, kind), table.values())))
+
+
+def _plain(state: IndexState) -> tuple[dict, dict, dict]:
+    """The index's tables with plain tuples for values, as marshal stores them."""
+    return _unnamed(state.files), _unnamed(state.links), _unnamed(state.contents)
+
+
+def _unnamed(table: dict) -> dict:
+    return dict(zip(table, map(tuple, table.values())))
+
+
+def merged_contents(old: IndexState, new_files: dict[str, IndexEntry]) -> dict[tuple[str, str], Records]:
     """The contents table after a crawl: results that left the index join it (clean ones only:
     warnings name their path), the newest last, the oldest dropped beyond the bound."""
     contents = dict(old.contents)
     for path, entry in old.files.items():
         current = new_files.get(path)
-        if current is not None and current[2] == entry[2]:
+        if current is not None and current.digest == entry.digest:
             continue
-        if entry[4] or not entry[2]:
+        if entry.warnings or not entry.digest:
             continue
-        key = (os.path.splitext(path)[1], entry[2])
+        key = (os.path.splitext(path)[1], entry.digest)
         contents.pop(key, None)
-        contents[key] = (entry[3], entry[4])
-    for entry_path, entry in new_files.items():  # what is indexed needs no second copy
-        contents.pop((os.path.splitext(entry_path)[1], entry[2]), None)
+        contents[key] = Records(entry.imports, entry.warnings)
+    if contents:  # what is indexed needs no second copy
+        for entry_path, entry in new_files.items():
+            contents.pop((os.path.splitext(entry_path)[1], entry.digest), None)
     limit = max(MIN_CONTENTS, len(new_files))
     if len(contents) > limit:
         contents = dict(islice(contents.items(), len(contents) - limit, None))

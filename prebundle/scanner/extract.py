@@ -25,9 +25,9 @@ from .blocks import Flavor, script_blocks
 from .grammars import Dialect
 from .records import FileImports, ImportKind, ImportRecord
 
-__all__ = ["MAX_FILE_BYTES", "SOURCE_DIALECTS", "SourceImports", "extract_file", "extract_source"]
+__all__ = ["MAX_PARSE_BYTES", "SOURCE_DIALECTS", "SourceImports", "extract_file", "extract_source"]
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_PARSE_BYTES = 5 * 1024 * 1024
 """Files larger than this are not parsed; they yield a warning and no imports."""
 
 PARSE_SECONDS = 3.0
@@ -80,7 +80,7 @@ class SourceImports:
         """Whether parsing ran out of time (nothing was extracted)."""
 
 
-def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> FileImports:
+def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_PARSE_BYTES) -> FileImports:
     """The imports of the file at ``path`` whose content is ``data``.
 
     The extension picks the format; unknown extensions and TypeScript declaration files

@@ -1,5 +1,6 @@
 """Reading one source file and extracting its imports, as the crawl, its process pool and a
-snapshot refresh all do it. Light to import: the extractor (tree-sitter) loads on first use.
+snapshot refresh all do it. Light to import: the extractor (tree-sitter) loads on first use,
+and so does ``typing`` (a snapshot refresh that only re-reads touched files never needs it).
 """
 
 from __future__ import annotations
@@ -7,18 +8,39 @@ from __future__ import annotations
 import os
 from stat import S_ISREG
 
-__all__ = ["MAX_FILE_BYTES", "Parsed", "RawImports", "blake2b", "digest_of", "extract_parsed", "parse_batch",
-           "parse_one", "read_file"]
+from ..filetypes import SOURCE_EXTENSIONS
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
+TYPE_CHECKING = False  # typing is not imported on the CLI's fast path
+if TYPE_CHECKING:  # pragma: no cover
+    from .records import Parsed
+
+__all__ = ["CRAWLED_SUFFIXES", "HTML_SUFFIXES", "MAX_READ_BYTES", "RawImports", "SourceFile", "blake2b",
+           "digest_of", "extract_parsed", "parse_batch", "parse_one", "read_file"]
+
+HTML_SUFFIXES = (".html", ".htm")
+CRAWLED_SUFFIXES = frozenset({*HTML_SUFFIXES, *SOURCE_EXTENSIONS})
+"""Files whose imports are followed; any other import (CSS, JSON, images) is left alone."""
+
+MAX_READ_BYTES = 8 * 1024 * 1024
 """Larger files are skipped with a warning (minified bundles checked into a source tree)."""
 
 RawImports = tuple[tuple[str, int, str], ...]
 """Import records as plain ``(specifier, line, kind)`` tuples: they store and load several
 times faster than dataclasses."""
 
-Parsed = tuple[str, int, int, str, RawImports, tuple[str, ...]]
-"""(path, size, mtime_ns, digest, imports, warnings); size -1 when the file could not be read."""
+
+class SourceFile:
+    """A file as :func:`read_file` found it: its stat and bytes, or why there are none."""
+
+    __slots__ = ("stat", "data", "warning")
+
+    def __init__(self, stat: os.stat_result, data: bytes | None, warning: str | None) -> None:
+        self.stat = stat
+        """Taken before the read (all zeros when even the ``stat`` failed)."""
+        self.data = data
+        """The bytes; None when the file was not read."""
+        self.warning = warning
+        """``<path>:1: ...`` saying why ``data`` is None (None when it is not)."""
 
 
 def blake2b(data: bytes, digest_size: int) -> str:
@@ -36,40 +58,45 @@ def digest_of(data: bytes) -> str:
     return blake2b(data, 16)
 
 
-def read_file(path: str) -> tuple[os.stat_result, bytes | None, str | None]:
-    """Stat and read a file; returns a warning instead of the bytes when that fails."""
+def read_file(path: str) -> SourceFile:
+    """Stat and read a file; a warning instead of the bytes when that fails."""
     try:
         stat = os.stat(path)
         if not S_ISREG(stat.st_mode):  # a FIFO would block the read forever
-            return stat, None, f"{path}:1: skipped: not a regular file"
-        if stat.st_size > MAX_FILE_BYTES:
-            return stat, None, f"{path}:1: skipped: file is larger than {MAX_FILE_BYTES // 2**20} MiB"
+            return SourceFile(stat, None, f"{path}:1: skipped: not a regular file")
+        if stat.st_size > MAX_READ_BYTES:
+            return SourceFile(stat, None, f"{path}:1: skipped: file is larger than {MAX_READ_BYTES // 2**20} MiB")
         with open(path, "rb") as handle:
-            return stat, handle.read(), None
+            return SourceFile(stat, handle.read(), None)
     except (OSError, ValueError) as error:
-        return os.stat_result((0,) * 10), None, f"{path}:1: cannot read: {getattr(error, 'strerror', None) or error}"
+        return SourceFile(os.stat_result((0,) * 10), None,
+                          f"{path}:1: cannot read: {getattr(error, 'strerror', None) or error}")
 
 
 def extract_parsed(path: str, stat: os.stat_result, data: bytes, digest: str | None = None) -> Parsed:
     """Extract one file's imports; never raises (a failure becomes a warning)."""
     from .extract import extract_file
+    from .records import Parsed
 
     digest = digest or digest_of(data)
     try:
         result = extract_file(path, data)
     except Exception as error:  # the extractor promises not to raise; a bug must not stop a scan
-        return path, stat.st_size, stat.st_mtime_ns, digest, (), (
+        return Parsed(path, stat.st_size, stat.st_mtime_ns, digest, (), (
             f"{path}:1: could not extract imports: {type(error).__name__}: {error}",
-        )
+        ))
     imports = tuple((record.specifier, record.line, record.kind) for record in result.imports)
-    return path, stat.st_size, stat.st_mtime_ns, digest, imports, result.warnings
+    return Parsed(path, stat.st_size, stat.st_mtime_ns, digest, imports, result.warnings)
 
 
 def parse_one(path: str) -> Parsed:
-    stat, data, warning = read_file(path)
-    if data is None:
-        return path, -1, -1, "", (), (warning or "",)
-    return extract_parsed(path, stat, data)
+    """Read and extract one file; size -1 (and a warning) when it cannot be read."""
+    read = read_file(path)
+    if read.data is None:
+        from .records import Parsed
+
+        return Parsed(path, -1, -1, "", (), (read.warning or "",))
+    return extract_parsed(path, read.stat, read.data)
 
 
 def parse_batch(paths: list[str]) -> list[Parsed]:

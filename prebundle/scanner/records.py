@@ -6,9 +6,12 @@ for importing ``dataclasses`` (and ``inspect``) first.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-__all__ = ["ImportKind", "ImportRecord", "FileImports"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .files import RawImports
+
+__all__ = ["ImportKind", "ImportRecord", "FileImports", "Parsed", "Records"]
 
 ImportKind = Literal["static", "dynamic", "require", "glob", "script"]
 """How a specifier was found.
@@ -32,3 +35,26 @@ class FileImports(NamedTuple):
     """Every import found, in source order."""
     warnings: tuple[str, ...] = ()
     """One-line warnings, each starting ``<path>:<line>: ``."""
+
+
+class Records(NamedTuple):
+    """One file's imports as plain tuples and its warnings: what the scan cache keeps of it."""
+
+    imports: RawImports
+    """``(specifier, line, kind)`` of every import, in source order."""
+    warnings: tuple[str, ...]
+
+
+class Parsed(NamedTuple):
+    """One file read and extracted, with the stamp it was read at: what a pool worker sends
+    back to the crawl (a tuple: it pickles small and fast)."""
+
+    path: str
+    size: int
+    """-1 when the file could not be read (``warnings`` says why)."""
+    mtime_ns: int
+    digest: str
+    """Content hash of the bytes extracted; "" when the file could not be read."""
+    imports: RawImports
+    """``(specifier, line, kind)`` of every import, in source order."""
+    warnings: tuple[str, ...]

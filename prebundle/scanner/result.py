@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Dependency", "MissingImport", "ScanResult", "ScanStats", "result_from_tuple", "result_tuple"]
+if TYPE_CHECKING:
+    from ..errors import MissingDependencyError
+
+__all__ = ["Dependency", "MissingImport", "ScanResult", "ScanStats", "missing_error", "result_from_tuple",
+           "result_tuple"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,23 @@ class ScanResult:
             },
             "linked": {spec: dep(record) for spec, record in self.linked.items()},
         }
+
+
+def missing_error(scan_result: ScanResult) -> MissingDependencyError:
+    """One line per missing specifier: where it is imported, what is wrong, then what to do."""
+    from ..errors import MissingDependencyError
+    from ..specifiers import split_package
+
+    lines = []
+    for spec, missing in scan_result.missing.items():
+        first, others = missing.importers[0], missing.importers[1:]
+        also = ""
+        if others:
+            also = f" (also imported by {', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
+        lines.append(f"{first}: cannot resolve {spec!r}: {missing.reason}{also}")
+    names = sorted({split_package(spec)[0] for spec in scan_result.missing})
+    lines.append(f"install the missing packages with: npm install {' '.join(names)}")
+    return MissingDependencyError("\n".join(lines))
 
 
 def result_tuple(result: ScanResult) -> tuple:

@@ -116,7 +116,8 @@ def make_snapshot(*, key: tuple, root: str, started_ns: int, files: dict[str, tu
                   tree: Iterable[str], listings: Iterable[str], packages: Iterable[str], result: tuple,
                   json_text: str) -> dict[str, Any]:
     """The snapshot of a crawl that just ended. ``files``: path -> (size, mtime_ns, digest,
-    imports, warnings) as the crawl read them; ``result``: ``result.result_tuple``'s."""
+    imports, warnings) as the crawl read them (``cache.IndexEntry``); ``result``:
+    ``result.result_tuple``'s."""
     racy_after = started_ns - RACY_NS
     paths = tuple(sorted(files))
     entries = [files[path] for path in paths]
@@ -228,17 +229,18 @@ def refresh(snapshot: dict[str, Any], changed: list[int], started_ns: int) -> Re
     worth_saving = False
     for i in changed:
         path = paths[i]
-        stat, data, _warning = read_file(path)
+        read = read_file(path)
+        stat, data = read.stat, read.data
         if data is None:
             holds = False
             break
         mtime = None if stat.st_mtime_ns >= racy_after else stat.st_mtime_ns
         digest = digest_of(data)
         if digest != digests[i]:
-            _path, size, _mtime, digest, imports, warnings = extract_parsed(path, stat, data, digest)
+            found = extract_parsed(path, stat, data, digest)
             parsed.append(path)
-            extracted[path] = (size, -1 if mtime is None else mtime, digest, imports, warnings)
-            if records_hash(imports, warnings) != records[i]:
+            extracted[path] = (found.size, -1 if mtime is None else mtime, found.digest, found.imports, found.warnings)
+            if records_hash(found.imports, found.warnings) != records[i]:
                 holds = False
                 break
             worth_saving = True

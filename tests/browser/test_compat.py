@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DEPS_PREFIX, close, compat_cases, open_page
+from tests.support.browser import DEPS_PREFIX, close_page, compat_cases, open_page
 
 NOT_NAMES = {"module.exports", "__esModule"}
 """Node lists these among a CommonJS module's keys; they are interop markers, not names a page
@@ -106,7 +106,7 @@ def test_package_loads_and_works(browser, compat_app, compat_report, name):
         detail = item.inner_text() if item is not None else "(no result: the module never ran)"
         browser_exports = json.loads(item.get_attribute("data-exports")) if item is not None else {}
     finally:
-        close(visit)
+        close_page(visit)
     missing = missing_exports(compat_app, browser_exports)
     compat_report[name] = {
         "package": name,
@@ -153,7 +153,7 @@ def test_every_optimized_id_has_nodes_named_exports(browser, compat_app):
     try:
         found = json.loads(visit.page.get_attribute("body", "data-exports") or "{}")
     finally:
-        close(visit)
+        close_page(visit)
     assert set(found) == set(wanted)
     missing = missing_exports(compat_app, found)
     assert not missing, json.dumps(missing, indent=1)
@@ -165,7 +165,7 @@ def test_request_budget(browser, compat_app, name, budget):
     try:
         result = visit.page.get_attribute("body", "data-result")
     finally:
-        close(visit)
+        close_page(visit)
     assert visit.errors == [], "\n".join(visit.errors)
     assert result in ('[[1,2],[3]]', '"rendered"')
     assert all(path.startswith(DEPS_PREFIX) for path in visit.deps_requests)

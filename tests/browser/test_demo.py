@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from .conftest import REPO, close, open_page, serve
+from tests.support.apps import REPO
+from tests.support.browser import close_page, open_page, serve
 
 DEMO = REPO / "examples" / "demo"
 SCREENSHOT = REPO / "docs" / "demo.png"
@@ -36,7 +37,7 @@ def test_demo_page_works_and_screenshot(browser):
                 SCREENSHOT.parent.mkdir(exist_ok=True)
                 page.screenshot(path=str(SCREENSHOT))
         finally:
-            close(visit)
+            close_page(visit)
     finally:
         server.close()
     assert visit.errors == [], "\n".join(visit.errors)

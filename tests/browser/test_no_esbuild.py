@@ -12,7 +12,8 @@ from pathlib import Path
 from prebundle.esbuild import PINNED_VERSION
 from prebundle.esbuild._binary import platform_package
 
-from .conftest import REPO, close, open_page, serve
+from tests.support.apps import REPO
+from tests.support.browser import close_page, open_page, serve
 
 PREBUNDLE_CLI = REPO / ".venv" / "bin" / "prebundle"
 
@@ -60,7 +61,7 @@ def test_app_without_esbuild_optimizes_and_loads(browser, tmp_path, monkeypatch)
         try:
             assert visit.page.inner_text("#out") == "172800000 2m"
         finally:
-            close(visit)
+            close_page(visit)
     finally:
         server.close()
     assert visit.errors == [], "\n".join(visit.errors)

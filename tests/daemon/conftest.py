@@ -1,4 +1,4 @@
-"""Daemon tests run a real ``prebundle daemon`` subprocess on a free port (see ``_support``)."""
+"""Daemon tests run a real ``prebundle daemon`` subprocess on a free port (see ``tests/support/daemon.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ._support import Daemon
+from tests.support.daemon import Daemon
 
 
 @pytest.fixture

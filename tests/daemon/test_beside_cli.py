@@ -15,7 +15,8 @@ import pytest
 
 from prebundle.commit import commit_dir, make_temp_dir
 
-from ._support import Daemon, EventReader, make_app
+from tests.support.apps import DOCUMENT, make_app
+from tests.support.daemon import Daemon, EventReader
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def served_files_exist(daemon: Daemon, root: Path) -> None:
 
 
 def test_a_command_beside_the_daemon_runs_through_it(tmp_path: Path, start_daemon) -> None:
-    root = make_app(tmp_path / "app", REACT)
+    root = make_app(tmp_path / "app", REACT, html=DOCUMENT, tiny_dep=True, hand_packages=False)
     daemon = start_daemon(root)
     status = daemon.wait_state("ready")
 
@@ -52,7 +53,7 @@ def test_a_command_beside_the_daemon_runs_through_it(tmp_path: Path, start_daemo
 
 
 def test_a_run_in_another_mode_is_refused_in_one_line(tmp_path: Path, start_daemon) -> None:
-    root = make_app(tmp_path / "app", REACT)
+    root = make_app(tmp_path / "app", REACT, html=DOCUMENT, tiny_dep=True, hand_packages=False)
     daemon = start_daemon(root)
     daemon.wait_state("ready")
     before = (root / "node_modules" / ".vite" / "deps" / "importmap.json").read_bytes()
@@ -67,7 +68,7 @@ def test_a_run_in_another_mode_is_refused_in_one_line(tmp_path: Path, start_daem
 
 
 def test_the_control_route_needs_the_token(tmp_path: Path, start_daemon) -> None:
-    root = make_app(tmp_path / "app", REACT)
+    root = make_app(tmp_path / "app", REACT, html=DOCUMENT, tiny_dep=True, hand_packages=False)
     daemon = start_daemon(root)
     status = daemon.wait_state("ready")
     answer = httpx.post(daemon.url + "/@prebundle/optimize", json={"force": True}, timeout=10)
@@ -78,7 +79,7 @@ def test_the_control_route_needs_the_token(tmp_path: Path, start_daemon) -> None
 
 
 def test_the_daemon_takes_up_output_another_process_committed(tmp_path: Path, start_daemon) -> None:
-    root = make_app(tmp_path / "app", REACT)
+    root = make_app(tmp_path / "app", REACT, html=DOCUMENT, tiny_dep=True, hand_packages=False)
     daemon = start_daemon(root)
     daemon.wait_state("ready")
     events = EventReader(daemon.url)
@@ -115,7 +116,7 @@ def test_the_python_api_beside_a_daemon_raises_daemon_serving(tmp_path: Path, st
     from prebundle.errors import DaemonServing
     from prebundle.optimizer import optimize
 
-    root = make_app(tmp_path / "app", REACT)
+    root = make_app(tmp_path / "app", REACT, html=DOCUMENT, tiny_dep=True, hand_packages=False)
     daemon = start_daemon(root)
     daemon.wait_state("ready")
     with pytest.raises(DaemonServing) as raised:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ._support import make_app, run_in_thread
+from tests.support.apps import make_app
+from tests.support.daemon import run_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +37,7 @@ def test_page_reloads_itself_with_the_new_dependency(tmp_path: Path, start_daemo
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (make chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    root = make_app(tmp_path / "app", BEFORE, html=PAGE)
+    root = make_app(tmp_path / "app", BEFORE, html=PAGE, tiny_dep=True, hand_packages=False)
     daemon = start_daemon(root)
     daemon.wait_state("ready")
     problems = run_in_thread(_drive_browser, sync_api, daemon, root)

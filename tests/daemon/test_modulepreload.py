@@ -11,7 +11,7 @@ import pytest
 
 from prebundle.daemon.app import MODULEPRELOAD_ENV, inject_html, preload_links
 
-from ._support import make_app
+from tests.support.apps import DOCUMENT, make_app
 
 BASE = "/node_modules/.vite/deps/"
 IMPORTMAP = {"imports": {
@@ -73,7 +73,7 @@ def test_daemon_pages(tmp_path: Path, start_daemon, monkeypatch, setting: str | 
     else:
         monkeypatch.setenv(MODULEPRELOAD_ENV, setting)
     root = make_app(tmp_path / "app", 'import React from "react";\nimport { createRoot } from "react-dom/client";\n'
-                    "console.log(React, createRoot);\n")
+                    "console.log(React, createRoot);\n", html=DOCUMENT, tiny_dep=True, hand_packages=False)
     daemon = start_daemon(root)
     daemon.wait_state("ready")
     hrefs = _hrefs(daemon.get("/").content)

@@ -18,7 +18,7 @@ from prebundle.daemon.events import Broadcaster, format_event
 from prebundle.daemon.pidfile import DaemonRunning, PidFile, read_daemon
 from prebundle.daemon.watch import WatchPlan, classify
 
-from ._support import run_in_thread
+from tests.support.daemon import run_in_thread
 
 
 @pytest.fixture
@@ -124,15 +124,22 @@ def test_sse_framing_and_close_ends_streams() -> None:
     async def run() -> list[bytes]:
         hub = Broadcaster(ping=0.05)
         received: list[bytes] = []
+        arrived = asyncio.Event()
 
         async def read() -> None:
             async for chunk in hub.stream():
                 received.append(chunk)
+                arrived.set()
+
+        async def until_received(chunk: bytes) -> None:
+            while chunk not in received:
+                arrived.clear()
+                await asyncio.wait_for(arrived.wait(), 2)
 
         reader = asyncio.create_task(read())
-        await asyncio.sleep(0.12)
+        await until_received(b": ping\n\n")  # an idle stream gets a keep-alive
         hub.publish("reload", {"a": 1})
-        await asyncio.sleep(0.01)
+        await until_received(b'event: reload\ndata: {"a":1}\n\n')
         hub.close()
         await asyncio.wait_for(reader, 2)
         assert hub.subscribers == 0
@@ -174,10 +181,10 @@ def test_accepted_connections_have_nagle_off() -> None:
     on every accepted connection: no response waits for the browser's delayed ACK."""
     import socket
 
-    from prebundle.daemon import _bind
+    from prebundle.daemon.server import bind_socket
 
     async def accepted_nodelay() -> int:
-        sock = _bind("127.0.0.1", 0)
+        sock = bind_socket("127.0.0.1", 0)
         seen: asyncio.Future = asyncio.get_running_loop().create_future()
 
         class Protocol(asyncio.Protocol):

@@ -34,7 +34,8 @@ from prebundle.daemon.security import SitePolicy, exposure_warning, judge
 from prebundle.errors import ConfigError
 from prebundle.static import StaticFiles
 
-from ._support import NPM_MODULES, Daemon, run_in_thread
+from tests.support.apps import NPM_MODULES
+from tests.support.daemon import Daemon, run_in_thread
 from ._traversal import Attempt, Probe, find_leaks, generated_attempts, vite_advisory_attempts
 
 MARK = b"LEAK-MARKER-"

@@ -13,9 +13,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from prebundle.static import IMMUTABLE, NO_CACHE, DepsEndpoint, StaticFiles, content_type, safe_path
+from prebundle.static import IMMUTABLE, NO_CACHE, DepsEndpoint, FolderFiles, content_type, safe_path
 
-from ._support import run_in_thread
+from tests.support.daemon import run_in_thread
 
 
 def _hash(data: bytes) -> str:
@@ -64,7 +64,7 @@ def test_content_types(name: str, expected: str) -> None:
 
 
 def test_cache_control_rules(deps: Path) -> None:
-    files = StaticFiles(deps)
+    files = FolderFiles(deps)
     headers = dict(files.answer("react.js", query_string=b"v=deadbeef").headers)
     assert headers["cache-control"] == IMMUTABLE
     assert headers["content-type"] == "text/javascript; charset=utf-8"
@@ -72,7 +72,7 @@ def test_cache_control_rules(deps: Path) -> None:
     assert dict(files.answer("react.js").headers)["cache-control"] == NO_CACHE
     chunk = _hash((deps / "chunk-ABC.js").read_bytes())
     assert dict(files.answer("chunk-ABC.js", query_string=f"v={chunk}").headers)["cache-control"] == IMMUTABLE
-    plain = StaticFiles(deps, hashed=False)
+    plain = FolderFiles(deps, hashed=False)
     assert dict(plain.answer("react.js", query_string=b"v=deadbeef").headers)["cache-control"] == NO_CACHE
 
 
@@ -85,7 +85,7 @@ def test_content_hashed_names_are_immutable_without_a_version(deps: Path) -> Non
         "chunks": {"chunk-QWERTY23": {"file": "chunk-QWERTY23.js"}},
         "prebundle": {"mode": "development", "packages": {"r": {"files": {
             "react.js": {}, "chunk-QWERTY23.js": {}, "style.css": {}}}}}}))
-    files = StaticFiles(deps)
+    files = FolderFiles(deps)
     assert dict(files.answer("chunk-QWERTY23.js").headers)["cache-control"] == IMMUTABLE
     assert dict(files.answer("react.js").headers)["cache-control"] == NO_CACHE  # named by id: needs ?v=
     assert dict(files.answer("style.css").headers)["cache-control"] == NO_CACHE
@@ -93,14 +93,16 @@ def test_content_hashed_names_are_immutable_without_a_version(deps: Path) -> Non
 
 def test_every_production_file_is_immutable(deps: Path) -> None:
     (deps / "react-AB12CD34.js").write_text("export default 1;\n")
+    record = {"key": "k", "files": {"react-AB12CD34.js": {"size": 18, "hash": "deadbeef"}}, "entries": {},
+              "chunks": {}}
     (deps / "_metadata.json").write_text(json.dumps({
         "optimized": {"react": {"file": "react-AB12CD34.js", "fileHash": "deadbeef"}},
-        "prebundle": {"mode": "production", "packages": {"r": {"files": {"react-AB12CD34.js": {}}}}}}))
-    assert dict(StaticFiles(deps).answer("react-AB12CD34.js").headers)["cache-control"] == IMMUTABLE
+        "prebundle": {"format": 3, "mode": "production", "packages": {"r": record}, "documents": {}}}))
+    assert dict(FolderFiles(deps).answer("react-AB12CD34.js").headers)["cache-control"] == IMMUTABLE
 
 
 def test_metadata_is_reread_when_replaced(deps: Path) -> None:
-    files = StaticFiles(deps)
+    files = FolderFiles(deps)
     assert dict(files.answer("react.js", query_string=b"v=deadbeef").headers)["cache-control"] == IMMUTABLE
     new = deps / "_metadata.json.new"
     new.write_text(json.dumps({"optimized": {"react": {"file": "react.js", "fileHash": "cafebabe"}}}))
@@ -110,7 +112,7 @@ def test_metadata_is_reread_when_replaced(deps: Path) -> None:
 
 
 def test_etag_and_304(deps: Path) -> None:
-    files = StaticFiles(deps)
+    files = FolderFiles(deps)
     first = files.answer("react.js")
     assert first.status == 200 and first.read() == b"export default 1;\n"
     etag = dict(first.headers)["etag"]
@@ -121,7 +123,7 @@ def test_etag_and_304(deps: Path) -> None:
 
 
 def test_404_text_and_method(deps: Path) -> None:
-    files = StaticFiles(deps, not_found_hint="Is it in the import map?")
+    files = FolderFiles(deps, not_found_hint="Is it in the import map?")
     answer = files.answer("nope.js")
     assert answer.status == 404 and b"nope.js" in answer.body and b"import map" in answer.body
     assert files.answer("react.js", method="POST").status == 405

@@ -1,62 +1,29 @@
 """End-to-end harness: the 55-package compatibility app (fixtures/compat) copied into a temp
 folder, the real ``prebundle`` CLI and ``prebundle daemon`` as subprocesses, and headless
-Chromium on its pages.
-
-The helpers of the browser and daemon suites are reused as they are: ``make_compat_root``,
-``serve``, ``open_page`` (tests/browser/conftest.py) and ``Daemon``, ``EventReader``
-(tests/daemon/_support.py). pytest's ``importlib`` mode names those modules ``browser.conftest``
-and ``daemon._support`` and does not put tests/ on ``sys.path``, so they are loaded here under
-the same names (an already imported copy is reused).
+Chromium on its pages (helpers of ``tests.support``: ``make_app``, ``serve``, ``open_page``,
+``Daemon``, ``EventReader``).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support.apps import compat_page, drop_from_lockfile, make_app
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DEPS_PREFIX, close_page, open_page, serve
+from tests.support.daemon import Daemon
+
 TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
-
-
-def _load(name: str, path: Path):
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while it executes
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
-
-
-browser_support = _load("browser.conftest", TESTS / "browser" / "conftest.py")
-daemon_support = _load("daemon._support", TESTS / "daemon" / "_support.py")
-
-COMPAT = browser_support.COMPAT
-CHROMIUM = browser_support.CHROMIUM
-DEPS_PREFIX = browser_support.DEPS_PREFIX
-make_compat_root = browser_support.make_compat_root
-serve = browser_support.serve
-open_page = browser_support.open_page
-close_page = browser_support.close
-page_html = browser_support._page
-Daemon = daemon_support.Daemon
-EventReader = daemon_support.EventReader
 
 PREBUNDLE = REPO / ".venv" / "bin" / "prebundle"
 """The installed console command, run as a subprocess like a user runs it."""
@@ -84,63 +51,27 @@ ALL_JS = "\n".join([
 """``src/all.js``; ``run`` and ``expect`` are imported for the code a flow appends."""
 
 
-def _drop_from_lockfile(path: Path, names: tuple[str, ...]) -> None:
-    """Remove packages (``node_modules/<name>`` records, and the root's dependency lists)."""
-    data = json.loads(path.read_text())
-    packages = data.get("packages", {})
-    for key in list(packages):
-        if any(key == f"node_modules/{name}" or key.startswith(f"node_modules/{name}/") for name in names):
-            del packages[key]
-    for field in ("dependencies", "devDependencies", "optionalDependencies"):
-        for name in names:
-            (packages.get("", {}).get(field) or {}).pop(name, None)
-    path.write_text(json.dumps(data, indent=2) + "\n")
-
-
-def make_app(root: Path, *, esbuild: bool = True, real_packages: tuple[str, ...] = ()) -> Path:
-    """A copy of the compatibility app as ``npm ci`` leaves it: ``node_modules`` is a real folder
-    (and each ``@scope`` in it) of per-package symlinks into fixtures/compat/node_modules, plus a
-    copy of its install state (``.package-lock.json``). Pages: one per case except
+def flow_app(root: Path, *, esbuild: bool = True, real_packages: tuple[str, ...] = ()) -> Path:
+    """A copy of the compatibility app as ``npm ci`` leaves it (``make_app(compat=True)``:
+    ``node_modules`` a real folder, and each ``@scope`` in it, of per-package symlinks into
+    fixtures/compat/node_modules, plus a copy of its install state). Pages: one per case except
     ``NOT_CRAWLED``, the budget pages and ``all.html``.
 
-    ``esbuild=False`` leaves esbuild out entirely (``node_modules/esbuild``, ``@esbuild/*``,
-    ``package.json``, both lockfiles), as in an app that never installed it.
+    ``esbuild=False`` leaves esbuild out entirely, as in an app that never installed it;
     ``real_packages`` are copied instead of linked, so a test may edit them.
     """
-    make_compat_root(root)
-    modules = root / "node_modules"
-    shutil.copy2(COMPAT / "node_modules" / ".package-lock.json", modules / ".package-lock.json")
+    make_app(root, compat=True, install_state=True, npm_layout=True, esbuild=esbuild, real_packages=real_packages)
     for name in NOT_CRAWLED:
         (root / "cases" / f"{name}.html").unlink()
     (root / "src" / "all.js").write_text(ALL_JS)
-    (root / "all.html").write_text(page_html("/src/all.js", []))
-    if not esbuild:
-        for name in ("esbuild", "@esbuild"):
-            (modules / name).unlink()
-        manifest = json.loads((root / "package.json").read_text())
-        manifest.get("devDependencies", {}).pop("esbuild", None)
-        (root / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        for lockfile in (root / "package-lock.json", modules / ".package-lock.json"):
-            _drop_from_lockfile(lockfile, ("esbuild", "@esbuild"))
-    for scope in sorted(modules.iterdir()):  # npm's layout: @scope is a folder, not a link
-        if scope.name.startswith("@") and scope.is_symlink():
-            target = scope.resolve()
-            scope.unlink()
-            scope.mkdir()
-            for package in sorted(target.iterdir()):
-                (scope / package.name).symlink_to(package, target_is_directory=True)
-    for name in real_packages:
-        link = modules / name
-        target = link.resolve()
-        link.unlink()
-        shutil.copytree(target, link, symlinks=True)
+    (root / "all.html").write_text(compat_page("/src/all.js", []))
     return root
 
 
 def drop_from_lockfiles(root: Path, *names: str) -> None:
     """``npm uninstall``'s change to both lockfiles."""
     for path in (root / "package-lock.json", root / "node_modules" / ".package-lock.json"):
-        _drop_from_lockfile(path, names)
+        drop_from_lockfile(path, names)
 
 
 def set_lock_record(root: Path, name: str, **fields: str) -> None:
@@ -230,7 +161,7 @@ def url_version(url: str) -> str:
 
 
 def content_hash(data: bytes) -> str:
-    from prebundle.hashing import file_hash
+    from prebundle.metadata import file_hash
 
     return file_hash(data)
 
@@ -364,7 +295,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=browser_support.CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:

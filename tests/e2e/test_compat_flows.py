@@ -23,11 +23,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.apps import compat_page
+from tests.support.browser import close_page, open_page
+from tests.support.daemon import EventReader
+
 from .conftest import (
-    ALL_CASES, ALL_JS, ALL_PACKAGES, PREBUNDLE, EventReader, assert_consistent, assert_ok,
-    built_and_reused, check_app_pages, check_page, close_page, deps_dir_of, drop_from_lockfiles,
-    files_of, importmap, integrity_of, make_app, open_page, output_files, page_html, prebundle,
-    real_errors, results, set_lock_record, state_problems,
+    ALL_CASES, ALL_JS, ALL_PACKAGES, PREBUNDLE, assert_consistent, assert_ok, built_and_reused,
+    check_app_pages, check_page, deps_dir_of, drop_from_lockfiles, files_of, flow_app, importmap,
+    integrity_of, output_files, prebundle, real_errors, results, set_lock_record, state_problems,
 )
 
 pytestmark = pytest.mark.slow
@@ -71,7 +74,7 @@ def test_first_run_without_esbuild_fetches_it_and_the_app_works(tmp_path, env, p
     """No esbuild anywhere (not in node_modules, not in package.json, an empty machine-wide cache):
     ``prebundle`` fetches the pinned esbuild itself, bundles the whole app (Node builtins and all),
     prints no traceback, and the pages work. A second run reuses everything."""
-    root = make_app(tmp_path / "app", esbuild=False)
+    root = flow_app(tmp_path / "app", esbuild=False)
     for folder in (root, *root.parents):
         for name in ("esbuild", "@esbuild"):
             assert not (folder / "node_modules" / name).exists(), f"esbuild is installed at {folder}"
@@ -140,7 +143,7 @@ def test_daemon_adds_a_new_dependency_and_the_page_reloads_with_it(tmp_path, env
     only mitt is built, a ``reload`` event arrives, the page reloads by itself and mitt works in
     it, every other URL of the import map is kept. Then the import goes away and mitt is
     uninstalled: each run succeeds and the page keeps working."""
-    root = make_app(tmp_path / "app")
+    root = flow_app(tmp_path / "app")
     daemon = daemons(root)
     status = daemon.wait_state("ready", timeout=DAEMON_RUN_TIMEOUT)
     assert "mitt" not in status["deps"], status["deps"]
@@ -209,7 +212,7 @@ def test_upgrading_one_package_rebuilds_only_it(tmp_path, env, browser, static_s
     """npm upgrades dayjs (new files, new version and integrity in the lockfile and in
     ``node_modules/.package-lock.json``): the next run builds dayjs alone, every other
     package's files stay byte for byte with the same URLs, and the page runs the new dayjs."""
-    root = make_app(tmp_path / "app")
+    root = flow_app(tmp_path / "app")
     assert_ok(prebundle(str(root), env=env))
     before_map = importmap(root)
     before_files = output_files(root)
@@ -262,7 +265,7 @@ def test_removing_a_dependency(tmp_path, env, browser, static_server):
     """The import of canvas-confetti leaves the sources, then npm uninstalls it (node_modules,
     package.json, both lockfiles): each run succeeds, other packages keep their URLs, the pages
     work."""
-    root = make_app(tmp_path / "app")
+    root = flow_app(tmp_path / "app")
     assert_ok(prebundle(str(root), env=env))
     before = importmap(root)
     assert REMOVE in before
@@ -292,7 +295,7 @@ def test_removing_a_dependency(tmp_path, env, browser, static_server):
 def test_switching_to_production_and_back(tmp_path, env, browser, static_server):
     """``--mode production`` gives content-hashed file names and a working app; back in
     development the names and URLs are those of the first development run."""
-    root = make_app(tmp_path / "app")
+    root = flow_app(tmp_path / "app")
     assert_ok(prebundle(str(root), env=env))
     development = importmap(root)
     server = static_server(root)
@@ -326,7 +329,7 @@ def test_switching_to_production_and_back(tmp_path, env, browser, static_server)
 def test_force_rebuilds_everything(tmp_path, env, browser, static_server):
     """``--force`` bundles every package again (none reused), with the same import-map ids,
     and the pages work."""
-    root = make_app(tmp_path / "app")
+    root = flow_app(tmp_path / "app")
     first = assert_ok(prebundle(str(root), env=env))
     packages = sum(built_and_reused(first))
     before = importmap(root)
@@ -360,7 +363,7 @@ def test_cli_beside_a_running_daemon_never_replaces_its_output(tmp_path, env, br
     ``--mode``), the daemon has already finished a run for it, and serves what the deps dir holds
     (for ``--mode production``: hashed file names). A CLI that did the work itself would exit
     before the daemon noticed anything."""
-    root = make_app(tmp_path / "app")
+    root = flow_app(tmp_path / "app")
     daemon = daemons(root)
     daemon.wait_state("ready", timeout=DAEMON_RUN_TIMEOUT)
     port = daemon.url.rsplit(":", 1)[1]
@@ -435,10 +438,10 @@ def test_sigkill_during_incremental_runs_keeps_the_last_good_state(tmp_path, env
     seed = int(os.environ.get("PREBUNDLE_E2E_SEED") or random.SystemRandom().randrange(2**32))
     print(f"SIGKILL flow: seed {seed} (set PREBUNDLE_E2E_SEED={seed} to replay)")
     rng = random.Random(seed)
-    root = make_app(tmp_path / "app", real_packages=TOGGLED)
+    root = flow_app(tmp_path / "app", real_packages=TOGGLED)
     (root / "src" / "toggled.js").write_text(
         "".join(f"import './cases/{name}.js'\n" for name in TOGGLED))
-    (root / "toggled.html").write_text(page_html("/src/toggled.js", []))
+    (root / "toggled.html").write_text(compat_page("/src/toggled.js", []))
     assert_ok(prebundle(str(root), env=env))
     server = static_server(root)
     cache_dir = root / "node_modules" / ".vite"

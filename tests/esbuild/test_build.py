@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from prebundle.esbuild import BuildFailure, OutputFile, TransformFailure
+from tests.support.apps import write_tree
 
 REACT_SRC = {
     "src/react-entry.js": "import * as React from 'react';\nexport const v = React.version;\n",
@@ -24,8 +25,8 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_bundle_cjs_package(service, project):
-    root = project({"src/a.js": "import cx from 'classnames';\nconsole.log(cx('a', {b: true}));\n"},
+def test_bundle_cjs_package(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import cx from 'classnames';\nconsole.log(cx('a', {b: true}));\n"},
                    npm=True)
     result = service.build(entry_points=["src/a.js"], bundle=True, format="esm", write=False,
                            outdir="out", abs_working_dir=str(root))
@@ -36,8 +37,8 @@ def test_bundle_cjs_package(service, project):
     assert out.hash and isinstance(out.contents, bytes)
 
 
-def test_react_split_build_equals_the_cli(service, project, esbuild_bin):
-    root = project(REACT_SRC, npm=True)
+def test_react_split_build_equals_the_cli(service, tmp_path, esbuild_bin):
+    root = write_tree(tmp_path / "app", REACT_SRC, npm=True)
     entries = ["src/react-entry.js", "src/dom-entry.js"]
     common = ["--bundle", "--format=esm", "--splitting", "--platform=browser",
               '--define:process.env.NODE_ENV="development"']
@@ -59,8 +60,8 @@ def test_react_split_build_equals_the_cli(service, project, esbuild_bin):
     assert set(cli_meta["inputs"]) == set(meta["inputs"])
 
 
-def test_write_false_output_files_and_metafile(service, project):
-    root = project({"src/a.js": "import {b} from './b.js'; console.log(b);",
+def test_write_false_output_files_and_metafile(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import {b} from './b.js'; console.log(b);",
                     "src/b.js": "export const b = 1;"})
     result = service.build(entry_points={"custom/name": "src/a.js"}, bundle=True, write=False,
                            outdir="o", metafile=True, abs_working_dir=str(root))
@@ -79,8 +80,8 @@ def test_stdin_entry(service, tmp_path):
     assert "x = 1" in out.text
 
 
-def test_syntax_error_has_file_line_column(service, project):
-    root = project({"src/bad.js": "const a = 1;\nconst b = ;\n"})
+def test_syntax_error_has_file_line_column(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/bad.js": "const a = 1;\nconst b = ;\n"})
     with pytest.raises(BuildFailure) as info:
         service.build(entry_points=["src/bad.js"], write=False, log_level="silent",
                       abs_working_dir=str(root))
@@ -90,8 +91,8 @@ def test_syntax_error_has_file_line_column(service, project):
     assert str(info.value).startswith("Build failed with 1 error:\nsrc/bad.js:2:10: ERROR: ")
 
 
-def test_more_than_five_errors_are_elided(service, project):
-    root = project({f"src/{i}.js": "import './missing.js';" for i in range(7)})
+def test_more_than_five_errors_are_elided(service, tmp_path):
+    root = write_tree(tmp_path / "app", {f"src/{i}.js": "import './missing.js';" for i in range(7)})
     with pytest.raises(BuildFailure) as info:
         service.build(entry_points=[f"src/{i}.js" for i in range(7)], bundle=True, write=False,
                       outdir="o", log_level="silent", abs_working_dir=str(root))
@@ -121,8 +122,8 @@ def test_unknown_option_is_a_type_error(service):
         service.build(entry_points=["a.js"], bogus=True)
 
 
-def test_format_messages_and_analyze_metafile(service, project):
-    root = project({"src/a.js": "export default 1"})
+def test_format_messages_and_analyze_metafile(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "export default 1"})
     result = service.build(entry_points=["src/a.js"], bundle=True, write=False, outdir="o",
                            metafile=True, abs_working_dir=str(root))
     report = service.analyze_metafile(result.metafile)
@@ -135,10 +136,10 @@ def test_format_messages_and_analyze_metafile(service, project):
     assert "oops" in text and "f.js:1:0" in text
 
 
-def test_concurrent_builds_from_threads(service, project):
+def test_concurrent_builds_from_threads(service, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    root = project({f"src/{i}.js": f"export default {i}" for i in range(8)})
+    root = write_tree(tmp_path / "app", {f"src/{i}.js": f"export default {i}" for i in range(8)})
 
     def one(i):
         return service.build(entry_points=[f"src/{i}.js"], write=False, outdir="o",
@@ -149,10 +150,10 @@ def test_concurrent_builds_from_threads(service, project):
     assert all(f"= {i}" in t or f" {i};" in t for i, t in enumerate(texts))
 
 
-def test_async_build_and_transform(service, project):
+def test_async_build_and_transform(service, tmp_path):
     import asyncio
 
-    root = project({"src/a.js": "export const a = 1"})
+    root = write_tree(tmp_path / "app", {"src/a.js": "export const a = 1"})
 
     async def main():
         built, transformed = await asyncio.gather(

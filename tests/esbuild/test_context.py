@@ -9,10 +9,11 @@ import time
 import pytest
 
 from prebundle.esbuild import BuildFailure, Plugin, ServiceError
+from tests.support.apps import write_tree
 
 
-def test_two_rebuilds_see_an_edited_file(service, project):
-    root = project({"src/a.js": "import {b} from './b.js'; console.log(b);",
+def test_two_rebuilds_see_an_edited_file(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import {b} from './b.js'; console.log(b);",
                     "src/b.js": "export const b = 'first';"})
     with service.context(entry_points=["src/a.js"], bundle=True, write=False, outdir="o",
                          metafile=True, abs_working_dir=str(root)) as ctx:
@@ -28,8 +29,8 @@ def test_two_rebuilds_see_an_edited_file(service, project):
         ctx.rebuild()
 
 
-def test_context_with_plugins_and_on_end(service, project):
-    root = project({"src/a.js": "import v from 'virtual:n'; console.log(v);"})
+def test_context_with_plugins_and_on_end(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import v from 'virtual:n'; console.log(v);"})
     counter = {"n": 0, "ends": [], "disposed": False}
 
     def setup(build):
@@ -55,8 +56,8 @@ def test_context_with_plugins_and_on_end(service, project):
     assert counter["disposed"]
 
 
-def test_overlapping_rebuilds_share_one_result(service, project):
-    root = project({"src/a.js": "export default 1"})
+def test_overlapping_rebuilds_share_one_result(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "export default 1"})
     with service.context(entry_points=["src/a.js"], write=False, outdir="o",
                          abs_working_dir=str(root)) as ctx:
         results = []
@@ -69,8 +70,8 @@ def test_overlapping_rebuilds_share_one_result(service, project):
         assert len(results) == 4 and all(r.output_files for r in results)
 
 
-def test_cancel(service, project):
-    root = project({"src/a.js": "import 'virtual:slow';"})
+def test_cancel(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import 'virtual:slow';"})
     started = threading.Event()
 
     def setup(build):
@@ -79,7 +80,7 @@ def test_cancel(service, project):
         @build.on_load(filter=".*", namespace="s")
         def load(args):
             started.set()
-            time.sleep(0.4)
+            time.sleep(0.4)  # the scenario: a slow plugin, so the cancel lands mid-build
             return {"contents": "export {}"}
 
     ctx = service.context(entry_points=["src/a.js"], bundle=True, write=False, outdir="o",
@@ -104,8 +105,8 @@ def test_cancel(service, project):
     ctx.dispose()
 
 
-def test_rebuild_async(service, project):
-    root = project({"src/a.js": "export default 'async'"})
+def test_rebuild_async(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "export default 'async'"})
 
     async def main():
         ctx = await service.context_async(entry_points=["src/a.js"], write=False, outdir="o",

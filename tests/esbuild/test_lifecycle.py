@@ -7,17 +7,18 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 
 from prebundle.esbuild import Plugin, ServiceStopped
+from tests.support.apps import write_tree
+from tests.support.wait import wait_until
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_killed_service_raises_and_the_next_build_restarts(own_service, project):
-    root = project({"src/a.js": "import 'virtual:hang';"})
+def test_killed_service_raises_and_the_next_build_restarts(own_service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import 'virtual:hang';"})
     entered, release = threading.Event(), threading.Event()
 
     def setup(build):
@@ -90,8 +91,8 @@ if {fork}:
 
 
 @pytest.mark.parametrize("fork", [False, True], ids=["exit", "fork"])
-def test_nothing_left_behind_at_exit(project, esbuild_bin, fork):
-    root = project({"src/a.js": "export default 1"}, npm=True)
+def test_nothing_left_behind_at_exit(tmp_path, esbuild_bin, fork):
+    root = write_tree(tmp_path / "app", {"src/a.js": "export default 1"}, npm=True)
     script = SCRIPT.format(repo=REPO, root=str(root), fork=fork)
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True,
                           text=True, timeout=30)
@@ -101,7 +102,4 @@ def test_nothing_left_behind_at_exit(project, esbuild_bin, fork):
     pid = int(lines[0])
     if fork:
         assert lines[1:] == ["child", "0"]
-    deadline = time.monotonic() + 1
-    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not os.path.exists(f"/proc/{pid}"), "the esbuild service outlived its parent"
+    wait_until(lambda: not os.path.exists(f"/proc/{pid}"), 1, message="the esbuild service outlived its parent")

@@ -12,6 +12,7 @@ import pytest
 from prebundle.esbuild import (
     BuildFailure, OnLoadArgs, OnLoadResult, OnResolveArgs, OnResolveResult, Plugin,
 )
+from tests.support.apps import write_tree
 
 
 def _virtual_plugin(modules: dict[str, str]) -> Plugin:
@@ -27,8 +28,8 @@ def _virtual_plugin(modules: dict[str, str]) -> Plugin:
     return Plugin("virtual", setup)
 
 
-def test_virtual_module_through_a_namespace(service, project):
-    root = project({"src/a.js": "import msg from 'virtual:hello';\nconsole.log(msg);\n"})
+def test_virtual_module_through_a_namespace(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import msg from 'virtual:hello';\nconsole.log(msg);\n"})
     plugin = _virtual_plugin({"virtual:hello": "export default 'hello from python'"})
     result = service.build(entry_points=["src/a.js"], bundle=True, write=False, outdir="o",
                            plugins=[plugin], abs_working_dir=str(root), metafile=True)
@@ -36,8 +37,8 @@ def test_virtual_module_through_a_namespace(service, project):
     assert "virtual-ns:virtual:hello" in result.metafile["inputs"]
 
 
-def test_resolve_inside_a_callback(service, project):
-    root = project({"src/a.js": "import cx from 'my-classnames';\nconsole.log(cx('a'));\n"},
+def test_resolve_inside_a_callback(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import cx from 'my-classnames';\nconsole.log(cx('a'));\n"},
                    npm=True)
     seen = []
 
@@ -55,11 +56,11 @@ def test_resolve_inside_a_callback(service, project):
     assert "classNames" in result.output_files[0].text
 
 
-def test_two_thousand_callbacks_finish(service, project):
+def test_two_thousand_callbacks_finish(service, tmp_path):
     count = 1000  # one on-resolve and one on-load each
     lines = "".join(f"import v{i} from 'virtual:m{i}';\n" for i in range(count))
     lines += f"console.log({' + '.join(f'v{i}' for i in range(count))});\n"
-    root = project({"src/a.js": lines})
+    root = write_tree(tmp_path / "app", {"src/a.js": lines})
     modules = {f"virtual:m{i}": f"export default {i};" for i in range(count)}
     calls = []
 
@@ -81,8 +82,8 @@ def test_two_thousand_callbacks_finish(service, project):
     assert "999" in result.output_files[0].text
 
 
-def test_raising_callback_is_a_located_error_and_the_service_survives(service, project):
-    root = project({"src/a.js": "import 'virtual:boom';"})
+def test_raising_callback_is_a_located_error_and_the_service_survives(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import 'virtual:boom';"})
 
     def setup(build):
         @build.on_resolve(filter=r"^virtual:boom$")
@@ -108,8 +109,8 @@ def test_raising_callback_is_a_located_error_and_the_service_survives(service, p
     assert service.pid == pid
 
 
-def test_malformed_results_become_errors_not_crashes(service, project):
-    root = project({"src/a.js": "import 'virtual:x';"})
+def test_malformed_results_become_errors_not_crashes(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import 'virtual:x';"})
 
     def setup(build):
         build.on_resolve(lambda args: {"path": "x", "namespace": "bad"}, filter=r"^virtual:")
@@ -123,8 +124,8 @@ def test_malformed_results_become_errors_not_crashes(service, project):
     assert service.transform("2").code == "2;\n" and service.pid == pid
 
 
-def test_hooks_plugin_data_and_messages(service, project):
-    root = project({"src/a.js": "import 'virtual:x';"})
+def test_hooks_plugin_data_and_messages(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import 'virtual:x';"})
     marker = object()
     events = []
     lock = threading.Lock()
@@ -140,7 +141,7 @@ def test_hooks_plugin_data_and_messages(service, project):
 
         @build.on_load(filter=".*", namespace="d")
         async def load(args):  # async callbacks run too
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # the scenario: the callback suspends on the loop
             with lock:
                 events.append(args.plugin_data is marker)
             return {"contents": b"export {}"}
@@ -160,7 +161,7 @@ def test_hooks_plugin_data_and_messages(service, project):
     assert {w.plugin_name for w in result.warnings} == {"hooks"}
 
 
-def test_bad_re2_filter_is_a_value_error(service, project):
+def test_bad_re2_filter_is_a_value_error(service):
     def setup(build):
         build.on_resolve(filter=r"^(?!node_modules)")(lambda args: None)
 
@@ -176,15 +177,15 @@ def test_setup_error_is_a_build_failure(service):
         service.build(entry_points=["a.js"], plugins=[Plugin("broken", setup)], write=False)
 
 
-def test_async_callbacks_run_on_the_callers_loop(service, project):
-    root = project({"src/a.js": "import v from 'virtual:x'; console.log(v);"})
+def test_async_callbacks_run_on_the_callers_loop(service, tmp_path):
+    root = write_tree(tmp_path / "app", {"src/a.js": "import v from 'virtual:x'; console.log(v);"})
     threads = []
 
     def setup(build):
         @build.on_resolve(filter="^virtual:")
         async def resolve(args):
             threads.append(threading.get_ident())
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the scenario: the callback suspends on the loop
             return {"path": "x", "namespace": "a"}
 
         @build.on_load(filter=".*", namespace="a")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.apps import make_app
+
 SOURCE = """\
 import React from 'react'
 import { createRoot } from 'react-dom/client'
@@ -45,13 +47,13 @@ def add_shims(root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory, make_app_fn) -> Path:
+def built(tmp_path_factory) -> Path:
     """The project root of a production build (deps in node_modules/.vite/deps)."""
     from prebundle import load_config, optimize
     from prebundle.integrations.compress import precompress
 
-    root = make_app_fn(tmp_path_factory.mktemp("integrations") / "app", SOURCE,
-                       extra={"src/style.css": "#hello { font-weight: bold }\n"})
+    root = make_app(tmp_path_factory.mktemp("integrations") / "app", SOURCE,
+                    extra={"src/style.css": "#hello { font-weight: bold }\n"})
     add_shims(root)
     result = optimize(load_config(root, overrides={"mode": "production", "log_level": "silent"}))
     precompress(result.deps_dir)

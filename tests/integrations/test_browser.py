@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import httpx
 import pytest
 
-from .conftest import SOURCE, django_settings
+from tests.support.apps import make_app
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.daemon import Daemon
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from .conftest import SOURCE, django_settings
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -35,10 +30,10 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture
-def browser():
-    """Runs ``visit`` in a thread of its own with its own Playwright: the sync API refuses a
-    thread where an event loop runs (another suite's session-wide Playwright may hold one)."""
+def open_in_chromium(url: str) -> tuple[str, list[str], dict[str, dict]]:
+    """``visit(url)`` in a Chromium of its own, on a thread of its own with its own Playwright:
+    the sync API refuses a thread where an event loop runs (another suite's session-wide
+    Playwright may hold one)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium`")
 
@@ -52,11 +47,8 @@ def browser():
             finally:
                 chromium.close()
 
-    def go(url):
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(run, url).result(timeout=120)
-
-    return go
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run, url).result(timeout=120)
 
 
 def serve_django(root: Path):
@@ -67,12 +59,12 @@ def serve_django(root: Path):
     from django.test import override_settings
 
     from prebundle.integrations.django import get_assets
-    from prebundle.integrations.wsgi import StaticFiles
+    from prebundle.integrations.wsgi import WsgiDepsApp
 
     override = override_settings(PREBUNDLE={"root": root}, STATICFILES_DIRS=[root / "src"], DEBUG=False,
                                  PAGE_ENTRIES=["react-dom/client", "with-css", "needs-react"])
     override.enable()
-    app = StaticFiles(get_assets(), app=StaticFilesHandler(get_wsgi_application()))
+    app = WsgiDepsApp(get_assets(), app=StaticFilesHandler(get_wsgi_application()))
     server = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -104,10 +96,10 @@ def visit(browser, url: str) -> tuple[str, list[str], dict[str, dict]]:
     return f"{text}|{color}", errors, responses
 
 
-def test_production_build_served_by_the_wsgi_layer(browser, built):
+def test_production_build_served_by_the_wsgi_layer(built):
     url, stop = serve_django(built)
     try:
-        text, errors, responses = browser(url + "/")
+        text, errors, responses = open_in_chromium(url + "/")
     finally:
         stop()
     assert errors == []
@@ -119,42 +111,19 @@ def test_production_build_served_by_the_wsgi_layer(browser, built):
     assert any(r.get("content-encoding") == "br" for r in js)
 
 
-def _start_daemon(root: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "prebundle", "daemon", str(root), "--port", "0"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    pidfile = root / "node_modules" / ".vite" / "daemon.json"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "prebundle daemon exited early"
-        try:
-            info = json.loads(pidfile.read_text())
-            if info["pid"] == proc.pid and info["port"]:
-                status = httpx.get(f"http://127.0.0.1:{info['port']}/@prebundle/status", timeout=2).json()
-                if status["state"] == "ready":
-                    return proc
-        except (OSError, ValueError, KeyError, httpx.HTTPError):
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("prebundle daemon never got ready")
-
-
-def test_development_with_the_daemon(browser, tmp_path, make_app_fn):
-    root = make_app_fn(tmp_path / "dev", SOURCE, extra={"src/style.css": "#hello { font-weight: bold }\n"})
-    proc = _start_daemon(root)
+def test_development_with_the_daemon(tmp_path):
+    root = make_app(tmp_path / "dev", SOURCE, extra={"src/style.css": "#hello { font-weight: bold }\n"})
+    daemon = Daemon(root)
     try:
+        daemon.wait_listening(timeout=60).wait_state("ready", timeout=60)
         port = json.loads((root / "node_modules" / ".vite" / "daemon.json").read_text())["port"]
         url, stop = serve_django(root)
         try:
-            text, errors, responses = browser(url + "/")
+            text, errors, responses = open_in_chromium(url + "/")
         finally:
             stop()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        daemon.stop(timeout=15)
     assert errors == []
     assert text.startswith("hello from React 19") and text.endswith("rgb(102, 51, 153)"), text  # package CSS
     daemon = f"http://127.0.0.1:{port}"

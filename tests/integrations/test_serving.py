@@ -17,8 +17,8 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from prebundle.integrations import Assets
-from prebundle.integrations.asgi import StaticFiles as AsgiFiles
-from prebundle.integrations.wsgi import StaticFiles as WsgiFiles
+from prebundle.integrations.asgi import AsgiDepsApp
+from prebundle.integrations.wsgi import WsgiDepsApp
 
 BASE = "/node_modules/.vite/deps/"
 
@@ -26,7 +26,7 @@ BASE = "/node_modules/.vite/deps/"
 @pytest.fixture
 def asgi_client(built):
     assets = Assets(built)
-    app = Starlette(routes=[Mount(BASE.rstrip("/"), app=AsgiFiles(assets))])
+    app = Starlette(routes=[Mount(BASE.rstrip("/"), app=AsgiDepsApp(assets))])
     with TestClient(app) as client:
         yield client
 
@@ -42,7 +42,7 @@ def wsgi_url(built):
         start_response("200 OK", [("content-type", "text/plain")])
         return [b"the app"]
 
-    server = make_server("127.0.0.1", 0, WsgiFiles(Assets(built), app=fallback), handler_class=_Quiet)
+    server = make_server("127.0.0.1", 0, WsgiDepsApp(Assets(built), app=fallback), handler_class=_Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -134,7 +134,7 @@ def test_on_the_fly_compression_without_precompressed_files(deps, tmp_path):
 
     copy = tmp_path / "deps"
     shutil.copytree(deps, copy, ignore=shutil.ignore_patterns("*.gz", "*.br"))
-    app = Starlette(routes=[Mount("/d", app=AsgiFiles(copy))])
+    app = Starlette(routes=[Mount("/d", app=AsgiDepsApp(copy))])
     react, _ = _names(copy)
     with TestClient(app) as client:
         for encoding, decode in (("br", brotli.decompress), ("gzip", gzip.decompress)):

@@ -15,6 +15,7 @@ import jsonschema
 
 from prebundle import load_config
 from prebundle.optimizer import optimize
+from tests.support.apps import make_app
 
 PREBUNDLE = Path(sys.executable).parent / "prebundle"
 MAIN = "import React from 'react'\nimport cn from 'classnames'\nimport { chunk } from 'lodash-es'\n"
@@ -24,8 +25,8 @@ def labels(names):
     return tuple(sorted(names))
 
 
-def test_second_run_reuses_everything_and_does_no_bundling(app):
-    root = app(MAIN)
+def test_second_run_reuses_everything_and_does_no_bundling(tmp_path):
+    root = make_app(tmp_path / "app", MAIN)
     first = optimize(load_config(root))
     assert not first.up_to_date and first.built == ("classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1")
     mtime = (first.deps_dir / "_metadata.json").stat().st_mtime_ns
@@ -34,15 +35,15 @@ def test_second_run_reuses_everything_and_does_no_bundling(app):
     assert (first.deps_dir / "_metadata.json").stat().st_mtime_ns == mtime  # nothing written
 
 
-def test_force_rebuilds_everything(app):
-    root = app(MAIN)
+def test_force_rebuilds_everything(tmp_path):
+    root = make_app(tmp_path / "app", MAIN)
     optimize(load_config(root))
     forced = optimize(load_config(root), force=True)
     assert forced.built == ("classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1") and forced.reused == ()
 
 
-def test_new_dependency_builds_only_that_package_and_keeps_other_urls(app):
-    root = app(MAIN)
+def test_new_dependency_builds_only_that_package_and_keeps_other_urls(tmp_path):
+    root = make_app(tmp_path / "app", MAIN)
     first = optimize(load_config(root))
     before = json.loads((first.deps_dir / "importmap.json").read_text())["imports"]
     (root / "src" / "main.js").write_text(MAIN + "import dayjs from 'dayjs'\n")
@@ -54,8 +55,8 @@ def test_new_dependency_builds_only_that_package_and_keeps_other_urls(app):
     assert "dayjs" in after
 
 
-def test_lockfile_change_rebuilds_only_the_changed_package(app):
-    root = app(MAIN)
+def test_lockfile_change_rebuilds_only_the_changed_package(tmp_path):
+    root = make_app(tmp_path / "app", MAIN)
     optimize(load_config(root))
     lock = json.loads((root / "package-lock.json").read_text())
     lock["packages"]["node_modules/classnames"]["integrity"] = "sha512-changed"
@@ -65,16 +66,16 @@ def test_lockfile_change_rebuilds_only_the_changed_package(app):
     assert set(result.reused) == {"lodash-es@4.18.1", "react@19.3.1"}
 
 
-def test_relevant_config_change_rebuilds_and_irrelevant_does_not(app):
-    root = app(MAIN)
+def test_relevant_config_change_rebuilds_and_irrelevant_does_not(tmp_path):
+    root = make_app(tmp_path / "app", MAIN)
     optimize(load_config(root))
     assert optimize(load_config(root, overrides={"log_level": "error"})).up_to_date
     changed = optimize(load_config(root, overrides={"define": {"__FLAG__": "true"}}))
     assert changed.built == ("classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1")
 
 
-def test_production_mode_is_minified_with_hashed_names(app):
-    root = app(MAIN)
+def test_production_mode_is_minified_with_hashed_names(tmp_path):
+    root = make_app(tmp_path / "app", MAIN)
     result = optimize(load_config(root, overrides={"mode": "production"}))
     metadata = json.loads((result.deps_dir / "_metadata.json").read_text())
     react_file = metadata["optimized"]["react"]["file"]
@@ -84,16 +85,16 @@ def test_production_mode_is_minified_with_hashed_names(app):
     assert text.count("\n") < 50  # minified
 
 
-def test_a_broken_cache_is_never_served(app):
-    root = app(MAIN)
+def test_a_broken_cache_is_never_served(tmp_path):
+    root = make_app(tmp_path / "app", MAIN)
     first = optimize(load_config(root))
     (first.deps_dir / "classnames.js").unlink()
     second = optimize(load_config(root))
     assert not second.up_to_date and (second.deps_dir / "classnames.js").is_file()
 
 
-def test_schema_of_the_published_files(app):
-    root = app(MAIN + "import 'with-css'\n")
+def test_schema_of_the_published_files(tmp_path):
+    root = make_app(tmp_path / "app", MAIN + "import 'with-css'\n")
     deps = optimize(load_config(root)).deps_dir
     hash8 = {"type": "string", "pattern": "^[0-9a-f]{8}$"}
     files = {"type": "array", "items": {"type": "string"}}
@@ -141,14 +142,14 @@ def _consistent(deps: Path) -> bool:
     return all((deps / name).is_file() for name in names)
 
 
-def test_kill_at_any_moment_never_leaves_a_broken_deps_dir(app):
-    root = app(MAIN + "import moment from 'moment'\nimport { createRoot } from 'react-dom/client'\n")
+def test_kill_at_any_moment_never_leaves_a_broken_deps_dir(tmp_path):
+    root = make_app(tmp_path / "app", MAIN + "import moment from 'moment'\nimport { createRoot } from 'react-dom/client'\n")
     deps = root / "node_modules" / ".vite" / "deps"
     rng = random.Random(7)
     for iteration in range(20):
         process = subprocess.Popen([str(PREBUNDLE), "--force", "--log-level", "silent"], cwd=root,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, 1.2))
+        time.sleep(rng.uniform(0.05, 1.2))  # the scenario: a kill at a random moment of the run
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert _consistent(deps), f"iteration {iteration}: broken deps dir"
@@ -160,10 +161,10 @@ def test_kill_at_any_moment_never_leaves_a_broken_deps_dir(app):
     os.sync()
 
 
-def test_a_second_project_reuses_the_machine_wide_cache(app, tmp_path, make_app_fn):
-    first = optimize(load_config(app(MAIN)))
+def test_a_second_project_reuses_the_machine_wide_cache(tmp_path):
+    first = optimize(load_config(make_app(tmp_path / "app", MAIN)))
     assert len(first.built) == 3
-    other = make_app_fn(tmp_path / "other", MAIN)
+    other = make_app(tmp_path / "other", MAIN)
     second = optimize(load_config(other))
     assert second.built == () and len(second.reused) == 3
     a = json.loads((first.deps_dir / "importmap.json").read_text())
@@ -171,8 +172,8 @@ def test_a_second_project_reuses_the_machine_wide_cache(app, tmp_path, make_app_
     assert a == b  # same files, same hashes
 
 
-def test_concurrent_writers_of_the_shared_cache_are_safe(tmp_path, make_app_fn):
-    roots = [make_app_fn(tmp_path / f"p{i}", MAIN) for i in range(3)]
+def test_concurrent_writers_of_the_shared_cache_are_safe(tmp_path):
+    roots = [make_app(tmp_path / f"p{i}", MAIN) for i in range(3)]
     processes = [subprocess.Popen([str(PREBUNDLE), str(root), "--log-level", "error"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for root in roots]
     for process in processes:

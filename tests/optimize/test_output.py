@@ -9,6 +9,8 @@ import pytest
 from prebundle import load_config
 from prebundle.errors import PrebundleError
 from prebundle.optimizer import optimize
+from tests.support.apps import make_app
+from tests.support.node import node_keys, run_node
 
 MAIN = """
 import React, { useState } from 'react'
@@ -37,9 +39,9 @@ SPECS = ["react", "react-dom/client", "react/jsx-runtime", "lodash", "lodash/deb
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory, make_app_fn):
+def result(tmp_path_factory):
     """One optimize of the whole fixture app, shared by the tests that only read its output."""
-    root = make_app_fn(tmp_path_factory.mktemp("output") / "app", MAIN)
+    root = make_app(tmp_path_factory.mktemp("output") / "app", MAIN)
     return optimize(load_config(root))
 
 
@@ -53,8 +55,8 @@ def test_every_id_gets_a_file_and_transitive_deps_are_optimized(result):
     assert json.loads((deps / "package.json").read_text()) == {"type": "module"}
 
 
-def test_react_default_named_and_one_instance_across_packages(result, node):
-    out = node(result.deps_dir, """
+def test_react_default_named_and_one_instance_across_packages(result):
+    out = run_node(result.deps_dir, """
         import React, { useState } from 'react';
         import * as client from 'react-dom/client';
         import { jsx } from 'react/jsx-runtime';
@@ -71,10 +73,10 @@ def test_react_default_named_and_one_instance_across_packages(result, node):
                                "version": "19.3.1"}
 
 
-def test_a_hook_works_across_react_and_react_dom(result, node):
+def test_a_hook_works_across_react_and_react_dom(result):
     # react-dom renders with the hooks dispatcher it installed on *its* React: a hook called by
     # the component (through our react) only works when both are one React instance.
-    out = node(result.deps_dir, """
+    out = run_node(result.deps_dir, """
         import React, { useState } from 'react';
         import { renderToString } from 'react-dom/server';
         function Counter() { const [count] = useState(41); return React.createElement('b', null, count + 1); }
@@ -95,8 +97,8 @@ def test_lodash_es_is_one_file_without_a_chunk_per_module(result):
         assert "lodash-es" not in (result.deps_dir / name).read_text()  # no module of lodash-es
 
 
-def test_cjs_umd_and_babel_defaults(result, node):
-    out = node(result.deps_dir, """
+def test_cjs_umd_and_babel_defaults(result):
+    out = run_node(result.deps_dir, """
         import moment from 'moment';
         import dayjs from 'dayjs';
         import greet, { named } from 'babel-esm';
@@ -132,8 +134,8 @@ def test_require_of_another_package_becomes_an_import(result):
         "react" in manifest["_" + name]["externals"] for name in files[1:])
 
 
-def test_nested_copy_is_bundled_inside_its_importer(result, node):
-    out = node(result.deps_dir, """
+def test_nested_copy_is_bundled_inside_its_importer(result):
+    out = run_node(result.deps_dir, """
         import { host } from 'nested-host';
         import { which } from 'nested-dep';
         console.log(host + ' | ' + which);
@@ -142,9 +144,9 @@ def test_nested_copy_is_bundled_inside_its_importer(result, node):
     assert "nested-dep" not in json.loads((result.deps_dir / "manifest.json").read_text())["nested-host"]["externals"]
 
 
-def test_node_builtin_warns_at_build_time_and_throws_when_used(result, node):
+def test_node_builtin_warns_at_build_time_and_throws_when_used(result):
     assert any("uses-fs" in w and "'fs'" in w and "index.js" in w for w in result.warnings)
-    out = node(result.deps_dir, """
+    out = run_node(result.deps_dir, """
         import usesFs from 'uses-fs';
         console.log(usesFs.ok);
         try { usesFs.read('/etc/hostname'); } catch (error) { console.log(error.message); }
@@ -161,22 +163,22 @@ def test_css_of_a_package_is_recorded_in_the_manifest(result):
     assert "rebeccapurple" in (result.deps_dir / css[0]).read_text()
 
 
-def test_named_exports_cover_nodes_own(result, node, keys_in_node):
+def test_named_exports_cover_nodes_own(result):
     in_node = {spec: spec + ".js" if spec == "lodash/debounce" else spec for spec in SPECS}
-    expected = {spec: names for spec, names in zip(SPECS, keys_in_node([in_node[s] for s in SPECS]).values())}
+    expected = {spec: names for spec, names in zip(SPECS, node_keys([in_node[s] for s in SPECS]).values())}
     code = (
         "const out = {};\n"
         f"for (const spec of {json.dumps(SPECS)}) out[spec] = Object.keys(await import(spec));\n"
         "console.log(JSON.stringify(out));\n"
     )
-    ours = json.loads(node(result.deps_dir, code))
+    ours = json.loads(run_node(result.deps_dir, code))
     for spec in SPECS:
         missing = set(expected[spec]) - set(ours[spec]) - {"module.exports"}
         assert not missing, f"{spec}: missing {sorted(missing)}"
 
 
-def test_esbuild_error_names_file_line_and_keeps_previous_output(app):
-    root = app("import 'broken-dep'\n", extra={
+def test_esbuild_error_names_file_line_and_keeps_previous_output(tmp_path):
+    root = make_app(tmp_path / "app", "import 'broken-dep'\n", extra={
         "node_modules/broken-dep/package.json": '{"name": "broken-dep", "version": "1.0.0", "module": "index.js"}',
         "node_modules/broken-dep/index.js": "export const ok = 1;\n",
     })

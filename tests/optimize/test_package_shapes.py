@@ -15,6 +15,8 @@ import pytest
 from prebundle import load_config
 from prebundle.errors import PrebundleError
 from prebundle.optimizer import optimize
+from tests.support.apps import make_app
+from tests.support.node import run_node
 
 
 def _package(name: str, files: dict[str, str], **fields) -> dict[str, str]:
@@ -24,8 +26,8 @@ def _package(name: str, files: dict[str, str], **fields) -> dict[str, str]:
     return out
 
 
-def _keys(node, deps_dir: Path, spec: str) -> list[str]:
-    return json.loads(node(deps_dir, f"console.log(JSON.stringify(Object.keys(await import({spec!r}))));"))
+def _keys(deps_dir: Path, spec: str) -> list[str]:
+    return json.loads(run_node(deps_dir, f"console.log(JSON.stringify(Object.keys(await import({spec!r}))));"))
 
 
 def _node_itself(root: Path, code: str) -> str:
@@ -45,28 +47,28 @@ UMD = """(function (root, factory) {
 """
 
 
-def test_a_patched_package_exports_its_new_names(app, node):
+def test_a_patched_package_exports_its_new_names(tmp_path):
     # patch-package: node_modules/patched-umd is edited in place and the patch is saved under
     # patches/; the version stays 1.0.0. Its names come from running it (UMD), which is cached.
-    root = app("import 'patched-umd'\n", extra=_package("patched-umd", {"index.js": UMD % "{ alpha: 1 }"}))
+    root = make_app(tmp_path / "app", "import 'patched-umd'\n", extra=_package("patched-umd", {"index.js": UMD % "{ alpha: 1 }"}))
     first = optimize(load_config(root))
-    assert "alpha" in _keys(node, first.deps_dir, "patched-umd")
+    assert "alpha" in _keys(first.deps_dir, "patched-umd")
     (root / "node_modules/patched-umd/index.js").write_text(UMD % "{ alpha: 1, beta: 2 }")
     (root / "patches").mkdir()
     (root / "patches/patched-umd+1.0.0.patch").write_text("+  beta: 2\n")
     second = optimize(load_config(root))
     assert second.built == ("patched-umd@1.0.0",)
-    out = node(second.deps_dir, "import { alpha, beta } from 'patched-umd'; console.log(alpha + beta);")
+    out = run_node(second.deps_dir, "import { alpha, beta } from 'patched-umd'; console.log(alpha + beta);")
     assert out.strip() == "3"
 
 
 @pytest.mark.parametrize("force", [False, True])
-def test_a_damaged_interop_record_is_never_used(app, node, force):
+def test_a_damaged_interop_record_is_never_used(tmp_path, force):
     # A record in the interop cache that went wrong (a disk hiccup, a hand edit) is never
     # trusted, with or without --force: the analysis runs again.
     extra = _package("factory-made", {"index.js": "module.exports = require('./make')();\n",
                                       "make.js": "module.exports = function () { return { alpha: 1 }; };\n"})
-    root = app("import 'factory-made'\n", extra=extra)
+    root = make_app(tmp_path / "app", "import 'factory-made'\n", extra=extra)
     optimize(load_config(root))
     records = list((Path(os.environ["PREBUNDLE_CACHE_DIR"]) / "interop").glob("*.json"))
     assert records
@@ -78,7 +80,7 @@ def test_a_damaged_interop_record_is_never_used(app, node, force):
         record.write_text(json.dumps(data))
     (root / "src" / "main.js").write_text("import 'factory-made'\n// changed\n")
     again = optimize(load_config(root), force=force) if force else _rebuild(root)
-    assert _keys(node, again.deps_dir, "factory-made") == ["alpha", "default", "module.exports"]
+    assert _keys(again.deps_dir, "factory-made") == ["alpha", "default", "module.exports"]
 
 
 def _rebuild(root):
@@ -88,7 +90,7 @@ def _rebuild(root):
 
 # -- 2. Babel's add-module-exports (react-modal) ------------------------------------------------
 
-def test_add_module_exports_default_is_module_exports(app, node):
+def test_add_module_exports_default_is_module_exports(tmp_path):
     # `exports.__esModule = true; exports.default = Modal; module.exports = exports.default`:
     # what the module finally exports has no __esModule, so default is module.exports (Modal)
     # in Node, Vite and esbuild alike; an ordinary __esModule module keeps exports.default.
@@ -102,10 +104,10 @@ def test_add_module_exports_default_is_module_exports(app, node):
           greet: greet('you'), named,
         }));
     """
-    root = app("import 'babel-add-exports'\nimport 'babel-esm'\n")
+    root = make_app(tmp_path / "app", "import 'babel-add-exports'\nimport 'babel-esm'\n")
     result = optimize(load_config(root))
     expected = {"modal": "modal: hi", "setAppElement": True, "styles": "fixed", "greet": "hello you", "named": 42}
-    assert json.loads(node(result.deps_dir, code)) == expected
+    assert json.loads(run_node(result.deps_dir, code)) == expected
     # Node itself agrees on the add-module-exports package
     native = _node_itself(root, "import Modal from 'babel-add-exports'; console.log(Modal({ title: 'hi' }));")
     assert native.strip() == "modal: hi"
@@ -113,7 +115,7 @@ def test_add_module_exports_default_is_module_exports(app, node):
 
 # -- 3. require() of a dual package ---------------------------------------------------------------
 
-def test_require_of_a_dual_package_gets_its_commonjs_file(app, node):
+def test_require_of_a_dual_package_gets_its_commonjs_file(tmp_path):
     # dual: {"exports": {"import": "./dual.mjs", "default": "./dual.js"}}; requires-dual does
     # require('dual'). As in Node, the require gets dual.js and an import gets dual.mjs.
     code = """
@@ -121,21 +123,21 @@ def test_require_of_a_dual_package_gets_its_commonjs_file(app, node):
         import dual, { flavour } from 'dual';
         console.log(JSON.stringify({ required: fromRequire, imported: [dual(), flavour] }));
     """
-    root = app("import 'requires-dual'\nimport 'dual'\n")
+    root = make_app(tmp_path / "app", "import 'requires-dual'\nimport 'dual'\n")
     result = optimize(load_config(root))
     expected = {"required": {"called": "dual.js", "flavour": "commonjs"}, "imported": ["dual.mjs", "esm"]}
-    assert json.loads(node(result.deps_dir, code)) == expected
+    assert json.loads(run_node(result.deps_dir, code)) == expected
     assert json.loads(_node_itself(root, code)) == expected
 
 
 # -- 4. node:-prefixed builtins -----------------------------------------------------------------
 
-def test_node_prefixed_builtins_warn_and_throw_only_when_used(app, node):
-    root = app("import 'node-prefixed'\n")
+def test_node_prefixed_builtins_warn_and_throw_only_when_used(tmp_path):
+    root = make_app(tmp_path / "app", "import 'node-prefixed'\n")
     result = optimize(load_config(root))
     assert any("node-prefixed" in w and "index.js" in w and "'node:fs'" in w for w in result.warnings)
     assert any("node-prefixed" in w and "helpers.cjs" in w and "'node:path'" in w for w in result.warnings)
-    out = node(result.deps_dir, """
+    out = run_node(result.deps_dir, """
         import { ok, readWithDefault, readWithNamed, joinPath } from 'node-prefixed';
         console.log(ok);
         for (const use of [() => readWithDefault('/x'), () => readWithNamed('/x'), () => joinPath('a', 'b')]) {
@@ -151,14 +153,14 @@ def test_node_prefixed_builtins_warn_and_throw_only_when_used(app, node):
 
 # -- 5. imports of packages that are not installed --------------------------------------------
 
-def test_missing_optional_imports_throw_when_run_and_the_rest_works(app, node):
-    root = app("import 'optional-user'\n")
+def test_missing_optional_imports_throw_when_run_and_the_rest_works(tmp_path):
+    root = make_app(tmp_path / "app", "import 'optional-user'\n")
     result = optimize(load_config(root))
     for spec in ("bufferutil", "optional-peer", "foobar", "foobar/baz"):
         assert any("optional-user" in w and "index.js" in w and f'"{spec}"' in w for w in result.warnings), spec
     imports = json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
     assert not {"bufferutil", "optional-peer", "foobar", "foobar/baz"} & set(imports)
-    out = node(result.deps_dir, """
+    out = run_node(result.deps_dir, """
         import user from 'optional-user';
         console.log(user.plain);
         console.log(user.mask('x'));
@@ -176,18 +178,18 @@ def test_missing_optional_imports_throw_when_run_and_the_rest_works(app, node):
     ]
 
 
-def test_an_import_that_only_esbuild_resolves_is_bundled_not_stubbed(app, node):
+def test_an_import_that_only_esbuild_resolves_is_bundled_not_stubbed(tmp_path):
     # esbuild's own `alias` option is applied by esbuild's resolver, which prebundle asks
     # before deciding that an import does not resolve
-    root = app("import 'optional-user'\n", extra={"shim.js": "exports.hello = () => 'aliased peer';\n"})
+    root = make_app(tmp_path / "app", "import 'optional-user'\n", extra={"shim.js": "exports.hello = () => 'aliased peer';\n"})
     result = optimize(load_config(root, overrides={"esbuild_options": {"alias": {"optional-peer": "./shim.js"}}}))
     assert not any('"optional-peer"' in w for w in result.warnings)
-    out = node(result.deps_dir, "import user from 'optional-user'; console.log(user.usePeer());")
+    out = run_node(result.deps_dir, "import user from 'optional-user'; console.log(user.usePeer());")
     assert out.strip() == "aliased peer"
 
 
-def test_a_relative_import_that_does_not_resolve_is_still_an_error(app):
-    root = app("import 'broken-relative'\n", extra=_package(
+def test_a_relative_import_that_does_not_resolve_is_still_an_error(tmp_path):
+    root = make_app(tmp_path / "app", "import 'broken-relative'\n", extra=_package(
         "broken-relative", {"index.js": "exports.ok = 1;\nexports.gone = require('./gone');\n"}))
     with pytest.raises(PrebundleError) as info:
         optimize(load_config(root))

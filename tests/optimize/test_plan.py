@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,8 @@ from prebundle.flatten import flatten_id
 from prebundle.optimizer import optimize
 from prebundle.plan import make_plan
 from prebundle.resolve import Resolver
+from tests.support.apps import make_app
+from tests.support.wait import wait_until
 
 PREBUNDLE = Path(sys.executable).parent / "prebundle"
 
@@ -51,8 +52,8 @@ def _plan(root, **overrides):
     return make_plan(config, scan(config, resolver=resolver), resolver)
 
 
-def test_include_exclude_nested_and_glob(app):
-    root = app("import React from 'react'\nimport cn from 'classnames'\nimport 'lodash/debounce'\n")
+def test_include_exclude_nested_and_glob(tmp_path):
+    root = make_app(tmp_path / "app", "import React from 'react'\nimport cn from 'classnames'\nimport 'lodash/debounce'\n")
     plan = _plan(root, include=["dayjs", "nested-host > nested-dep", "preact/*"], exclude=["lodash"])
     ids = set(plan.ids)
     assert {"react", "classnames", "dayjs"} <= ids
@@ -64,28 +65,28 @@ def test_include_exclude_nested_and_glob(app):
     assert "preact/hooks" in packages["preact"]
 
 
-def test_include_of_a_missing_package_is_a_clear_error(app):
-    root = app("export {}\n")
+def test_include_of_a_missing_package_is_a_clear_error(tmp_path):
+    root = make_app(tmp_path / "app", "export {}\n")
     with pytest.raises(PrebundleError, match="include 'not-there'.*not installed"):
         _plan(root, include=["not-there"])
 
 
-def test_a_second_run_waits_for_the_lock(app):
-    root = app("import cn from 'classnames'\n")
+def test_a_second_run_waits_for_the_lock(tmp_path):
+    root = make_app(tmp_path / "app", "import cn from 'classnames'\n")
     config = load_config(root)
     waited = []
     results = []
     with OutputLock(config.cache_dir):
         worker = threading.Thread(target=lambda: results.append(optimize(config, on_wait=waited.append)))
         worker.start()
-        time.sleep(0.5)
-        assert worker.is_alive() and waited  # told the user, and is waiting
+        wait_until(lambda: waited, 30, message="the second run never said it waits for the lock")
+        assert worker.is_alive()  # told the user, and is waiting
     worker.join(60)
     assert results and results[0].ids == ("classnames",)
 
 
-def test_cli_optimize_then_up_to_date(app):
-    root = app("import cn from 'classnames'\n")
+def test_cli_optimize_then_up_to_date(tmp_path):
+    root = make_app(tmp_path / "app", "import cn from 'classnames'\n")
     first = subprocess.run([str(PREBUNDLE), str(root)], capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "optimized 1 ids" in first.stdout
@@ -93,8 +94,8 @@ def test_cli_optimize_then_up_to_date(app):
     assert second.returncode == 0 and "dependencies up to date" in second.stdout
 
 
-def test_cli_missing_dependency_fails_without_touching_output(app):
-    root = app("import x from 'not-installed'\n")
+def test_cli_missing_dependency_fails_without_touching_output(tmp_path):
+    root = make_app(tmp_path / "app", "import x from 'not-installed'\n")
     done = subprocess.run([str(PREBUNDLE), str(root)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "error: src/main.js:1: cannot resolve 'not-installed'" in done.stderr

@@ -19,7 +19,7 @@ async def finishes_at_once():
     return "quick"
 
 
-async def waits():
+async def waits():  # the scenario: a hook that suspends (a timer, then a bare yield)
     await asyncio.sleep(0.005)
     await asyncio.sleep(0)
     return "waited"
@@ -30,7 +30,7 @@ async def fails_at_once():
 
 
 async def fails_later():
-    await asyncio.sleep(0.001)
+    await asyncio.sleep(0.001)  # the scenario: it fails after suspending once
     raise KeyError("later")
 
 
@@ -56,7 +56,7 @@ def test_every_call_runs_on_the_same_loop_so_async_resources_survive():
     async def use_a_lock():
         lock = lock_holder.setdefault("lock", asyncio.Lock())
         async with lock:  # a lock bound to another loop would raise here
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # the scenario: suspend while holding it
         return True
 
     first, second = settle([loop_of()]), settle([loop_of()])
@@ -67,7 +67,7 @@ def test_every_call_runs_on_the_same_loop_so_async_resources_survive():
 def test_a_hook_sets_context_variables_in_its_own_context():
     async def sets():
         VAR.set("hook")
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # the scenario: the variable must survive a suspension
         return VAR.get()
 
     assert settle([sets()]) == ["hook"]
@@ -76,19 +76,19 @@ def test_a_hook_sets_context_variables_in_its_own_context():
 
 def test_tasks_a_hook_starts_keep_running_between_calls():
     ticks = []
+    ticked = threading.Event()
 
     async def ticker():
         while len(ticks) < 20:
             ticks.append(time.monotonic())
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.005)  # the scenario: a background task ticking on a timer
+        ticked.set()
 
     async def start():
         asyncio.get_running_loop().create_task(ticker())
 
     settle([start()])
-    deadline = time.monotonic() + 5
-    while len(ticks) < 20 and time.monotonic() < deadline:
-        time.sleep(0.01)  # no hook runs now: the loop runs on in the background
+    assert ticked.wait(5)  # no hook runs now: the loop runs on in the background
     assert len(ticks) == 20
     assert settle([waits()]) == ["waited"]  # and a caller takes it back
 
@@ -96,7 +96,7 @@ def test_tasks_a_hook_starts_keep_running_between_calls():
 def test_callers_on_many_threads_and_inside_another_loop():
     async def echo(value):
         if value % 3 == 0:
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0.001)  # the scenario: some calls suspend, so callers interleave
         return value
 
     wrong = []

@@ -10,6 +10,8 @@ import pytest
 
 from prebundle import load_config, optimize, scan
 from prebundle.plugins import Plugin, PluginContainer, PluginError
+from tests.support.apps import make_app
+from tests.support.node import run_node
 
 TOY_MD = "---\nimport: dayjs\n---\n# Hello\n"
 
@@ -85,9 +87,9 @@ def toy_markdown_filtered(calls):
     return Plugin("toy-markdown", transform={"filter": {"id": "**/*.tmd"}, "handler": transform})
 
 
-def test_a_filtered_plugin_in_the_scan_and_in_bundling(app, node):
+def test_a_filtered_plugin_in_the_scan_and_in_bundling(tmp_path):
     calls = []
-    root = app("import post from './post.tmd'\nimport text from 'docs-pkg'\n", extra={
+    root = make_app(tmp_path / "app", "import post from './post.tmd'\nimport text from 'docs-pkg'\n", extra={
         "src/post.tmd": TOY_MD,
         "node_modules/docs-pkg/package.json": '{"name": "docs-pkg", "version": "1.0.0", "module": "index.js"}',
         "node_modules/docs-pkg/index.js": "export { default } from './readme.tmd';\n",
@@ -96,5 +98,5 @@ def test_a_filtered_plugin_in_the_scan_and_in_bundling(app, node):
     config = load_config(root, overrides={"plugins": [toy_markdown_filtered(calls)]})
     assert sorted(scan(config).deps) == ["dayjs", "docs-pkg"]
     result = optimize(config)
-    assert node(result.deps_dir, "import text from 'docs-pkg'; console.log(text);").strip() == "# Hello"
+    assert run_node(result.deps_dir, "import text from 'docs-pkg'; console.log(text);").strip() == "# Hello"
     assert calls and all(call.endswith(".tmd") for call in calls)

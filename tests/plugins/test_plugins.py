@@ -10,6 +10,8 @@ import pytest
 from prebundle import load_config, optimize, scan
 from prebundle.errors import PrebundleError
 from prebundle.plugins import Plugin, PluginContainer, apply_tags, normalize_path, virtual_module
+from tests.support.apps import make_app, write_tree
+from tests.support.node import run_node
 
 TOY_MD = """\
 ---
@@ -62,25 +64,25 @@ def test_plugin_without_name_is_refused():
         PluginContainer([{"transform": lambda c, i: c}])
 
 
-def test_config_hook_merges_deep_and_config_resolved_sees_the_result(project):
+def test_config_hook_merges_deep_and_config_resolved_sees_the_result(tmp_path):
     seen = []
     plugin = Plugin(
         "configurer",
         config=lambda config, env: {"server": {"port": 9100}, "include": [*config["include"], "extra"]},
         config_resolved=lambda config: seen.append((config.server.port, config.server.host, config.include)),
     )
-    root = project({})
+    root = write_tree(tmp_path / "app", {})
     config = load_config(root, overrides={"plugins": [plugin], "include": ["a"]})
     assert config.server.port == 9100 and config.server.host == "127.0.0.1"
     assert config.include == ("a", "extra")
     assert seen == [(9100, "127.0.0.1", ("a", "extra"))]
 
 
-def test_config_hook_may_mutate_and_receives_env(project):
+def test_config_hook_may_mutate_and_receives_env(tmp_path):
     def mutate(config, env):
         config["base"] = f"/{env.command}/"
 
-    root = project({})
+    root = write_tree(tmp_path / "app", {})
     assert load_config(root, command="serve", overrides={"plugins": [Plugin("m", config=mutate)]}).base == "/serve/"
 
 
@@ -88,8 +90,8 @@ async def _async_transform(code, id_):
     return code.replace("'left-pad-x'", "'dayjs'") if id_.endswith("main.js") else None
 
 
-def test_custom_file_type_is_scanned_and_bundled(app):
-    root = app("import post from './post.tmd'\nimport cn from 'classnames'\n", extra={"src/post.tmd": TOY_MD})
+def test_custom_file_type_is_scanned_and_bundled(tmp_path):
+    root = make_app(tmp_path / "app", "import post from './post.tmd'\nimport cn from 'classnames'\n", extra={"src/post.tmd": TOY_MD})
     config = load_config(root, overrides={"plugins": [toy_markdown()]})
     result = scan(config)
     assert sorted(result.deps) == ["classnames", "dayjs"]
@@ -98,13 +100,13 @@ def test_custom_file_type_is_scanned_and_bundled(app):
     assert "dayjs" in built.ids
 
 
-def test_async_transform_reveals_imports_in_the_scan(app):
-    root = app("import x from 'left-pad-x'\n")
+def test_async_transform_reveals_imports_in_the_scan(tmp_path):
+    root = make_app(tmp_path / "app", "import x from 'left-pad-x'\n")
     config = load_config(root, overrides={"plugins": [Plugin("rewrite", transform=_async_transform)]})
     assert list(scan(config).deps) == ["dayjs"]
 
 
-def test_tags_transform_index_html_adds_are_scanned_like_the_page(app):
+def test_tags_transform_index_html_adds_are_scanned_like_the_page(tmp_path):
     seen = []
 
     def add_tags(html, ctx):
@@ -112,7 +114,7 @@ def test_tags_transform_index_html_adds_are_scanned_like_the_page(app):
         return [{"tag": "script", "attrs": {"type": "module"}, "children": "import 'dayjs'", "inject_to": "body"},
                 {"tag": "script", "attrs": {"type": "module", "src": "/src/extra.js"}, "inject_to": "head-prepend"}]
 
-    root = app("import cn from 'classnames'\n", extra={"src/extra.js": "import React from 'react'\n"})
+    root = make_app(tmp_path / "app", "import cn from 'classnames'\n", extra={"src/extra.js": "import React from 'react'\n"})
     result = scan(load_config(root, overrides={"plugins": [Plugin("tags", transform_index_html=add_tags)]}))
     assert sorted(result.deps) == ["classnames", "dayjs", "react"]
     assert result.deps["dayjs"].importers == ("index.html",)
@@ -120,19 +122,19 @@ def test_tags_transform_index_html_adds_are_scanned_like_the_page(app):
     assert seen == [("/index.html", None)]
 
 
-def test_a_failing_transform_index_html_in_the_scan_names_the_page(app):
+def test_a_failing_transform_index_html_in_the_scan_names_the_page(tmp_path):
     def broken(html, ctx):
         raise ValueError("bad page")
 
-    root = app("import cn from 'classnames'\n")
+    root = make_app(tmp_path / "app", "import cn from 'classnames'\n")
     with pytest.raises(PrebundleError) as info:
         scan(load_config(root, overrides={"plugins": [Plugin("broken", transform_index_html=broken)]}))
     assert str(info.value) == "[plugin broken] hook transform_index_html failed on /index.html: ValueError: bad page"
 
 
-def test_virtual_module_imported_by_app_code_and_by_a_dependency(app, node):
+def test_virtual_module_imported_by_app_code_and_by_a_dependency(tmp_path):
     info = virtual_module("build-info", "import cn from 'classnames';\nexport const flavor = cn('sweet', {x: 1});\n")
-    root = app("import { flavor } from 'virtual:build-info'\nimport 'uses-virtual'\n", extra={
+    root = make_app(tmp_path / "app", "import { flavor } from 'virtual:build-info'\nimport 'uses-virtual'\n", extra={
         "node_modules/uses-virtual/package.json": '{"name": "uses-virtual", "version": "1.0.0", "module": "index.js"}',
         "node_modules/uses-virtual/index.js": "export { flavor } from 'virtual:build-info';\n",
     })
@@ -141,25 +143,25 @@ def test_virtual_module_imported_by_app_code_and_by_a_dependency(app, node):
     assert sorted(scanned.deps) == ["classnames", "uses-virtual"]
     assert scanned.deps["classnames"].importers == ("virtual:build-info",)
     result = optimize(config)
-    out = node(result.deps_dir, "import { flavor } from 'uses-virtual'; console.log(flavor);")
+    out = run_node(result.deps_dir, "import { flavor } from 'uses-virtual'; console.log(flavor);")
     assert out.strip() == "sweet x"
     assert 'from "classnames"' in (result.deps_dir / "uses-virtual.js").read_text()
 
 
-def test_resolve_id_and_load_hooks_in_bundling(app, node):
+def test_resolve_id_and_load_hooks_in_bundling(tmp_path):
     def resolve_id(source, importer, options):
         return "\0config-values" if source == "app-config" else None
 
     def load(id_):
         return "export const answer = 42;" if id_ == "\0config-values" else None
 
-    root = app("import 'reads-config'\n", extra={
+    root = make_app(tmp_path / "app", "import 'reads-config'\n", extra={
         "node_modules/reads-config/package.json": '{"name": "reads-config", "version": "1.0.0", "module": "index.js"}',
         "node_modules/reads-config/index.js": "import { answer } from 'app-config';\nexport const doubled = answer * 2;\n",
     })
     config = load_config(root, overrides={"plugins": [Plugin("values", resolve_id=resolve_id, load=load)]})
     result = optimize(config)
-    assert node(result.deps_dir, "import { doubled } from 'reads-config'; console.log(doubled);").strip() == "84"
+    assert run_node(result.deps_dir, "import { doubled } from 'reads-config'; console.log(doubled);").strip() == "84"
 
 
 GREETER = {
@@ -170,7 +172,7 @@ GREETER = {
 }
 
 
-def test_transform_of_a_dependency_file_reaches_its_bundle_and_hooks_see_each_file_once(app, node):
+def test_transform_of_a_dependency_file_reaches_its_bundle_and_hooks_see_each_file_once(tmp_path):
     seen: list[str] = []
 
     async def transform(code, id_):
@@ -179,27 +181,27 @@ def test_transform_of_a_dependency_file_reaches_its_bundle_and_hooks_see_each_fi
             return "export { word } from './extra.js';\n"  # a file the untransformed build never read
         return None
 
-    root = app("import { greeting } from 'greeter'\n", extra=GREETER)
+    root = make_app(tmp_path / "app", "import { greeting } from 'greeter'\n", extra=GREETER)
     config = load_config(root, overrides={"plugins": [Plugin("rewrite", load=lambda id_: None, transform=transform)]})
     result = optimize(config)
-    assert node(result.deps_dir, "import { greeting } from 'greeter'; console.log(greeting);").strip() == "howdy world"
+    assert run_node(result.deps_dir, "import { greeting } from 'greeter'; console.log(greeting);").strip() == "howdy world"
     greeter = sorted(Path(id_).name for id_ in seen if "/greeter/" in id_)
     assert greeter == ["extra.js", "index.js", "word.js"]
 
 
-def test_a_dependency_importing_a_file_type_only_a_plugin_can_load(app, node):
-    root = app("import text from 'docs-pkg'\n", extra={
+def test_a_dependency_importing_a_file_type_only_a_plugin_can_load(tmp_path):
+    root = make_app(tmp_path / "app", "import text from 'docs-pkg'\n", extra={
         "node_modules/docs-pkg/package.json": '{"name": "docs-pkg", "version": "1.0.0", "module": "index.js"}',
         "node_modules/docs-pkg/index.js": "export { default } from './readme.tmd';\n",
         "node_modules/docs-pkg/readme.tmd": TOY_MD,
     })
     result = optimize(load_config(root, overrides={"plugins": [toy_markdown()]}))
-    assert node(result.deps_dir, "import text from 'docs-pkg'; console.log(text);").strip() == "# Hello"
+    assert run_node(result.deps_dir, "import text from 'docs-pkg'; console.log(text);").strip() == "# Hello"
     assert 'from "dayjs"' in (result.deps_dir / "docs-pkg.js").read_text()
 
 
-def test_a_no_op_plugin_leaves_every_output_file_as_it_was(app):
-    root = app("import { greeting } from 'greeter'\nimport React from 'react'\nimport { chunk } from 'lodash-es'\n",
+def test_a_no_op_plugin_leaves_every_output_file_as_it_was(tmp_path):
+    root = make_app(tmp_path / "app", "import { greeting } from 'greeter'\nimport React from 'react'\nimport { chunk } from 'lodash-es'\n",
                extra=GREETER)
     plain = optimize(load_config(root))
     before = {p.relative_to(plain.deps_dir): p.read_bytes() for p in plain.deps_dir.rglob("*.js")}
@@ -210,12 +212,12 @@ def test_a_no_op_plugin_leaves_every_output_file_as_it_was(app):
     assert before == after
 
 
-def test_an_async_hook_failing_in_bundling_names_plugin_hook_and_file(app):
+def test_an_async_hook_failing_in_bundling_names_plugin_hook_and_file(tmp_path):
     async def broken(code, id_):
         if id_.endswith("greeter/word.js"):
             raise KeyError("no such word")
 
-    root = app("import { greeting } from 'greeter'\n", extra=GREETER)
+    root = make_app(tmp_path / "app", "import { greeting } from 'greeter'\n", extra=GREETER)
     config = load_config(root, overrides={"plugins": [Plugin("breaker", transform=broken)]})
     with pytest.raises(PrebundleError) as info:
         optimize(config, scan_result=scan(load_config(root)))
@@ -224,11 +226,11 @@ def test_an_async_hook_failing_in_bundling_names_plugin_hook_and_file(app):
     assert "KeyError" in message
 
 
-def test_exception_in_a_hook_names_plugin_and_hook(app):
+def test_exception_in_a_hook_names_plugin_and_hook(tmp_path):
     def broken(code, id_):
         raise ValueError("cannot compile this")
 
-    root = app("import cn from 'classnames'\n")
+    root = make_app(tmp_path / "app", "import cn from 'classnames'\n")
     config = load_config(root, overrides={"plugins": [Plugin("breaker", transform=broken)]})
     with pytest.raises(PrebundleError) as info:
         scan(config)
@@ -237,12 +239,12 @@ def test_exception_in_a_hook_names_plugin_and_hook(app):
     assert "ValueError: cannot compile this" in message
 
 
-def test_exception_in_a_hook_during_bundling_is_a_build_error(app):
+def test_exception_in_a_hook_during_bundling_is_a_build_error(tmp_path):
     def broken(code, id_):
         if "classnames" in id_:
             raise RuntimeError("boom")
 
-    root = app("import cn from 'classnames'\n")
+    root = make_app(tmp_path / "app", "import cn from 'classnames'\n")
     config = load_config(root, overrides={"plugins": [Plugin("breaker", transform=broken)]})
     with pytest.raises(PrebundleError) as info:
         optimize(config, scan_result=scan(load_config(root)))

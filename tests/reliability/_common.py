@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -244,19 +243,19 @@ def cli_env(shared_cache: Path | str) -> dict[str, str]:
 
 def compat_root(root: Path) -> Path:
     """A copy of the 55-package compat app (fixtures/compat): ``node_modules`` a real folder of
-    per-package symlinks plus a copy of ``.package-lock.json``, so the install state can change."""
+    per-package symlinks plus a copy of ``.package-lock.json``, so the install state can change.
+    (``make_app`` with these options; bench/reliability.py uses this name too.)"""
     sys.path.insert(0, str(REPO))
-    from tests.browser.conftest import COMPAT, make_compat_root
+    from tests.support.apps import make_app
 
-    make_compat_root(root)
-    shutil.copy2(COMPAT / "node_modules" / ".package-lock.json", root / "node_modules" / ".package-lock.json")
-    return root
+    return make_app(root, compat=True, install_state=True)
 
 
 def small_app(root: Path, source: str = "import React from 'react'\nimport cn from 'classnames'\n"
               "import dayjs from 'dayjs'\n") -> Path:
-    """A small app over the real packages of fixtures/npm (see ``tests/conftest.make_app``)."""
+    """A small app over the real packages of fixtures/npm (``make_app`` with a default source;
+    bench/reliability.py uses this name too)."""
     sys.path.insert(0, str(REPO))
-    from tests.conftest import make_app
+    from tests.support.apps import make_app
 
     return make_app(root, source)

@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.wait import wait_until
+
 from ._common import PREBUNDLE, served_problems
 
 __all__ = ["RaceFigures", "race"]
@@ -126,8 +128,7 @@ def _judge(name: str, code: int, output: str, figures: RaceFigures, *, daemon_pi
 
 
 def _daemon_url(cache_dir: Path, daemon: subprocess.Popen, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def written() -> str | None:
         if daemon.poll() is not None:
             raise AssertionError(f"the daemon exited {daemon.returncode}")
         try:
@@ -136,11 +137,14 @@ def _daemon_url(cache_dir: Path, daemon: subprocess.Popen, timeout: float) -> st
                 return info["url"]
         except (OSError, ValueError, KeyError):
             pass
-        time.sleep(0.05)
-    raise AssertionError("the daemon never wrote its pid file")
+        return None
+
+    return wait_until(written, timeout, interval=0.05, message="the daemon never wrote its pid file")
 
 
 def _wait_ready(url: str, timeout: float) -> dict:
+    """The status once the first run ended, or the last status seen at ``timeout`` (the caller
+    reports it as a problem)."""
     deadline = time.monotonic() + timeout
     status: dict = {}
     while time.monotonic() < deadline:
@@ -150,7 +154,7 @@ def _wait_ready(url: str, timeout: float) -> dict:
                 return status
         except OSError:
             pass
-        time.sleep(0.1)
+        time.sleep(0.1)  # a condition polled to a deadline: the status has no event to wait on
     return status
 
 

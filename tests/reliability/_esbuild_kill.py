@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.wait import wait_until
+
 from ._common import served_problems, small_app
 
 __all__ = ["EsbuildKillFigures", "esbuild_kill_rounds"]
@@ -40,7 +42,7 @@ def hold(source, importer, options):
         (HERE / "held").write_text(str(os.getpid()))
         deadline = time.monotonic() + 20
         while (HERE / "hold").exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
+            time.sleep(0.02)  # the scenario: the build is held (no event crosses into the daemon)
     return None
 
 
@@ -172,8 +174,7 @@ def _get(url: str, path: str) -> httpx.Response:
 
 
 def _wait_url(cache_dir: Path, daemon: subprocess.Popen, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> str | None:
         if daemon.poll() is not None:
             raise AssertionError(f"the daemon exited {daemon.returncode}")
         try:
@@ -183,26 +184,23 @@ def _wait_url(cache_dir: Path, daemon: subprocess.Popen, timeout: float = 60) ->
                 return info["url"]
         except (OSError, ValueError, KeyError, httpx.HTTPError):
             pass
-        time.sleep(0.05)
-    raise AssertionError("the daemon did not start")
+        return None
+
+    return wait_until(listening, timeout, interval=0.05, message="the daemon did not start")
 
 
 def _wait_state(url: str, done, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = _get(url, "/@prebundle/status").json()
-        if done(status):
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"the daemon never got there: {status}")
+    last: list[dict] = [{}]
+
+    def reached() -> dict | None:
+        last[0] = status = _get(url, "/@prebundle/status").json()
+        return status if done(status) else None
+
+    return wait_until(reached, timeout, interval=0.05, message=lambda: f"the daemon never got there: {last[0]}")
 
 
 def _wait_for(condition, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    wait_until(condition, timeout, message=what)
 
 
 def _children(pid: int) -> list[int]:

@@ -140,7 +140,7 @@ class KillScenario:
         delay = self.rng.uniform(0, figures.measured[kind])
         process = subprocess.Popen([str(PREBUNDLE), *args, "--log-level", "error"], cwd=self.root, env=self.env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        time.sleep(delay)  # the scenario: a kill at a random moment of the run
         children = _children(process.pid)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
@@ -200,7 +200,7 @@ def _reap(children: list[int], grace: float = 2.0) -> int:
     while alive and time.monotonic() < deadline:
         alive = [pid for pid in alive if _running(pid)]
         if alive:
-            time.sleep(0.05)
+            time.sleep(0.05)  # a grace period to end in, then they are killed: not a wait for success
     for pid in alive:
         try:
             os.kill(pid, signal.SIGKILL)

@@ -121,7 +121,7 @@ def test_an_edit_as_a_top_level_folder_appears_is_not_lost(tmp_path: Path) -> No
             os.utime(app.root / "src" / "main.js")
             deadline = time.monotonic() + 3
             while daemon.status()["runs"] == runs and time.monotonic() < deadline:
-                time.sleep(0.05)
+                time.sleep(0.05)  # a condition polled to a deadline (no run by then: counted as missed)
             time.sleep(0.5)  # a change seen by the old and the new watches runs twice: let both end
             runs, before = daemon.status()["runs"], runs
             if runs == before:

@@ -19,7 +19,7 @@ from prebundle.errors import PrebundleError
 from prebundle.hashing import read_json_file
 from prebundle.interop.cache import cached_evaluate
 from prebundle.optimizer import OptimizeResult, _write_failure
-from prebundle.publish import read_metadata
+from prebundle.metadata import read_metadata
 from prebundle.resolve import Resolver, ResolveError
 
 from ._common import PREBUNDLE

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from prebundle import load_config, scan
+from tests.support.apps import write_tree
 
 PKG = '{{"name": "{name}", "version": "{version}", "main": "index.js"}}'
 
@@ -26,8 +27,8 @@ def run(root: Path, **overrides):
     return scan(load_config(root, overrides=overrides))
 
 
-def test_html_entry_external_and_inline_module_scripts(project):
-    root = project({
+def test_html_entry_external_and_inline_module_scripts(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": (
             "<html><head>\n"
             '<script type="module" src="/src/main.js"></script>\n'
@@ -48,8 +49,8 @@ def test_html_entry_external_and_inline_module_scripts(project):
     assert not result.missing
 
 
-def test_relative_graph_with_cycle_and_unreachable_file(project):
-    root = project({
+def test_relative_graph_with_cycle_and_unreachable_file(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="./src/a.js"></script>',
         "src/a.js": "import { b } from './b'\nimport 'dep-a'\nexport const a = 1\n",
         "src/b.ts": "import { a } from './a.js'\nimport 'dep-b'\nexport const b = 2\n",
@@ -61,8 +62,8 @@ def test_relative_graph_with_cycle_and_unreachable_file(project):
     assert {p.name for p in result.files} == {"index.html", "a.js", "b.ts"}
 
 
-def test_every_html_file_is_an_entry_but_not_in_node_modules_or_out_dir(project):
-    root = project({
+def test_every_html_file_is_an_entry_but_not_in_node_modules_or_out_dir(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": "<script type=module>import 'one'</script>",
         "admin/page.html": "<script type=module>import 'two'</script>",
         "dist/index.html": "<script type=module>import 'built'</script>",
@@ -72,8 +73,8 @@ def test_every_html_file_is_an_entry_but_not_in_node_modules_or_out_dir(project)
     assert sorted(run(root).deps) == ["one", "two"]
 
 
-def test_configured_entries_replace_html(project):
-    root = project({
+def test_configured_entries_replace_html(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": "<script type=module>import 'from-html'</script>",
         "src/app.tsx": "import 'from-entry'\nconst x = <div/>\n",
         **package("from-html"), **package("from-entry"),
@@ -81,8 +82,8 @@ def test_configured_entries_replace_html(project):
     assert sorted(run(root, entries=["src/**/*.tsx"]).deps) == ["from-entry"]
 
 
-def test_import_meta_glob_files_are_crawled(project):
-    root = project({
+def test_import_meta_glob_files_are_crawled(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/main.js"></script>',
         "main.js": "const pages = import.meta.glob(['./pages/*.js', '!./pages/skip.js'])\n",
         "pages/home.js": "import 'home-dep'\n",
@@ -93,8 +94,8 @@ def test_import_meta_glob_files_are_crawled(project):
     assert sorted(run(root).deps) == ["home-dep"]
 
 
-def test_vue_and_svelte_files_are_crawled(project):
-    root = project({
+def test_vue_and_svelte_files_are_crawled(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/main.ts"></script>',
         "main.ts": "import App from './App.vue'\nimport Widget from './Widget.svelte'\n",
         "App.vue": (
@@ -107,8 +108,8 @@ def test_vue_and_svelte_files_are_crawled(project):
     assert sorted(run(root).deps) == ["svelte-dep", "vue-dep"]
 
 
-def test_missing_package_names_every_importer_line(project):
-    root = project({
+def test_missing_package_names_every_importer_line(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/a.js"></script>',
         "a.js": "import './b.js'\n\nimport x from 'not-installed/sub'\n",
         "b.js": "// first line\nimport 'not-installed/sub'\n",
@@ -119,8 +120,8 @@ def test_missing_package_names_every_importer_line(project):
     assert "not installed" in result.missing["not-installed/sub"].reason
 
 
-def test_node_builtins_are_not_dependencies_unless_a_package_exists(project):
-    root = project({
+def test_node_builtins_are_not_dependencies_unless_a_package_exists(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": "<script type=module>import 'fs'\nimport 'node:path'\nimport 'events'</script>",
         **package("events"),
     })
@@ -129,8 +130,8 @@ def test_node_builtins_are_not_dependencies_unless_a_package_exists(project):
     assert not result.missing
 
 
-def test_excluded_ids_are_skipped(project):
-    root = project({
+def test_excluded_ids_are_skipped(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": "<script type=module>import 'big'\nimport 'big/sub'\nimport 'kept'</script>",
         **package("kept"),
     })
@@ -138,8 +139,8 @@ def test_excluded_ids_are_skipped(project):
     assert list(result.deps) == ["kept"] and not result.missing
 
 
-def test_linked_package_is_crawled_as_source(project, tmp_path):
-    root = project({
+def test_linked_package_is_crawled_as_source(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": "<script type=module>import 'my-lib'</script>",
         **package("react"),
     })
@@ -156,8 +157,8 @@ def test_linked_package_is_crawled_as_source(project, tmp_path):
     assert result.deps["react"].importers == (os.path.relpath(lib / "src" / "util.js", root.resolve()),)
 
 
-def test_included_linked_package_is_a_dependency(project, tmp_path):
-    root = project({"index.html": "<script type=module>import 'my-lib'</script>"})
+def test_included_linked_package_is_a_dependency(tmp_path):
+    root = write_tree(tmp_path / "app", {"index.html": "<script type=module>import 'my-lib'</script>"})
     lib = tmp_path / "my-lib"
     lib.mkdir()
     (lib / "package.json").write_text('{"name": "my-lib", "main": "index.js"}')
@@ -168,8 +169,8 @@ def test_included_linked_package_is_a_dependency(project, tmp_path):
     assert list(result.deps) == ["my-lib"] and not result.linked and not result.missing
 
 
-def test_syntax_error_keeps_recoverable_imports_and_warns(project):
-    root = project({
+def test_syntax_error_keeps_recoverable_imports_and_warns(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/broken.js"></script>',
         "broken.js": "import 'before'\nconst x = {\nfunction (\nimport 'after'\n",
         **package("before"), **package("after"),
@@ -179,8 +180,8 @@ def test_syntax_error_keeps_recoverable_imports_and_warns(project):
     assert any(w.startswith("broken.js:") and "syntax error" in w for w in result.warnings)
 
 
-def test_unreadable_and_looping_files_become_warnings(project):
-    root = project({
+def test_unreadable_and_looping_files_become_warnings(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/main.js"></script>',
         "main.js": "import './loop.js'\nimport './locked.js'\nimport 'ok'\n",
         "locked.js": "import 'hidden'\n",
@@ -197,11 +198,11 @@ def test_unreadable_and_looping_files_become_warnings(project):
         assert any(w.startswith("locked.js:1: cannot read") for w in result.warnings)
 
 
-def test_warm_scan_parses_nothing_and_one_change_parses_one(project):
+def test_warm_scan_parses_nothing_and_one_change_parses_one(tmp_path):
     files = {"index.html": '<script type="module" src="/f0.js"></script>', **package("dep")}
     for i in range(30):
         files[f"f{i}.js"] = f"import './f{i + 1}.js'\nimport 'dep'\n" if i < 29 else "export {}\n"
-    root = project(files)
+    root = write_tree(tmp_path / "app", files)
     cold = run(root)
     assert cold.stats.parsed == 31 and cold.stats.cached == 0
     warm = run(root)
@@ -213,16 +214,16 @@ def test_warm_scan_parses_nothing_and_one_change_parses_one(project):
     assert changed.missing["dep2"].importers == ("f5.js:3",)
 
 
-def test_touched_file_with_same_bytes_is_not_parsed(project):
-    root = project({"index.html": "<script type=module>import 'a'</script>", **package("a")})
+def test_touched_file_with_same_bytes_is_not_parsed(tmp_path):
+    root = write_tree(tmp_path / "app", {"index.html": "<script type=module>import 'a'</script>", **package("a")})
     run(root)
     stat = (root / "index.html").stat()
     os.utime(root / "index.html", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert run(root).stats.parsed == 0
 
 
-def test_cold_scan_uses_the_process_pool_and_agrees_with_inline(project, monkeypatch):
-    from prebundle.scanner import crawl
+def test_cold_scan_uses_the_process_pool_and_agrees_with_inline(tmp_path, monkeypatch):
+    from prebundle.scanner import pool
 
     files = {"index.html": "", **package("dep")}
     html = []
@@ -230,18 +231,18 @@ def test_cold_scan_uses_the_process_pool_and_agrees_with_inline(project, monkeyp
         files[f"src/m{i}.js"] = f"import 'dep'\nexport const v{i} = {i}\n"
         html.append(f'<script type="module" src="/src/m{i}.js"></script>')
     files["index.html"] = "\n".join(html)
-    root = project(files)
+    root = write_tree(tmp_path / "app", files)
     pooled = scan(load_config(root), use_cache=False)
-    monkeypatch.setattr(crawl, "POOL_THRESHOLD", 10**9)
-    monkeypatch.setattr(crawl, "COLD_POOL_THRESHOLD", 10**9)
+    monkeypatch.setattr(pool, "POOL_THRESHOLD", 10**9)
+    monkeypatch.setattr(pool, "COLD_POOL_THRESHOLD", 10**9)
     inline = scan(load_config(root), use_cache=False)
     assert pooled.stats.parsed == inline.stats.parsed == 301
     assert pooled.deps == inline.deps
     assert len(pooled.deps["dep"].importers) == 300
 
 
-def test_scan_json_shape(project):
-    root = project({"index.html": "<script type=module>import 'a/sub'\nimport 'gone'</script>", **package("a")})
+def test_scan_json_shape(tmp_path):
+    root = write_tree(tmp_path / "app", {"index.html": "<script type=module>import 'a/sub'\nimport 'gone'</script>", **package("a")})
     (root / "node_modules" / "a" / "sub.js").write_text("export {}")
     data = json.loads(json.dumps(run(root).to_json()))
     assert set(data) == {"deps", "missing", "linked"}
@@ -250,13 +251,13 @@ def test_scan_json_shape(project):
 
 
 @pytest.mark.parametrize("version", ["1.0.0", "2.1.3"])
-def test_version_is_reported(project, version):
-    root = project({"index.html": "<script type=module>import 'v'</script>", **package("v", version)})
+def test_version_is_reported(tmp_path, version):
+    root = write_tree(tmp_path / "app", {"index.html": "<script type=module>import 'v'</script>", **package("v", version)})
     assert run(root).deps["v"].version == version
 
 
-def test_remembered_relative_resolutions_follow_new_and_removed_files(project):
-    root = project({
+def test_remembered_relative_resolutions_follow_new_and_removed_files(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/main.js"></script>',
         "main.js": "import './util'\nimport './lib'\n",
         "util.js": "import 'from-js'\n",
@@ -265,7 +266,7 @@ def test_remembered_relative_resolutions_follow_new_and_removed_files(project):
     })
     assert sorted(run(root).deps) == ["from-index", "from-js"]
     assert sorted(run(root).deps) == ["from-index", "from-js"]  # answered from the cache
-    time.sleep(0.01)
+    time.sleep(0.01)  # the scenario: the new files' stamps differ from those the cache saw
     (root / "util.mjs").write_text("import 'from-mjs'\n")  # .mjs is probed before .js
     (root / "lib.js").write_text("import 'from-lib-file'\n")  # a file wins over a folder index
     assert sorted(run(root).deps) == ["from-lib-file", "from-mjs"]
@@ -273,8 +274,8 @@ def test_remembered_relative_resolutions_follow_new_and_removed_files(project):
     assert sorted(run(root).deps) == ["from-js", "from-lib-file"]
 
 
-def test_specifiers_with_nul_bytes_or_junk_do_not_crash(project):
-    root = project({
+def test_specifiers_with_nul_bytes_or_junk_do_not_crash(tmp_path):
+    root = write_tree(tmp_path / "app", {
         "index.html": '<script type="module" src="/main.js"></script>',
         "main.js": "import './a\\u0000b'\nimport '../\\u0000/x'\nimport './ok.js'\n",
         "ok.js": "import 'dep'\n",

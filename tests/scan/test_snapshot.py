@@ -19,6 +19,7 @@ import pytest
 
 from prebundle import load_config, scan
 from prebundle.scanner import crawl, scan_cache_for, snapshot
+from tests.support.apps import write_tree
 
 REPO = Path(__file__).resolve().parents[2]
 PKG = '{{"name": "{name}", "version": "{version}", "main": "index.js"}}'
@@ -105,8 +106,8 @@ RICH = {
 }
 
 
-def test_cold_warm_and_changed_scans_match_a_scan_from_scratch(project, trusting, no_crawl):
-    root = project(RICH)
+def test_cold_warm_and_changed_scans_match_a_scan_from_scratch(tmp_path, trusting, no_crawl):
+    root = write_tree(tmp_path / "app", RICH)
     cold = scan(load_config(root))
     assert as_json(cold) == fresh(root)
     assert as_json(warm(root)) == fresh(root)
@@ -123,8 +124,8 @@ def test_cold_warm_and_changed_scans_match_a_scan_from_scratch(project, trusting
     assert as_json(changed) == fresh(root)
 
 
-def test_a_changed_import_list_crawls_and_finds_the_new_import(project, trusting, no_crawl):
-    root = project(RICH)
+def test_a_changed_import_list_crawls_and_finds_the_new_import(tmp_path, trusting, no_crawl):
+    root = write_tree(tmp_path / "app", RICH)
     warm(root)
     (root / "src/a.ts").write_text("import '@scope/pkg'\nimport 'dep-lazy'\nexport default 1\n")
     changed = scan(load_config(root))
@@ -136,9 +137,9 @@ def test_a_changed_import_list_crawls_and_finds_the_new_import(project, trusting
     assert as_json(scan(load_config(root))) == fresh(root)  # and the new snapshot stands
 
 
-def test_a_moved_import_line_is_a_change(project, trusting):
+def test_a_moved_import_line_is_a_change(tmp_path, trusting):
     """Lines are part of the records: a missing import's report names them."""
-    root = project({"index.html": '<script type="module" src="/m.js"></script>', "m.js": "import 'nope'\n"})
+    root = write_tree(tmp_path / "app", {"index.html": '<script type="module" src="/m.js"></script>', "m.js": "import 'nope'\n"})
     warm(root)
     (root / "m.js").write_text("\n\nimport 'nope'\n")
     assert scan(load_config(root)).missing["nope"].importers == ("m.js:3",)
@@ -167,8 +168,8 @@ STRUCTURE_CHANGES = {
 
 
 @pytest.mark.parametrize("change", sorted(STRUCTURE_CHANGES))
-def test_each_change_of_structure_gives_the_answer_from_scratch(project, trusting, change):
-    root = project(RICH)
+def test_each_change_of_structure_gives_the_answer_from_scratch(tmp_path, trusting, change):
+    root = write_tree(tmp_path / "app", RICH)
     before = as_json(warm(root))
     STRUCTURE_CHANGES[change](root)
     after = scan(load_config(root))
@@ -176,10 +177,10 @@ def test_each_change_of_structure_gives_the_answer_from_scratch(project, trustin
     assert as_json(after) != before
 
 
-def test_an_unreadable_file_is_never_served_from_the_snapshot(project, trusting):
+def test_an_unreadable_file_is_never_served_from_the_snapshot(tmp_path, trusting):
     if os.geteuid() == 0:
         pytest.skip("root reads anything")
-    root = project({"index.html": '<script type="module" src="/m.js"></script>', "m.js": "import 'a'", **package("a")})
+    root = write_tree(tmp_path / "app", {"index.html": '<script type="module" src="/m.js"></script>', "m.js": "import 'a'", **package("a")})
     (root / "m.js").chmod(0)
     try:
         assert any("cannot read" in w for w in warm(root).warnings)
@@ -189,11 +190,11 @@ def test_an_unreadable_file_is_never_served_from_the_snapshot(project, trusting)
         (root / "m.js").chmod(0o644)
 
 
-def test_a_racy_stamp_is_checked_by_content(project):
+def test_a_racy_stamp_is_checked_by_content(tmp_path):
     """A file rewritten within the file system's timestamp granularity after the crawl read
     it can keep its size and mtime: such stamps are stored as untrusted, and the next scan
     compares the file's content instead."""
-    root = project({"index.html": '<script type="module" src="/m.js"></script>', "m.js": "import 'aaa'\n",
+    root = write_tree(tmp_path / "app", {"index.html": '<script type="module" src="/m.js"></script>', "m.js": "import 'aaa'\n",
                     **package("aaa"), **package("bbb")})
     scan(load_config(root))
     stat = (root / "m.js").stat()
@@ -202,11 +203,11 @@ def test_a_racy_stamp_is_checked_by_content(project):
     assert list(scan(load_config(root)).deps) == ["bbb"]
 
 
-def test_a_long_lived_resolver_forgets_packages_that_changed(project, trusting):
+def test_a_long_lived_resolver_forgets_packages_that_changed(tmp_path, trusting):
     """As the daemon scans: one resolver and one cache across scans."""
     from prebundle.resolve import Resolver
 
-    root = project({"index.html": "<script type=module>import 'later'</script>"})
+    root = write_tree(tmp_path / "app", {"index.html": "<script type=module>import 'later'</script>"})
     config = load_config(root)
     resolver = Resolver(config.root)
     cache = scan_cache_for(config)
@@ -219,8 +220,8 @@ def test_a_long_lived_resolver_forgets_packages_that_changed(project, trusting):
     assert list(scan(config, resolver=resolver, cache=cache).deps) == ["later"]
 
 
-def test_a_damaged_cache_file_is_a_cold_cache(project, trusting):
-    root = project(RICH)
+def test_a_damaged_cache_file_is_a_cold_cache(tmp_path, trusting):
+    root = write_tree(tmp_path / "app", RICH)
     warm(root)
     config = load_config(root)
     for kind in ("snapshot", "index"):
@@ -233,10 +234,10 @@ def test_a_damaged_cache_file_is_a_cold_cache(project, trusting):
         assert as_json(scan(config)) == fresh(root)
 
 
-def test_plugins_that_take_part_in_the_crawl_get_no_snapshot(project, trusting, no_crawl):
+def test_plugins_that_take_part_in_the_crawl_get_no_snapshot(tmp_path, trusting, no_crawl):
     from prebundle import Plugin
 
-    root = project({"index.html": "<script type=module>import 'a'</script>", **package("a")})
+    root = write_tree(tmp_path / "app", {"index.html": "<script type=module>import 'a'</script>", **package("a")})
     config = load_config(root).with_overrides(plugins=[Plugin("marker", transform=lambda code, id: None)])
     scan(config)
     scan(config)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.core import checks
 
+from ...metadata import METADATA, parse_metadata
 from ..graph import AssetsError
 
 
@@ -26,8 +25,8 @@ def check_prebundle(app_configs=None, **kwargs):
         return [checks.Warning(str(error), hint="run `prebundle` (or `prebundle daemon`) in the frontend folder",
                                id="prebundle.W001")]
     try:
-        mode = json.loads((assets.deps_dir / "_metadata.json").read_text())["prebundle"]["mode"]
-    except (OSError, ValueError, KeyError, TypeError):
+        mode = parse_metadata((assets.deps_dir / METADATA).read_text(encoding="utf-8")).mode
+    except (OSError, ValueError):  # MetadataError is a ValueError
         mode = None
     if not settings.DEBUG and mode == "development":
         return [checks.Warning(f"{assets.deps_dir} holds a development build while DEBUG is off",

@@ -16,11 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from ...metadata import IMPORTMAP
 from ..core import Assets
 
 __all__ = ["get_assets", "options", "static_prefix"]
 
-_ASSET_KEYS = {"root", "deps_dir", "vite_manifest", "base", "mode", "integrity", "crossorigin", "daemon_origin"}
+_SOURCE_KEYS = ("root", "deps_dir", "vite_manifest")
+"""The keys that say where the assets are: each picks one of ``Assets``' constructors."""
+_ASSET_KEYS = {*_SOURCE_KEYS, "base", "mode", "integrity", "crossorigin", "daemon_origin"}
 _lock = threading.Lock()
 _assets: Assets | None = None
 
@@ -55,13 +58,13 @@ def _build() -> Assets:
     if "base" not in opts:
         static_url = settings.STATIC_URL or "/static/"
         opts["base"] = (static_url if static_url.endswith("/") else static_url + "/") + static_prefix()
-    if not any(opts.get(k) for k in ("root", "deps_dir", "vite_manifest")):
+    if not any(opts.get(k) for k in _SOURCE_KEYS):
         raise ImproperlyConfigured('settings.PREBUNDLE needs "root" (the frontend folder with node_modules), '
                                    '"deps_dir" or "vite_manifest"')
-    assets = Assets(**opts)
+    assets = Assets(**opts)  # the setting's keys pick the constructor
     collected = _collected_copy()
-    if collected is not None and assets.vite_manifest is None and not (assets.deps_dir / "importmap.json").is_file():
-        assets = Assets(**{**opts, "root": None, "deps_dir": collected})
+    if collected is not None and assets.vite_manifest is None and not (assets.deps_dir / IMPORTMAP).is_file():
+        assets = Assets.for_deps_dir(collected, **{k: v for k, v in opts.items() if k not in _SOURCE_KEYS})
     return assets
 
 
@@ -70,7 +73,7 @@ def _collected_copy() -> Path | None:
     if not root:
         return None
     folder = Path(root) / static_prefix()
-    return folder if (folder / "importmap.json").is_file() else None
+    return folder if (folder / IMPORTMAP).is_file() else None
 
 
 def reset(**_: Any) -> None:

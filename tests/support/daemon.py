@@ -1,57 +1,26 @@
-"""Helpers of the daemon tests: a real ``prebundle daemon`` subprocess on a free port, over an app that links
-the real npm packages of fixtures/npm, plus a hand-written package the tests may break."""
+"""A real ``prebundle daemon`` subprocess on a free port, its event stream read on a thread,
+and helpers around it (raw HTTP, esbuild processes, code that needs a thread of its own)."""
 
 from __future__ import annotations
 
 import json
-import os
 import queue
-import socket
-import threading
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
-import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-NPM_DIR = REPO / "fixtures" / "npm"
-NPM_MODULES = NPM_DIR / "node_modules"
+from .wait import wait_until
 
-TINY_PACKAGE = {
-    "package.json": json.dumps({"name": "tiny-dep", "version": "1.0.0", "type": "module", "main": "index.js"}),
-    "index.js": "export const tiny = 'tiny ok';\nexport default function hello() { return 'hello'; }\n",
-}
-
-
-def make_app(root: Path, source: str, *, html: str | None = None) -> Path:
-    """``src/main.js`` = ``source``; node_modules links the real packages and holds a copy of
-    ``tiny-dep`` (editable, unlike the shared real packages)."""
-    if not (NPM_MODULES / "react" / "package.json").is_file():
-        pytest.fail("fixtures/npm is not installed: run `make test` (it runs `npm ci` there)")
-    (root / "src").mkdir(parents=True, exist_ok=True)
-    (root / "index.html").write_text(html or '<!doctype html>\n<html><head><title>t</title></head><body>\n'
-                                     '<script type="module" src="/src/main.js"></script>\n</body></html>\n')
-    (root / "src" / "main.js").write_text(source)
-    modules = root / "node_modules"
-    modules.mkdir(exist_ok=True)
-    for entry in NPM_MODULES.iterdir():
-        if not entry.name.startswith(".") and not (modules / entry.name).exists():
-            (modules / entry.name).symlink_to(entry, target_is_directory=True)
-    tiny = modules / "tiny-dep"
-    tiny.mkdir()
-    for name, text in TINY_PACKAGE.items():
-        (tiny / name).write_text(text)
-    lock = json.loads((NPM_DIR / "package-lock.json").read_text())
-    lock["packages"]["node_modules/tiny-dep"] = {"version": "1.0.0"}
-    (root / "package-lock.json").write_text(json.dumps(lock, indent=2))
-    deps = {**lock["packages"][""]["dependencies"], "tiny-dep": "1.0.0"}
-    (root / "package.json").write_text(json.dumps({"name": "app", "dependencies": deps}))
-    return root
+__all__ = ["Daemon", "EventReader", "esbuild_processes", "raw_get", "run_in_thread"]
 
 
 class Daemon:
@@ -70,33 +39,47 @@ class Daemon:
         self.url = ""
 
     def wait_listening(self, timeout: float = 30) -> Daemon:
-        deadline = time.monotonic() + timeout
+        """Wait until the pid file names this process and its status answers."""
         pidfile = self.cache_dir / "daemon.json"
-        while time.monotonic() < deadline:
+
+        def listening() -> bool:
             if self.proc.poll() is not None:
                 raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.log()}")
             try:
                 info = json.loads(pidfile.read_text())
                 if info["pid"] == self.proc.pid and info["port"]:
+                    httpx.get(info["url"] + "/@prebundle/status", timeout=2)
                     self.url = info["url"]
-                    httpx.get(self.url + "/@prebundle/status", timeout=2)
-                    return self
+                    return True
             except (OSError, ValueError, KeyError, httpx.HTTPError):
                 pass
-            time.sleep(0.05)
-        raise AssertionError(f"daemon did not start:\n{self.log()}")
+            return False
+
+        wait_until(listening, timeout, interval=0.05, message=lambda: f"daemon did not start:\n{self.log()}")
+        return self
 
     def status(self) -> dict:
         return httpx.get(self.url + "/@prebundle/status", timeout=5).json()
 
     def wait_state(self, state: str = "ready", *, runs: int = 1, timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The status once it is ``state`` after at least ``runs`` runs."""
+
+        def reached() -> dict | None:
             status = self.status()
-            if status["state"] == state and status["runs"] >= runs:
-                return status
-            time.sleep(0.05)
-        raise AssertionError(f"state {state} not reached: {self.status()}\n{self.log()}")
+            return status if status["state"] == state and status["runs"] >= runs else None
+
+        return wait_until(reached, timeout, interval=0.05,
+                          message=lambda: f"state {state} not reached: {self.status()}\n{self.log()}")
+
+    def wait_runs(self, runs: int, timeout: float = 10) -> dict:
+        """The status once at least ``runs`` runs ended and none is under way."""
+
+        def done() -> dict | None:
+            status = self.status()
+            return status if status["runs"] >= runs and status["state"] != "optimizing" else None
+
+        return wait_until(done, timeout, interval=0.05,
+                          message=lambda: f"no run {runs}: {self.status()}\n{self.log()}")
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return httpx.get(self.url + path, timeout=10, **kwargs)
@@ -117,9 +100,12 @@ class Daemon:
         return self.proc.returncode
 
 
+Event = tuple[str, object]
+
 
 class EventReader:
-    """Reads a daemon's event stream on a thread: ``next(timeout)`` gives ``(event, data)``."""
+    """Reads a daemon's event stream on a thread: ``next(timeout)`` gives ``(event, data)``, in
+    the order the daemon sent them."""
 
     def __init__(self, url: str) -> None:
         self.events: queue.Queue = queue.Queue()
@@ -145,13 +131,29 @@ class EventReader:
             pass
         self.events.put(("closed", None))
 
-    def next(self, timeout: float) -> tuple[str, object]:
+    def next(self, timeout: float) -> Event:
+        """The next event, or ``("timeout", None)``."""
         try:
             return self.events.get(timeout=timeout)
         except queue.Empty:
             return ("timeout", None)
 
-    def pending(self) -> list:
+    def until(self, wanted: Callable[[str, object], bool], timeout: float = 10) -> list[Event]:
+        """Every event up to and including the first for which ``wanted(event, data)`` holds; as
+        events arrive in order, the ones before it are all the daemon sent before that one.
+        Raises ``AssertionError`` when the stream ends or ``timeout`` passes first."""
+        deadline = time.monotonic() + timeout
+        seen: list[Event] = []
+        while True:
+            item = self.next(max(0.0, deadline - time.monotonic()))
+            seen.append(item)
+            if item[0] in ("timeout", "closed"):
+                raise AssertionError(f"the awaited event did not come; got {seen}")
+            if wanted(*item):
+                return seen
+
+    def pending(self) -> list[Event]:
+        """The events received and not yet taken."""
         items = []
         while not self.events.empty():
             items.append(self.events.get_nowait())
