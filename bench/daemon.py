@@ -217,6 +217,7 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    from prebundle.daemon.watch import STEP_MS
     load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="prebundle-bench-daemon-") as tmp:
         work = Path(tmp)
@@ -251,8 +252,8 @@ def main() -> None:
         f"{'met' if idle_result['rss'] <= 150 else 'missed'} |",
         f"| RSS of its process tree (with the esbuild service) | {idle_result['tree_rss']:.0f} MB | | |",
         "",
-        "The save → reload time includes the watcher's quiet window (watchfiles checks every 50 ms",
-        "and reports a burst after one quiet check: 50–100 ms), the warm rescan, the optimize run",
+        f"The save → reload time includes the watcher's quiet window (watchfiles checks every {STEP_MS} ms",
+        f"and reports a burst after one quiet check: {STEP_MS}–{2 * STEP_MS} ms), the warm rescan, the optimize run",
         "(interop analysis, the build with the optimizer's esbuild plugin, publish, atomic commit)",
         "and the event's delivery. Runs on a busy shared machine vary by ±50 %.",
         "",

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["FORMAT", "MEMO_NAME", "ConfigSource", "answer", "code_stamp", "config_source", "deps_signature",
            "environment", "fall", "last_reason", "memo_key", "memo_path", "read_memo", "scan_snapshot", "stamp",
-           "content_digest", "racy_stamp", "write_memo"]
+           "FILE_HASH", "content_digest", "racy_stamp", "write_memo"]
 
 FORMAT = 1
 """Version of the memo's shape."""
@@ -361,7 +361,7 @@ def _answer_optimize(memo: dict) -> tuple[str, str] | None:
             current = stamp(path)
             if current == value:
                 continue
-            if not _is_racy(value) or current != value[1] or content_digest(path) != value[2]:
+            if not _is_racy(value) or current != value[1] or not _content_is(path, value[2]):
                 return fall(f"{path} changed")
             racy += 1
         snapshot = scan_snapshot(memo, refresh=False)
@@ -369,10 +369,10 @@ def _answer_optimize(memo: dict) -> tuple[str, str] | None:
             return None
         if deps_signature(snapshot["result"]) != noop["deps"]:
             return fall("the scan found other dependencies")
+        if racy:
+            _settle(memo, paths, stamps)
     finally:
         os.close(lock)
-    if racy:
-        _settle(memo, paths, stamps)
     warnings = snapshot["result"][4] if level in ("info", "warning") else ()
     err = "".join(f"warning: {warning}\n" for warning in warnings)
     return ("" if level in ("error", "silent") else noop["line"] + "\n"), err
@@ -386,6 +386,24 @@ def racy_stamp(value: tuple, digest: bytes) -> tuple:
 
 def _is_racy(value: object) -> bool:
     return type(value) is tuple and len(value) == 3 and value[0] == "racy"
+
+
+FILE_HASH = "fileHash"
+"""Marks a racy stamp's expected content given as ``_metadata.json``'s ``fileHash`` (8 hex
+digits of the file's SHA-256) instead of a digest of ours."""
+
+
+def _content_is(path: str, expected: object) -> bool:
+    """Whether the file's content is what a racy stamp expects of it."""
+    if type(expected) is tuple and len(expected) == 2 and expected[0] == FILE_HASH:
+        import hashlib
+
+        try:
+            with open(path, "rb") as handle:
+                return hashlib.file_digest(handle, "sha256").hexdigest()[:8] == expected[1]
+        except (OSError, ValueError):
+            return False
+    return content_digest(path) == expected
 
 
 def content_digest(path: str) -> bytes | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 
 from .fastpath import (
+    FILE_HASH,
     FORMAT,
     ConfigSource,
     code_stamp,
@@ -149,7 +150,9 @@ def _noop_record(config, result, memo: dict) -> dict | None:
     outputs += list(metadata.documents) + [METADATA]
     paths += [str(deps_dir)] + [str(deps_dir / name) for name in outputs]
     paths = list(dict.fromkeys(paths))
-    stamps = tuple(_trusted(path, stamp(path), racy_after) for path in paths)
+    recorded = {str(deps_dir / name): info.hash for package in metadata.packages.values()
+                for name, info in package.files.items()}
+    stamps = tuple(_trusted(path, stamp(path), racy_after, recorded.get(path)) for path in paths)
 
     snapshot = scan_snapshot(memo, refresh=False)
     if snapshot is None or env != environment():
@@ -166,13 +169,17 @@ def _noop_record(config, result, memo: dict) -> dict | None:
             "warnings": len(snapshot["result"][4])}
 
 
-def _trusted(path: str, value: tuple | None, racy_after: int) -> tuple | str | None:
+def _trusted(path: str, value: tuple | None, racy_after: int, file_hash: str | None) -> tuple | str | None:
     """A stamp; for a file that changed so recently that another change in the same tick of the
-    file system's clock could keep its stamp (a run that just wrote it), the stamp with a digest
-    of its content (``racy_stamp``), taken after the stamp and before the decision is re-made;
-    ``"racy"`` (which matches nothing) when the content cannot be read."""
+    file system's clock could keep its stamp (a run that just wrote it), the stamp with what its
+    content must be (``racy_stamp``): for an output file the ``fileHash`` ``_metadata.json``
+    records (nothing to read now; the first answer checks it), else a digest taken after the
+    stamp and before the decision is re-made; ``"racy"`` (which matches nothing) when the
+    content cannot be read."""
     if value is None or max(value[0], value[1]) < racy_after:
         return value
+    if file_hash is not None:
+        return racy_stamp(value, (FILE_HASH, file_hash))
     digest = content_digest(path)
     return "racy" if digest is None else racy_stamp(value, digest)
 

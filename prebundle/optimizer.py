@@ -549,12 +549,16 @@ def _service_failure(failures: list[tuple[str, Exception]]) -> str:
 
     label, error = failures[0]
     text = " ".join(str(error).split()) or type(error).__name__
-    others = f" and {len(failures) - 1} more packages" if len(failures) > 1 else ""
+    others = _and_more(len(failures) - 1)
     if isinstance(error, ServiceStopped):  # killed or crashed: no option of the user's is at fault
         return (f"the esbuild service stopped while building {label}{others}: {text}; the previous "
                 "output is kept (the next run starts a new service)")
     return (f"esbuild failed while building {label}{others}: {text}; the previous output is kept "
             "(check esbuild_options and target in the config, then run again)")
+
+
+def _and_more(count: int) -> str:
+    return "" if count <= 0 else f" and {count} more package{'s' if count > 1 else ''}"
 
 
 def _describe_failures(errors: list[BundleError]) -> str:
@@ -567,7 +571,7 @@ def _describe_failures(errors: list[BundleError]) -> str:
     lines = []
     for message, packages in by_message.items():
         packages = list(dict.fromkeys(packages))
-        who = packages[0] if len(packages) == 1 else f"{packages[0]} and {len(packages) - 1} more packages"
+        who = packages[0] + _and_more(len(packages) - 1)
         lines.append(f"esbuild: {who}: {message}")
     return "\n".join(lines)
 

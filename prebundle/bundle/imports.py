@@ -175,7 +175,7 @@ class ImportPolicy:
                 return Decision.BUILTIN, None
             return self._inside(specifier, kind, importer_dir)
         hoisted = self.hoisted_dir(name)
-        if hoisted is None or Path(os.path.realpath(found)) != hoisted or not self.resolves_from_root(specifier):
+        if hoisted is None or Path(self.resolver.realpath(str(found))) != hoisted or not self.resolves_from_root(specifier):
             return self._inside(specifier, kind, importer_dir)  # a nested copy the page cannot import by name
         if kind == "require-call":
             commonjs = self.commonjs_file(specifier)

@@ -31,6 +31,7 @@ __all__ = [
 
 _MISSING, _FILE, _DIR = 0, 1, 2
 _NODE_MODULES = f"{os.sep}node_modules{os.sep}"
+_DOTS = frozenset((".", ".."))
 
 _KINDS: dict[str, str] = {
     **dict.fromkeys((*SCRIPT_EXTENSIONS, ""), "js"),
@@ -459,11 +460,22 @@ class Resolver:
                 self._kinds[path] = kind
         return kind
 
-    def _real(self, path: str) -> str:
+    def realpath(self, path: str) -> str:
+        """``os.path.realpath``, cached per path and built on the cached real path of the parent
+        folder: one ``lstat`` per new path instead of one per component (the bundle stage asks
+        for every folder that imports something)."""
         real = self._reals.get(path)
         if real is None:
-            real = self._reals[path] = os.path.realpath(path)
+            parent, name = os.path.split(path)
+            if not os.path.isabs(path) or not name or parent == path or _DOTS.intersection(path.split(os.sep)):
+                real = os.path.realpath(path)  # not a plain absolute path: no shortcut
+            else:
+                joined = os.path.join(self.realpath(parent), name)
+                real = os.path.realpath(joined) if os.path.islink(joined) else joined
+            self._reals[path] = real
         return real
+
+    _real = realpath
 
     def _importer_dir(self, importer: Path | str) -> str:
         """The folder of an importing file (or the folder itself), absolute."""
