@@ -12,17 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from tests.support.daemon import EventReader
 from tests.support.wait import wait_until
 
 from ._common import served_problems, small_app
@@ -97,7 +96,7 @@ def _one_round(root: Path, env: dict[str, str], figures: EsbuildKillFigures) -> 
         status = _wait_state(url, lambda s: s["runs"] >= 1 and s["state"] != "optimizing")
         if status["state"] != "ready":
             return [f"startup ended {status['state']}: {status['error']}"]
-        events = _Events(url)
+        events = EventReader(url)
         before = _get(url, "/@prebundle/importmap.json").content
 
         (root / "hold").write_text("")
@@ -218,46 +217,3 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
-
-
-class _Events:
-    """The daemon's event stream, read on a thread."""
-
-    def __init__(self, url: str) -> None:
-        self.queue: queue.Queue = queue.Queue()
-        self.client = httpx.Client(timeout=httpx.Timeout(10, read=None))
-        threading.Thread(target=self._read, args=(url,), daemon=True).start()
-        if self.next_of(("hello",), timeout=10)[0] != "hello":
-            raise AssertionError("no hello event")
-
-    def _read(self, url: str) -> None:
-        event, data = "message", []
-        try:
-            with self.client.stream("GET", url + "/@prebundle/events") as response:
-                for line in response.iter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:"):
-                        data.append(line[5:].strip())
-                    elif line == "" and data:
-                        self.queue.put((event, "\n".join(data)))
-                        event, data = "message", []
-        except (httpx.HTTPError, RuntimeError):
-            pass
-
-    def next_of(self, kinds: tuple[str, ...], timeout: float) -> tuple[str, str]:
-        """The next event of one of ``kinds`` (others are skipped)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return ("timeout", "")
-            try:
-                event = self.queue.get(timeout=left)
-            except queue.Empty:
-                return ("timeout", "")
-            if event[0] in kinds:
-                return event
-
-    def close(self) -> None:
-        self.client.close()

@@ -138,6 +138,16 @@ class EventReader:
         except queue.Empty:
             return ("timeout", None)
 
+    def next_of(self, kinds: tuple[str, ...], timeout: float) -> Event:
+        """The next event of one of ``kinds``, others skipped; ``("timeout", None)`` when none
+        comes in time, ``("closed", None)`` when the stream ends first."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            event = self.next(left)
+            if event[0] in kinds or event[0] in ("timeout", "closed"):
+                return event
+        return ("timeout", None)
+
     def until(self, wanted: Callable[[str, object], bool], timeout: float = 10) -> list[Event]:
         """Every event up to and including the first for which ``wanted(event, data)`` holds; as
         events arrive in order, the ones before it are all the daemon sent before that one.
