@@ -37,15 +37,10 @@ class InteropCache:
 
     def _path_and_key(self, kind: str, entry: Path, package_dir: Path, package_name: str,
                       mode: str) -> tuple[Path, dict[str, str]] | None:
-        entry = entry.resolve()
-        try:
-            rel = entry.relative_to(package_dir.resolve()).as_posix()
-        except ValueError:
-            rel = entry.as_posix()
-        try:
-            digest = _sha256(entry)
-        except OSError:
+        identity = _entry_identity(entry, package_dir)
+        if identity is None:
             return None
+        rel, digest = identity
         from ..hashing import code_fingerprint
 
         key = {"kind": kind, "package": package_name, "entry": rel, "content": digest, "mode": mode,
@@ -107,14 +102,10 @@ def cached_evaluate(
     if cache_dir is None:
         return evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
     entry = entry.resolve()
-    try:
-        rel = entry.relative_to(package_dir.resolve()).as_posix()
-    except ValueError:
-        rel = entry.as_posix()
-    try:
-        entry_digest = _sha256(entry)
-    except OSError:
+    identity = _entry_identity(entry, package_dir)
+    if identity is None:
         return evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
+    rel, entry_digest = identity
     key = {"package": package_name, "entry": rel, "content": entry_digest, "mode": mode,
            "analyzer": ANALYZER_VERSION}
     path = cache_dir / (hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json")
@@ -136,6 +127,20 @@ def cached_evaluate(
     }
     _write_atomic(path, record)
     return result
+
+
+def _entry_identity(entry: Path, package_dir: Path) -> tuple[str, str] | None:
+    """What a record is keyed by besides package and mode: the entry's path inside its package
+    (its real path when it lies outside) and its content's SHA-256; None when unreadable."""
+    entry = entry.resolve()
+    try:
+        rel = entry.relative_to(package_dir.resolve()).as_posix()
+    except ValueError:
+        rel = entry.as_posix()
+    try:
+        return rel, _sha256(entry)
+    except OSError:
+        return None
 
 
 def _valid_hit(path: Path, key: dict[str, str], resolve_require: ResolveRequire | None) -> Evaluation | None:
