@@ -9,14 +9,22 @@ from __future__ import annotations
 import errno
 import functools
 import json
+import socket
 import sys
+import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
 from . import __version__
 from .errors import DaemonServing, PrebundleError
+
+if TYPE_CHECKING:
+    from .config import Config
 
 __all__ = ["cli"]
 
@@ -166,7 +174,7 @@ def optimize(root: str, config_file: str | None, log_level: str | None, force: b
         remember_optimize(source, config, log_level, result, warnings.count)
 
 
-def _through_daemon(serving: DaemonServing, config, *, force: bool):
+def _through_daemon(serving: DaemonServing, config: Config, *, force: bool):
     """A daemon serves this project: its run replaces its output, never ours under it. A run in
     another mode than the daemon's would change what it serves, so that is refused. None when
     the daemon went away before it listened."""
@@ -195,10 +203,6 @@ def _listening(serving: DaemonServing):
     writes the file before it binds its port (with ``--port 0`` before it knows the port). None
     when the daemon is gone; after ``DAEMON_START_SECONDS`` the last info (the request then says
     why it fails)."""
-    import socket
-    import time
-    from urllib.parse import urlsplit
-
     from .daemon.pidfile import read_daemon
 
     info = serving.info
@@ -229,9 +233,6 @@ def _listening(serving: DaemonServing):
 def daemon(root: str, config_file: str | None, log_level: str | None, port: int | None, host: str | None,
            open_browser: bool) -> None:
     """Optimize, then watch the sources and re-optimize; serve the deps, the import map and reload events."""
-    from dataclasses import replace
-    from types import MappingProxyType
-
     from .console import setup_logging
     from .daemon import serve
 

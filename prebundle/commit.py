@@ -17,6 +17,7 @@ import secrets
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["OutputLock", "atomic_write", "commit_dir", "make_temp_dir", "new_staging_dir", "recover"]
@@ -33,7 +34,7 @@ class OutputLock:
     A second run waits for the first (after saying so once) rather than interleaving writes.
     """
 
-    def __init__(self, cache_dir: Path, *, wait: bool = True, on_wait=None) -> None:
+    def __init__(self, cache_dir: Path, *, wait: bool = True, on_wait: Callable[[], object] | None = None) -> None:
         self.path = cache_dir / "deps.lock"
         self.wait = wait
         self.on_wait = on_wait
@@ -179,13 +180,25 @@ def commit_dir(staging: Path, deps: Path) -> None:
     _remove(old)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so readers see the old bytes or the new, never a part."""
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: bool = False) -> os.stat_result:
+    """Write a file so readers see the old bytes or the new, never a part; returns its stat.
+
+    ``mode``: the file's permission bits exactly (a secret's 0600, a binary's 0755); by default
+    the umask's, unlike ``mkstemp``'s 0600, so other users may share what is written.
+    ``durable``: flushed to disk before the rename, for a file that must survive a power cut
+    whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
     try:
-        with open(tmp, "xb") as handle:  # the umask's mode, unlike mkstemp's 0600
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            if mode is not None:
+                os.fchmod(fd, mode)  # the umask may have narrowed it
+            if durable:
+                os.fsync(fd)
+            stat = os.fstat(fd)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -193,3 +206,4 @@ def atomic_write(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+    return stat

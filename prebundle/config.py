@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .plugins import PluginContainer
 
 if TYPE_CHECKING:
     from .plugins import PluginContainer
@@ -135,8 +136,6 @@ class Config:
     @cached_property
     def plugin_container(self) -> PluginContainer:
         """The active plugins of this command, in order (see ``prebundle.plugins``)."""
-        from .plugins import PluginContainer
-
         env = ConfigEnv(mode=self.mode, command=self.command)
         return PluginContainer(self.plugins, command=self.command, config=self, env=env)
 
@@ -333,6 +332,8 @@ def _esbuild_options(value: Any) -> Mapping[str, Any]:
     options = _any_map(value)
     if not options:
         return options
+    # Loaded only for a config that sets options: the esbuild client brings asyncio, which a
+    # scan never needs.
     from .esbuild._options import BUILD_OPTIONS, build_request
 
     checked: dict[str, Any] = {}

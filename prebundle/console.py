@@ -11,9 +11,13 @@ import logging
 import sys
 import time
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 if TYPE_CHECKING:
     from .config import Config
@@ -26,15 +30,11 @@ __all__ = ["DelayedProgress", "echo", "err_console", "optimize_summary", "out_co
 
 @lru_cache(maxsize=1)
 def out_console():
-    from rich.console import Console
-
     return Console(highlight=False)
 
 
 @lru_cache(maxsize=1)
 def err_console():
-    from rich.console import Console
-
     return Console(stderr=True, highlight=False)
 
 
@@ -74,7 +74,6 @@ class DelayedProgress:
         if self._progress is None:
             if time.monotonic() - self.started < self.delay:
                 return
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -104,8 +103,6 @@ def _importers_cell(importers: tuple[str, ...], limit: int = 2) -> str:
 
 def print_scan(result: ScanResult) -> None:
     """The human summary of a scan: a table of deps, then linked, missing and warnings."""
-    from rich.table import Table
-
     for warning in result.warnings:
         err_console().print(f"[yellow]warning[/]: {warning}", markup=True, soft_wrap=True)
     if result.deps:
@@ -142,7 +139,7 @@ def optimize_summary(result: OptimizeResult, config: Config) -> str:
     )
 
 
-def _relative(path, root) -> str:
+def _relative(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root))
     except ValueError:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .daemon.pidfile import DaemonInfo
+
 __all__ = ["PrebundleError", "ConfigError", "DaemonServing", "MissingDependencyError"]
 
 
@@ -21,7 +27,7 @@ class DaemonServing(PrebundleError):
     """A running ``prebundle daemon`` owns the output folder: a run of its own would replace
     what the daemon serves. ``info`` says which daemon (pid, URL, mode)."""
 
-    def __init__(self, info, cache_dir) -> None:
+    def __init__(self, info: DaemonInfo, cache_dir: Path) -> None:
         self.info = info
         self.cache_dir = cache_dir
         super().__init__(f"{info.describe()} serves {cache_dir} and keeps its deps up to date; stop it "

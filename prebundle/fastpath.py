@@ -27,8 +27,11 @@ This module imports only the standard library's lightest parts and ``scanner.pac
 
 from __future__ import annotations
 
+import fcntl
+import marshal
 import os
 import sys
+import time
 
 TYPE_CHECKING = False  # typing costs more than some answers
 if TYPE_CHECKING:  # pragma: no cover
@@ -208,8 +211,6 @@ def code_stamp() -> tuple:
 
 
 def _load(path: str) -> Any:
-    import marshal
-
     try:
         with open(path, "rb") as handle:
             return marshal.loads(handle.read())
@@ -288,8 +289,6 @@ def fall(reason: str) -> None:
 def scan_snapshot(memo: dict, *, refresh: bool) -> dict | None:
     """The scan snapshot the memo points at when it still holds (no missing imports); with
     ``refresh``, files whose content changed without changing their imports are re-read."""
-    import time
-
     from .scanner.packed import DETAIL, HEAD, decode, encode, read_parts, write_parts
     from .scanner.snapshot import check, split_snapshot
     from .scanner.snapshot import refresh as refresh_snapshot
@@ -422,8 +421,6 @@ def content_digest(path: str) -> bytes | None:
 def _settle(memo: dict, paths: tuple, stamps: tuple) -> None:
     """Once every racy stamp of the memo is old enough to be trusted alone, store them as plain
     stamps, so later answers need no digests. Best effort."""
-    import time
-
     from .scanner.snapshot import RACY_NS
 
     racy_after = time.time_ns() - RACY_NS
@@ -440,8 +437,6 @@ def _settle(memo: dict, paths: tuple, stamps: tuple) -> None:
 
 def write_memo(path: str, memo: dict) -> None:
     """Write the memo atomically (temp file, then rename); best effort."""
-    import marshal
-
     temp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(temp, "wb") as handle:
@@ -456,8 +451,6 @@ def write_memo(path: str, memo: dict) -> None:
 
 def _try_lock(path: str) -> int | None:
     """The deps dir's lock, taken as ``OutputLock`` takes it, without waiting."""
-    import fcntl
-
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:

@@ -11,12 +11,19 @@ in between shows at the next run. Not recorded: a run that printed warnings the 
 would not print (a damaged lockfile), a project esbuild of another version (warned about on
 every run), a config with ``include``.
 
-Imported only by the full path (``commands.py``): it may import anything.
+Imported only by the full path (``commands.py``), after the run. The package's modules are
+imported by the function that needs them: recording a scan must not pay for loading the esbuild
+client and the console that recording an optimize needs.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+import logging
 import os
+import time
+from dataclasses import replace
+from pathlib import Path
 
 from .fastpath import (
     FILE_HASH,
@@ -36,6 +43,11 @@ from .fastpath import (
     write_memo,
 )
 
+if TYPE_CHECKING:
+    from .config import Config
+    from .esbuild import EsbuildBinary
+    from .optimizer import OptimizeResult
+
 __all__ = ["count_warnings", "remember_optimize", "remember_scan"]
 
 
@@ -43,7 +55,7 @@ def _write_memo(source: ConfigSource, memo: dict) -> None:
     write_memo(memo_path(source.root), memo)
 
 
-def _base_memo(source: ConfigSource | None, config, log_level: str | None) -> dict | None:
+def _base_memo(source: ConfigSource | None, config: Config, log_level: str | None) -> dict | None:
     """The memo's config part, or None when this config never takes the fast path."""
     if source is None or not source.eligible or source.root != str(config.root):
         return None
@@ -66,7 +78,7 @@ def _base_memo(source: ConfigSource | None, config, log_level: str | None) -> di
     }
 
 
-def remember_scan(source: ConfigSource | None, config, log_level: str | None) -> None:
+def remember_scan(source: ConfigSource | None, config: Config, log_level: str | None) -> None:
     """After a full ``prebundle scan``: remember the config and where its snapshot is (keeping
     what a no-op run remembered, when it is for the same config). Best effort."""
     try:
@@ -85,8 +97,6 @@ def count_warnings():
     """A logging handler on the ``prebundle`` logger that counts the warnings a run prints
     (``.count``; ``.close()`` detaches it): a run that printed more than the scan's warnings
     (a damaged lockfile, say) is not remembered, since the fast path would not print them."""
-    import logging
-
     class WarningCount(logging.Handler):
         def __init__(self) -> None:
             super().__init__(logging.WARNING)
@@ -103,7 +113,7 @@ def count_warnings():
     return WarningCount()
 
 
-def remember_optimize(source: ConfigSource | None, config, log_level: str | None, result,
+def remember_optimize(source: ConfigSource | None, config: Config, log_level: str | None, result: OptimizeResult,
                       warnings_printed: int) -> None:
     """After a full ``prebundle [ROOT]`` that succeeded in this process and printed
     ``warnings_printed`` warnings: remember every input of the "up to date" decision with its
@@ -120,12 +130,9 @@ def remember_optimize(source: ConfigSource | None, config, log_level: str | None
         fall(f"no memo written: {type(error).__name__}: {error}")
 
 
-def _noop_record(config, result, memo: dict) -> dict | None:
+def _noop_record(config: Config, result: OptimizeResult, memo: dict) -> dict | None:
     """Stamps first, then the decision re-made from the files: what changes in between shows
     in a stamp at the next run."""
-    import time
-    from dataclasses import replace
-
     from . import __version__
     from .console import optimize_summary
     from .esbuild import PINNED_VERSION
@@ -184,7 +191,7 @@ def _trusted(path: str, value: tuple | None, racy_after: int, file_hash: str | N
     return "racy" if digest is None else racy_stamp(value, digest)
 
 
-def _lockfile_inputs(root) -> list[str]:
+def _lockfile_inputs(root: Path) -> list[str]:
     """Every path ``hashing.lockfile_hash(root)`` looks at: the install state and lockfiles in
     each folder it searches, the ``package.json`` files, the patches folder and its files."""
     from .hashing import INSTALL_STATE_FILES, LOCKFILES, find_lockfile_dir
@@ -206,11 +213,9 @@ def _lockfile_inputs(root) -> list[str]:
     return paths
 
 
-def _esbuild_inputs(root, found) -> list[str]:
+def _esbuild_inputs(root: Path, found: EsbuildBinary | None) -> list[str]:
     """Every path the search for esbuild (``esbuild._locate.find_esbuild``) and its version
     looked at, up to the binary it found."""
-    from pathlib import Path
-
     from .esbuild._binary import platform_package
     from .esbuild._binary_cache import cached_binary_path
     from .esbuild._pinned import PINNED_VERSION, binary_subpath

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
+from .plugins.cache_key import plugin_cache_key
 
 log = logging.getLogger("prebundle.hashing")
 
@@ -173,7 +174,6 @@ def _plugin_keys(config: Config) -> list[dict[str, Any]]:
     """Each active plugin's name, order, ``apply`` and cache key (or fingerprint)."""
     if not config.plugins:
         return []
-    from .plugins.cache_key import plugin_cache_key
 
     return [plugin_cache_key(plugin) for plugin in config.plugin_container.plugins]
 

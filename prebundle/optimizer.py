@@ -21,20 +21,31 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, esbuild
 from .bundle import BundleError, PackageBuild, PackageBundler
 from .commit import OutputLock, commit_dir, new_staging_dir, recover
 from .config import Config
+from .daemon.pidfile import PIDFILE, read_daemon
 from .errors import DaemonServing, PrebundleError
+from .esbuild import EsbuildError, ServiceStopped
 from .hashing import CacheHashes, InstallState, cache_hashes, package_key
+from .integrations.compress import precompress
+from .interop import InteropCache
+from .machine_cache import package_cache_dir
 from .metadata import FileInfo, Metadata, PackageRecord, read_metadata
 from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
+from .plugins.cache_key import shareable
 from .records import build_from_record, package_record, package_record_key, render
+from .resolve import ResolveError, Resolver
+from .scanner import scan
 from .scanner.result import missing_error
 from .shared_cache import SharedCache, shared_cache
 
 if TYPE_CHECKING:
+    from .esbuild import Service
     from .interop import InteropCache
+    from .plan import PlannedPackage
+    from .resolve import Resolver
     from .scanner import ScanResult
 
 __all__ = ["OptimizeResult", "OptimizeRun", "missing_error", "optimize"]
@@ -93,9 +104,9 @@ def optimize(
     config: Config,
     *,
     force: bool = False,
-    scan_result=None,
-    resolver=None,
-    service=None,
+    scan_result: ScanResult | None = None,
+    resolver: Resolver | None = None,
+    service: Service | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> OptimizeResult:
@@ -103,12 +114,8 @@ def optimize(
     (one line per problem) and leaves the previous output in place when anything fails."""
     started = time.perf_counter()
     if resolver is None:
-        from .resolve import Resolver
-
         resolver = Resolver.for_config(config)
     if scan_result is None:
-        from .scanner import scan
-
         scan_result = scan(config, resolver=resolver)
         for warning in scan_result.warnings:  # a file skipped or unreadable: said once per run
             log.warning("warning: %s", warning)
@@ -137,11 +144,8 @@ def optimize(
 
 def _refuse_beside_daemon(config: Config) -> None:
     """Raise ``DaemonServing`` when another process's daemon serves this output folder."""
-    from .daemon.pidfile import PIDFILE
-
     if not (config.cache_dir / PIDFILE).exists():
         return
-    from .daemon.pidfile import read_daemon
 
     info = read_daemon(config.cache_dir)
     if info is not None and info.pid != os.getpid():
@@ -152,8 +156,8 @@ class OptimizeRun:
     """One optimize run, with the cache dir's lock held: :meth:`cached` when the deps dir is
     up to date, else :meth:`build` into a staging folder, then :meth:`commit`."""
 
-    def __init__(self, config: Config, scan_result: ScanResult, *, resolver, service=None, force: bool = False,
-                 on_progress: Callable[[int, int], None] | None = None, started: float | None = None) -> None:
+    def __init__(self, config: Config, scan_result: ScanResult, *, resolver: Resolver, service: Service | None = None,
+                 force: bool = False, on_progress: Callable[[int, int], None] | None = None, started: float | None = None) -> None:
         self.config = config
         self.scan_result = scan_result
         self.resolver = resolver
@@ -179,7 +183,6 @@ class OptimizeRun:
         """The hashes of the project now, the previous output's metadata and the plan."""
         if self._plan is not None:
             return
-        from . import esbuild
 
         if self.service is None:
             self.service = esbuild.get_service(self.config.root)
@@ -234,7 +237,6 @@ class OptimizeRun:
         try:
             self._published = self._publish(self._builds, staging)
             if self.config.mode == "production":  # static servers can send .br/.gz as they are
-                from .integrations.compress import precompress
 
                 precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None)
         except OSError as error:
@@ -316,8 +318,6 @@ class OptimizeRun:
     def _build(self, bundler: PackageBundler, todo: list[tuple[PlannedPackage, str]], *, done: int,
                total: int) -> list[PackageBuild]:
         """Build ``todo`` in groups, ``MAX_CONCURRENT_BUILDS`` at a time."""
-        from .esbuild import EsbuildError
-
         self._progress(done, total)
         if not todo:
             return []
@@ -407,23 +407,18 @@ class OptimizeRun:
         """Interop answers are shared machine-wide when the machine-wide cache is on, else kept
         in the project's cache dir. They are keyed and checked by the content they were computed
         from, so ``--force`` uses them too (see ``interop.cache``)."""
-        from .interop import InteropCache
-        from .machine_cache import package_cache_dir
-
         base = package_cache_dir()
         return InteropCache(base / "interop" if base is not None else self.config.cache_dir / "interop")
 
     def _shared_cache(self) -> SharedCache | None:
         """The machine-wide cache, unless a plugin that changes code has no ``cache_key``."""
         if self.config.plugins:
-            from .plugins.cache_key import shareable
-
             if not shareable(self.config.plugin_container.plugins):
                 log.debug("machine-wide cache skipped: a plugin with resolve_id/load/transform has no cache_key")
                 return None
         return shared_cache()
 
-    def _layout(self, package) -> str:
+    def _layout(self, package: PlannedPackage) -> str:
         """How the packages this one depends on are installed (version, hoisted or nested): the
         bundle keeps hoisted ones external and bundles nested ones, so a change must rebuild."""
         manifest = self.resolver.package_json(package.dir)
@@ -440,7 +435,7 @@ class OptimizeRun:
             layout.append((name, self.resolver.package_json(found).get("version"), same))
         return json.dumps(layout)
 
-    def _reuse(self, package, key: str, previous: Metadata | None) -> PackageBuild | None:
+    def _reuse(self, package: PlannedPackage, key: str, previous: Metadata | None) -> PackageBuild | None:
         if previous is None:
             return None
         deps_dir = self.config.deps_dir
@@ -455,8 +450,6 @@ class OptimizeRun:
     def _resolve_ids(self, specifiers: Iterable[str], *, quiet: bool = False) -> list[PlannedId]:
         """Specifiers as ids resolved from the root; ``quiet``: skip those that do not resolve
         (a guess about imports), else they are an error."""
-        from .resolve import ResolveError
-
         added = []
         for spec in specifiers:
             if is_excluded(spec, self.config.exclude):
@@ -545,8 +538,6 @@ def _record_externals(record: PackageRecord) -> set[str]:
 
 def _service_failure(failures: list[tuple[str, Exception]]) -> str:
     """One line for a service that failed under every build in flight (a bad option, a crash)."""
-    from .esbuild import ServiceStopped
-
     label, error = failures[0]
     text = " ".join(str(error).split()) or type(error).__name__
     others = _and_more(len(failures) - 1)

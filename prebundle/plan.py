@@ -7,6 +7,7 @@ keys (``lodash-es/*.js``). Each package (name + resolved folder) is bundled on i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import fnmatch
 import logging
 from collections.abc import Iterable, Mapping
@@ -16,7 +17,12 @@ from pathlib import Path
 from .config import Config
 from .errors import PrebundleError
 from .flatten import flatten_id
+from .resolve import ResolveError
 from .specifiers import split_package
+
+if TYPE_CHECKING:
+    from .resolve import Resolver
+    from .scanner import ScanResult
 
 __all__ = ["Plan", "PlannedId", "PlannedPackage", "is_excluded", "make_plan", "plan_ids"]
 
@@ -79,7 +85,7 @@ def plan_ids(ids: Iterable[PlannedId]) -> Plan:
     return Plan(packages=packages, ids=dict(sorted(by_id.items())))
 
 
-def make_plan(config: Config, scan_result, resolver) -> Plan:
+def make_plan(config: Config, scan_result: ScanResult, resolver: Resolver) -> Plan:
     """The ids of a scan plus ``include``, minus ``exclude``, resolved and grouped."""
     planned: list[PlannedId] = []
     for spec, dep in scan_result.deps.items():
@@ -96,10 +102,8 @@ def make_plan(config: Config, scan_result, resolver) -> Plan:
     return plan_ids(planned)
 
 
-def resolve_include(spec: str, config: Config, resolver) -> PlannedId | None:
+def resolve_include(spec: str, config: Config, resolver: Resolver) -> PlannedId | None:
     """Resolve one include entry (``a > b`` walks from ``a``'s folder). Errors name the entry."""
-    from .resolve import ResolveError
-
     parts = [part.strip() for part in spec.split(">")]
     importer = config.root / "index.html"
     try:
@@ -119,7 +123,7 @@ def resolve_include(spec: str, config: Config, resolver) -> PlannedId | None:
                      resolution.version)
 
 
-def _expand_includes(config: Config, resolver) -> list[str]:
+def _expand_includes(config: Config, resolver: Resolver) -> list[str]:
     """``include`` with globs over ``exports`` keys expanded (``pkg/*`` -> every subpath)."""
     out: list[str] = []
     for spec in config.include:
@@ -142,6 +146,6 @@ def _expand_includes(config: Config, resolver) -> list[str]:
     return out
 
 
-def exports_target_ok(exports, key: str) -> bool:
+def exports_target_ok(exports: object, key: str) -> bool:
     """False for subpaths blocked with ``null``."""
     return not (isinstance(exports, dict) and exports.get(key, "") is None)

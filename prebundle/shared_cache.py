@@ -25,6 +25,7 @@ from .commit import make_temp_dir
 from .machine_cache import package_cache_dir
 from .metadata import MetadataError, PackageRecord
 from .plan import PlannedPackage
+from .records import build_from_record
 
 __all__ = ["SharedCache", "shared_cache"]
 
@@ -54,8 +55,6 @@ class SharedCache:
     def get(self, package: PlannedPackage, key: str) -> PackageBuild | None:
         """The build stored under ``key``, its files checked against their recorded sizes and
         hashes; None when absent or damaged."""
-        from .records import build_from_record
-
         if self.directory in self._broken:
             return None
         folder = self.directory / key

@@ -37,15 +37,19 @@ deps are ``integrations.asgi.AsgiDepsApp`` and ``integrations.wsgi.WsgiDepsApp``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import mimetypes
 import os
 import stat as stat_module
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 
 from .denylist import DenyList
 from .metadata import METADATA, Metadata, file_hash, parse_metadata
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
 
 __all__ = [
     "DEFAULT_DENY_LIST",
@@ -324,7 +328,7 @@ class DepsEndpoint:
         self.files = directory if isinstance(directory, FolderFiles) else FolderFiles(directory)
         self.extra_headers = list(extra_headers or [])
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - lifespan/websocket are not ours
             return
         answer = self.files.answer(_relative_raw_path(scope), query_string=scope.get("query_string", b""),
@@ -332,7 +336,7 @@ class DepsEndpoint:
         await send_answer(answer, send, head=scope["method"] == "HEAD", extra_headers=self.extra_headers)
 
 
-async def send_answer(answer: Answer, send, *, head: bool = False,
+async def send_answer(answer: Answer, send: Send, *, head: bool = False,
                       extra_headers: list[tuple[str, str]] | None = None) -> None:
     """Send an ``Answer`` on an ASGI ``send`` (files streamed in 64 KiB pieces)."""
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in [*answer.headers, *(extra_headers or [])]]
@@ -355,14 +359,14 @@ async def send_answer(answer: Answer, send, *, head: bool = False,
                 break
 
 
-def _header(scope, name: bytes) -> str | None:
+def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
             return value.decode("latin-1")
     return None
 
 
-def _relative_raw_path(scope) -> str:
+def _relative_raw_path(scope: Scope) -> str:
     """The request path below the mount point, still percent-encoded."""
     path = scope.get("path", "")
     raw = scope.get("raw_path")
@@ -381,6 +385,4 @@ def _relative_raw_path(scope) -> str:
 
 
 def _requote(path: str) -> str:
-    from urllib.parse import quote
-
     return quote(path, safe="/")

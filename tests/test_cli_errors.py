@@ -4,11 +4,8 @@ through the real ``prebundle`` command; a traceback only with ``--log-level debu
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest

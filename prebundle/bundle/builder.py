@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import esbuild
+from ..esbuild import OnLoadResult, OnResolveResult
+from ..interop import analyze, needs_interop, proxy_entry_source
 from ..plan import PlannedId, PlannedPackage
+from ..plugins import PluginError
 from .hooks import FileHooks, bridge_plugins, build_with_file_hooks
 from .imports import ImportPolicy, Owners
 from .modules import (
@@ -34,6 +38,7 @@ from .result import BundleError, PackageBuild
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..esbuild import Message, OnLoadArgs, OnResolveArgs, PluginBuild, Service
     from ..interop import DefaultRule, InteropCache
     from ..resolve import Resolver
 
@@ -76,7 +81,7 @@ class _Group:
 class PackageBundler:
     """Builds groups of packages for one optimize run; safe to call from several threads."""
 
-    def __init__(self, config: Config, resolver: Resolver, service, *, staging: Path,
+    def __init__(self, config: Config, resolver: Resolver, service: Service, *, staging: Path,
                  interop_cache: InteropCache | None = None) -> None:
         self.config = config
         self.resolver = resolver
@@ -91,8 +96,6 @@ class PackageBundler:
     def build_group(self, packages: Sequence[tuple[PlannedPackage, str]]) -> list[PackageBuild]:
         """Build ``(package, key)`` pairs in one esbuild build; one ``PackageBuild`` each.
         Raises ``BundleError`` naming each package esbuild complained about."""
-        from ..plugins import PluginError
-
         group = self._group(list(packages))
         outdir = self.staging / f".build-{os.getpid()}-{id(group)}"
         plugins = self.config.plugins_for("load", "transform")
@@ -113,8 +116,6 @@ class PackageBundler:
                             interop_of=group.interop_of, warnings=group.warnings)
 
     def _group(self, packages: list[tuple[PlannedPackage, str]]) -> _Group:
-        from ..interop import needs_interop
-
         entry_points: dict[str, str] = {}
         entry_inputs: dict[str, str] = {}
         interop_of: dict[str, bool] = {}
@@ -135,8 +136,6 @@ class PackageBundler:
 
     def _build_once(self, group: _Group, outdir: Path, file_hooks: FileHooks | None):
         """One esbuild build of the group; ``file_hooks`` (if any) sees the files it names."""
-        from .. import esbuild
-
         for package, _ in group.packages:
             group.warnings[package.dir] = []  # a second pass of the hooks starts afresh
         options = self._options(group.entry_points, outdir)
@@ -187,15 +186,13 @@ class PackageBundler:
 
     # -- the esbuild plugin ------------------------------------------------------------------
 
-    def _setup(self, build, group: _Group, file_hooks: FileHooks | None) -> None:
-        from ..esbuild import OnLoadResult, OnResolveResult
-
+    def _setup(self, build: PluginBuild, group: _Group, file_hooks: FileHooks | None) -> None:
         @build.on_resolve(filter=f"^{PROXY_NS}:")
-        def proxy_path(args):
+        def proxy_path(args: OnResolveArgs):
             return OnResolveResult(path=args.path[len(PROXY_NS) + 1:], namespace=PROXY_NS)
 
         @build.on_load(filter=".*", namespace=PROXY_NS)
-        def proxy_source(args):
+        def proxy_source(args: OnLoadArgs):
             planned = group.proxied[args.path]
             return OnLoadResult(contents=self._proxy(planned), loader="js",
                                 resolve_dir=os.path.realpath(planned.package_dir))
@@ -204,7 +201,7 @@ class PackageBundler:
             bridge_plugins(build, self.config.plugin_container, self.config.root, file_hooks)
 
         @build.on_resolve(filter=r"^[^./]")
-        def bare(args):
+        def bare(args: OnResolveArgs):
             if args.namespace == REQUIRE_NS:
                 return OnResolveResult(path=args.path, external=True)  # the facade's own import
             if args.namespace == VIRTUAL_NS:
@@ -215,29 +212,27 @@ class PackageBundler:
             return self.policy.on_resolve(args, build, owner, group.warnings_of(owner))
 
         @build.on_load(filter=".*", namespace=REQUIRE_NS)
-        def require_facade(args):
+        def require_facade(args: OnLoadArgs):
             return OnLoadResult(contents=facade_source(args.path), loader="js")
 
         @build.on_load(filter=".*", namespace=BUILTIN_NS)
-        def builtin_module(args):
+        def builtin_module(args: OnLoadArgs):
             package, specifier = split_stub_path(args.path)
             return OnLoadResult(contents=builtin_stub(specifier, package), loader="js")
 
         @build.on_load(filter=".*", namespace=MISSING_NS)
-        def missing_module(args):
+        def missing_module(args: OnLoadArgs):
             package, specifier = split_stub_path(args.path)
             return OnLoadResult(contents=missing_stub(specifier, package), loader="js")
 
     def _proxy(self, planned: PlannedId) -> str:
         """The proxy entry of a CommonJS id, from the interop analysis of its entry file."""
-        from ..interop import analyze, proxy_entry_source
-
         interop = analyze(planned.src, mode=self.config.mode, package_dir=planned.package_dir,
                           package_name=planned.package_name, resolve_require=self.policy.resolve_require,
                           cache=self.interop_cache)
         return proxy_entry_source(str(planned.src), interop.names, default=DEFAULT_RULE, module_exports=True)
 
-    def _owner_of_message(self, group: _Group, message) -> PlannedPackage | None:
+    def _owner_of_message(self, group: _Group, message: Message) -> PlannedPackage | None:
         """The package an esbuild message is about, from the file it names."""
         location = message.location
         if location is None or not location.file:
@@ -251,7 +246,7 @@ class PackageBundler:
         return group.owners.of(os.path.dirname(os.path.realpath(os.path.join(self.config.root, location.file))))
 
 
-def _format(messages) -> list[str]:
+def _format(messages: Iterable[Message]) -> list[str]:
     """esbuild messages as one line each: ``file:line:col: text``."""
     lines = []
     for message in messages:

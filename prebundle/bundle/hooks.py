@@ -12,9 +12,14 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..esbuild import OnLoadResult, OnResolveResult
 from .modules import OWN_NAMESPACES, PROXY_NS, VIRTUAL_NS
+
+if TYPE_CHECKING:
+    from ..esbuild import OnLoadArgs, OnResolveArgs, PluginBuild
+    from ..plugins import PluginContainer
 
 __all__ = ["FileHooks", "bridge_plugins", "build_with_file_hooks"]
 
@@ -30,7 +35,7 @@ class FileHooks:
     """The plugins' code for the files of one build, computed once per file; ``only`` limits
     the callback to those files (whose code is known), else every file gets one."""
 
-    def __init__(self, plugins, done: dict[str, str | None], only: list[str] | None = None) -> None:
+    def __init__(self, plugins: PluginContainer, done: dict[str, str | None], only: list[str] | None = None) -> None:
         self.plugins = plugins
         self.done = done
         self.filter = "^(?:" + "|".join(map(re.escape, only)) + ")$" if only else ".*"
@@ -42,7 +47,7 @@ class FileHooks:
         return self.done[path]
 
 
-def build_with_file_hooks(build_once: Callable[[FileHooks | None], Any], plugins, root: Path,
+def build_with_file_hooks(build_once: Callable[[FileHooks | None], Any], plugins: PluginContainer, root: Path,
                           *, is_failure: Callable[[BaseException], bool]):
     """A build whose files all go through the plugins' ``load`` and ``transform``.
 
@@ -71,16 +76,14 @@ def build_with_file_hooks(build_once: Callable[[FileHooks | None], Any], plugins
     return build_once(FileHooks(plugins, done))
 
 
-def bridge_plugins(build, plugins, root: Path, file_hooks: FileHooks | None) -> None:
+def bridge_plugins(build: PluginBuild, plugins: PluginContainer, root: Path, file_hooks: FileHooks | None) -> None:
     """Python plugins' ``resolve_id`` and ``load``/``transform`` of virtual modules as esbuild
     callbacks; with ``file_hooks``, also ``load``/``transform`` of files."""
-    from ..esbuild import OnLoadResult, OnResolveResult
-
     if plugins.has("resolve_id"):
         # Bare and virtual specifiers only: a package's relative imports between its own files
         # are its business, and asking Python about each would cost a round trip.
         @build.on_resolve(filter=r"^[^./]")
-        def plugin_resolve(args):
+        def plugin_resolve(args: OnResolveArgs):
             if args.kind == "entry-point" or args.path.startswith(PROXY_NS + ":"):
                 return None
             importer = "\0" + args.importer if args.namespace == VIRTUAL_NS else (args.importer or None)
@@ -93,7 +96,7 @@ def bridge_plugins(build, plugins, root: Path, file_hooks: FileHooks | None) -> 
 
     if plugins.has("load") or plugins.has("transform"):
         @build.on_load(filter=".*", namespace=VIRTUAL_NS)
-        def plugin_virtual(args):
+        def plugin_virtual(args: OnLoadArgs):
             id_ = "\0" + args.path
             code = plugins.load(id_)
             if code is None:
@@ -102,7 +105,7 @@ def bridge_plugins(build, plugins, root: Path, file_hooks: FileHooks | None) -> 
 
     if file_hooks is not None:
         @build.on_load(filter=file_hooks.filter, namespace="file")
-        def plugin_file(args):
+        def plugin_file(args: OnLoadArgs):
             code = file_hooks.code_of(args.path)
             if code is None:
                 return None  # untouched: esbuild reads the file itself

@@ -30,12 +30,15 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..esbuild import OnResolveResult
 from ..plan import PlannedPackage
+from ..resolve import ResolveError
 from ..specifiers import is_bare, is_node_builtin, split_package
 from .modules import BUILTIN_NS, MISSING_NS, PROBE, REQUIRE_NS, stub_path
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..esbuild import OnResolveArgs, PluginBuild
     from ..resolve import Resolver
 
 __all__ = ["Decision", "ImportPolicy", "Owners"]
@@ -99,11 +102,9 @@ class ImportPolicy:
 
     # -- one import --------------------------------------------------------------------------
 
-    def on_resolve(self, args, build, owner: PlannedPackage, warnings: list[str]):
+    def on_resolve(self, args: OnResolveArgs, build: PluginBuild, owner: PlannedPackage, warnings: list[str]):
         """The ``OnResolveResult`` for a bare import ``args`` made inside ``owner`` (None: esbuild
         resolves it itself); build-time warnings go to ``warnings``."""
-        from ..esbuild import OnResolveResult
-
         if args.kind not in JS_KINDS or args.plugin_data == PROBE:
             return None
         specifier = args.path
@@ -133,12 +134,10 @@ class ImportPolicy:
                         "(is it installed?); it throws if it runs in the browser")
         return OnResolveResult(path=stub_path(owner.name, specifier), namespace=MISSING_NS)
 
-    def on_resolve_shared(self, args):
+    def on_resolve_shared(self, args: OnResolveArgs):
         """The ``OnResolveResult`` for a bare import made by a module no package holds (a
         plugin's virtual module, which any package of the build may import): another package
         stays a bare import, as from the app's own code; esbuild resolves the rest."""
-        from ..esbuild import OnResolveResult
-
         specifier = args.path
         if args.kind not in JS_KINDS or args.plugin_data == PROBE or not is_bare(specifier):
             return None
@@ -189,8 +188,6 @@ class ImportPolicy:
         can resolve it (not installed): then it becomes a module that throws when it runs, so
         code that guards it (``try { require(x) } catch {}``, an optional peer dependency, an
         ``import()`` that may fail) works as in Node, and the rest of the package loads."""
-        from ..resolve import ResolveError
-
         if kind == "require-resolve":
             return Decision.BUNDLE, None  # esbuild leaves `require.resolve` calls alone
         resolver = self.resolver.for_require() if kind == "require-call" else self.resolver
@@ -200,7 +197,7 @@ class ImportPolicy:
         except ResolveError:
             return Decision.UNRESOLVED, None
 
-    def _esbuild_fails_to_resolve(self, args, build) -> bool:
+    def _esbuild_fails_to_resolve(self, args: OnResolveArgs, build: PluginBuild) -> bool:
         """Ask esbuild (``build.resolve``) whether it can resolve this import either.
 
         The answer runs every resolve callback, ours included, on the service's callback pool,
@@ -231,8 +228,6 @@ class ImportPolicy:
 
     def resolves_from_root(self, specifier: str) -> bool:
         """True when ``specifier`` can be an id of its own: a JS entry resolved from the root."""
-        from ..resolve import ResolveError
-
         with self._lock:
             if specifier in self._root_ok:
                 return self._root_ok[specifier]
@@ -247,8 +242,6 @@ class ImportPolicy:
 
     def resolve_require(self, specifier: str, from_file: Path) -> Path | None:
         """Bare ``require()`` resolution (the ``require`` condition) for the interop analysis."""
-        from ..resolve import ResolveError
-
         try:
             return self.resolver.for_require().resolve(specifier, from_file).entry
         except ResolveError:
@@ -263,8 +256,6 @@ class ImportPolicy:
         the code expects ``module.exports`` (``dual is not a function``). So such a
         ``require`` bundles the CommonJS file inside the requiring package: the same two
         copies Node itself loads (its "dual package hazard"), each with the right shape."""
-        from ..resolve import ResolveError
-
         importer = self.config.root / "index.html"
         try:
             imported = self.resolver.resolve(specifier, importer).entry

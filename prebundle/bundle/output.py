@@ -9,14 +9,17 @@ two of them reach without a bare import); such a chunk is listed by each, with t
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..plan import PlannedId, PlannedPackage
 from ..specifiers import is_bare
 from .result import BuiltEntry, BundleError, Chunk, PackageBuild
+
+if TYPE_CHECKING:
+    from ..esbuild import BuildResult
 
 __all__ = ["GroupOutput", "split_output"]
 
@@ -46,7 +49,7 @@ class GroupOutput:
     ``namespace:path``) -> its JS output file."""
 
     @classmethod
-    def from_result(cls, result, *, outdir: Path, root: Path) -> GroupOutput:
+    def from_result(cls, result: BuildResult, *, outdir: Path, root: Path) -> GroupOutput:
         """Metafile paths are relative to the working directory (the root)."""
 
         def name_of(path: str) -> str:
@@ -63,7 +66,7 @@ class GroupOutput:
         return cls(files, outputs, entry_file_of)
 
 
-def _describe(meta: Mapping[str, Any], name_of) -> _Output:
+def _describe(meta: Mapping[str, Any], name_of: Callable[[str], str]) -> _Output:
     imports, dynamic, assets, externals = set(), set(), set(), set()
     for item in meta.get("imports", ()):
         kind = item.get("kind")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import webbrowser
 from typing import TYPE_CHECKING
 
 from .app import create_app
@@ -75,8 +76,6 @@ class Daemon:
         if warning:
             log.warning(warning)
         if config.open_browser:
-            import webbrowser
-
             threading.Thread(target=webbrowser.open, args=(self.info.url + "/",), daemon=True).start()
 
     async def main_loop(self) -> None:

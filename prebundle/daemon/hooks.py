@@ -6,9 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..plugins.html import IndexHtmlContext
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from .events import Broadcaster
+    from .state import DaemonState
 
 __all__ = ["HotUpdateContext", "IndexHtmlContext", "PluginServer", "filter_hot_updates"]
 
@@ -16,7 +22,7 @@ __all__ = ["HotUpdateContext", "IndexHtmlContext", "PluginServer", "filter_hot_u
 class _EventChannel:
     """``server.ws``: Vite's ``server.ws.send`` over the event stream."""
 
-    def __init__(self, broadcaster) -> None:
+    def __init__(self, broadcaster: Broadcaster) -> None:
         self._broadcaster = broadcaster
 
     def send(self, event: str | dict, data: Any = "") -> None:
@@ -48,7 +54,7 @@ class HotUpdateContext:
     server: PluginServer
 
 
-def configure(app, state) -> list[Callable[[], Any]]:
+def configure(app: Starlette, state: DaemonState) -> list[Callable[[], Any]]:
     """Run ``configure_server`` hooks before prebundle's routes exist; return the callables
     they gave back, to run once those routes are installed."""
     container = state.config.plugins_for("configure_server")
@@ -59,7 +65,7 @@ def configure(app, state) -> list[Callable[[], Any]]:
     return [post for post in container.run_each("configure_server", server) if callable(post)]
 
 
-def filter_hot_updates(state, files: set[str]) -> set[str]:
+def filter_hot_updates(state: DaemonState, files: set[str]) -> set[str]:
     """Ask ``handle_hot_update``: a plugin returning ``[]`` takes a file over (no rescan)."""
     container = state.config.plugins_for("handle_hot_update")
     if container is None:

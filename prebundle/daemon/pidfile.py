@@ -18,11 +18,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import __version__
+from ..commit import atomic_write
 from ..errors import PrebundleError
 
 __all__ = ["PIDFILE", "TOKEN_FILE", "DaemonInfo", "DaemonRunning", "PidFile", "read_daemon", "read_token"]
@@ -126,8 +128,6 @@ class PidFile:
         raise DaemonRunning(f"could not claim {self.path}; another daemon keeps starting")
 
     def _fresh(self) -> bool:
-        import time
-
         try:
             return time.time() - self.path.stat().st_mtime < 2 and self.path.stat().st_size == 0
         except OSError:
@@ -141,9 +141,7 @@ class PidFile:
         fields = {**asdict(info), **changes}
         fields["url"] = _url(fields["host"], fields["port"])
         self.info = DaemonInfo(**fields)
-        temp = self.path.with_name(f".{PIDFILE}.{os.getpid()}")
-        temp.write_text(json.dumps(fields, indent=2), encoding="utf-8")
-        os.replace(temp, self.path)
+        atomic_write(self.path, json.dumps(fields, indent=2).encode())
 
     def release(self) -> None:
         """Remove the file if it is still ours."""
@@ -163,11 +161,7 @@ def _write_token(path: Path) -> str:
     """A fresh secret that local prebundle commands present to the daemon's control route; only
     the user who runs the daemon can read it (mode 0600), so a web page cannot."""
     token = secrets.token_urlsafe(24)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(token)
-    os.replace(temp, path)
+    atomic_write(path, token.encode("ascii"), mode=0o600)
     return token
 
 

@@ -24,6 +24,7 @@ is enforced by ``prebundle.static``; ``SitePolicy`` builds it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import ipaddress
 import os
 import re
@@ -35,6 +36,9 @@ from urllib.parse import urlsplit
 from ..config import CONFIG_FILE, Config
 from ..denylist import DEFAULT_DENY, DenyList
 from .pidfile import PIDFILE, TOKEN_FILE
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["LOOPBACK_ORIGIN", "DaemonGuard", "SitePolicy", "exposure_warning", "is_ip_literal", "judge",
            "same_origin"]
@@ -248,12 +252,12 @@ def _text(value: bytes | None) -> str | None:
 class DaemonGuard:
     """ASGI middleware applying ``judge`` to every request before any route (plugins' included)."""
 
-    def __init__(self, app, policy: Callable[[], SitePolicy]) -> None:
+    def __init__(self, app: ASGIApp, policy: Callable[[], SitePolicy]) -> None:
         self.app = app
         self.policy = policy
         """The current ``SitePolicy`` (it follows the daemon's config)."""
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
@@ -273,7 +277,7 @@ class DaemonGuard:
             await _preflight(send, origin, headers)
             return
 
-        async def send_with_headers(message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": _add_headers(list(message.get("headers", ())), origin)}
             await send(message)
@@ -294,7 +298,7 @@ def _add_headers(headers: list[tuple[bytes, bytes]], origin: str | None) -> list
     return kept
 
 
-async def _preflight(send, origin: str, headers: dict[bytes, bytes]) -> None:
+async def _preflight(send: Send, origin: str, headers: dict[bytes, bytes]) -> None:
     answer = [
         (b"access-control-allow-origin", origin.encode("latin-1")),
         (b"access-control-allow-methods", b"GET, HEAD, POST, OPTIONS"),
@@ -311,7 +315,7 @@ async def _preflight(send, origin: str, headers: dict[bytes, bytes]) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _refuse(scope, receive, send, verdict: _Verdict) -> None:
+async def _refuse(scope: Scope, receive: Receive, send: Send, verdict: _Verdict) -> None:
     if scope["type"] == "websocket":
         await receive()  # websocket.connect
         await send({"type": "websocket.close", "code": 1008})

@@ -25,10 +25,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import esbuild
 from ..config import Config, load_config
 from ..errors import PrebundleError
 from ..metadata import IMPORTMAP, METADATA, parse_importmap, parse_metadata
+from ..optimizer import missing_error, optimize
+from ..plan import is_excluded
+from ..resolve import Resolver
+from ..scanner import scan, scan_cache_for
 from .events import Broadcaster
+from .hooks import filter_hot_updates
 from .watch import Changes
 
 if TYPE_CHECKING:
@@ -88,9 +94,6 @@ class _Pipeline:
         self._set_config(config)
 
     def _set_config(self, config: Config) -> None:
-        from ..resolve import Resolver
-        from ..scanner import scan_cache_for
-
         self.config = config
         self.resolver = Resolver.for_config(config)
         old = getattr(self, "scan_cache", None)
@@ -104,11 +107,6 @@ class _Pipeline:
         ``force_optimize`` runs the optimizer even when no new id was found (its hashes decide
         what to rebuild); ``rebuild`` rebuilds everything (``prebundle --force`` beside the
         daemon)."""
-        from .. import esbuild
-        from ..optimizer import missing_error, optimize
-        from ..plan import is_excluded
-        from ..scanner import scan
-
         if changes.config:
             config = load_config(self.config.root, config_file=self.config.config_arg, command="serve",
                                  overrides=self.config.overrides)
@@ -238,9 +236,6 @@ class DaemonState:
         if changes.output:
             self.output_changed()
         if changes.source and self.config.plugins:
-            from ..errors import PrebundleError
-            from .hooks import filter_hot_updates
-
             try:
                 changes.source = filter_hot_updates(self, changes.source)
             except PrebundleError as error:

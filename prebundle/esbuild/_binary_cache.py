@@ -12,10 +12,12 @@ fetchers each replace the file with the same verified bytes and readers never se
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
+from ..commit import atomic_write
 from ..machine_cache import machine_cache_dir
 from ._errors import BinaryNotFound
 from ._pinned import binary_subpath
@@ -43,8 +45,6 @@ def _stamp(stat: os.stat_result, sha256: str) -> dict:
 
 
 def sha256_of(path: Path) -> str:
-    import hashlib  # here: a verified run with a good stamp never hashes
-
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -82,7 +82,7 @@ def is_verified(binary: Path, expected: str) -> bool:
 def _write_stamp(binary: Path, stat: os.stat_result, sha256: str) -> None:
     """Best effort: a read-only cache (a Docker layer, a shared mount) is just hashed each run."""
     try:
-        _replace_atomically(_stamp_path(binary), json.dumps(_stamp(stat, sha256)).encode(), 0o644)
+        atomic_write(_stamp_path(binary), json.dumps(_stamp(stat, sha256)).encode(), mode=0o644, durable=True)
     except OSError:
         pass
 
@@ -91,33 +91,10 @@ def store_binary(binary: Path, data: bytes, sha256: str) -> None:
     """Write verified ``data`` to ``binary`` atomically (mode 0755), then its stamp."""
     try:
         binary.parent.mkdir(parents=True, exist_ok=True)
-        stat = _replace_atomically(binary, data, 0o755)
+        stat = atomic_write(binary, data, mode=0o755, durable=True)
     except OSError as exc:
         raise BinaryNotFound(
             f"cannot store esbuild in {binary.parent} ({exc.strerror or exc}): set "
             "PREBUNDLE_CACHE_DIR to a writable folder, or ESBUILD_BINARY_PATH to an esbuild binary"
         ) from exc
     _write_stamp(binary, stat, sha256)
-
-
-def _replace_atomically(target: Path, data: bytes, mode: int) -> os.stat_result:
-    """Temp file beside ``target``, flushed, chmod, renamed over it; returns the temp file's stat
-    (the inode it keeps after the rename)."""
-    import tempfile
-
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-            os.chmod(temp, mode)
-            stat = os.fstat(f.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-    return stat

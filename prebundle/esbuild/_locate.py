@@ -20,6 +20,7 @@ from typing import Literal
 from ._binary import binary_version, env_binary, platform_package, project_binary
 from ._binary_cache import cached_binary_path, is_verified, store_binary
 from ._errors import BinaryNotFound
+from ._npm_fetch import fetch_binary
 from ._pinned import PINNED_VERSION, expected_sha256
 
 __all__ = ["EsbuildBinary", "Origin", "find_esbuild", "find_binary", "install_pinned",
@@ -111,7 +112,6 @@ def install_pinned(root: str | os.PathLike | None = None) -> EsbuildBinary:
         raise BinaryNotFound(
             f"esbuild {PINNED_VERSION} has no binary for this platform ({platform}) that prebundle "
             "can check: install esbuild for it yourself and set ESBUILD_BINARY_PATH to the binary")
-    from ._npm_fetch import fetch_binary  # here: tarfile and friends only when fetching
 
     with _fetch_lock:
         cached = _verified_cached_binary(report=False)

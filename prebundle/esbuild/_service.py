@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import threading
+import warnings
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Mapping
@@ -85,8 +86,6 @@ class Service:
                 return conn
             version = self.version
             if not self._version_checked and not version.startswith(SUPPORTED_VERSIONS):
-                import warnings
-
                 warnings.warn(f"esbuild {version} is untested with prebundle.esbuild "
                               f"(tested: {', '.join(SUPPORTED_VERSIONS)}x)", stacklevel=3)
             self._conn = Connection(self.binary, version, cwd=self.cwd, stderr=self.stderr,

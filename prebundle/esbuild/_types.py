@@ -7,8 +7,10 @@ message with a missing or mistyped field can crash the shared service process.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
+
 
 __all__ = [
     "Location",
@@ -203,7 +205,7 @@ def message_to_wire(
     }
 
 
-def messages_to_wire(msgs: Any, plugin_name: str = "", store_detail=None) -> list[dict]:
+def messages_to_wire(msgs: Any, plugin_name: str = "", store_detail: Callable[[Any], int] | None = None) -> list[dict]:
     if msgs is None:
         return []
     if isinstance(msgs, (str, Message, Mapping)):
@@ -211,7 +213,7 @@ def messages_to_wire(msgs: Any, plugin_name: str = "", store_detail=None) -> lis
     return [message_to_wire(m, plugin_name, store_detail) for m in msgs]
 
 
-def build_result_from_wire(raw: Mapping, load_detail=None) -> BuildResult:
+def build_result_from_wire(raw: Mapping, load_detail: Callable[[int], Any] | None = None) -> BuildResult:
     """A build (or on-end) response as a ``BuildResult``; the metafile JSON is parsed."""
     metafile = raw.get("metafile")
     return BuildResult(

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..static import _header, _relative_raw_path, send_answer
 from .core import Assets
 from .serve import DepsFiles
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["AsgiDepsApp", "PluginHtmlMiddleware", "StaticFiles", "setup_templates"]
 
@@ -33,7 +36,7 @@ class AsgiDepsApp:
     def __init__(self, assets: Assets | str | os.PathLike[str], *, compress: bool = True) -> None:
         self.files = DepsFiles(assets, compress=compress)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - lifespan/websocket are not ours
             return
         answer = self.files.answer(
@@ -51,7 +54,7 @@ StaticFiles = AsgiDepsApp
 def setup_templates(templates: Any, assets: Assets) -> Any:
     """Add the prebundle extension to a ``Jinja2Templates`` (or a Jinja2 ``Environment``). The
     nonce comes from ``request.state.csp_nonce`` when the template has ``request``."""
-    from .jinja import install
+    from .jinja import install  # Jinja2 is optional: only apps that render templates have it
 
     install(getattr(templates, "env", templates), assets)
     return templates
@@ -65,18 +68,18 @@ class PluginHtmlMiddleware:
         app = Starlette(routes=..., middleware=[Middleware(PluginHtmlMiddleware, assets=assets)])
     """
 
-    def __init__(self, app, assets: Assets) -> None:
+    def __init__(self, app: ASGIApp, assets: Assets) -> None:
         self.app = app
         self.assets = assets
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.assets.page_plugins() is None:
             await self.app(scope, receive, send)
             return
         start: dict | None = None
         chunks: list[bytes] = []
 
-        async def capture(message) -> None:
+        async def capture(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
                 headers = {key.lower(): value for key, value in message.get("headers", ())}
@@ -97,7 +100,7 @@ class PluginHtmlMiddleware:
 
         await self.app(scope, receive, capture)
 
-    async def _send_page(self, scope, start: dict, body: bytes, send) -> None:
+    async def _send_page(self, scope: Scope, start: dict, body: bytes, send: Send) -> None:
         state = scope.get("state") or {}
         nonce = state.get("csp_nonce") if isinstance(state, dict) else None
         page = body.decode("utf-8", "replace")

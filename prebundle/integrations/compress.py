@@ -12,6 +12,7 @@ import gzip
 import os
 from pathlib import Path
 
+from ..commit import atomic_write
 from .serve import COMPRESSIBLE, MIN_SIZE, SUFFIX, _brotli
 
 __all__ = ["precompress"]
@@ -39,9 +40,7 @@ def precompress(deps_dir: str | os.PathLike[str], *, reuse_from: str | os.PathLi
             packed = gzip.compress(data, 9, mtime=0) if encoding == "gzip" else _brotli.compress(data, quality=11)
             if len(packed) >= len(data):
                 continue
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_bytes(packed)
-            os.replace(tmp, target)
+            atomic_write(target, packed)
             written.append(target)
     return written
 

@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..metadata import IMPORTMAP, MANIFEST, METADATA
 from . import html
+from ..config import ConfigEnv, load_config
+from ..plugins import IndexHtmlContext, PluginContainer
 from .devserver import DaemonInfo, DaemonProbe, daemon_origin
 from .graph import AssetsError, Graph, Node, UnknownAsset, load_deps_dir
-from .vite_manifest import load_vite_manifest
+from .vite_manifest import find_out_dir, load_vite_manifest
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -203,7 +205,6 @@ class Assets:
         container = self.page_plugins()
         if container is None:
             return page
-        from ..plugins import IndexHtmlContext
 
         return container.transform_index_html(page, IndexHtmlContext(path=path, filename=None), nonce=nonce)
 
@@ -215,9 +216,6 @@ class Assets:
         with self._lock:
             container = self._plugins.get(command)
             if container is None:
-                from ..plugins import PluginContainer
-                from ..config import ConfigEnv
-
                 env = ConfigEnv(mode=self.config.mode, command=command)
                 container = PluginContainer(self.config.plugins, command=command, config=self.config, env=env)
                 self._plugins[command] = container
@@ -423,8 +421,6 @@ def _checked_mode(mode: str | None) -> str | None:
 
 
 def _project_source(root: str | os.PathLike[str]) -> _Source:
-    from ..config import load_config
-
     config = load_config(root)
     return _Source(Path(config.deps_dir).resolve(), config.root, config, None, config.base)
 
@@ -434,8 +430,6 @@ def _deps_dir_source(deps_dir: str | os.PathLike[str], root: str | os.PathLike[s
 
 
 def _vite_manifest_source(manifest: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> _Source:
-    from .vite_manifest import find_out_dir
-
     path = Path(manifest).resolve()
     return _Source(find_out_dir(path).resolve(), Path(root).resolve() if root is not None else None,
                    vite_manifest=path)

@@ -7,6 +7,7 @@ and (prebundle only) the ids of other packages it imports through the import map
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,8 +65,6 @@ class Graph:
         return node
 
     def unknown_message(self, name: str) -> str:
-        import difflib
-
         known = [k for k in self.nodes if not k.startswith("_")]
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

@@ -12,13 +12,17 @@ without it the nonce is the template's ``csp_nonce`` variable, else ``request.cs
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import pass_context
 from jinja2.ext import Extension
 from markupsafe import Markup
 
 from .core import Assets
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from jinja2.runtime import Context
 
 __all__ = ["PrebundleExtension", "context_nonce", "install"]
 
@@ -34,7 +38,7 @@ def context_nonce(context: Any) -> str | None:
         nonce = getattr(request, "csp_nonce", None) or getattr(getattr(request, "state", None), "csp_nonce", None)
         if nonce:
             return str(nonce)
-    try:  # Flask, when a request is active
+    try:  # Flask (optional), when a request is active
         from flask import g, has_app_context
 
         if has_app_context():
@@ -59,32 +63,32 @@ def _nonce(context: Any, nonce: str | None) -> str | None:
 
 
 @pass_context
-def prebundle_importmap(context, *, nonce: str | None = None) -> Markup:
+def prebundle_importmap(context: Context, *, nonce: str | None = None) -> Markup:
     return Markup(_assets(context).importmap_tag(nonce=_nonce(context, nonce)))
 
 
 @pass_context
-def prebundle_preload(context, *names: str, nonce: str | None = None) -> Markup:
+def prebundle_preload(context: Context, *names: str, nonce: str | None = None) -> Markup:
     return Markup(_assets(context).preload_tags(*names, nonce=_nonce(context, nonce)))
 
 
 @pass_context
-def prebundle_entry(context, *names: str, nonce: str | None = None) -> Markup:
+def prebundle_entry(context: Context, *names: str, nonce: str | None = None) -> Markup:
     return Markup(_assets(context).entry_tags(*names, nonce=_nonce(context, nonce)))
 
 
 @pass_context
-def prebundle_client(context, *, nonce: str | None = None) -> Markup:
+def prebundle_client(context: Context, *, nonce: str | None = None) -> Markup:
     return Markup(_assets(context).client_tag(nonce=_nonce(context, nonce)))
 
 
 @pass_context
-def prebundle_polyfill(context, *, nonce: str | None = None) -> Markup:
+def prebundle_polyfill(context: Context, *, nonce: str | None = None) -> Markup:
     return Markup(_assets(context).polyfill_tag(nonce=_nonce(context, nonce)))
 
 
 @pass_context
-def prebundle_url(context, name: str) -> str:
+def prebundle_url(context: Context, name: str) -> str:
     return _assets(context).url(name)
 
 
@@ -95,13 +99,13 @@ GLOBALS = {f.__name__: f for f in (prebundle_importmap, prebundle_preload, prebu
 class PrebundleExtension(Extension):
     """Adds the ``prebundle_*`` globals; the ``Assets`` is ``environment.prebundle_assets``."""
 
-    def __init__(self, environment) -> None:
+    def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.extend(prebundle_assets=None)
         environment.globals.update(GLOBALS)
 
 
-def install(environment, assets: Assets) -> None:
+def install(environment: Environment, assets: Assets) -> None:
     """Add the extension to an existing environment and give it ``assets``."""
     environment.add_extension(PrebundleExtension)
     environment.prebundle_assets = assets

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from .core import Assets
 from .serve import DepsFiles
+
 
 __all__ = ["StaticFiles", "WsgiDepsApp"]
 
@@ -63,7 +65,7 @@ StaticFiles = WsgiDepsApp
 """The former, documented name of ``WsgiDepsApp``: existing apps keep working."""
 
 
-def _read(handle) -> Iterable[bytes]:
+def _read(handle: BinaryIO) -> Iterable[bytes]:
     with handle:
         while chunk := handle.read(65536):
             yield chunk
@@ -72,8 +74,6 @@ def _read(handle) -> Iterable[bytes]:
 def _raw_path(environ: dict[str, Any]) -> str:
     """The still percent-encoded path below the script (``RAW_URI``/``REQUEST_URI`` when the
     server gives it, else PATH_INFO re-quoted), so ``%2F`` tricks stay visible."""
-    from urllib.parse import quote
-
     script = environ.get("SCRIPT_NAME", "")
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:

@@ -7,7 +7,7 @@ reexports followed and ``NODE_ENV`` branches chosen by ``mode`` (:mod:`.lexer`).
 the static answer is empty or ``module.exports`` is assigned an opaque value (UMD,
 ``module.exports = factory()``), the module runs in a QuickJS sandbox and its keys are read
 (:mod:`.evaluate`). The result is the union of both, minus ``default``, ``__esModule`` and
-``module.exports``; whole answers (and sandbox runs) are cached by content (:mod:`.cache`).
+``module.exports``; whole answers, the sandbox's included, are cached by content (:mod:`.cache`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import InteropCache, cached_evaluate
-from .evaluate import ANALYZER_VERSION
+from .cache import InteropCache
+from .evaluate import ANALYZER_VERSION, evaluate_exports
 from .format import has_module_syntax, needs_interop
 from .lexer import ResolveRequire, cjs_exports
 from .proxy import NOT_NAMES, DefaultRule, proxy_entry_source
@@ -87,14 +87,7 @@ def analyze(
     evaluated = False
     files: list[Path] = list(static.files)
     if evaluate and (static.opaque or not names - NOT_NAMES):
-        result = cached_evaluate(
-            entry,
-            mode=mode,
-            package_dir=package_dir,
-            package_name=package_name,
-            resolve_require=recorded,
-            cache_dir=cache.directory if cache is not None else None,
-        )
+        result = evaluate_exports(entry, mode=mode, resolve_require=recorded)
         files.extend(result.files)
         requires.extend((r.importer, r.specifier, r.target) for r in result.requires)
         if result.ok:

@@ -1,6 +1,7 @@
-"""The on-disk cache of interop answers: whole analyses (``InteropCache``) and sandbox
-evaluations (``cached_evaluate``), in one folder (the machine-wide ``<cache>/interop`` when the
-machine-wide cache is on: every project on the machine shares the answers).
+"""The on-disk cache of interop answers (``InteropCache``): one record per analysed entry, in one
+folder (the machine-wide ``<cache>/interop`` when the machine-wide cache is on: every project on
+the machine shares the answers). A record holds the whole answer, the sandbox's included, so a
+hit never runs the sandbox; failures are recorded too, so a package that throws is not re-run.
 
 A package's version says little about its bytes: ``patches/``, ``file:`` and git
 dependencies, and hand edits in ``node_modules`` all change code under the same version. So a
@@ -23,27 +24,28 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .evaluate import ANALYZER_VERSION, Evaluation, Require, evaluate_exports, resolve_require_target
+from ..commit import atomic_write
+from ..hashing import code_fingerprint
+from .evaluate import ANALYZER_VERSION
 from .lexer import ResolveRequire
 
-__all__ = ["InteropCache", "cached_evaluate"]
+__all__ = ["InteropCache"]
 
 
 class InteropCache:
-    """Whole ``analyze`` answers, keyed by content; the sandbox's own records beside them."""
+    """Whole ``analyze`` answers, keyed by content."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def _path_and_key(self, kind: str, entry: Path, package_dir: Path, package_name: str,
+    def _path_and_key(self, entry: Path, package_dir: Path, package_name: str,
                       mode: str) -> tuple[Path, dict[str, str]] | None:
         identity = _entry_identity(entry, package_dir)
         if identity is None:
             return None
         rel, digest = identity
-        from ..hashing import code_fingerprint
 
-        key = {"kind": kind, "package": package_name, "entry": rel, "content": digest, "mode": mode,
+        key = {"kind": "analysis", "package": package_name, "entry": rel, "content": digest, "mode": mode,
                "analyzer": ANALYZER_VERSION, "code": code_fingerprint()}
         name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json"
         return self.directory / name, key
@@ -51,7 +53,7 @@ class InteropCache:
     def lookup(self, entry: Path, *, package_dir: Path, package_name: str, mode: str,
                resolve_require: ResolveRequire | None) -> dict[str, Any] | None:
         """The stored answer (a dict) when it still holds for what is on disk now."""
-        found = self._path_and_key("analysis", entry, package_dir, package_name, mode)
+        found = self._path_and_key(entry, package_dir, package_name, mode)
         if found is None:
             return None
         path, key = found
@@ -75,7 +77,7 @@ class InteropCache:
 
     def store(self, entry: Path, answer: dict[str, Any], *, package_dir: Path, package_name: str,
               mode: str, files: Iterable[Path], requires: Iterable[tuple[Path, str, Path | None]]) -> None:
-        found = self._path_and_key("analysis", entry, package_dir, package_name, mode)
+        found = self._path_and_key(entry, package_dir, package_name, mode)
         if found is None:
             return
         path, key = found
@@ -84,49 +86,6 @@ class InteropCache:
             "requires": [[str(importer), spec, None if target is None else str(target)]
                          for importer, spec, target in requires],
         })
-
-
-def cached_evaluate(
-    entry: Path,
-    *,
-    mode: str,
-    package_dir: Path,
-    package_name: str,
-    resolve_require: ResolveRequire | None = None,
-    cache_dir: Path | None = None,
-    force: bool = False,
-) -> Evaluation:
-    """``evaluate_exports`` through the cache in ``cache_dir`` (none: always evaluate).
-
-    Failures are cached too, so a package that throws is not re-run on every optimize."""
-    if cache_dir is None:
-        return evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
-    entry = entry.resolve()
-    identity = _entry_identity(entry, package_dir)
-    if identity is None:
-        return evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
-    rel, entry_digest = identity
-    key = {"package": package_name, "entry": rel, "content": entry_digest, "mode": mode,
-           "analyzer": ANALYZER_VERSION}
-    path = cache_dir / (hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json")
-    if not force:
-        hit = _valid_hit(path, key, resolve_require)
-        if hit is not None:
-            return hit
-    result = evaluate_exports(entry, mode=mode, resolve_require=resolve_require)
-    record = {
-        "key": key,
-        "ok": result.ok,
-        "names": list(result.names),
-        "es_module": result.es_module,
-        "error": result.error,
-        "seconds": round(result.seconds, 4),
-        "files": _file_records(result.files),
-        "requires": [[str(r.importer), r.specifier, None if r.target is None else str(r.target)]
-                     for r in result.requires],
-    }
-    _write_atomic(path, record)
-    return result
 
 
 def _entry_identity(entry: Path, package_dir: Path) -> tuple[str, str] | None:
@@ -141,30 +100,6 @@ def _entry_identity(entry: Path, package_dir: Path) -> tuple[str, str] | None:
         return rel, _sha256(entry)
     except OSError:
         return None
-
-
-def _valid_hit(path: Path, key: dict[str, str], resolve_require: ResolveRequire | None) -> Evaluation | None:
-    """The cached answer at ``path`` if it is for ``key`` and still holds, else None."""
-    try:
-        data = _read_record(path)
-        if data is None or data.get("key") != key:
-            return None
-        files = data["files"]
-        requires = [Require(Path(importer), spec, None if target is None else Path(target))
-                    for importer, spec, target in data["requires"]]
-        restatted = _check_files(files)
-        if restatted is None:
-            return None
-        for require in requires:
-            if resolve_require_target(require.specifier, require.importer, resolve_require) != require.target:
-                return None
-        hit = Evaluation(bool(data["ok"]), tuple(data["names"]), bool(data["es_module"]), 0.0,
-                         data.get("error"), tuple(Path(f["path"]) for f in files), tuple(requires))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):  # a damaged record
-        return None
-    if restatted:
-        _write_atomic(path, {**data, "files": files})
-    return hit
 
 
 def _check_files(files: list[dict[str, Any]]) -> bool | None:
@@ -227,11 +162,7 @@ def _checksum(record: dict[str, Any]) -> str:
 
 def _write_atomic(path: Path, record: dict[str, Any]) -> None:
     """Write the record whole or not at all; a cache that cannot be written is no error."""
-    tmp = path.with_name(f".tmp-{os.getpid()}-{os.urandom(4).hex()}.json")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "x", encoding="utf-8") as f:  # the umask's mode: other users may share it
-            f.write(json.dumps({**record, "check": _checksum(record)}, indent=1))
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps({**record, "check": _checksum(record)}, indent=1).encode())
     except OSError:
-        tmp.unlink(missing_ok=True)
+        pass

@@ -12,6 +12,7 @@ follows the production file in production), and every static key of an object li
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -396,8 +397,6 @@ def _read(path: Path) -> bytes | None:
 
 
 def _json_keys(source: bytes) -> list[str]:
-    import json
-
     try:
         value = json.loads(source)
     except ValueError:

@@ -12,6 +12,7 @@ never shared through the machine-wide cache.
 from __future__ import annotations
 
 import hashlib
+import re
 import types
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -108,6 +109,4 @@ def _feed(digest: Any, value: Any, depth: int) -> None:
 
 def _stable_repr(value: Any) -> str:
     """``repr`` without memory addresses, which change on every run."""
-    import re
-
     return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))

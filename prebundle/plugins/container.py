@@ -12,6 +12,7 @@ from ..errors import PrebundleError
 from .hook_loop import settle
 from .paths import normalize_path
 from .hook_filter import ORDERS, filtered
+from .html import apply_tags
 from .plugin import HOOKS, flatten, plugin_name
 
 __all__ = ["PluginContainer", "PluginError", "call_hook"]
@@ -21,7 +22,7 @@ class PluginError(PrebundleError):
     """A hook raised or returned something unusable; names plugin, hook and file."""
 
 
-def call_hook(fn, *args: Any) -> Any:
+def call_hook(fn: Callable[..., Any], *args: Any) -> Any:
     """Call a sync or async hook from synchronous code (async ones on the hook loop)."""
     result = fn(*args)
     if result is not None and inspect.isawaitable(result):
@@ -154,7 +155,7 @@ class PluginContainer:
                     code[id_] = self._code(name, "transform", id_, result)
         return code
 
-    def _stage(self, name: str, hook: str, fn, calls: Mapping[str, tuple]) -> dict[str, Any]:
+    def _stage(self, name: str, hook: str, fn: Callable[..., Any], calls: Mapping[str, tuple]) -> dict[str, Any]:
         """One plugin's ``hook`` for many files (``{file: args}``): sync results at once,
         awaitables together on the hook loop. The first failure is raised, naming the file."""
         results: dict[str, Any] = {}
@@ -190,8 +191,6 @@ class PluginContainer:
     def transform_index_html(self, html: str, ctx: Any, *, nonce: str | None = None) -> str:
         """The page through every ``transform_index_html`` in order; ``nonce`` goes on the
         script, style and link tags they add."""
-        from .html import apply_tags
-
         for name, fn in self._hooks["transform_index_html"]:
             result = self._call(name, "transform_index_html", getattr(ctx, "path", "index.html"), fn, html, ctx)
             if result is None:
@@ -210,7 +209,7 @@ class PluginContainer:
         """Call ``hook`` of every plugin in order; their results, None included."""
         return [self._call(name, hook, "", fn, *args) for name, fn in self._hooks[hook]]
 
-    def _call(self, name: str, hook: str, where: str, fn, *args: Any) -> Any:
+    def _call(self, name: str, hook: str, where: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return call_hook(fn, *args)
         except PluginError:

@@ -17,8 +17,9 @@ import contextvars
 import inspect
 import os
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from typing import Any
+
 
 __all__ = ["settle"]
 
@@ -120,7 +121,7 @@ def _first_step(awaitable: Awaitable[Any]) -> _Done | Awaitable[Any]:
     return _finish(awaitable, context, waits_for)
 
 
-async def _finish(coroutine, context: contextvars.Context, waits_for: Any) -> Any:
+async def _finish(coroutine: Coroutine[Any, Any, Any], context: contextvars.Context, waits_for: Any) -> Any:
     """Drive a started coroutine to its end on the running loop, step by step in its context:
     wait for the future it yielded (a bare ``None`` is one turn of the loop), then resume it."""
     while True:

@@ -1,6 +1,6 @@
 """``scan``: crawl an app from its entries and report the bare imports it makes.
 
-The crawl loop is in ``crawl.py``, over its parts: the file index and the parsing pool
+``scan`` itself is in ``run.py``; the crawl loop in ``crawl.py``, over its parts: the file index and the parsing pool
 (``index.py``, ``pool.py``), relative links (``links.py``), bare imports (``bare.py``) and the
 plugins' hooks (``hooks.py``). Per-file extraction is in ``extract.py`` (through ``files.py``),
 the cache in ``cache.py`` over one packed file per root (``packed.py``), and the snapshot that
@@ -12,23 +12,19 @@ so the CLI's fast path can read a snapshot without paying for them.
 
 from __future__ import annotations
 
-import os
-import time
-from functools import lru_cache
+import importlib
 
 TYPE_CHECKING = False  # typing is not imported on the CLI's fast path
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from ..config import Config
-    from .cache import ScanCache
-    from .crawl import ProgressCallback
-    from .result import ScanResult
-
 __all__ = ["Dependency", "MissingImport", "ScanResult", "ScanStats", "find_entries", "scan",
            "scan_cache_for", "scan_key"]
 
 _LAZY = {
+    "scan": ".run",
+    "scan_cache_for": ".run",
+    "scan_key": ".run",
     "Dependency": ".result",
     "MissingImport": ".result",
     "ScanResult": ".result",
@@ -38,167 +34,12 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    """The package's names, imported on first use (the CLI's fast path imports only
+    ``snapshot`` and ``packed``)."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
 
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
-
-
-def _sources_digest(names: tuple[str, ...], extra: tuple[str, ...] = ()) -> str:
-    import hashlib
-
-    digest = hashlib.blake2b(digest_size=8)
-    here = os.path.dirname(os.path.abspath(__file__))
-    for name in names:
-        try:
-            with open(os.path.join(here, name), "rb") as handle:
-                digest.update(handle.read())
-        except OSError:
-            pass
-    for item in extra:
-        digest.update(item.encode())
-    return digest.hexdigest()
-
-
-@lru_cache(maxsize=1)
-def extractor_fingerprint() -> str:
-    """A hash of the extractor's own code and grammar versions: a new extractor gets a new cache."""
-    from importlib import metadata
-
-    versions = []
-    for dist in ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript"):
-        try:
-            versions.append(metadata.version(dist))
-        except metadata.PackageNotFoundError:
-            pass
-    return _sources_digest(("extract.py", "blocks.py", "grammars.py", "records.py", "files.py", "cache.py"),
-                           tuple(versions))
-
-
-@lru_cache(maxsize=1)
-def crawler_fingerprint() -> str:
-    """A hash of the code that turns extracted imports into a scan result (crawl, resolution):
-    a snapshot taken by other code is not reused."""
-    from .. import __version__
-
-    return _sources_digest(
-        ("crawl.py", "index.py", "pool.py", "links.py", "bare.py", "hooks.py", "evidence.py", "snapshot.py",
-         "globs.py", "result.py", "packed.py", "__init__.py", "../specifiers.py", "../plan.py",
-         "../resolve/resolver.py", "../resolve/exports.py", "../resolve/browser.py"),
-        (__version__,),
-    )
-
-
-def scan_cache_for(config: Config) -> ScanCache:
-    from .cache import ScanCache
-
-    return ScanCache(config.cache_dir / "scan", namespace=extractor_fingerprint())
-
-
-def _new_resolver(config: Config):
-    from ..resolve import Resolver
-
-    return Resolver.for_config(config)
-
-
-def scan_key(config: Config, resolver=None) -> tuple | None:
-    """What a snapshot's result depends on besides the disk: the code, the config fields a crawl
-    reads and the resolver's settings (those of ``scan``'s own resolver when None). None when
-    plugins take part in the crawl (their hooks are code of the user's, not proven by
-    stamps): no snapshot then."""
-    from .snapshot import FORMAT
-
-    if resolver is None:
-        resolver = _new_resolver(config)
-    if config.plugins:
-        plugins = config.plugin_container
-        if any(plugins.has(hook) for hook in ("resolve_id", "load", "transform", "transform_index_html")):
-            return None
-    return (
-        FORMAT, extractor_fingerprint(), crawler_fingerprint(), str(config.root), tuple(config.entries),
-        tuple(config.include), tuple(config.exclude), str(config.cache_dir), config.out_dir, config.mode,
-        tuple(sorted(resolver.conditions)), tuple(resolver.main_fields), tuple(resolver.extensions),
-        bool(resolver.preserve_symlinks), str(resolver.root),
-    )
-
-
-def scan(
-    config: Config,
-    *,
-    resolver=None,
-    cache: ScanCache | None = None,
-    use_cache: bool = True,
-    on_progress: ProgressCallback | None = None,
-) -> ScanResult:
-    """Crawl ``config.root`` from its entries. Never raises for bad source files: they become
-    ``warnings``; unresolvable bare imports are reported in ``missing``.
-
-    With the cache (the default), a scan where no file, folder or package the last one
-    depended on changed returns the last result without crawling; one where only file contents
-    changed, and no file's imports, re-extracts just those files. Pass a ``resolver`` (and
-    ``cache``) to reuse their caches across scans, as the daemon does; when installed
-    packages changed since the last snapshot, its caches are cleared.
-    """
-    started = time.perf_counter()
-    started_ns = time.time_ns()
-    if resolver is None:
-        resolver = _new_resolver(config)
-    own_cache = cache is None and use_cache
-    if own_cache:
-        cache = scan_cache_for(config)
-    try:
-        key = scan_key(config, resolver) if use_cache else None
-        extracted: dict | None = None
-        parsed_now: list[str] = []
-        if key is not None:
-            reused, extracted, parsed_now, packages_changed = _from_snapshot(config, cache, key, started, started_ns)
-            if reused is not None:
-                return reused
-            if packages_changed:
-                resolver.clear()
-        from .crawl import Crawler, find_entries
-
-        crawler = Crawler(config, resolver, cache if use_cache else None, on_progress, key=key,
-                          extracted=extracted, parsed_now=frozenset(parsed_now))
-        walked: list[str] = []
-        entries = find_entries(config, walked=walked)
-        return crawler.run(entries, walked=walked)
-    finally:
-        if own_cache and cache is not None:
-            cache.close()
-
-
-def _from_snapshot(config: Config, cache: ScanCache, key: tuple, started: float,
-                   started_ns: int) -> tuple[ScanResult | None, dict | None, list[str], bool]:
-    """(the last result if it still stands, index entries fresher than the index, the files
-    of those this scan extracted, whether installed packages changed)."""
-    from .snapshot import check, refresh
-
-    snapshot = cache.load_snapshot(config.root)
-    verdict = check(snapshot, key)
-    if not verdict.reusable:
-        if not verdict.matches:
-            return None, None, [], False
-        full = cache.load_snapshot(config.root, detail=True)
-        return None, full.get("extracted") if full else None, [], verdict.packages_changed
-    parsed: list[str] = []
-    if verdict.changed:
-        full = cache.load_snapshot(config.root, detail=True)
-        if full is None:
-            return None, None, [], False
-        refreshed = refresh(full, verdict.changed, started_ns)
-        if not refreshed.holds:
-            return None, refreshed.snapshot["extracted"], refreshed.parsed, False
-        parsed = refreshed.parsed
-        snapshot = refreshed.snapshot
-        if refreshed.worth_saving:
-            cache.save(config.root, snapshot)
-    from .result import result_from_tuple
-
-    seconds = time.perf_counter() - started
-    result = result_from_tuple(snapshot["result"], config.root, snapshot["paths"], len(parsed), seconds)
-    return result, None, [], False

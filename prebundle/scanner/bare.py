@@ -8,15 +8,20 @@ What each answer rested on goes to the crawl's :class:`~.evidence.Evidence`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Config
 from ..plan import is_excluded
+from ..resolve import BuiltinModule, PackageNotFound, ResolveError
 from .evidence import Evidence
 from .files import CRAWLED_SUFFIXES
 from .result import Dependency, MissingImport
+
+if TYPE_CHECKING:
+    from ..resolve import Resolution, Resolver
 
 __all__ = ["BareImports", "Imported", "Unresolved"]
 
@@ -26,7 +31,7 @@ class Imported:
 
     __slots__ = ("resolution", "importers")
 
-    def __init__(self, resolution) -> None:
+    def __init__(self, resolution: Resolution) -> None:
         self.resolution = resolution
         """What the specifier resolved to (``prebundle.resolve.Resolution``)."""
         self.importers: set[str] = set()
@@ -59,7 +64,7 @@ class Unresolved:
 class BareImports:
     """The bare imports of one crawl. ``name``: how reports name a file (relative to the root)."""
 
-    def __init__(self, config: Config, resolver, evidence: Evidence, *, name: Callable[[str], str]) -> None:
+    def __init__(self, config: Config, resolver: Resolver, evidence: Evidence, *, name: Callable[[str], str]) -> None:
         self.config = config
         self.resolver = resolver
         self.evidence = evidence
@@ -80,7 +85,6 @@ class BareImports:
         it is to be crawled (its own bare imports count too)."""
         if is_excluded(specifier, self.config.exclude):
             return None
-        from ..resolve import BuiltinModule, ResolveError
 
         key = (specifier, self.owner(folder))
         memo = self._memo.get(key)
@@ -143,8 +147,6 @@ class BareImports:
     def _resolve(self, specifier: str, importer: str):
         """Resolve from the importer; a linked package's file falls back to the project root,
         where an ``npm link``ed package finds the app's copy of its dependencies."""
-        from ..resolve import PackageNotFound
-
         try:
             return self.resolver.resolve(specifier, Path(importer))
         except PackageNotFound:

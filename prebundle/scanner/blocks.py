@@ -12,6 +12,7 @@ the few flavour rules that decide which scripts are the file's own:
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Literal, NamedTuple
 
@@ -133,7 +134,6 @@ def _attr_value(raw: bytes) -> str:
     value = raw.decode("utf-8", "replace")
     if "&" not in value:
         return value
-    import html  # here: html.entities is a large table, rarely needed
 
     return html.unescape(value)
 

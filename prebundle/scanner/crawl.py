@@ -15,6 +15,7 @@ scan can reuse the whole result while none of that changed (:mod:`.snapshot`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import json
 import os
 import time
@@ -33,6 +34,9 @@ from .hooks import crawl_hooks, scan_code
 from .index import FileIndex
 from .links import RelativeLinks
 from .result import ScanResult, ScanStats, result_tuple
+
+if TYPE_CHECKING:
+    from ..resolve import Resolver
 
 __all__ = ["CRAWLED_SUFFIXES", "Crawler", "ProgressCallback", "find_entries"]
 
@@ -62,7 +66,7 @@ class Crawler:
     ``parsed_now``: those of them extracted by this very scan (they count as parsed).
     """
 
-    def __init__(self, config: Config, resolver, cache: ScanCache | None,
+    def __init__(self, config: Config, resolver: Resolver, cache: ScanCache | None,
                  on_progress: ProgressCallback | None = None, *, key: tuple | None = None,
                  extracted: dict[str, tuple] | None = None, parsed_now: frozenset[str] = frozenset()) -> None:
         self.config = config

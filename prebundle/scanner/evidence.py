@@ -13,10 +13,14 @@ elsewhere, a file that could not be read) makes the crawl *unprovable*: no snaps
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import os
 from pathlib import Path
 
 from ..specifiers import split_package
+
+if TYPE_CHECKING:
+    from ..resolve import Resolver
 
 __all__ = ["CONSTANT_PREFIXES", "Evidence", "ctime"]
 
@@ -125,7 +129,7 @@ class Evidence:
                 break
             folder = parent
 
-    def bare(self, specifier: str, owner: str, importer: str, answer: object, resolver) -> None:
+    def bare(self, specifier: str, owner: str, importer: str, answer: object, resolver: Resolver) -> None:
         """Note what resolving ``specifier`` from ``owner`` depended on: every ``node_modules``
         (and ``@scope``) on the way up, the package found there and its ``package.json``, the
         package and entry the answer (a resolution or an error) names."""

@@ -43,14 +43,15 @@ class SourceFile:
         """``<path>:1: ...`` saying why ``data`` is None (None when it is not)."""
 
 
+try:  # the built-in module: ``hashlib`` also loads OpenSSL, which a scan that re-reads one
+    from _blake2 import blake2b as _blake2b  # edited file need not pay for
+except ImportError:  # pragma: no cover - another Python
+    from hashlib import blake2b as _blake2b
+
+
 def blake2b(data: bytes, digest_size: int) -> str:
-    """BLAKE2b of ``data`` in hex, from the built-in ``_blake2`` when there is one: ``hashlib``
-    also loads OpenSSL, which a scan that re-reads one edited file need not pay for."""
-    try:
-        from _blake2 import blake2b as make
-    except ImportError:  # pragma: no cover - another Python
-        from hashlib import blake2b as make
-    return make(data, digest_size=digest_size).hexdigest()
+    """BLAKE2b of ``data`` in hex."""
+    return _blake2b(data, digest_size=digest_size).hexdigest()
 
 
 def digest_of(data: bytes) -> str:

@@ -8,12 +8,18 @@ crawl with such plugins saves no snapshot either (``scan_key``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import os
 from collections.abc import Callable
 
 from ..config import Config
+from ..plugins import IndexHtmlContext
+from .extract import SOURCE_DIALECTS, extract_file
 from .files import HTML_SUFFIXES
 from .records import Records
+
+if TYPE_CHECKING:
+    from ..plugins import PluginContainer
 
 __all__ = ["CRAWL_HOOKS", "PluginHooks", "crawl_hooks", "scan_code"]
 
@@ -34,7 +40,8 @@ def crawl_hooks(config: Config, source_text: Callable[[str], str | None],
 class PluginHooks:
     """A plugin container's crawl hooks (see :func:`crawl_hooks`)."""
 
-    def __init__(self, plugins, source_text: Callable[[str], str | None], name: Callable[[str], str]) -> None:
+    def __init__(self, plugins: PluginContainer, source_text: Callable[[str], str | None],
+                 name: Callable[[str], str]) -> None:
         self.plugins = plugins
         self._source_text = source_text
         self._name = name
@@ -60,8 +67,6 @@ class PluginHooks:
         return self.plugins.resolve_id(specifier, importer, {"scan": True})
 
     def _index_html(self, page: str) -> str | None:
-        from ..plugins import IndexHtmlContext
-
         html = self._source_text(page)
         if html is None:
             return None
@@ -73,8 +78,6 @@ class PluginHooks:
 def scan_code(path: str, code: str) -> Records:
     """The imports and warnings of code the plugins produced for ``path`` (a file or a
     ``\\0`` virtual id); a module of no known dialect is read as JavaScript."""
-    from .extract import SOURCE_DIALECTS, extract_file
-
     suffix = "" if path.startswith("\0") else os.path.splitext(path)[1].lower()
     html = path.lower().endswith(HTML_SUFFIXES)
     fake = path if html or suffix in SOURCE_DIALECTS else path + ".js"

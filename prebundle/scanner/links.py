@@ -8,6 +8,7 @@ answers rested on goes to the crawl's :class:`~.evidence.Evidence`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import os
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from .evidence import CONSTANT_PREFIXES, Evidence
 from .files import CRAWLED_SUFFIXES
 from .globs import glob_files
 
+if TYPE_CHECKING:
+    from ..resolve import Resolver
+
 __all__ = ["RelativeLinks"]
 
 
@@ -23,7 +27,7 @@ class RelativeLinks:
     """The relative resolutions of one crawl. ``remembered``: the last crawl's links;
     ``any_suffix``: plugins take part, so a file of any suffix may be a module."""
 
-    def __init__(self, resolver, evidence: Evidence, remembered: dict[tuple[str, str], Link], *,
+    def __init__(self, resolver: Resolver, evidence: Evidence, remembered: dict[tuple[str, str], Link], *,
                  root: Path, any_suffix: bool) -> None:
         self.resolver = resolver
         self.evidence = evidence

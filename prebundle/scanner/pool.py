@@ -7,8 +7,11 @@ starts: a crawl served from the index never needs them.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from .files import parse_batch
 from .records import Parsed
@@ -35,7 +38,7 @@ def worth_a_pool(stale: int, parsed: int, *, cold: bool) -> bool:
 def _warm_worker() -> None:
     """Pool initializer: load the extractor and the grammars once per worker, before the first
     batch (with fork they are loaded already)."""
-    from . import extract  # noqa: F401
+    from . import extract  # noqa: F401  (the worker process's entry point)
     from .grammars import language
 
     for dialect in ("js", "ts", "tsx"):
@@ -69,7 +72,6 @@ class ParsePool:
         """Wait for at least one batch; the files of every batch done by then."""
         if not self._pending:
             return
-        from concurrent.futures import FIRST_COMPLETED, wait
 
         done, self._pending = wait(self._pending, return_when=FIRST_COMPLETED)
         for future in done:
@@ -81,10 +83,6 @@ class ParsePool:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _start(self):
-        import multiprocessing
-        import sys
-        from concurrent.futures import ProcessPoolExecutor
-
         _warm_worker()  # loaded before forking, so workers start warm
 
         # fork is cheap and the workers only parse; macOS and Windows spawn instead.

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import MissingDependencyError
+from ..specifiers import split_package
+
 if TYPE_CHECKING:
     from ..errors import MissingDependencyError
 
@@ -79,9 +82,6 @@ class ScanResult:
 
 def missing_error(scan_result: ScanResult) -> MissingDependencyError:
     """One line per missing specifier: where it is imported, what is wrong, then what to do."""
-    from ..errors import MissingDependencyError
-    from ..specifiers import split_package
-
     lines = []
     for spec, missing in scan_result.missing.items():
         first, others = missing.importers[0], missing.importers[1:]

@@ -1,5 +1,5 @@
-"""The sandbox cache holds only while what the evaluation read is unchanged: the entry, every
-file it required, and where each ``require`` led; ``force`` never trusts it."""
+"""A cached interop answer holds only while what the analysis read is unchanged: the entry, every
+file it required, and where each ``require`` led; a damaged or edited record is never used."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prebundle.interop.cache import cached_evaluate
+from prebundle.interop import InteropCache, analyze
 from prebundle.interop.evaluate import stats
 
 from ._support import node_modules_require
@@ -25,10 +25,10 @@ def package(tmp_path: Path) -> Path:
     return folder
 
 
-def _names(package: Path, cache: Path, **kw) -> tuple[str, ...]:
-    result = cached_evaluate(package / "index.js", mode="development", package_dir=package, package_name="made",
-                             resolve_require=node_modules_require, cache_dir=cache, **kw)
-    assert result.ok, result.error
+def _names(package: Path, cache: Path) -> tuple[str, ...]:
+    result = analyze(package / "index.js", mode="development", package_dir=package, package_name="made",
+                     resolve_require=node_modules_require, cache=InteropCache(cache))
+    assert result.evaluated
     return result.names
 
 
@@ -70,11 +70,11 @@ def test_a_require_that_resolves_now_is_evaluated_again(package: Path, tmp_path:
     assert _names(package, cache) == ("alpha", "delta")
 
 
-def test_force_evaluates_even_when_the_record_holds(package: Path, tmp_path: Path) -> None:
+def test_an_edited_record_is_not_used(package: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    _names(package, cache)
+    assert _names(package, cache) == ("alpha",)
+    (record,) = cache.glob("*.json")
+    record.write_text(record.read_text().replace('"alpha"', '"forged"'))
     before = stats.runs
-    _names(package, cache)
-    assert stats.runs == before
-    _names(package, cache, force=True)
+    assert _names(package, cache) == ("alpha",)
     assert stats.runs == before + 1

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from prebundle.interop import InteropCache, analyze
-from prebundle.interop.cache import cached_evaluate
 from prebundle.interop.evaluate import evaluate_exports, stats
 
 from ._support import CJS, node_modules_require
@@ -78,17 +77,16 @@ def test_no_host_access(tmp_path: Path) -> None:
 
 
 def test_cache_hit_does_not_evaluate_again(tmp_path: Path) -> None:
-    kw = dict(mode="development", package_dir=CJS / "umd-bare", package_name="umd-bare",
-              resolve_require=node_modules_require, cache_dir=tmp_path)
+    cache = InteropCache(tmp_path)
     before = stats.runs
-    first = cached_evaluate(CJS / "umd-bare" / "index.js", **kw)
+    first = _analyze("umd-bare", cache=cache, resolve_require=node_modules_require)
+    assert first.evaluated and stats.runs == before + 1
+    second = _analyze("umd-bare", cache=cache, resolve_require=node_modules_require)
     assert stats.runs == before + 1
-    second = cached_evaluate(CJS / "umd-bare" / "index.js", **kw)
-    assert stats.runs == before + 1
-    assert second.names == first.names and second.ok
+    assert second.names == first.names and second.evaluated
     assert len(list(tmp_path.glob("*.json"))) == 1
     # Another mode is another key.
-    cached_evaluate(CJS / "umd-bare" / "index.js", **{**kw, "mode": "production"})
+    _analyze("umd-bare", cache=cache, resolve_require=node_modules_require, mode="production")
     assert stats.runs == before + 2
 
 

@@ -16,8 +16,8 @@ import pytest
 from prebundle import load_config, scan
 from prebundle.commit import commit_dir, recover
 from prebundle.errors import PrebundleError
+from prebundle.interop import InteropCache, analyze
 from prebundle.hashing import read_json_file
-from prebundle.interop.cache import cached_evaluate
 from prebundle.optimizer import OptimizeResult, _write_failure
 from prebundle.metadata import read_metadata
 from prebundle.resolve import Resolver, ResolveError
@@ -67,13 +67,13 @@ def test_an_interop_cache_record_of_another_shape_is_recomputed(tmp_path):
     entry = tmp_path / "umd.js"
     entry.write_text("(function (root, f) { module.exports = f(); })(this, function () { return { a: 1 }; });\n")
     cache = tmp_path / "cache"
-    first = cached_evaluate(entry, mode="development", package_dir=tmp_path, package_name="umd", cache_dir=cache)
+    first = analyze(entry, mode="development", package_dir=tmp_path, package_name="umd", cache=InteropCache(cache))
     records = list(cache.glob("*.json"))
-    assert first.ok and first.names == ("a",) and records
+    assert first.evaluated and first.names == ("a",) and records
     for record in records:
         record.write_text("[]")
-    again = cached_evaluate(entry, mode="development", package_dir=tmp_path, package_name="umd", cache_dir=cache)
-    assert again.ok and again.names == ("a",)
+    again = analyze(entry, mode="development", package_dir=tmp_path, package_name="umd", cache=InteropCache(cache))
+    assert again.evaluated and again.names == ("a",)
 
 
 def test_a_deps_path_that_was_a_file_leaves_nothing_behind(tmp_path):

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core import checks
 
 from ...metadata import METADATA, parse_metadata
 from ..graph import AssetsError
+from .conf import get_assets
+
+if TYPE_CHECKING:
+    from django.apps import AppConfig
 
 
 @checks.register(checks.Tags.templates)
-def check_prebundle(app_configs=None, **kwargs):
-    from .conf import get_assets
-
+def check_prebundle(app_configs: Sequence[AppConfig] | None = None, **kwargs):
     try:
         assets = get_assets()
     except Exception as error:  # ImproperlyConfigured, ConfigError

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 
 from ...metadata import IMPORTMAP
 from ..core import Assets
@@ -83,8 +84,6 @@ def reset(**_: Any) -> None:
 
 
 def connect_signals() -> None:
-    from django.core.signals import setting_changed
-
     def changed(setting: str, **kwargs: Any) -> None:
         if setting in ("PREBUNDLE", "STATIC_URL", "STATIC_ROOT"):
             reset()

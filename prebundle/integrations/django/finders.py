@@ -5,7 +5,9 @@ paths out of the deps dir and the deny list of ``prebundle.static`` are never fo
 
 from __future__ import annotations
 
+
 import os
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from django.contrib.staticfiles.finders import BaseFinder
@@ -15,6 +17,7 @@ from django.core.files.storage import FileSystemStorage
 from ...static import DEFAULT_DENY_LIST, safe_path
 from .conf import get_assets, static_prefix
 
+
 __all__ = ["PrebundleFinder"]
 
 
@@ -22,7 +25,7 @@ class PrebundleFinder(BaseFinder):
     def check(self, **kwargs):
         return []
 
-    def find(self, path, find_all=False, **kwargs):
+    def find(self, path: str, find_all: bool = False, **kwargs):
         find_all = find_all or kwargs.get("all", False)
         prefix = static_prefix()
         if not path.startswith(prefix):
@@ -37,7 +40,7 @@ class PrebundleFinder(BaseFinder):
             return []
         return [str(found)] if find_all else str(found)
 
-    def list(self, ignore_patterns):
+    def list(self, ignore_patterns: Iterable[str] | None):
         assets = get_assets()
         if not assets.deps_dir.is_dir():
             return

@@ -9,16 +9,23 @@ responses pass unchanged. Tags get the request's CSP nonce (``request.csp_nonce`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from .conf import get_assets
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
 
 __all__ = ["PluginHtmlMiddleware"]
 
 
 class PluginHtmlMiddleware:
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         response = self.get_response(request)
         assets = get_assets()
         if (response.status_code != 200 or getattr(response, "streaming", False)

@@ -6,15 +6,20 @@ context processor) or ``request.csp_nonce`` (django-csp).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
 from django.utils.safestring import mark_safe
 
 from ..conf import get_assets
 
+if TYPE_CHECKING:
+    from django.template import Context
+
 register = template.Library()
 
 
-def _nonce(context, nonce):
+def _nonce(context: Context, nonce: str | None):
     if nonce is not None:
         return str(nonce)
     value = context.get("csp_nonce")
@@ -26,30 +31,30 @@ def _nonce(context, nonce):
 
 
 @register.simple_tag(takes_context=True)
-def prebundle_importmap(context, nonce=None):
+def prebundle_importmap(context: Context, nonce: str | None = None):
     return mark_safe(get_assets().importmap_tag(nonce=_nonce(context, nonce)))
 
 
 @register.simple_tag(takes_context=True)
-def prebundle_preload(context, *names, nonce=None):
+def prebundle_preload(context: Context, *names, nonce: str | None = None):
     return mark_safe(get_assets().preload_tags(*names, nonce=_nonce(context, nonce)))
 
 
 @register.simple_tag(takes_context=True)
-def prebundle_entry(context, *names, nonce=None):
+def prebundle_entry(context: Context, *names, nonce: str | None = None):
     return mark_safe(get_assets().entry_tags(*names, nonce=_nonce(context, nonce)))
 
 
 @register.simple_tag(takes_context=True)
-def prebundle_client(context, nonce=None):
+def prebundle_client(context: Context, nonce: str | None = None):
     return mark_safe(get_assets().client_tag(nonce=_nonce(context, nonce)))
 
 
 @register.simple_tag(takes_context=True)
-def prebundle_polyfill(context, nonce=None):
+def prebundle_polyfill(context: Context, nonce: str | None = None):
     return mark_safe(get_assets().polyfill_tag(nonce=_nonce(context, nonce)))
 
 
 @register.simple_tag
-def prebundle_url(name):
+def prebundle_url(name: str):
     return get_assets().url(name)
