@@ -18,12 +18,12 @@ client and the console that recording an optimize needs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import logging
 import os
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .fastpath import (
     FILE_HASH,

@@ -7,12 +7,12 @@ keys (``lodash-es/*.js``). Each package (name + resolved folder) is bundled on i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import fnmatch
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config
 from .errors import PrebundleError

@@ -37,12 +37,12 @@ deps are ``integrations.asgi.AsgiDepsApp`` and ``integrations.wsgi.WsgiDepsApp``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import mimetypes
 import os
 import stat as stat_module
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote
 
 from .denylist import DenyList

@@ -24,13 +24,13 @@ is enforced by ``prebundle.static``; ``SitePolicy`` builds it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import ipaddress
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..config import CONFIG_FILE, Config

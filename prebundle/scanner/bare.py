@@ -8,10 +8,10 @@ What each answer rested on goes to the crawl's :class:`~.evidence.Evidence`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..plan import is_excluded

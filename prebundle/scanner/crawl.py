@@ -15,12 +15,12 @@ scan can reuse the whole result while none of that changed (:mod:`.snapshot`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import json
 import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..specifiers import is_bare

@@ -13,9 +13,9 @@ elsewhere, a file that could not be read) makes the crawl *unprovable*: no snaps
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..specifiers import split_package
 

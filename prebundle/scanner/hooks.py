@@ -8,9 +8,9 @@ crawl with such plugins saves no snapshot either (``scan_key``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..plugins import IndexHtmlContext

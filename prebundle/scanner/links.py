@@ -8,9 +8,9 @@ answers rested on goes to the crawl's :class:`~.evidence.Evidence`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import Link
 from .evidence import CONSTANT_PREFIXES, Evidence
