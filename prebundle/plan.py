@@ -1,23 +1,24 @@
 """The plan: which ids to optimize, grouped by the package they belong to.
 
 ids = discovered ∪ ``include`` − ``exclude``. ``exclude`` also covers an id's subpaths;
-``include`` accepts ``a > b`` (``b`` as ``a`` sees it) and globs over a package's ``exports``
-keys (``lodash-es/*.js``). Each package (name + resolved folder) is bundled on its own.
+``include`` accepts ``a > b`` (``b`` as ``a`` sees it) and globs over the subpaths a package
+offers (``lodash-es/*.js``, ``pkg/sub/*``). Each package (name + resolved folder) is bundled on its own.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .errors import PrebundleError
 from .flatten import flatten_id
 from .resolve import ResolveError
+from .scanner.globs import compile_glob, expand_braces, walk_files
 from .specifiers import split_package
 
 if TYPE_CHECKING:
@@ -92,18 +93,20 @@ def make_plan(config: Config, scan_result: ScanResult, resolver: Resolver) -> Pl
         if dep.src is not None and not is_excluded(spec, config.exclude):
             planned.append(PlannedId(spec, dep.src, dep.package_name, dep.package_dir, dep.version))
     known = {p.id for p in planned}
-    for spec in _expand_includes(config, resolver):
+    for spec, from_glob in _expand_includes(config, resolver):
         if spec in known or is_excluded(spec, config.exclude):
             continue
-        resolved = resolve_include(spec, config, resolver)
+        resolved = resolve_include(spec, config, resolver, from_glob=from_glob)
         if resolved is not None:
             planned.append(resolved)
             known.add(spec)
     return plan_ids(planned)
 
 
-def resolve_include(spec: str, config: Config, resolver: Resolver) -> PlannedId | None:
-    """Resolve one include entry (``a > b`` walks from ``a``'s folder). Errors name the entry."""
+def resolve_include(spec: str, config: Config, resolver: Resolver, *, from_glob: bool = False) -> PlannedId | None:
+    """Resolve one include entry (``a > b`` walks from ``a``'s folder). Errors name the entry.
+    An id a glob expanded to that does not resolve to JavaScript (``pkg/package.json``, a
+    subpath this browser build does not offer) is left out quietly: the glob asked for many."""
     parts = [part.strip() for part in spec.split(">")]
     importer = config.root / "index.html"
     try:
@@ -114,36 +117,87 @@ def resolve_include(spec: str, config: Config, resolver: Resolver) -> PlannedId 
             importer = folder / "package.json"
         resolution = resolver.resolve(parts[-1], importer)
     except ResolveError as error:
+        if from_glob:
+            log.debug("include %r: %s", spec, error)
+            return None
         raise PrebundleError(f"include {spec!r}: {error}") from None
     if resolution.entry is None or resolution.kind != "js":
-        log.warning("include %r: not a JavaScript module, skipped", spec)
+        (log.debug if from_glob else log.warning)("include %r: not a JavaScript module, skipped", spec)
         return None
     id_ = " > ".join(parts)
     return PlannedId(id_, resolution.entry, resolution.package_name, resolution.package_dir,
                      resolution.version)
 
 
-def _expand_includes(config: Config, resolver: Resolver) -> list[str]:
-    """``include`` with globs over ``exports`` keys expanded (``pkg/*`` -> every subpath)."""
-    out: list[str] = []
+def _expand_includes(config: Config, resolver: Resolver) -> list[tuple[str, bool]]:
+    """``include`` with its globs expanded (:func:`expand_include_glob`): ``(id, from a glob)``."""
+    out: list[tuple[str, bool]] = []
     for spec in config.include:
-        if not any(ch in spec for ch in "*?["):
-            out.append(spec)
-            continue
-        name, pattern = split_package(spec)
-        folder = resolver.find_package_dir(name, config.root)
-        if folder is None:
-            raise PrebundleError(f"include {spec!r}: package {name!r} is not installed")
-        out.append(name)
-        exports = resolver.package_json(folder).get("exports")
-        keys = [key for key in exports if key.startswith("./")] if isinstance(exports, dict) else []
-        if not keys:  # no exports map: glob the package's files
-            keys = ["./" + p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                    if p.is_file() and "node_modules" not in p.relative_to(folder).parts]
-        for key in sorted(keys):
-            if "*" not in key and fnmatch.fnmatchcase(key, pattern) and exports_target_ok(exports, key):
-                out.append(name + key[1:])
+        if any(ch in spec for ch in "*?{"):
+            name, *subpaths = expand_include_glob(spec, config.root, resolver)
+            out.append((name, False))
+            out.extend((subpath, True) for subpath in subpaths)
+        else:
+            out.append((spec, False))
     return out
+
+
+def expand_include_glob(spec: str, root: Path, resolver: Resolver) -> list[str]:
+    """The ids an ``include`` glob stands for, as Vite (since 4.4) expands them: the package
+    itself, then each subpath its ``exports`` offers (a pattern key such as ``"./*"`` offers one
+    per file its target matches) or, without ``exports``, each of its files, that the glob
+    matches. ``*`` stays within a folder, ``**`` spans folders, ``{a,b}`` is either."""
+    name, pattern = split_package(spec)
+    folder = resolver.find_package_dir(name, root)
+    if folder is None:
+        raise PrebundleError(f"include {spec!r}: package {name!r} is not installed")
+    regexes = [compile_glob(part) for part in expand_braces(pattern.removeprefix("./"))]
+    matched = [f"{name}/{subpath}" for subpath in _offered_subpaths(folder, resolver.package_json(folder))
+               if any(regex.match(subpath) for regex in regexes)]
+    if not matched:
+        log.warning("include %r: matches no subpath of %s", spec, name)
+    return [name, *matched]
+
+
+def _offered_subpaths(folder: Path, package_json: Mapping[str, Any]) -> list[str]:
+    """Subpaths (without ``./``) that importers may ask ``folder``'s package for."""
+    exports = package_json.get("exports")
+    files = sorted(walk_files(folder))  # node_modules and dot-folders are skipped
+    if exports is None:
+        return files
+    if not isinstance(exports, dict):
+        return []  # one entry (a string or a list of fallbacks): only the package itself
+    subpaths: set[str] = set()
+    for key, target in exports.items():
+        if not key.startswith("./"):
+            continue
+        if "*" not in key:
+            if target is not None:  # null blocks the subpath
+                subpaths.add(key[2:])
+            continue
+        first = _first_string(target)
+        if first is None:
+            continue
+        # "./dist/*.js" -> dist/(.*)\.js ; a target may repeat its "*", each time the same text
+        target_regex = re.compile("(.*)".join(re.escape(part) for part in first.removeprefix("./").split("*")) + r"\Z")
+        for file in files:
+            found = target_regex.match(file)
+            if found and len(set(found.groups())) == 1:
+                subpaths.add(key[2:].replace("*", found.group(1), 1))
+    return sorted(subpaths)
+
+
+def _first_string(target: Any) -> str | None:
+    """The first file an exports target names, over its conditions and fallbacks in order
+    (Vite assumes every condition maps to the same set of files)."""
+    if isinstance(target, str):
+        return target
+    values = target.values() if isinstance(target, dict) else target if isinstance(target, list) else ()
+    for value in values:
+        found = _first_string(value)
+        if found is not None:
+            return found
+    return None
 
 
 def exports_target_ok(exports: object, key: str) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["expand_braces", "glob_files", "walk_files"]
+__all__ = ["compile_glob", "expand_braces", "glob_files", "walk_files"]
 
 SKIP_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn", "__pycache__", ".venv"})
 """Folders never entered when looking for entries or glob matches."""
@@ -27,7 +27,7 @@ def expand_braces(pattern: str) -> list[str]:
 
 
 @lru_cache(maxsize=512)
-def _compile(pattern: str) -> re.Pattern[str]:
+def compile_glob(pattern: str) -> re.Pattern[str]:
     """A regex for a slash-separated glob; ``**`` spans folders, ``*`` does not."""
     out = []
     i = 0
@@ -111,12 +111,12 @@ def glob_files(patterns: Iterable[str], base: Path, *, skip: Iterable[Path] = ()
                 walked.append(str(start))
             continue
         lead = prefix + "/" if prefix else ""
-        regexes = [_compile(p) for p in group]
+        regexes = [compile_glob(p) for p in group]
         for rel in walk_files(start, skip=skip, walked=walked):
             path = lead + rel
             if any(rx.match(path) for rx in regexes):
                 found.add(path)
     if negative:
-        not_rx = [_compile(p) for p in negative]
+        not_rx = [compile_glob(p) for p in negative]
         found = {path for path in found if not any(rx.match(path) for rx in not_rx)}
     return [base / path for path in sorted(found)]

@@ -3,6 +3,7 @@ and the CLI."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -100,3 +101,58 @@ def test_cli_missing_dependency_fails_without_touching_output(tmp_path):
     assert done.returncode == 1
     assert "error: src/main.js:1: cannot resolve 'not-installed'" in done.stderr
     assert not (root / "node_modules" / ".vite" / "deps").exists()
+
+
+def _globbed_packages(root: Path) -> None:
+    """``globbed``: exports with pattern keys, a blocked pattern and a JSON subpath;
+    ``plain``: no exports map at all."""
+    files = {
+        "globbed/package.json": '{"name": "globbed", "version": "1.0.0", "exports": {'
+        '".": "./index.js", "./feature/*": {"browser": "./dist/feature/*.js", "default": "./dist/feature/*.js"},'
+        '"./utils/*.js": "./lib/utils/*.js", "./internal/*": null, "./package.json": "./package.json"}}',
+        "globbed/index.js": "export const root = 1;\n",
+        "globbed/dist/feature/a.js": "export const a = 1;\n",
+        "globbed/dist/feature/b.js": "export const b = 1;\n",
+        "globbed/dist/feature/deep/c.js": "export const c = 1;\n",
+        "globbed/lib/utils/x.js": "export const x = 1;\n",
+        "globbed/internal/secret.js": "export const secret = 1;\n",
+        "plain/package.json": '{"name": "plain", "version": "1.0.0", "main": "index.js"}',
+        "plain/index.js": "export const plain = 1;\n",
+        "plain/one.js": "export const one = 1;\n",
+        "plain/lib/two.js": "export const two = 1;\n",
+        "plain/lib/deeper/three.js": "export const three = 1;\n",
+    }
+    for name, text in files.items():
+        path = root / "node_modules" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+@pytest.mark.parametrize("include, expected", [
+    # `*` stays in one folder; a JSON subpath the glob matches is left out quietly
+    ("globbed/*", {"globbed"}),
+    ("globbed/feature/*", {"globbed", "globbed/feature/a", "globbed/feature/b"}),
+    ("globbed/**", {"globbed", "globbed/feature/a", "globbed/feature/b", "globbed/feature/deep/c",
+                    "globbed/utils/x.js"}),
+    ("globbed/utils/*.js", {"globbed", "globbed/utils/x.js"}),
+    ("globbed/{feature/a,utils/x.js}", {"globbed", "globbed/feature/a", "globbed/utils/x.js"}),
+    ("plain/*.js", {"plain", "plain/index.js", "plain/one.js"}),
+    ("plain/lib/**/*.js", {"plain", "plain/lib/two.js", "plain/lib/deeper/three.js"}),
+])
+def test_include_globs_expand_like_vite(tmp_path: Path, include: str, expected: set[str]) -> None:
+    root = make_app(tmp_path / "app", "export {}\n", hand_packages=False)
+    _globbed_packages(root)
+    plan = _plan(root, include=[include])
+    assert set(plan.ids) == expected
+    assert not any("internal" in id_ for id_ in plan.ids)  # a null pattern offers nothing
+
+
+def test_include_glob_ids_are_built_and_mapped(tmp_path: Path) -> None:
+    root = make_app(tmp_path / "app", "export {}\n", hand_packages=False)
+    _globbed_packages(root)
+    config = load_config(root, overrides={"include": ["globbed/feature/*"]})
+    result = optimize(config)
+    imports = json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+    assert {"globbed", "globbed/feature/a", "globbed/feature/b"} <= set(imports)
+    text = (result.deps_dir / "globbed_feature_a.js").read_text()
+    assert "a = 1" in text or "a=1" in text
