@@ -21,7 +21,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
-from .plugins import PluginContainer
 
 if TYPE_CHECKING:
     from .plugins import PluginContainer
@@ -137,6 +136,10 @@ class Config:
     def plugin_container(self) -> PluginContainer:
         """The active plugins of this command, in order (see ``prebundle.plugins``)."""
         env = ConfigEnv(mode=self.mode, command=self.command)
+        # Loaded only when asked for: the plugin machinery brings asyncio (async hooks), which a
+        # run without plugins never needs.
+        from .plugins import PluginContainer
+
         return PluginContainer(self.plugins, command=self.command, config=self, env=env)
 
     def plugins_for(self, *hooks: str) -> PluginContainer | None:

@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 if TYPE_CHECKING:
     from .config import Config
@@ -30,11 +27,15 @@ __all__ = ["DelayedProgress", "echo", "err_console", "optimize_summary", "out_co
 
 @lru_cache(maxsize=1)
 def out_console():
+    from rich.console import Console  # rich loads when something is printed, not for --json
+
     return Console(highlight=False)
 
 
 @lru_cache(maxsize=1)
 def err_console():
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -74,6 +75,7 @@ class DelayedProgress:
         if self._progress is None:
             if time.monotonic() - self.started < self.delay:
                 return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -103,6 +105,8 @@ def _importers_cell(importers: tuple[str, ...], limit: int = 2) -> str:
 
 def print_scan(result: ScanResult) -> None:
     """The human summary of a scan: a table of deps, then linked, missing and warnings."""
+    from rich.table import Table
+
     for warning in result.warnings:
         err_console().print(f"[yellow]warning[/]: {warning}", markup=True, soft_wrap=True)
     if result.deps:

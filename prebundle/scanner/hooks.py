@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..config import Config
-from ..plugins import IndexHtmlContext
 from .extract import SOURCE_DIALECTS, extract_file
 from .files import HTML_SUFFIXES
 from .records import Records
@@ -70,6 +69,8 @@ class PluginHooks:
         html = self._source_text(page)
         if html is None:
             return None
+        from ..plugins import IndexHtmlContext  # only with plugins: they bring asyncio
+
         ctx = IndexHtmlContext(path="/" + self._name(page), filename=page)
         transformed = self.plugins.transform_index_html(html, ctx)
         return transformed if transformed != html else None
