@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from . import __version__
 from .errors import DaemonServing, PrebundleError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from .config import Config
 
 __all__ = ["cli"]
@@ -124,7 +127,7 @@ def scan(root: str, config_file: str | None, log_level: str | None, as_json: boo
     source = config_source(root, config_file)  # before the config is read: the memo keys on it
     config = _load(root, config_file, log_level=log_level)
     setup_logging(config.log_level)
-    with DelayedProgress("scanning", enabled=not as_json) as progress:
+    with _build_hooks(config), DelayedProgress("scanning", enabled=not as_json) as progress:
         result = run_scan(config, on_progress=progress)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
@@ -172,6 +175,15 @@ def optimize(root: str, config_file: str | None, log_level: str | None, force: b
         print_optimize(result, config)
     if here:
         remember_optimize(source, config, log_level, result, warnings.count)
+
+
+def _build_hooks(config: Config) -> AbstractContextManager[None]:
+    """The plugins' ``build_start`` ... ``close_bundle`` around a scan (``optimize()`` runs its own)."""
+    if not config.plugins:
+        return nullcontext()  # no plugin machinery (asyncio) for a scan without plugins
+    from .plugins.lifecycle import build_hooks
+
+    return build_hooks(config)
 
 
 def _through_daemon(serving: DaemonServing, config: Config, *, force: bool):

@@ -8,6 +8,7 @@ reported as ``<file>:<line>: <key>: <what is wrong>`` before any work starts.
 from __future__ import annotations
 
 import ast
+import difflib
 import os
 import re
 import runpy
@@ -40,6 +41,8 @@ CONFIG_FILE = "prebundle.config.py"
 
 MODES = ("development", "production")
 LOG_LEVELS = ("debug", "info", "warning", "error", "silent")
+INTEROP_RULES = ("auto", "node", "bundler")
+"""Values of the key ``interop`` (see ``Config.interop``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,18 @@ class Config:
     """Ids always optimized, even when the scan does not find them (``a > b`` nests)."""
     exclude: tuple[str, ...] = ()
     """Ids (and their subpaths) never optimized."""
+    no_discovery: bool = False
+    """Optimize only ``include`` (and what those packages import): the bare imports the scan
+    finds are reported and warned about, not bundled (Vite's ``optimizeDeps.noDiscovery``)."""
+    needs_interop: tuple[str, ...] = ()
+    """Ids bundled through the CommonJS proxy even when their entry has ESM syntax: for packages
+    that look like ESM but build ``module.exports`` (Vite's ``optimizeDeps.needsInterop``)."""
+    interop: str = "auto"
+    """``default`` of an ``__esModule`` CommonJS module: ``node`` (``module.exports``),
+    ``bundler`` (``exports.default``), or ``auto`` (``node`` when the root ``package.json`` has
+    ``"type": "module"``, else ``bundler``)."""
+    force: bool = False
+    """Re-bundle on every optimize run, ignoring the cache (as ``--force``)."""
     cache_dir: Path = Path()
     """Cache folder (absolute); the deps are in ``cache_dir / "deps"``."""
     out_dir: str = "dist"
@@ -98,7 +113,9 @@ class Config:
     main_fields: tuple[str, ...] = ("browser", "module", "main")
     """package.json fields tried, in order, when a package has no ``exports``."""
     esbuild_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    """Extra esbuild build options (snake_case), applied to every package build."""
+    """Extra esbuild build options (snake_case; camelCase as Vite users write it is mapped),
+    applied to every package build; ``define``, ``loader``, ``supported`` and ``inject`` add to
+    prebundle's own."""
     plugins: tuple[Any, ...] = ()
     """Plugins, kept as given for the plugin API."""
     base: str = "/node_modules/.vite/deps/"
@@ -201,6 +218,12 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
 def _string(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
     return value
 
 
@@ -322,16 +345,26 @@ def _targets(value: Any) -> tuple[str, ...]:
 
 
 RESERVED_ESBUILD_OPTIONS = frozenset({
-    "entry_points", "outdir", "outfile", "outbase", "write", "metafile", "bundle", "format", "splitting",
+    "entry_points", "outdir", "outfile", "outbase", "out_extension", "write", "metafile", "bundle", "format",
+    "splitting",
     "abs_working_dir", "plugins", "stdin", "entry_names", "chunk_names", "asset_names", "log_level",
     "log_limit", "log_style", "color",
 })
 """esbuild options prebundle sets itself for every package build."""
+ESBUILD_OPTIONS_AS_KEYS = {"external": "exclude", "conditions": "conditions", "main_fields": "main_fields"}
+"""esbuild options a config key covers (the key drives prebundle's own resolver too): option -> key."""
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _esbuild_option_name(name: str) -> str:
+    """The snake_case name of an esbuild option as written: ``keepNames`` (esbuild's JavaScript
+    API, as Vite users write ``esbuildOptions``), ``keep-names`` (TOML style) or ``keep_names``."""
+    return _CAMEL_HUMP.sub(lambda m: "_" + m.group(1).lower(), name).replace("-", "_")
 
 
 def _esbuild_options(value: Any) -> Mapping[str, Any]:
-    """Extra esbuild build options: snake_case names (camelCase, as Vite users write them, is
-    mapped), each checked against the esbuild client's own option table and types."""
+    """Extra esbuild build options, by snake_case name (see :func:`_esbuild_option_name`), each
+    checked against the esbuild client's own option table and types."""
     options = _any_map(value)
     if not options:
         return options
@@ -340,13 +373,25 @@ def _esbuild_options(value: Any) -> Mapping[str, Any]:
     from .esbuild._options import BUILD_OPTIONS, build_request
 
     checked: dict[str, Any] = {}
+    written: dict[str, str] = {}
     for name, item in options.items():
-        snake = re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+        snake = _esbuild_option_name(name)
+        shown = repr(name) if snake == name else f"{name!r} ({snake})"
+        if snake in written:
+            raise TypeError(f"esbuild option {shown} is given twice (also as {written[snake]!r}); keep one")
+        written[snake] = name
+        if snake in ESBUILD_OPTIONS_AS_KEYS:
+            key = ESBUILD_OPTIONS_AS_KEYS[snake]
+            raise TypeError(f"esbuild option {shown} is the config key {key}: set that instead")
+        if snake == "plugins":
+            raise TypeError(f"esbuild option {shown}: esbuild plugins are not supported; "
+                            "write a prebundle plugin (config key plugins) instead")
         if snake in RESERVED_ESBUILD_OPTIONS:
-            raise TypeError(f"{name!r} is set by prebundle for every package build and cannot be changed")
+            raise TypeError(f"{shown} is set by prebundle for every package build and cannot be changed")
         if snake not in BUILD_OPTIONS:
-            raise TypeError(f"unknown esbuild option {name!r} (esbuild's build options, in snake_case: "
-                            "keep_names, drop, pure, jsx, banner, ...)")
+            close = difflib.get_close_matches(snake, sorted(BUILD_OPTIONS), n=1)
+            hint = f"did you mean {close[0]}?" if close else "esbuild's build options: keep_names, drop, pure, jsx, ..."
+            raise TypeError(f"unknown esbuild option {name!r} ({hint})")
         try:
             build_request({snake: item})
         except (TypeError, ValueError) as error:
@@ -365,6 +410,10 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "entries": _str_tuple,
     "include": _str_tuple,
     "exclude": _str_tuple,
+    "no_discovery": _flag,
+    "needs_interop": _str_tuple,
+    "interop": _choice(INTEROP_RULES),
+    "force": _flag,
     "cache_dir": _path,
     "out_dir": _string,
     "mode": _choice(MODES),

@@ -469,5 +469,6 @@ def _try_lock(path: str) -> int | None:
 
 
 def deps_signature(result: tuple) -> tuple:
-    """What of a scan result the plan is made of: each dependency and its entry file."""
-    return tuple((spec, src) for spec, src, *_rest in result[1])
+    """What of a scan result the plan and the import map are made of: each dependency, linked
+    and excluded package, and its entry file."""
+    return tuple((spec, src) for records in (result[1], result[3], *result[5:6]) for spec, src, *_rest in records)

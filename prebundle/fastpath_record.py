@@ -9,7 +9,7 @@ file of it; the stamps are taken first, then the decision is made again from the
 (hashes recomputed, the output checked, the plan's ids against ``_metadata.json``), so a change
 in between shows at the next run. Not recorded: a run that printed warnings the fast path
 would not print (a damaged lockfile), a project esbuild of another version (warned about on
-every run), a config with ``include``.
+every run), a config with ``include`` or ``force`` (which re-bundles on every run).
 
 Imported only by the full path (``commands.py``), after the run. The package's modules are
 imported by the function that needs them: recording a scan must not pay for loading the esbuild
@@ -122,7 +122,7 @@ def remember_optimize(source: ConfigSource | None, config: Config, log_level: st
         memo = _base_memo(source, config, log_level)
         if memo is None:
             return
-        noop = None if config.include else _noop_record(config, result, memo)
+        noop = None if config.include or config.force else _noop_record(config, result, memo)
         if noop is not None and noop.pop("warnings") == warnings_printed:
             memo["optimize"] = noop
         _write_memo(source, memo)  # without a decision, at least none that went stale
@@ -168,7 +168,7 @@ def _noop_record(config: Config, result: OptimizeResult, memo: dict) -> dict | N
     if metadata.hash != hashes.hash or metadata.fault(deps_dir) is not None:
         return None
     deps = deps_signature(snapshot["result"])
-    ids = {spec for spec, src in deps if src is not None and not is_excluded(spec, config.exclude)}
+    ids = {spec for spec, src, *_rest in snapshot["result"][1] if src is not None and not is_excluded(spec, config.exclude)}
     if not ids <= set(metadata.optimized):
         return None
     summary = replace(result, up_to_date=True, ids=tuple(metadata.optimized))

@@ -3,8 +3,10 @@
 ``lockfile_hash`` covers what is installed (install state, else lockfiles), the dependency
 lists of ``package.json`` and the contents of ``patches/``; ``config_hash`` covers every config
 field that changes output plus the prebundle and esbuild versions. Both are cheap: reading a few
-files, no bundling. Each package also gets its own ``package_key``, so a changed lockfile
-rebuilds only the packages that changed.
+files, no bundling. Each package also gets its own ``package_key`` (its install identity, its
+ids, ``build_hash`` and, for a package with a CommonJS entry, the interop settings), so a changed
+lockfile rebuilds only the packages that changed, and a changed ``interop`` only those with a
+CommonJS entry.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .plugins.cache_key import plugin_cache_key
+
+if TYPE_CHECKING:
+    from .interop import DefaultRule
 
 log = logging.getLogger("prebundle.hashing")
 
@@ -28,10 +33,12 @@ __all__ = [
     "LOCKFILES",
     "CacheHashes",
     "InstallState",
+    "build_hash",
     "cache_hashes",
     "config_hash",
     "find_lockfile_dir",
     "hash_of",
+    "interop_rule",
     "lockfile_hash",
     "package_key",
 ]
@@ -66,13 +73,16 @@ class CacheHashes:
     """``lockfileHash``: what is installed, the dependency lists and the patches."""
     hash: str
     """``hash``: both together; a deps dir of another ``hash`` is out of date."""
+    build_hash: str
+    """The part of ``configHash`` in every package's key (``build_hash``)."""
 
 
 def cache_hashes(config: Config, *, esbuild_version: str, prebundle_version: str) -> CacheHashes:
     """The hashes of the project as it is now, for ``config`` and those tool versions."""
-    config_value = config_hash(config, esbuild_version=esbuild_version, prebundle_version=prebundle_version)
+    build_value = build_hash(config, esbuild_version=esbuild_version, prebundle_version=prebundle_version)
+    config_value = _with_selective_settings(build_value, config)
     lockfile_value = lockfile_hash(config.root)
-    return CacheHashes(config_value, lockfile_value, hash_of(config_value, lockfile_value))
+    return CacheHashes(config_value, lockfile_value, hash_of(config_value, lockfile_value), build_value)
 
 
 def find_lockfile_dir(root: Path) -> Path:
@@ -151,7 +161,24 @@ def code_fingerprint() -> str:
 
 
 def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str) -> str:
-    """Hash of the config fields that change output, and of the tool versions."""
+    """Hash of the config fields that change output, and of the tool versions (``configHash``)."""
+    build_value = build_hash(config, esbuild_version=esbuild_version, prebundle_version=prebundle_version)
+    return _with_selective_settings(build_value, config)
+
+
+def _with_selective_settings(build_value: str, config: Config) -> str:
+    """``build_value`` with the settings that change only the plan (``no_discovery``) or only the
+    bundles of packages with a CommonJS entry (the interop rule and ``needs_interop``, which
+    those packages' keys hold themselves)."""
+    selective = {"no_discovery": config.no_discovery, "interop": interop_rule(config),
+                 "needs_interop": sorted(config.needs_interop)}
+    return hash_of(build_value, json.dumps(selective, sort_keys=True))
+
+
+def build_hash(config: Config, *, esbuild_version: str, prebundle_version: str) -> str:
+    """Hash of the config fields that change every package's bundle, and of the tool versions:
+    the part of ``configHash`` each ``package_key`` holds, so a setting that changes only some
+    bundles (``interop``) leaves the others' keys, here and in the machine-wide cache, as they were."""
     relevant: dict[str, Any] = {
         "mode": config.mode,
         "define": dict(sorted(config.define.items())),
@@ -168,6 +195,17 @@ def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str)
         "code": code_fingerprint(),
     }
     return hash_of(json.dumps(relevant, sort_keys=True, default=repr))
+
+
+def interop_rule(config: Config) -> DefaultRule:
+    """The ``default`` rule of ``__esModule`` CommonJS modules for this project: the key
+    ``interop``, where ``auto`` is ``node`` when the root ``package.json`` has ``"type":
+    "module"`` (Node's semantics for an ESM app, as Vite 8 gives ESM importers), else ``bundler``.
+    Read on every run, so an edit of ``package.json`` applies; an unreadable one means ``bundler``."""
+    if config.interop != "auto":
+        return "node" if config.interop == "node" else "bundler"
+    manifest = read_json_file(config.root / "package.json", ignored='interop "auto" takes the bundler rule')
+    return "node" if isinstance(manifest, dict) and manifest.get("type") == "module" else "bundler"
 
 
 def _plugin_keys(config: Config) -> list[dict[str, Any]]:
@@ -229,6 +267,7 @@ def _package_json_digest(package_dir: Path) -> str:
         return ""
 
 
-def package_key(identity: str, ids: Iterable[str], config_hash_value: str) -> str:
-    """The cache key of one package's build: same key, same files."""
-    return hash_of(identity, json.dumps(sorted(ids)), config_hash_value)
+def package_key(identity: str, ids: Iterable[str], config_hash_value: str, *, interop: str = "") -> str:
+    """The cache key of one package's build: same key, same files. ``config_hash_value`` is the
+    ``build_hash``; ``interop`` the interop settings that shape this package's bundle, if any."""
+    return hash_of(identity, json.dumps(sorted(ids)), config_hash_value, interop)

@@ -324,7 +324,12 @@ class ImportMap:
     """The import map pages load the deps through."""
 
     imports: Mapping[str, str]
-    """Each optimized id and its URL (``base`` + file + ``?v=<fileHash>``)."""
+    """Each optimized id and its URL (``base`` + file + ``?v=<fileHash>``); each package served
+    from its own files (excluded, linked) by id and by ``<name>/``, at ``/node_modules/...``."""
+    scopes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """URL prefix of a package's own files (``/node_modules/a/``) → specifier → URL: what
+    those files get for a bare import instead of ``imports`` (the nested id ``a > b`` as ``b``).
+    Not written when empty."""
 
 
 def parse_importmap(text: str | bytes) -> ImportMap:
@@ -333,13 +338,19 @@ def parse_importmap(text: str | bytes) -> ImportMap:
     if not isinstance(data, dict):
         raise MetadataError("not a JSON object")
     try:
-        return ImportMap({_str(id_): _str(url) for id_, url in _dict(data.get("imports") or {}).items()})
+        imports = {_str(id_): _str(url) for id_, url in _dict(data.get("imports") or {}).items()}
+        scopes = {_str(prefix): {_str(id_): _str(url) for id_, url in _dict(mapping).items()}
+                  for prefix, mapping in _dict(data.get("scopes") or {}).items()}
+        return ImportMap(imports, scopes)
     except TypeError:
         raise MetadataError("records of another shape") from None
 
 
 def stringify_importmap(importmap: ImportMap) -> bytes:
-    return _json({"imports": dict(importmap.imports)})
+    data: dict[str, Any] = {"imports": dict(importmap.imports)}
+    if importmap.scopes:  # left out when empty: a map without scopes keeps its bytes
+        data["scopes"] = {prefix: dict(mapping) for prefix, mapping in importmap.scopes.items()}
+    return _json(data)
 
 
 # -- manifest.json -----------------------------------------------------------------------------

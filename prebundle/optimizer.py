@@ -17,33 +17,38 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, esbuild
 from .bundle import BundleError, PackageBuild, PackageBundler
+from .bundle.builder import interop_key
 from .commit import OutputLock, commit_dir, new_staging_dir, recover
 from .config import Config
 from .daemon.pidfile import PIDFILE, read_daemon
 from .errors import DaemonServing, PrebundleError
 from .esbuild import EsbuildError, ServiceStopped
-from .hashing import CacheHashes, InstallState, cache_hashes, package_key
+from .hashing import CacheHashes, InstallState, cache_hashes, interop_rule, package_key
 from .integrations.compress import precompress
 from .interop import InteropCache
 from .machine_cache import package_cache_dir
 from .metadata import FileInfo, Metadata, PackageRecord, read_metadata
 from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
 from .plugins.cache_key import shareable
-from .records import build_from_record, package_record, package_record_key, render
+from .plugins.lifecycle import build_hooks
+from .plugins.module_info import record_scan
+from .records import build_from_record, importmap_differs, package_record, package_record_key, render
 from .resolve import ResolveError, Resolver
 from .scanner import scan
 from .scanner.result import missing_error
 from .shared_cache import SharedCache, shared_cache
+from .unbundled import Unbundled, unbundled, unreachable_excluded
 
 if TYPE_CHECKING:
     from .esbuild import Service
-    from .interop import InteropCache
+    from .interop import DefaultRule, InteropCache
     from .plan import PlannedPackage
     from .resolve import Resolver
     from .scanner import ScanResult
@@ -109,9 +114,21 @@ def optimize(
     service: Service | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
+    plugin_hooks: bool = True,
 ) -> OptimizeResult:
     """Bring ``config.deps_dir`` up to date with the app's imports. Raises ``PrebundleError``
-    (one line per problem) and leaves the previous output in place when anything fails."""
+    (one line per problem) and leaves the previous output in place when anything fails.
+    ``plugin_hooks``: run the plugins' ``options``/``build_start`` first and
+    ``build_end``/``close_bundle`` last (the daemon runs them once for its life instead)."""
+    with build_hooks(config) if plugin_hooks else nullcontext():
+        return _optimize(config, force=force, scan_result=scan_result, resolver=resolver, service=service,
+                         on_progress=on_progress, on_wait=on_wait)
+
+
+def _optimize(config: Config, *, force: bool, scan_result: ScanResult | None, resolver: Resolver | None,
+              service: Service | None, on_progress: Callable[[int, int], None] | None,
+              on_wait: Callable[[str], None] | None) -> OptimizeResult:
+    """One run of :func:`optimize`."""
     started = time.perf_counter()
     if resolver is None:
         resolver = Resolver.for_config(config)
@@ -119,6 +136,7 @@ def optimize(
         scan_result = scan(config, resolver=resolver)
         for warning in scan_result.warnings:  # a file skipped or unreadable: said once per run
             log.warning("warning: %s", warning)
+    record_scan(config, scan_result)
     if scan_result.missing:
         raise missing_error(scan_result)
     _refuse_beside_daemon(config)
@@ -162,7 +180,7 @@ class OptimizeRun:
         self.scan_result = scan_result
         self.resolver = resolver
         self.service = service
-        self.force = force
+        self.force = force or config.force
         self.on_progress = on_progress
         self.started = time.perf_counter() if started is None else started
         self.warned_before: set[Path] = set()
@@ -173,8 +191,12 @@ class OptimizeRun:
         self._hints: dict[str, PackageRecord | None] = {}
         """Package key -> the record of an earlier build with that key (its imports, its size)."""
         self._hashes: CacheHashes | None = None
+        self._rule: DefaultRule = "bundler"
+        """The ``default`` rule of ``__esModule`` CommonJS modules this run (``interop``)."""
         self._previous: Metadata | None = None
         self._plan: Plan | None = None
+        self._unbundled = Unbundled()
+        """The import-map entries of the packages served from their own files."""
         self._staging: Path | None = None
         self._builds: list[PackageBuild] = []
         self._published: _Published | None = None
@@ -188,8 +210,12 @@ class OptimizeRun:
             self.service = esbuild.get_service(self.config.root)
         self._hashes = cache_hashes(self.config, esbuild_version=self.service.version,
                                     prebundle_version=__version__)
+        self._rule = interop_rule(self.config)  # as configHash holds it (same file stamp, same read)
         self._previous = None if self.force else read_metadata(self.config.deps_dir)
         self._plan = make_plan(self.config, self.scan_result, self.resolver)
+        self._unbundled = unbundled(self.config, self.scan_result, self._plan.ids, self.resolver)
+        for warning in self._unbundled.warnings:  # said once per run, built or not
+            log.warning("warning: %s", warning)
 
     def cached(self) -> OptimizeResult | None:
         """The result of keeping the deps dir as it is, when it is up to date and intact; None
@@ -205,9 +231,14 @@ class OptimizeRun:
         if fault is not None:  # damaged by hand or by a tool: the packages' intact files are reused
             log.warning("warning: %s; rewriting the deps dir", fault)
             return None
+        if importmap_differs(self.config.deps_dir, previous, self.config.base, self._unbundled):
+            log.debug("the deps dir is out of date: the import map's entries of excluded, linked or "
+                      "nested packages changed")
+            return None
         return OptimizeResult(
             deps_dir=self.config.deps_dir, up_to_date=True, ids=tuple(previous.optimized), built=(), reused=(),
-            files=previous.file_count(), bytes=0, browser_hash=previous.browser_hash, warnings=(),
+            files=previous.file_count(), bytes=0, browser_hash=previous.browser_hash,
+            warnings=self._unbundled.warnings,
             seconds=time.perf_counter() - self.started,
         )
 
@@ -254,6 +285,7 @@ class OptimizeRun:
             raise _write_failure(error, deps_dir) from None
         builds, published = self._builds, self._published
         warnings = tuple(w for b in builds if b.package.dir not in self.warned_before for w in b.warnings)
+        warnings += unreachable_excluded(builds, self.config.exclude, self._unbundled)
         for warning in warnings:
             log.warning("warning: %s", warning)
         return OptimizeResult(
@@ -265,7 +297,7 @@ class OptimizeRun:
             files=published.files,
             bytes=published.bytes,
             browser_hash=published.metadata.browser_hash,
-            warnings=warnings,
+            warnings=warnings + self._unbundled.warnings,
             seconds=time.perf_counter() - self.started,
         )
 
@@ -277,9 +309,9 @@ class OptimizeRun:
         project's last output, the machine-wide cache) is planned up front, so the packages
         they lead to are built in the same pass instead of one pass per level of imports; an
         id planned that way that nothing imports after all is dropped again."""
-        previous, cfg_hash = self._previous, self._hashes.config_hash
+        previous, cfg_hash = self._previous, self._hashes.build_hash
         bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging,
-                                 interop_cache=self._interop_cache())
+                                 interop_cache=self._interop_cache(), rule=self._rule)
         shared = self._shared_cache()
         asked = set(plan.ids)
         plan = self._predicted(plan, previous, shared, cfg_hash)
@@ -368,7 +400,8 @@ class OptimizeRun:
         cached = self._keys.get((package.dir, ids))
         if cached is None:
             identity = self._install.identity(package.dir, package.name, package.version)
-            cached = package_key(identity + self._layout(package), ids, cfg_hash)
+            cached = package_key(identity + self._layout(package), ids, cfg_hash,
+                                 interop=interop_key(package, self.config, self._rule))
             self._keys[(package.dir, ids)] = cached
         return cached
 
@@ -431,7 +464,7 @@ class OptimizeRun:
                 layout.append((name, None, None))
                 continue
             hoisted = self.resolver.find_package_dir(name, self.config.root)
-            same = hoisted is not None and os.path.realpath(hoisted) == os.path.realpath(found)
+            same = hoisted is not None and self.resolver.realpath(str(hoisted)) == self.resolver.realpath(str(found))
             layout.append((name, self.resolver.package_json(found).get("version"), same))
         return json.dumps(layout)
 
@@ -488,7 +521,8 @@ class OptimizeRun:
         for leftover in staging.glob(".build-*"):
             shutil.rmtree(leftover, ignore_errors=True)
         rendered = render(builds, deps_dir=self.config.deps_dir, base=self.config.base,
-                          mode=self.config.mode, hashes=self._hashes, version=__version__)
+                          mode=self.config.mode, hashes=self._hashes, version=__version__,
+                          unbundled=self._unbundled)
         for name, data in rendered.files.items():
             _place(data, staging / name)
         return _Published(rendered.metadata, len(written), sum(info.size for info in written.values()))

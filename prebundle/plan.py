@@ -1,8 +1,9 @@
 """The plan: which ids to optimize, grouped by the package they belong to.
 
-ids = discovered ∪ ``include`` − ``exclude``. ``exclude`` also covers an id's subpaths;
-``include`` accepts ``a > b`` (``b`` as ``a`` sees it) and globs over the subpaths a package
-offers (``lodash-es/*.js``, ``pkg/sub/*``). Each package (name + resolved folder) is bundled on its own.
+ids = discovered ∪ ``include`` − ``exclude`` (``include`` − ``exclude`` with ``no_discovery``).
+``exclude`` also covers an id's subpaths; ``include`` accepts ``a > b`` (``b`` as ``a`` sees it)
+and globs over the subpaths a package offers (``lodash-es/*.js``, ``pkg/sub/*``). Each package
+(name + resolved folder) is bundled on its own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .errors import PrebundleError
+from .filetypes import read_text
 from .flatten import flatten_id
 from .resolve import ResolveError
 from .scanner.globs import compile_glob, expand_braces, walk_files
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from .resolve import Resolver
     from .scanner import ScanResult
 
-__all__ = ["Plan", "PlannedId", "PlannedPackage", "is_excluded", "make_plan", "plan_ids"]
+__all__ = ["Plan", "PlannedId", "PlannedPackage", "is_excluded", "make_plan", "plan_ids", "plugins_make_code"]
 
 log = logging.getLogger("prebundle.plan")
 
@@ -87,13 +89,24 @@ def plan_ids(ids: Iterable[PlannedId]) -> Plan:
 
 
 def make_plan(config: Config, scan_result: ScanResult, resolver: Resolver) -> Plan:
-    """The ids of a scan plus ``include``, minus ``exclude``, resolved and grouped."""
+    """The ids of a scan plus ``include``, minus ``exclude``, resolved and grouped. With
+    ``no_discovery`` the scan's ids count only where ``include`` names them; a warning names
+    the others, which get no bundle and no import-map entry."""
+    includes = _expand_includes(config, resolver)
+    included = {spec for spec, _ in includes}
     planned: list[PlannedId] = []
+    left_out: list[str] = []
     for spec, dep in scan_result.deps.items():
-        if dep.src is not None and not is_excluded(spec, config.exclude):
-            planned.append(PlannedId(spec, dep.src, dep.package_name, dep.package_dir, dep.version))
+        if dep.src is None or is_excluded(spec, config.exclude):
+            continue
+        if config.no_discovery and spec not in included:
+            left_out.append(spec)
+            continue
+        planned.append(PlannedId(spec, dep.src, dep.package_name, dep.package_dir, dep.version))
+    if left_out:
+        log.warning("warning: %s", _left_out_warning(sorted(left_out)))
     known = {p.id for p in planned}
-    for spec, from_glob in _expand_includes(config, resolver):
+    for spec, from_glob in includes:
         if spec in known or is_excluded(spec, config.exclude):
             continue
         resolved = resolve_include(spec, config, resolver, from_glob=from_glob)
@@ -101,6 +114,14 @@ def make_plan(config: Config, scan_result: ScanResult, resolver: Resolver) -> Pl
             planned.append(resolved)
             known.add(spec)
     return plan_ids(planned)
+
+
+def _left_out_warning(specifiers: list[str]) -> str:
+    """One line for the app's bare imports that ``no_discovery`` leaves out of the plan."""
+    shown = ", ".join(specifiers[:5]) + (f" and {len(specifiers) - 5} more" if len(specifiers) > 5 else "")
+    return (f"no_discovery is set and the app imports {shown}, which include does not name: not "
+            "pre-bundled and not in the import map (add them to include to pre-bundle them, or to "
+            "exclude to serve their own files)")
 
 
 def resolve_include(spec: str, config: Config, resolver: Resolver, *, from_glob: bool = False) -> PlannedId | None:
@@ -121,12 +142,24 @@ def resolve_include(spec: str, config: Config, resolver: Resolver, *, from_glob:
             log.debug("include %r: %s", spec, error)
             return None
         raise PrebundleError(f"include {spec!r}: {error}") from None
-    if resolution.entry is None or resolution.kind != "js":
+    if resolution.entry is None or not (resolution.kind == "js" or plugins_make_code(config, resolution.entry)):
         (log.debug if from_glob else log.warning)("include %r: not a JavaScript module, skipped", spec)
         return None
     id_ = " > ".join(parts)
     return PlannedId(id_, resolution.entry, resolution.package_name, resolution.package_dir,
                      resolution.version)
+
+
+def plugins_make_code(config: Config, entry: Path) -> bool:
+    """Whether the plugins' ``load``/``transform`` turn ``entry``, a file that is not JavaScript
+    (``index.notjs``, ``.vue``, ``.mdx``), into code: a package with such an entry is bundled
+    through them, as Vite bundles it through its plugins. CSS and JSON entries never are."""
+    if entry.suffix.lower() in (".css", ".json"):
+        return False
+    plugins = config.plugins_for("load", "transform")
+    if plugins is None:
+        return False
+    return plugins.load_and_transform([str(entry)], read_text).get(str(entry)) is not None
 
 
 def _expand_includes(config: Config, resolver: Resolver) -> list[tuple[str, bool]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,13 +30,16 @@ from .metadata import (
     Metadata,
     OptimizedDep,
     PackageRecord,
+    parse_importmap,
     stringify_importmap,
     stringify_manifest,
     stringify_metadata,
 )
 from .plan import PlannedPackage
+from .unbundled import Unbundled
 
-__all__ = ["Rendered", "build_from_record", "package_record", "package_record_key", "render"]
+__all__ = ["Rendered", "build_from_record", "import_map", "importmap_differs", "package_record",
+           "package_record_key", "render"]
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,34 @@ def build_from_record(package: PlannedPackage, key: str, record: PackageRecord, 
     return PackageBuild(package, key, entries, chunks, files, record.warnings, reused=True, checked=dict(record.files))
 
 
+def import_map(optimized: Mapping[str, OptimizedDep], base: str, unbundled: Unbundled = Unbundled()) -> ImportMap:
+    """The import map of a deps dir: each optimized id at ``base`` + its file + ``?v=``, then
+    the packages served from their own files, and the scopes of nested ids that were built."""
+    imports = {id_: f"{base}{o.file}?v={o.file_hash}" for id_, o in optimized.items()}
+    for id_, url in unbundled.imports.items():
+        imports.setdefault(id_, url)  # an optimized id wins
+    scopes = {}
+    for prefix, mapping in unbundled.scopes.items():
+        scoped = {spec: imports[id_] for spec, id_ in mapping.items() if id_ in optimized}
+        if scoped:
+            scopes[prefix] = scoped
+    return ImportMap(imports, scopes)
+
+
+def importmap_differs(deps_dir: Path, metadata: Metadata, base: str, unbundled: Unbundled) -> bool:
+    """Whether the deps dir's ``importmap.json`` is not the one :func:`render` would write for
+    ``metadata`` now (the entries and scopes of unbundled packages changed, say)."""
+    try:
+        found = parse_importmap((deps_dir / IMPORTMAP).read_bytes())
+    except (OSError, ValueError):  # MetadataError is a ValueError
+        return True
+    return found != import_map(metadata.optimized, base, unbundled)
+
+
 def render(builds: Iterable[PackageBuild], *, deps_dir: Path, base: str, mode: str, hashes: CacheHashes,
-           version: str) -> Rendered:
-    """The JSON files of a deps dir for a set of package builds."""
+           version: str, unbundled: Unbundled = Unbundled()) -> Rendered:
+    """The JSON files of a deps dir for a set of package builds (and the import-map entries of
+    the packages served from their own files, which the manifest leaves out, as Vite's does)."""
     builds = sorted(builds, key=lambda b: b.package.name)
     optimized: dict[str, OptimizedDep] = {}
     chunks: dict[str, str] = {}
@@ -119,9 +147,14 @@ def render(builds: Iterable[PackageBuild], *, deps_dir: Path, base: str, mode: s
                 name, imports=_keys(chunk.imports), dynamic_imports=_keys(chunk.dynamic_imports), css=chunk.css,
                 externals=chunk.externals)
         packages[package_record_key(build.package.dir, deps_dir)] = package_record(build)
-    # Every file counts, CSS and chunks included: a change anywhere must reload pages.
-    browser_hash = hash_of(hashes.hash, json.dumps(sorted(file_hashes.items())))
-    importmap = ImportMap({id_: f"{base}{o.file}?v={o.file_hash}" for id_, o in optimized.items()})
+    # Every file counts, CSS and chunks included: a change anywhere must reload pages. So does a
+    # change of the unbundled packages' entries (none: the hash is what it always was).
+    importmap = import_map(optimized, base, unbundled)
+    served: list = sorted(file_hashes.items())
+    if unbundled.imports or importmap.scopes:
+        served = [served, sorted(unbundled.imports.items()),
+                  sorted((prefix, sorted(mapping.items())) for prefix, mapping in importmap.scopes.items())]
+    browser_hash = hash_of(hashes.hash, json.dumps(served))
     documents = {
         PACKAGE_JSON: PACKAGE_JSON_BYTES,
         IMPORTMAP: stringify_importmap(importmap),

@@ -6,7 +6,10 @@ The daemon and the backend integrations (ASGI, WSGI, Django, Flask) share these 
   path below the mount point and returns the file, or ``None`` when it must be a 404: ``..`` or
   ``.`` segments, encoded ``/`` or ``\\`` (``%2F``, ``%5C``), backslashes, NUL, invalid UTF-8
   (``%c0%ae``), empty segments, hidden names (unless ``allow_hidden``), and anything whose realpath
-  (symlinks followed) is not inside ``directory``.
+  (symlinks followed) is inside neither ``directory`` nor one of the ``also`` folders: the
+  daemon's allow list of linked packages, whose folders (reached through a symlink in
+  ``node_modules``) are outside the root. Within those the same rules hold, on the path
+  relative to that folder: no hidden names, the deny list.
 * **Secrets are never served.** The ``deny`` list (``prebundle.denylist``: ``.env``, ``.env.*``,
   certificates and keys, ``.git``, plus what the caller adds) is checked on the decoded path as
   asked and on the real path after symlinks, case-insensitively; ``FolderFiles`` answers ``403``.
@@ -49,6 +52,8 @@ from .denylist import DenyList
 from .metadata import METADATA, Metadata, file_hash, parse_metadata
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from starlette.types import Receive, Scope, Send
 
 __all__ = [
@@ -103,13 +108,13 @@ def content_type(path: str | os.PathLike[str]) -> str:
 
 
 def safe_path(directory: str | os.PathLike[str], url_path: str, *, allow_hidden: bool = False,
-              deny: DenyList | None = DEFAULT_DENY_LIST) -> Path | None:
+              deny: DenyList | None = DEFAULT_DENY_LIST, also: tuple[str, ...] = ()) -> Path | None:
     """The file ``url_path`` (percent-encoded, relative to ``directory``) names, or None.
 
-    None for every path that could escape ``directory``, is on ``deny``, or is not a regular
-    file there.
+    None for every path that could escape ``directory`` (and the real folders ``also``), is
+    on ``deny``, or is not a regular file there.
     """
-    found = _resolve(directory, url_path, allow_hidden=allow_hidden, deny=deny)
+    found = _resolve(directory, url_path, allow_hidden=allow_hidden, deny=deny, also=also)
     return found if isinstance(found, Path) else None
 
 
@@ -118,8 +123,9 @@ _MISSING = "missing"
 
 
 def _resolve(directory: str | os.PathLike[str], url_path: str, *, allow_hidden: bool,
-             deny: DenyList | None) -> Path | str:
-    """The file, or why not: ``_DENIED`` (on the deny list) or ``_MISSING`` (anything else)."""
+             deny: DenyList | None, also: tuple[str, ...] = ()) -> Path | str:
+    """The file, or why not: ``_DENIED`` (on the deny list) or ``_MISSING`` (anything else).
+    ``also``: real folders outside ``directory`` whose files may be reached through symlinks."""
     lowered = url_path.lower()
     if any(bad in lowered for bad in _FORBIDDEN_ENCODED):
         return _MISSING
@@ -139,7 +145,12 @@ def _resolve(directory: str | os.PathLike[str], url_path: str, *, allow_hidden: 
     base = os.path.realpath(directory)
     real = os.path.realpath(os.path.join(base, *segments))
     if real == base or not real.startswith(base + os.sep):
-        return _MISSING
+        base = next((folder for folder in also if real.startswith(folder + os.sep)), "")
+        if not base:
+            return _MISSING
+        inside = real[len(base) + 1:].split(os.sep)
+        if not allow_hidden and any(seg.startswith(".") for seg in inside):
+            return _MISSING  # a link within the allowed folder to its hidden files
     if deny is not None and deny.denies(real[len(base) + 1:].split(os.sep)):
         return _DENIED  # a symlink to a denied file
     try:
@@ -235,9 +246,16 @@ class FolderFiles:
 
     def __init__(self, directory: str | os.PathLike[str], *, hashed: bool = True,
                  allow_hidden: bool = False, not_found_hint: str = "",
-                 deny: DenyList | None = DEFAULT_DENY_LIST, denied_hint: str = "") -> None:
+                 deny: DenyList | None = DEFAULT_DENY_LIST, denied_hint: str = "",
+                 also: Iterable[str | os.PathLike[str]] = ()) -> None:
         self.directory = Path(directory)
         """The folder served (a deps dir, or an app's root)."""
+        real_directory = os.path.realpath(directory)
+        self.also = tuple(sorted({real for real in map(os.path.realpath, also)
+                                  if not (real_directory + os.sep).startswith(real.rstrip(os.sep) + os.sep)}))
+        """Real folders outside ``directory`` that symlinks in it may lead to (the daemon's
+        linked packages); nothing else outside it is served, nor a folder holding
+        ``directory`` (a link to ``..`` would open everything beside the root)."""
         self.allow_hidden = allow_hidden
         """Serve names starting with a dot (off: ``.git``, ``.env`` stay private)."""
         self.deny = deny
@@ -254,7 +272,7 @@ class FolderFiles:
         if method not in ("GET", "HEAD"):
             return Answer(405, [("allow", "GET, HEAD"), ("content-type", "text/plain; charset=utf-8")],
                           body=b"method not allowed\n")
-        real = _resolve(self.directory, url_path, allow_hidden=self.allow_hidden, deny=self.deny)
+        real = _resolve(self.directory, url_path, allow_hidden=self.allow_hidden, deny=self.deny, also=self.also)
         if real == _DENIED:
             return self.denied(url_path)
         if not isinstance(real, Path):

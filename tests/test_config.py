@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,94 @@ def test_with_overrides_checks_values(tmp_path):
     assert isinstance(config.with_overrides(mode="production"), Config)
     with pytest.raises(ConfigError, match="mode"):
         config.with_overrides(mode="fast")
+
+
+# -- optimizer keys and esbuild options as Vite users write them --------------------------------
+
+def test_optimizer_keys_from_pyproject_and_python(tmp_path):
+    def keys(config):
+        return config.no_discovery, config.needs_interop, config.interop, config.force
+
+    assert keys(load_config(write_tree(tmp_path / "none", {}))) == (False, (), "auto", False)
+    toml = write_tree(tmp_path / "toml", {"pyproject.toml": (
+        "[tool.prebundle]\nno-discovery = true\nneeds-interop = ['legacy-pkg']\ninterop = 'node'\nforce = true\n")})
+    assert keys(load_config(toml)) == (True, ("legacy-pkg",), "node", True)
+    python = write_tree(tmp_path / "py", {"prebundle.config.py": (
+        "from prebundle import define_config\n"
+        "config = define_config(no_discovery=True, needs_interop='a > b', interop='bundler')\n")})
+    assert keys(load_config(python)) == (True, ("a > b",), "bundler", False)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("interop = 'esm'", "interop: expected one of auto, node, bundler, got 'esm'"),
+    ("force = 'yes'", "force: expected true or false, got 'yes'"),
+    ("no-discovery = 1", "no_discovery: expected true or false, got 1"),
+    ("needs-interop = [1]", "needs_interop: expected a string or a list of strings"),
+])
+def test_optimizer_keys_with_a_wrong_value_are_one_line_with_file_and_line(tmp_path, line, expected):
+    root = write_tree(tmp_path / "app", {"pyproject.toml": f"[tool.prebundle]\nmode = 'development'\n{line}\n"})
+    with pytest.raises(ConfigError) as info:
+        load_config(root)
+    assert str(info.value) == f"{root.resolve() / 'pyproject.toml'}:3: {expected}"
+
+
+def _esbuild_api_options() -> list[str]:
+    """Every option of esbuild's build API, as its JavaScript API (and Vite's esbuildOptions)
+    spells it, read from the installed esbuild's type declarations."""
+    declarations = (Path(__file__).resolve().parents[1] / "fixtures/npm/node_modules/esbuild/lib/main.d.ts").read_text()
+    names = []
+    for interface in ("\ninterface CommonOptions {", "\nexport interface BuildOptions extends CommonOptions {"):
+        body = declarations[declarations.index(interface):]
+        body = body[:body.index("\n}")]
+        names += re.findall(r"^  (\w+)\??:", body, flags=re.M)
+    return names
+
+
+def test_every_esbuild_option_in_camel_case_is_mapped_or_refused_with_its_snake_case_name(tmp_path):
+    root = write_tree(tmp_path / "app", {})
+    names = _esbuild_api_options()
+    assert len(names) > 60 and "keepNames" in names and "entryPoints" in names
+    for name in names:
+        snake = re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+        # a value no option takes: an accepted option fails its own type check, under its snake_case name
+        with pytest.raises(ConfigError) as info:
+            load_config(root, overrides={"esbuild_options": {name: object()}})
+        message = str(info.value)
+        assert "\n" not in message and "unknown esbuild option" not in message, message
+        assert message.startswith("option --esbuild-options: esbuild_options: ")
+        assert re.search(rf"\b{snake}\b", message), message
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ({"entryPoints": ["x.js"]}, "'entryPoints' (entry_points) is set by prebundle for every package build"),
+    ({"external": ["react"]}, "esbuild option 'external' is the config key exclude: set that instead"),
+    ({"mainFields": ["module"]}, "esbuild option 'mainFields' (main_fields) is the config key main_fields"),
+    ({"conditions": ["worker"]}, "esbuild option 'conditions' is the config key conditions"),
+    ({"plugins": []}, "esbuild plugins are not supported; write a prebundle plugin (config key plugins) instead"),
+    ({"keepNames": True, "keep_names": False}, "esbuild option 'keep_names' is given twice (also as 'keepNames')"),
+    ({"keepNamez": True}, "unknown esbuild option 'keepNamez' (did you mean keep_names?)"),
+    ({"keepNames": "yes"}, "esbuild option 'keep_names' must be a bool, got str"),
+])
+def test_esbuild_options_refused_in_one_line_saying_what_to_use(tmp_path, options, expected):
+    root = write_tree(tmp_path / "app", {})
+    with pytest.raises(ConfigError) as info:
+        load_config(root, overrides={"esbuild_options": options})
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_esbuild_options_as_vite_users_write_them_are_mapped(tmp_path):
+    root = write_tree(tmp_path / "app", {"prebundle.config.py": (
+        "import re\n"
+        "from prebundle import define_config\n"
+        "config = define_config(esbuild_options={\n"
+        "    'keepNames': True, 'jsxImportSource': 'preact', 'legalComments': 'inline',\n"
+        "    'dropLabels': ['DEV'], 'mangleProps': re.compile('^_'), 'tsconfigRaw': {'compilerOptions': {}},\n"
+        "    'logOverride': {'empty-import-meta': 'silent'}, 'resolveExtensions': ['.js', '.mjs'],\n"
+        "    'target': 'es2022', 'define': {'global': 'window'}, 'supported': {'bigint': True},\n"
+        "})\n")})
+    options = load_config(root).esbuild_options
+    assert sorted(options) == ["define", "drop_labels", "jsx_import_source", "keep_names", "legal_comments",
+                               "log_override", "mangle_props", "resolve_extensions", "supported", "target",
+                               "tsconfig_raw"]
+    toml = write_tree(tmp_path / "toml", {"pyproject.toml": "[tool.prebundle.esbuild_options]\nkeep-names = true\n"})
+    assert dict(load_config(toml).esbuild_options) == {"keep_names": True}

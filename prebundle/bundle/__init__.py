@@ -8,7 +8,7 @@ package goes, ``modules`` holds the small virtual modules it uses, ``output`` sp
 
 from __future__ import annotations
 
-from .builder import DEFAULT_RULE, PackageBundler
+from .builder import PackageBundler
 from .result import BuiltEntry, BundleError, Chunk, PackageBuild
 
-__all__ = ["DEFAULT_RULE", "BuiltEntry", "BundleError", "Chunk", "PackageBuild", "PackageBundler"]
+__all__ = ["BuiltEntry", "BundleError", "Chunk", "PackageBuild", "PackageBundler"]

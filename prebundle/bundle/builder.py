@@ -8,7 +8,8 @@ costs esbuild less than one build each (one scan, one link), and a few such buil
 keep both cores busy without holding every package's syntax trees in memory at once.
 
 The interop analysis of a CommonJS entry (which names to export) runs when esbuild loads its
-proxy, so it overlaps esbuild's work on the other entries.
+proxy, so it overlaps esbuild's work on the other entries. The proxy's ``default`` follows the
+project's rule (``hashing.interop_rule``); ids in ``needs_interop`` get a proxy whatever their syntax.
 
 Node's globals that browser code still reads are provided: ``global`` is ``globalThis``, and a
 free ``process`` gets a small shim (``shims/process.js``, injected only where it is used).
@@ -25,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import esbuild
 from ..esbuild import OnLoadResult, OnResolveResult
+from ..hashing import interop_rule
 from ..interop import analyze, needs_interop, proxy_entry_source
 from ..plan import PlannedId, PlannedPackage
 from ..plugins import PluginError
+from .asset_urls import NOTHING_EMITTED, AssetUrls, EmittedFiles, serve_rewrites
 from .hooks import FileHooks, bridge_plugins, build_with_file_hooks
 from .imports import ImportPolicy, Owners
 from .modules import (
@@ -42,16 +45,29 @@ if TYPE_CHECKING:
     from ..interop import DefaultRule, InteropCache
     from ..resolve import Resolver
 
-__all__ = ["DEFAULT_RULE", "PackageBundler"]
+__all__ = ["PackageBundler", "goes_through_proxy", "interop_key"]
 
-DEFAULT_RULE: DefaultRule = "bundler"
-"""The default export of ``__esModule`` CommonJS modules, until the config key ``interop``
-(CONTRACT.md, Output) chooses it: ``exports.default``, as esbuild, webpack and Vite 7 give."""
 PROCESS_SHIM = Path(__file__).resolve().parent.parent / "shims" / "process.js"
 ASSET_LOADERS = {ext: "file" for ext in (
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
     ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm", ".wav", ".ogg", ".wasm",
 )}
+
+
+def goes_through_proxy(planned: PlannedId, config: Config) -> bool:
+    """Whether ``planned`` is bundled through a CommonJS proxy: its entry is CommonJS/UMD, or
+    the config's ``needs_interop`` names it."""
+    return planned.id in config.needs_interop or needs_interop(planned.src)
+
+
+def interop_key(package: PlannedPackage, config: Config, rule: DefaultRule) -> str:
+    """The interop settings that shape ``package``'s bundle, for its cache key: the ``default``
+    rule and its ids in ``needs_interop`` when one of its ids goes through a proxy; nothing for
+    a package of ESM entries, whose bundle they leave as it is (so it stays shared with projects
+    of the other rule)."""
+    if not any(goes_through_proxy(planned, config) for planned in package.ids):
+        return ""
+    return json.dumps([rule, [planned.id for planned in package.ids if planned.id in config.needs_interop]])
 
 
 @dataclass
@@ -69,6 +85,8 @@ class _Group:
     """Proxy path (the flattened id) -> the CommonJS id it stands for."""
     by_name: dict[str, PlannedPackage]
     warnings: dict[Path, list[str]] = field(default_factory=dict)
+    emitted: EmittedFiles = NOTHING_EMITTED
+    """What the ``new URL(..., import.meta.url)`` of the packages' code point at (``asset_urls``)."""
 
     @property
     def label(self) -> str:
@@ -82,14 +100,17 @@ class PackageBundler:
     """Builds groups of packages for one optimize run; safe to call from several threads."""
 
     def __init__(self, config: Config, resolver: Resolver, service: Service, *, staging: Path,
-                 interop_cache: InteropCache | None = None) -> None:
+                 interop_cache: InteropCache | None = None, rule: DefaultRule | None = None) -> None:
         self.config = config
+        self.rule: DefaultRule = interop_rule(config) if rule is None else rule
+        """``default`` of ``__esModule`` CommonJS modules in the proxies (None: the config's)."""
         self.resolver = resolver
         self.service = service
         self.staging = staging
         self.interop_cache = interop_cache
         """Where interop answers are kept (keyed by the content they were computed from)."""
         self.policy = ImportPolicy(config, resolver)
+        self.asset_urls = AssetUrls(service, config.root, self._worker_options)
 
     # -- a group of packages ----------------------------------------------------------------
 
@@ -107,7 +128,8 @@ class PackageBundler:
                                                self.config.root, is_failure=lambda e: isinstance(e, BundleError))
         except PluginError as error:
             raise BundleError([(group.label, str(error))]) from None
-        output = GroupOutput.from_result(result, outdir=outdir, root=self.config.root)
+        output = GroupOutput.from_result(result, outdir=outdir, root=self.config.root,
+                                         packages=[package for package, _ in group.packages], emitted=group.emitted)
         for message in result.warnings:
             owner = self._owner_of_message(group, message)
             if owner is not None:
@@ -122,7 +144,7 @@ class PackageBundler:
         proxied: dict[str, PlannedId] = {}
         for package, _key in packages:
             for planned in package.ids:
-                interop = needs_interop(planned.src)
+                interop = goes_through_proxy(planned, self.config)
                 interop_of[planned.id] = interop
                 if interop:
                     entry_points[planned.flat] = entry_inputs[planned.id] = f"{PROXY_NS}:{planned.flat}"
@@ -135,9 +157,30 @@ class PackageBundler:
                       {package.name: package for package in members})
 
     def _build_once(self, group: _Group, outdir: Path, file_hooks: FileHooks | None):
-        """One esbuild build of the group; ``file_hooks`` (if any) sees the files it names."""
+        """The group's build; ``file_hooks`` (if any) sees the files it names. When the code
+        built holds ``new URL('./file', import.meta.url)``, the files are emitted and the build
+        runs again with those URLs rewritten (``asset_urls``)."""
         for package, _ in group.packages:
             group.warnings[package.dir] = []  # a second pass of the hooks starts afresh
+        group.emitted = NOTHING_EMITTED
+        result = self._esbuild(group, outdir, file_hooks)
+
+        def code_of(path: str) -> bytes:
+            hooked = file_hooks.code_of(path) if file_hooks is not None else None
+            return hooked.encode() if hooked is not None else Path(path).read_bytes()
+
+        emitted = self.asset_urls.emit(result, code_of=code_of, outdir=outdir)
+        for source, message in emitted.warnings:
+            owner = group.owners.of(os.path.dirname(source))
+            if owner is not None:
+                group.warnings_of(owner).append(message)
+        if emitted.rewrites:
+            group.emitted = emitted
+            result = self._esbuild(group, outdir, file_hooks)
+        return result
+
+    def _esbuild(self, group: _Group, outdir: Path, file_hooks: FileHooks | None):
+        """One esbuild build of the group, with ``group.emitted``'s rewritten code."""
         options = self._options(group.entry_points, outdir)
         options["plugins"] = [esbuild.Plugin("prebundle", lambda build: self._setup(build, group, file_hooks))]
         try:
@@ -175,18 +218,36 @@ class PackageBundler:
             loader=dict(ASSET_LOADERS),
             minify=production,
             charset="utf8",
-            legal_comments="none",
+            # Development: a linked <file>.map per output (sources renamed by ``sourcemaps``).
+            # Production: no maps, and licence comments kept in a <file>.LEGAL.txt the
+            # minified file links to; in development they stay in the maps' sourcesContent.
+            sourcemap=not production,
+            legal_comments="linked" if production else "none",
             log_level="silent",
             supported={"arbitrary-module-namespace-names": True, "dynamic-import": True,
                        "import-meta": True},
         )
         for name, value in config.esbuild_options.items():
+            if name in ("define", "loader", "supported"):
+                value = {**options[name], **value}  # added to prebundle's own (NODE_ENV, assets), not instead
+            elif name == "inject":
+                value = [*options[name], *value]  # the process shim stays
             options[name] = value
+        return options
+
+    def _worker_options(self, outdir: Path) -> dict[str, Any]:
+        """A worker module's build (``asset_urls``): one self-contained file, bare imports
+        bundled in (import maps do not apply inside workers), content-hashed names."""
+        options = self._options({}, outdir)
+        options.update(splitting=False, entry_names="[name]-[hash]", asset_names="[name]-[hash]")
         return options
 
     # -- the esbuild plugin ------------------------------------------------------------------
 
     def _setup(self, build: PluginBuild, group: _Group, file_hooks: FileHooks | None) -> None:
+        if group.emitted.rewrites:  # first: the plugins' callback for the same files is not asked
+            serve_rewrites(build, group.emitted.rewrites)
+
         @build.on_resolve(filter=f"^{PROXY_NS}:")
         def proxy_path(args: OnResolveArgs):
             return OnResolveResult(path=args.path[len(PROXY_NS) + 1:], namespace=PROXY_NS)
@@ -226,11 +287,16 @@ class PackageBundler:
             return OnLoadResult(contents=missing_stub(specifier, package), loader="js")
 
     def _proxy(self, planned: PlannedId) -> str:
-        """The proxy entry of a CommonJS id, from the interop analysis of its entry file."""
+        """The proxy entry of a CommonJS id, from the interop analysis of its entry file; an
+        entry with ESM syntax (forced by ``needs_interop``) also re-exports its own names."""
+        forced = not needs_interop(planned.src)
         interop = analyze(planned.src, mode=self.config.mode, package_dir=planned.package_dir,
                           package_name=planned.package_name, resolve_require=self.policy.resolve_require,
-                          cache=self.interop_cache)
-        return proxy_entry_source(str(planned.src), interop.names, default=DEFAULT_RULE, module_exports=True)
+                          cache=self.interop_cache, force=forced)
+        # Relative to the package (the proxy's resolve_dir): the proxy's source is in the
+        # source maps, which must not name this machine's folders.
+        entry = "./" + Path(os.path.relpath(planned.src, os.path.realpath(planned.package_dir))).as_posix()
+        return proxy_entry_source(entry, interop.names, default=self.rule, module_exports=True, reexport=forced)
 
     def _owner_of_message(self, group: _Group, message: Message) -> PlannedPackage | None:
         """The package an esbuild message is about, from the file it names."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..esbuild import OnLoadResult, OnResolveResult
+from ..filetypes import read_text
 from .modules import OWN_NAMESPACES, PROXY_NS, VIRTUAL_NS
 
 if TYPE_CHECKING:
@@ -110,15 +111,6 @@ def bridge_plugins(build: PluginBuild, plugins: PluginContainer, root: Path, fil
             if code is None:
                 return None  # untouched: esbuild reads the file itself
             return OnLoadResult(contents=code, loader=LOADERS.get(Path(args.path).suffix, "js"))
-
-
-def read_text(path: str) -> str | None:
-    """A file's text for the plugins' ``transform``; None when it is not UTF-8 text (esbuild
-    then loads it, as an asset for instance, or reports it)."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def files_read(metafile: Mapping[str, Any] | None, root: Path) -> list[str]:

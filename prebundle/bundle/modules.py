@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 
+from ..specifiers import is_node_builtin
+
 __all__ = [
     "BUILTIN_NS", "MISSING_NS", "OWN_NAMESPACES", "PROBE", "PROXY_NS", "REQUIRE_NS", "VIRTUAL_NS",
     "builtin_stub", "facade_source", "missing_stub", "split_stub_path", "stub_path",
@@ -42,12 +44,18 @@ def split_stub_path(path: str) -> tuple[str, str]:
 
 def facade_source(specifier: str) -> str:
     """CommonJS module standing for ``require(specifier)`` of another package's bundle: the very
-    ``module.exports`` of a CommonJS package, else the ES namespace marked ``__esModule``."""
+    ``module.exports`` of a CommonJS package, else the ES namespace marked ``__esModule``.
+
+    A package named like a Node builtin (``events``, ``stream``, ``buffer``) stands in for that
+    builtin, and Node's ``require("stream")`` gives the builtin's ``module.exports``, which is
+    what its ES namespace offers as ``default``: so for those names an ES package's ``default``
+    is the answer, when it has one (``new (require("events"))()`` works)."""
     quoted = json.dumps(specifier)
+    otherwise = '"default" in m ? m.default : ' if is_node_builtin(specifier) else ""
     return (
         f"import * as m from {quoted};\n"
-        'module.exports = "module.exports" in m ? m["module.exports"]'
-        ' : Object.defineProperty({ ...m }, "__esModule", { value: true });\n'
+        f'module.exports = "module.exports" in m ? m["module.exports"] : {otherwise}'
+        'Object.defineProperty({ ...m }, "__esModule", { value: true });\n'
     )
 
 

@@ -4,19 +4,24 @@ Each package owns the outputs its entries reach: its entry files, the chunks the
 statically or with ``import()``, their CSS and assets. Imports of other packages are external,
 so a chunk is shared between packages only when it holds esbuild's runtime helpers (or a module
 two of them reach without a bare import); such a chunk is listed by each, with the same bytes.
+Each output file's companions go with it: its source map (``<file>.map``, sources renamed by
+``sourcemaps``) and its legal comments (``<file>.LEGAL.txt``). So do the files its code points at
+with ``new URL('./file', import.meta.url)``, emitted by ``asset_urls``: they count as its assets.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..plan import PlannedId, PlannedPackage
 from ..specifiers import is_bare
+from .asset_urls import NOTHING_EMITTED, EmittedFiles
 from .result import BuiltEntry, BundleError, Chunk, PackageBuild
+from .sourcemaps import MAP_SUFFIX, SourceNamer, rewrite_maps
 
 if TYPE_CHECKING:
     from ..esbuild import BuildResult
@@ -24,6 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["GroupOutput", "split_output"]
 
 _ASSET_KINDS = ("url-token", "file-loader")
+COMPANION_SUFFIXES = (MAP_SUFFIX, ".LEGAL.txt")
+"""Files esbuild writes beside an output file (``sourcemap``, ``legal_comments="linked"`` or
+``"external"``); they belong to the package that owns that file."""
 
 
 @dataclass(frozen=True)
@@ -49,18 +57,26 @@ class GroupOutput:
     ``namespace:path``) -> its JS output file."""
 
     @classmethod
-    def from_result(cls, result: BuildResult, *, outdir: Path, root: Path) -> GroupOutput:
-        """Metafile paths are relative to the working directory (the root)."""
+    def from_result(cls, result: BuildResult, *, outdir: Path, root: Path,
+                    packages: Iterable[PlannedPackage], emitted: EmittedFiles = NOTHING_EMITTED) -> GroupOutput:
+        """Metafile paths are relative to the working directory (the root); ``packages`` are the
+        packages built, whose files the source maps name; ``emitted`` the files their URLs
+        point at (already named and mapped)."""
 
         def name_of(path: str) -> str:
             return Path(os.path.normpath(root / path)).relative_to(outdir).as_posix()
 
         files = {Path(o.path).relative_to(outdir).as_posix(): o.contents for o in result.output_files}
+        files = rewrite_maps(files, SourceNamer.for_build(outdir=outdir, root=root, packages=packages))
+        files.update(emitted.files)
         outputs: dict[str, _Output] = {}
         entry_file_of: dict[str, str] = {}
         for path, meta in (result.metafile or {}).get("outputs", {}).items():
             name = name_of(path)
             outputs[name] = _describe(meta, name_of)
+            fetched = emitted.fetched_by(meta.get("inputs", ()), root)
+            if fetched:
+                outputs[name] = replace(outputs[name], assets=tuple(sorted({*outputs[name].assets, *fetched})))
             if meta.get("entryPoint") and name.endswith(".js"):
                 entry_file_of[meta["entryPoint"]] = name
         return cls(files, outputs, entry_file_of)
@@ -100,10 +116,11 @@ def split_output(
         for planned in package.ids:
             entries[planned.id] = _entry(output, planned, entry_inputs[planned.id], interop_of[planned.id], package)
         owned = _reachable(output, [entry.file for entry in entries.values()])
+        owned |= {name + suffix for name in owned for suffix in COMPANION_SUFFIXES if name + suffix in output.files}
         entry_files = {entry.file for entry in entries.values()}
         chunks = {}
         for name in sorted(owned):
-            if name.endswith(".js") and name not in entry_files:
+            if name.endswith(".js") and name not in entry_files and name in output.outputs:  # not an emitted worker
                 described = output.outputs[name]
                 chunks[name] = Chunk(name, described.imports, described.css, described.externals,
                                      described.dynamic_imports)

@@ -3,8 +3,12 @@
 * ``GET <base><file>``: the deps dir through ``prebundle.static`` (immutable only for the
   current ``?v=``).
 * ``GET /@prebundle/importmap.json``, ``/@prebundle/status``, ``/@prebundle/events`` (SSE),
-  ``/@prebundle/client.js``.
-* Anything else: the app's own files from the root (``no-cache``, ETag/304); HTML pages get the
+  ``/@prebundle/client.js``; ``POST /@prebundle/messages`` (pages to plugins, ``messages.py``);
+  ``GET /@prebundle/assets/<file>`` (what plugins emitted).
+* Anything else: the app's own files from the root (``no-cache``, ETag/304), excluded packages'
+  files among them (``/node_modules/<pkg>/...``, as the import map names them), and the files
+  of the linked packages the last scan found, whose folders are outside the root (an allow list
+  of exactly those folders, checked on the real path); HTML pages get the
   import map and the reload client injected into ``<head>`` unless they have an import map; with
   ``modulepreload`` on (off by default; ``PREBUNDLE_MODULEPRELOAD=1``), also a
   ``<link rel="modulepreload">`` for every file of the static closure of the import map's ids
@@ -27,6 +31,7 @@ import hmac
 import json
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -41,10 +46,12 @@ from ..integrations import html as tags_html
 from ..integrations.graph import AssetsError, load_deps_dir
 from ..metadata import IMPORTMAP, parse_importmap
 from ..plugins import call_hook
+from ..plugins.assets import ASSETS_DIR
 from ..static import DepsEndpoint, FolderFiles, send_answer
 from .control import CONTROL_PATH, TOKEN_HEADER
 from .events import format_event
 from .hooks import IndexHtmlContext, PluginServer, configure
+from .messages import MESSAGES_PATH, messages
 from .security import DaemonGuard, SitePolicy
 
 if TYPE_CHECKING:
@@ -60,6 +67,8 @@ __all__ = ["MODULEPRELOAD_ENV", "app_files", "client_js", "control", "create_app
            "inject_html", "preload_links", "status"]
 
 CLIENT_PATH = "/@prebundle/client.js"
+ASSETS_PATH = "/@prebundle/assets"
+"""Where the files plugins emit (``emit_file``, in ``<cache_dir>/assets/``) are served."""
 MODULEPRELOAD_ENV = "PREBUNDLE_MODULEPRELOAD"
 """``1`` injects ``modulepreload`` links into pages; ``0`` or unset does not (bench/page_load.py
 measures both)."""
@@ -108,6 +117,9 @@ def preload_links(deps_dir: Path, base: str, importmap: bytes) -> bytes | None:
         if not node.file.endswith(".css"):
             url = imports.get(node.key)
             urls[url if isinstance(url, str) else base + tags_html.quote_file(node.file) + node.query] = None
+    for id_, url in graph.own.items():  # entries of packages served as they are; not `<name>/` prefixes
+        if not id_.endswith("/"):
+            urls[url] = None
     return b"".join(b"\n" + tags_html.link("modulepreload", url).encode() for url in urls)
 
 
@@ -149,21 +161,26 @@ class _ClientScript:
 
 
 class _Site:
-    """The ``SitePolicy`` and the root's ``FolderFiles`` of the daemon's current config."""
+    """The ``SitePolicy`` and the root's ``FolderFiles`` of the daemon's current config and
+    linked packages: the root's files, and those of exactly the linked packages' folders the
+    last scan found (they are outside the root; the import map points at them)."""
 
     def __init__(self, state: DaemonState) -> None:
         self.state = state
-        self._config: object = None
+        self._for: tuple[object, tuple[Path, ...]] | None = None
         self.policy: SitePolicy
         self.root_files: FolderFiles
 
     def current(self) -> _Site:
-        config = self.state.config
-        if config is not self._config:  # the config file changed: its server rules apply now
+        config, linked = self.state.config, self.state.linked
+        new_config = self._for is None or self._for[0] is not config
+        if new_config:  # the config file changed: its server rules apply now
             self.policy = SitePolicy.from_config(config)
+        if new_config or self._for[1] != linked:  # a scan found other linked packages
             hint = f"The list is built in, plus server.fs_deny in {self.policy.config_name}."
-            self.root_files = FolderFiles(config.root, hashed=False, deny=self.policy.app_deny, denied_hint=hint)
-            self._config = config
+            self.root_files = FolderFiles(config.root, hashed=False, deny=self.policy.app_deny, denied_hint=hint,
+                                          also=linked)
+            self._for = (config, linked)
         return self
 
 
@@ -186,6 +203,9 @@ def create_app(state: DaemonState, *, modulepreload: bool | None = None) -> Star
         Route(CONTROL_PATH, control, methods=["POST"]),
         Route("/@prebundle/events", events),
         Route(CLIENT_PATH, client_js),
+        Route(MESSAGES_PATH, messages, methods=["POST"]),
+        Mount(ASSETS_PATH, app=DepsEndpoint(FolderFiles(config.cache_dir / ASSETS_DIR, hashed=False,
+                                                        deny=site.current().policy.deps_deny))),
         Mount(base_path.rstrip("/"), app=deps),
         Mount("/", app=app_files),
     ]
@@ -237,12 +257,16 @@ async def status(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
-    """``/@prebundle/events``: a ``hello`` with what is served now, then the daemon's events."""
+    """``/@prebundle/events``: a ``hello`` with what is served now and the stream's client id
+    (for messages to this page alone, see ``messages.py``), then the daemon's events."""
     state: DaemonState = request.app.state.daemon
     digest = hashlib.sha256(state.importmap_bytes).hexdigest()[:16]
+    client = secrets.token_urlsafe(12)
     hello = format_event("hello", {"importmap": digest, "state": state.state, "error": state.error,
-                                   "browserHash": state.browser_hash})
-    return StreamingResponse(state.broadcaster.stream(hello), media_type="text/event-stream",
+                                   "browserHash": state.browser_hash, "client": client})
+    channel = state.plugin_server.ws
+    stream = state.broadcaster.stream(hello, client=client, on_open=lambda: channel.connected(client))
+    return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
 
@@ -279,12 +303,15 @@ async def app_files(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _page(served: State, html: bytes, url_path: str, file: Path, if_none_match: bytes | None) -> Response:
-    """An HTML page with the import map, the preloads and the client injected, then plugins'
-    ``transform_index_html``; its ETag is of that result (it changes with the import map)."""
+    """An HTML page through plugins' ``transform_index_html`` of ``order: "pre"``, then with the
+    import map, the preloads and the client injected, then through the other ones (as Vite's
+    dev server runs them around its own changes); its ETag is of that result (it changes with
+    the import map)."""
     state: DaemonState = served.daemon
-    body = inject_html(html, state.importmap_bytes or b'{"imports": {}}', preloads=served.preloads.links())
     try:
-        body = await _transform_html(state, body, url_path, file)
+        html = await _transform_html(state, html, url_path, file, orders=("pre",))
+        body = inject_html(html, state.importmap_bytes or b'{"imports": {}}', preloads=served.preloads.links())
+        body = await _transform_html(state, body, url_path, file, orders=(None, "post"))
     except PrebundleError as error:  # a plugin failed: say so, keep serving
         state.broadcaster.publish("error", {"message": str(error)})
         return Response(str(error), status_code=500, media_type="text/plain")
@@ -295,11 +322,13 @@ async def _page(served: State, html: bytes, url_path: str, file: Path, if_none_m
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
-async def _transform_html(state: DaemonState, body: bytes, url_path: str, file: Path) -> bytes:
+async def _transform_html(state: DaemonState, body: bytes, url_path: str, file: Path, *,
+                          orders: tuple[str | None, ...]) -> bytes:
     container = state.config.plugins_for("transform_index_html")
-    if container is None:
+    if container is None or not container.has("transform_index_html", orders):
         return body
     server = getattr(state, "plugin_server", None) or PluginServer(app=None, config=state.config, state=state)
     ctx = IndexHtmlContext(path=url_path, filename=str(file), server=server)
-    html = await asyncio.to_thread(container.transform_index_html, body.decode("utf-8", "replace"), ctx)
+    html = await asyncio.to_thread(container.transform_index_html, body.decode("utf-8", "replace"), ctx,
+                                   orders=orders)
     return html.encode("utf-8")

@@ -1,10 +1,18 @@
-// prebundle reload client: reloads the page when the daemon's import map changes, and shows
-// an overlay while the last re-optimization failed. Include it with
-// <script type="module" src="http://<daemon>/@prebundle/client.js"></script>.
+// prebundle client: reloads the page when the daemon's import map changes, shows an overlay
+// while the last re-optimization failed, and carries messages between the page and plugins.
+// Include it with <script type="module" src="http://<daemon>/@prebundle/client.js"></script>
+// (the daemon adds it to the pages it serves). A module of the page may import it, by the same
+// URL, for messages (docs/plugins.md, "Messages between plugins and pages"):
+//   import { on, off, send } from "/@prebundle/client.js";
+//   on("my:greeting", (data) => ...);       // a plugin's server.ws.send("my:greeting", data)
+//   await send("my:from-page", { n: 1 });   // a plugin's server.ws.on("my:from-page", handler)
 const origin = new URL(import.meta.url).origin;
 const events = new EventSource(origin + "/@prebundle/events");
 const OVERLAY_ID = "prebundle-error-overlay";
 let hello = null;
+let markConnected;
+const connected = new Promise((resolve) => (markConnected = resolve));
+const listeners = new Map(); // event name -> Map(callback -> the listener added for it)
 
 function hideOverlay() {
   document.getElementById(OVERLAY_ID)?.remove();
@@ -43,7 +51,8 @@ events.addEventListener("hello", (event) => {
   // A reconnect to a daemon whose import map changed meanwhile (e.g. it restarted): reload.
   if (hello !== null && info.importmap !== hello.importmap) location.reload();
   hello = info;
-  globalThis.__prebundle = { connected: true, state: info.state };
+  globalThis.__prebundle = { connected: true, state: info.state, client: info.client };
+  markConnected();
   if (info.state === "error" && info.error) showOverlay(info.error);
   else hideOverlay();
 });
@@ -55,3 +64,40 @@ events.addEventListener("error", (event) => {
   if (event.data !== undefined) showOverlay(data(event).message || String(event.data));
 });
 events.addEventListener("ok", hideOverlay);
+
+/** Call `callback(data)` for each `event` a plugin sends (`server.ws.send(event, data)`). */
+export function on(event, callback) {
+  let byCallback = listeners.get(event);
+  if (!byCallback) listeners.set(event, (byCallback = new Map()));
+  if (byCallback.has(callback)) return;
+  const listener = (message) => {
+    if (message.data !== undefined) callback(JSON.parse(message.data)); // not a connection error
+  };
+  byCallback.set(callback, listener);
+  events.addEventListener(event, listener);
+}
+
+/** Stop calling `callback` for `event`. */
+export function off(event, callback) {
+  const listener = listeners.get(event)?.get(callback);
+  if (!listener) return;
+  listeners.get(event).delete(callback);
+  events.removeEventListener(event, listener);
+}
+
+/** Send `event` with `data` (JSON) to the plugins' `server.ws.on(event, handler)`; resolves to
+ * `{ok, handled}` once their handlers ran, rejects with the error when one failed. */
+export async function send(event, data = null) {
+  await connected; // the client id comes with the first hello
+  const response = await fetch(origin + "/@prebundle/messages", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ event, data, client: hello.client ?? null }),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.error || `prebundle: sending ${event} failed: HTTP ${response.status}`);
+  return answer;
+}
+
+/** `on`, `off` and `send` in one object, shaped like Vite's `import.meta.hot`. */
+export const hot = { on, off, send };

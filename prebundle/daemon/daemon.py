@@ -47,6 +47,8 @@ class Daemon:
         self.socket: socket.socket | None = None
         self.tasks: list[asyncio.Task] = []
         self._previous_signals: dict = {}
+        self.failure: BaseException | None = None
+        """What stopped the daemon other than a signal, for the plugins' ``build_end``."""
 
     async def serve(self) -> None:
         """Run until SIGINT/SIGTERM. Raises ``DaemonRunning`` when another live daemon holds the
@@ -56,6 +58,9 @@ class Daemon:
         try:
             await self.startup()
             await self.main_loop()
+        except BaseException as error:
+            self.failure = error
+            raise
         finally:
             await self.shutdown()
 
@@ -94,7 +99,7 @@ class Daemon:
         for task in self.tasks:
             task.cancel()
         if self.state is not None:
-            await asyncio.to_thread(self.state.close)
+            await asyncio.to_thread(self.state.close, self.failure)
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.pidfile.release()
         log.info("prebundle daemon stopped")
@@ -109,6 +114,7 @@ class Daemon:
     async def _watch(self) -> None:
         state = self.state
         assert state is not None
-        async for changes in watch_changes(lambda: WatchPlan.for_config(state.config, state.linked), self.stop):
+        async for changes in watch_changes(lambda: WatchPlan.for_config(state.config, state.linked), self.stop,
+                                           state.plan_changed):
             log.debug("changed: %s", changes.describe(self.config.root))
             state.notify(changes)

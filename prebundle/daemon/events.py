@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 __all__ = ["Broadcaster", "format_event"]
@@ -32,16 +32,20 @@ class Broadcaster:
         self.ping = ping
         """Seconds of silence before a keep-alive comment."""
         self._queues: set[asyncio.Queue] = set()
+        self._clients: dict[str, asyncio.Queue] = {}
+        """The streams that have a client id (a page's client), by id."""
         self._closed = False
 
     @property
     def subscribers(self) -> int:
         return len(self._queues)
 
-    def publish(self, event: str, data: Any = "") -> None:
-        """Queue an event for every open stream. Call on the event loop's thread."""
+    def publish(self, event: str, data: Any = "", *, to: str | None = None) -> None:
+        """Queue an event for every open stream, or only for the client ``to``. Call on the
+        event loop's thread."""
         message = format_event(event, data)
-        for queue in self._queues:
+        queues = self._queues if to is None else [self._clients[to]] if to in self._clients else []
+        for queue in queues:
             queue.put_nowait(message)
 
     def close(self) -> None:
@@ -50,10 +54,16 @@ class Broadcaster:
         for queue in self._queues:
             queue.put_nowait(_CLOSED)
 
-    async def stream(self, first: bytes = b"") -> AsyncIterator[bytes]:
-        """The bytes of one subscriber's stream, starting with ``first``."""
+    async def stream(self, first: bytes = b"", *, client: str | None = None,
+                     on_open: Callable[[], None] | None = None) -> AsyncIterator[bytes]:
+        """The bytes of one subscriber's stream, starting with ``first``. ``client``: its id,
+        for events sent to it alone; ``on_open`` is called once it receives events."""
         queue: asyncio.Queue = asyncio.Queue()
         self._queues.add(queue)
+        if client is not None:
+            self._clients[client] = queue
+        if on_open is not None:
+            on_open()
         try:
             yield b"retry: 1000\n" + (first or b":\n\n")
             while not self._closed:
@@ -67,3 +77,5 @@ class Broadcaster:
                 yield message
         finally:
             self._queues.discard(queue)
+            if client is not None:
+                self._clients.pop(client, None)

@@ -1,5 +1,6 @@
 """The daemon's side of the plugin API: ``configure_server``, ``transform_index_html`` and
-``handle_hot_update``, with the ``server`` object plugins receive."""
+``handle_hot_update``, with the ``server`` object plugins receive (its ``ws`` is the
+``ClientChannel`` of ``messages.py``)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..plugins.html import IndexHtmlContext
+from .messages import ClientChannel
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from .events import Broadcaster
     from .state import DaemonState
 
 __all__ = ["HotUpdateContext", "IndexHtmlContext", "PluginServer", "filter_hot_updates"]
-
-
-class _EventChannel:
-    """``server.ws``: Vite's ``server.ws.send`` over the event stream."""
-
-    def __init__(self, broadcaster: Broadcaster) -> None:
-        self._broadcaster = broadcaster
-
-    def send(self, event: str | dict, data: Any = "") -> None:
-        if isinstance(event, dict):  # Vite's {type: 'custom', event, data} payload
-            event, data = event.get("event") or event.get("type", "message"), event.get("data", "")
-        self._broadcaster.publish(event, data)
 
 
 @dataclass
@@ -39,10 +28,11 @@ class PluginServer:
     """The Starlette app: add routes (``app.router.routes``) or ``app.add_middleware(...)``."""
     config: Any
     state: Any
-    ws: _EventChannel = field(init=False)
+    ws: ClientChannel = field(init=False)
+    """Messages to and from the pages: ``send(event, data)``, ``on(event, handler)``, ``off``."""
 
     def __post_init__(self) -> None:
-        self.ws = _EventChannel(self.state.broadcaster)
+        self.ws = ClientChannel(self.state.broadcaster)
 
 
 @dataclass(frozen=True)
@@ -55,14 +45,16 @@ class HotUpdateContext:
 
 
 def configure(app: Starlette, state: DaemonState) -> list[Callable[[], Any]]:
-    """Run ``configure_server`` hooks before prebundle's routes exist; return the callables
-    they gave back, to run once those routes are installed."""
+    """Make the daemon's ``PluginServer`` and run ``configure_server`` hooks before prebundle's
+    routes exist; return the callables they gave back, to run (as their plugin) once those
+    routes are installed."""
+    server = PluginServer(app=app, config=state.config, state=state)
+    state.plugin_server = server
     container = state.config.plugins_for("configure_server")
     if container is None:
         return []
-    server = PluginServer(app=app, config=state.config, state=state)
-    state.plugin_server = server
-    return [post for post in container.run_each("configure_server", server) if callable(post)]
+    return [lambda name=name, post=post: container.call_as(name, "configure_server", post)
+            for name, post in container.run_each_named("configure_server", server) if callable(post)]
 
 
 def filter_hot_updates(state: DaemonState, files: set[str]) -> set[str]:

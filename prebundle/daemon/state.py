@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -31,6 +31,8 @@ from ..errors import PrebundleError
 from ..metadata import IMPORTMAP, METADATA, parse_importmap, parse_metadata
 from ..optimizer import missing_error, optimize
 from ..plan import is_excluded
+from ..plugins.lifecycle import PluginLifetime
+from ..plugins.module_info import record_scan
 from ..resolve import Resolver
 from ..scanner import scan, scan_cache_for
 from .events import Broadcaster
@@ -39,6 +41,7 @@ from .watch import Changes
 
 if TYPE_CHECKING:
     from ..optimizer import OptimizeResult
+    from .hooks import PluginServer
 
 __all__ = ["DaemonState", "RunReport", "RunState"]
 
@@ -89,8 +92,17 @@ class _Pipeline:
     def __init__(self, config: Config) -> None:
         self.service = None
         self.last_found: set[str] | None = None
+        self.last_unbundled: tuple | None = None
+        """The excluded and linked packages of the last scan: the import map serves them too."""
+        self.forced = False
+        """The config key ``force`` was honoured: it re-bundles when the daemon starts and when
+        the config is reloaded (as Vite's ``optimizeDeps.force`` does on a server start), not
+        on every saved file."""
         self.last_result: OptimizeResult | None = None
         """The last optimize run's result (for a command that asked the daemon to run)."""
+        self.plugin_hooks = PluginLifetime()
+        """``build_start`` once before the first run (and after a config reload), ``build_end``
+        when the daemon stops."""
         self._set_config(config)
 
     def _set_config(self, config: Config) -> None:
@@ -111,18 +123,26 @@ class _Pipeline:
             config = load_config(self.config.root, config_file=self.config.config_arg, command="serve",
                                  overrides=self.config.overrides)
             self._set_config(config)
-        needs = force_optimize or rebuild or bool(changes.config or changes.install)
+            self.forced = False
+        self.plugin_hooks.started_for(self.config)
+        needs = force_optimize or rebuild or bool(changes.config or changes.install or changes.watched)
         if changes.install:
             self.resolver.clear()
         started = time.perf_counter()
         result = scan(self.config, resolver=self.resolver, cache=self.scan_cache)
+        record_scan(self.config, result)
         report.rescanned = True
         report.scan_seconds = round(time.perf_counter() - started, 4)
-        found = {spec for spec in result.deps if not is_excluded(spec, self.config.exclude)}
+        # With ``no_discovery`` only ``include`` is optimized: an import the scan finds adds nothing.
+        found = set() if self.config.no_discovery else {
+            spec for spec in result.deps if not is_excluded(spec, self.config.exclude)}
         report.added = sorted(found - known)
         if self.last_found is not None:
             report.removed = sorted(self.last_found - found)
         self.last_found = found
+        unbundled = tuple((spec, dep.src) for deps in (result.excluded, result.linked) for spec, dep in deps.items())
+        needs = needs or unbundled != (self.last_unbundled or ())
+        self.last_unbundled = unbundled
         if result.missing:
             raise missing_error(result)
         if not needs and not report.added:
@@ -130,21 +150,30 @@ class _Pipeline:
         if self.service is None:
             self.service = esbuild.get_service(self.config.root)
         started = time.perf_counter()
-        optimized = optimize(self.config, scan_result=result, resolver=self.resolver, service=self.service,
-                             force=rebuild)
+        force_key = self.config.force and not self.forced
+        config = replace(self.config, force=False) if self.config.force else self.config
+        optimized = optimize(config, scan_result=result, resolver=self.resolver, service=self.service,
+                             force=rebuild or force_key, plugin_hooks=False)
+        self.forced = True
         self.last_result = optimized
         report.optimized = not optimized.up_to_date
         report.optimize_seconds = round(time.perf_counter() - started, 4)
         report.built, report.reused = list(optimized.built), list(optimized.reused)
         return result, optimized
 
-    def close(self) -> None:
+    def close(self, error: BaseException | None = None) -> None:
+        """Stop esbuild, close the scan cache and run the plugins' end hooks (given ``error``,
+        what stopped the daemon, if anything did)."""
         if self.service is not None:
             try:
                 self.service.close()
             except Exception:  # the process may already be gone
                 pass
         self.scan_cache.close()
+        try:
+            self.plugin_hooks.end(error)
+        except PrebundleError as hook_error:  # stopping anyway: say it
+            log.error("error: %s", hook_error)
 
 
 class DaemonState:
@@ -169,6 +198,12 @@ class DaemonState:
         self._requests: list[tuple[bool, asyncio.Future]] = []
         """Runs asked for by commands beside the daemon: (rebuild everything, answer)."""
         self._wake = asyncio.Event()
+        self.plugin_server: PluginServer | None = None
+        """The ``server`` plugins get (its ``ws`` carries messages to and from pages); set by
+        ``create_app``."""
+        self.plan_changed = asyncio.Event()
+        """Set after each run: what to watch may have changed (linked packages, files plugins
+        asked to watch), so the watcher looks again."""
         self._closing = False
         self._served_stamp: tuple[int, int, int] | None = None
         """The ``_metadata.json`` the served state was read from: another stamp on disk means
@@ -261,7 +296,7 @@ class DaemonState:
                 for _, answer in requests:
                     if not answer.done():
                         answer.set_result((report, self._pipeline.last_result if report.ok else None))
-            elif batch.source or batch.install or batch.config:
+            elif batch.source or batch.install or batch.config or batch.watched:
                 await self._run(batch, trigger=batch.describe(self.config.root))
         for _, answer in self._requests:
             if not answer.done():
@@ -290,6 +325,7 @@ class DaemonState:
             return report
         finally:
             self.runs += 1
+            self.plan_changed.set()
         self.config = self._pipeline.config
         self.linked = tuple(sorted({dep.package_dir for dep in scan_result.linked.values()}))
         before = self.importmap_bytes
@@ -325,8 +361,9 @@ class DaemonState:
         self._wake.set()
         self.broadcaster.close()
 
-    def close(self) -> None:
-        """Stop esbuild (a build in flight fails fast) and join the worker; blocking."""
+    def close(self, error: BaseException | None = None) -> None:
+        """Stop esbuild (a build in flight fails fast), join the worker, and end the plugins'
+        build (``error``: what stopped the daemon, if anything did); blocking."""
         self._closing = True
         if self._pipeline.service is not None:
             try:
@@ -334,7 +371,7 @@ class DaemonState:
             except Exception:
                 pass
         self._executor.shutdown(wait=True, cancel_futures=True)
-        self._pipeline.close()
+        self._pipeline.close(error)
 
 
 def _describe(report: RunReport) -> str:

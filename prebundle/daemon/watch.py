@@ -53,19 +53,22 @@ class Changes:
     """A top-level folder appeared or vanished: the watches must be re-armed."""
     output: bool = False
     """The output folder (``deps``) was replaced, by the daemon's own run or by another process."""
+    watched: set[str] = field(default_factory=set)
+    """Files plugins asked to watch (``add_watch_file``): rescan and re-optimize."""
 
     def __bool__(self) -> bool:
-        return bool(self.source or self.install or self.config or self.folders or self.output)
+        return bool(self.source or self.install or self.config or self.folders or self.output or self.watched)
 
     def merge(self, other: Changes) -> None:
         self.source |= other.source
         self.install |= other.install
         self.config |= other.config
+        self.watched |= other.watched
         self.folders = self.folders or other.folders
         self.output = self.output or other.output
 
     def describe(self, root: Path) -> str:
-        names = sorted(self.config | self.install | self.source)
+        names = sorted(self.config | self.install | self.source | self.watched)
         shown = [_rel(name, root) for name in names[:3]]
         more = f" and {len(names) - 3} more" if len(names) > 3 else ""
         return ", ".join(shown) + more if shown else "folders"
@@ -91,6 +94,9 @@ class WatchPlan:
     linked: tuple[Path, ...]
     cache_dir: Path | None = None
     """Watched flat: a ``deps`` folder renamed into it is an output change."""
+    watch_files: frozenset[Path] = frozenset()
+    """Files plugins asked to watch (``add_watch_file``); their folders are watched flat
+    unless a recursive watch covers them."""
 
     @classmethod
     def for_config(cls, config: Config, linked: Iterable[Path] = ()) -> WatchPlan:
@@ -108,11 +114,15 @@ class WatchPlan:
         config_files = {root / CONFIG_FILE, root / "pyproject.toml"}
         if config.config_file is not None:
             config_files.add(Path(config.config_file))
+        watch_files = frozenset(Path(name) for name in config.plugin_container.watch_files) if config.plugins else frozenset()
+        for folder in sorted({file.parent for file in watch_files}):
+            if folder not in flat and not any(folder.is_relative_to(r) for r in recursive) and folder.is_dir():
+                flat.append(folder)
         return cls(root, tuple(flat), tuple(recursive), frozenset(config_files), ignored, linked_dirs,
-                   config.cache_dir)
+                   config.cache_dir, watch_files)
 
     def key(self) -> tuple:
-        return (self.flat, self.recursive)
+        return (self.flat, self.recursive, self.watch_files)
 
 
 _STATE_PATHS = tuple(INSTALL_STATE_FILES)
@@ -127,6 +137,9 @@ def classify(plan: WatchPlan, changes: Iterable[tuple[Change, str]]) -> Changes:
         path = Path(raw)
         if path.parent == plan.cache_dir and path.name == "deps":
             out.output = True
+            continue
+        if path in plan.watch_files:
+            out.watched.add(raw)
             continue
         if any(path == d or path.is_relative_to(d) for d in plan.ignored):
             continue
@@ -184,9 +197,12 @@ def _ignored_name(path: Path) -> bool:
     return not _DEFAULT_FILTER(Change.modified, str(path))
 
 
-async def watch_changes(plan_for: callable, stop: asyncio.Event) -> AsyncIterator[Changes]:
+async def watch_changes(plan_for: callable, stop: asyncio.Event,
+                        replan: asyncio.Event | None = None) -> AsyncIterator[Changes]:
     """Batches of classified changes until ``stop`` is set. ``plan_for()`` gives the current
-    ``WatchPlan``; the watches are re-armed when its folders change.
+    ``WatchPlan``; the watches are re-armed when its folders change, seen after a batch or
+    when ``replan`` is set (after a run, which may have found new linked packages or files
+    plugins want watched).
 
     A re-arm starts the new watches before the old ones stop: the old ones keep reporting for
     ``OVERLAP_SECONDS`` into the same queue, so a change made as the folders changed (held in a
@@ -214,11 +230,21 @@ async def watch_changes(plan_for: callable, stop: asyncio.Event) -> AsyncIterato
                 while not stop.is_set():
                     getter = asyncio.create_task(queue.get())
                     stopper = asyncio.create_task(stop.wait())
-                    done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                    stopper.cancel()
+                    waiters = {getter, stopper}
+                    if replan is not None:
+                        waiters.add(asyncio.create_task(replan.wait()))
+                    done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                    for waiter in waiters - {getter}:
+                        waiter.cancel()
                     if getter not in done:
                         getter.cancel()
-                        break
+                        if stop.is_set() or replan is None:
+                            break
+                        replan.clear()
+                        if plan.key() != plan_for().key():
+                            rearming = True
+                            break
+                        continue
                     changes = classify(plan, getter.result())
                     if changes.folders or plan.key() != plan_for().key():
                         changes.folders = rearming = True

@@ -260,13 +260,22 @@ class Assets:
     # -- import map ------------------------------------------------------------------------
 
     def importmap(self) -> dict[str, Any]:
-        """The import map as a dict: ``imports`` at the current base, plus ``integrity`` for every
-        module file (entries and chunks) when integrity is on."""
+        """The import map as a dict: ``imports`` at the current base, then the packages served
+        from their own files (``/node_modules/...``: on the daemon while it runs, else on this
+        app's origin) and ``scopes`` (nested ids), plus ``integrity`` for every module file of
+        the deps dir (entries and chunks) when integrity is on."""
         graph = self.graph()
         base = self.files_base()
         imports = {id_: self._file_url(graph.nodes[key].file, graph.nodes[key].query, base)
                    for id_, key in graph.importmap.items()}
+        own_origin = self._own_files_origin()
+        for id_, url in graph.own.items():
+            imports.setdefault(id_, _at(own_origin, url))
         result: dict[str, Any] = {"imports": imports}
+        scopes = {_at(own_origin, prefix): {spec: imports[id_] for spec, id_ in mapping.items() if id_ in imports}
+                  for prefix, mapping in graph.scopes.items()}
+        if scopes:
+            result["scopes"] = scopes
         if self.integrity_enabled and imports:
             integrity = {}
             for id_, key in graph.importmap.items():
@@ -280,6 +289,12 @@ class Assets:
                         integrity[self._file_url(node.file, "", base)] = digest
             result["integrity"] = integrity
         return result
+
+    def _own_files_origin(self) -> str:
+        """Where packages served from their own files are: the daemon, which serves the
+        project's ``node_modules``, while it runs; else this app's origin (``""``)."""
+        daemon = self.daemon()
+        return "" if daemon is None else (self.daemon_origin or daemon_origin(daemon))
 
     def importmap_tag(self, *, nonce: str | None = None) -> str:
         """``<script type="importmap">``; empty for a Vite manifest (it has no import map)."""
@@ -444,6 +459,11 @@ def _flat(names: Iterable[str | Iterable[str]]) -> list[str]:
         else:
             out.extend(_flat(name))
     return out
+
+
+def _at(origin: str, url: str) -> str:
+    """A root-relative ``url`` (``/node_modules/...``) on ``origin``; other URLs as they are."""
+    return origin + url if url.startswith("/") and not url.startswith("//") else url
 
 
 def _slash(base: str) -> str:

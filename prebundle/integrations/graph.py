@@ -57,6 +57,12 @@ class Graph:
     mode: str | None = None
     """``production`` or ``development`` as recorded by the build, if known."""
     kind: str = "prebundle"
+    own: Mapping[str, str] = field(default_factory=dict)
+    """Import map ids (and ``<name>/``) of packages served from their own files (excluded,
+    linked) → their URL as ``importmap.json`` has it (``/node_modules/pkg/index.js``)."""
+    scopes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Import map scopes: URL prefix (``/node_modules/a/``) → specifier → the import map id
+    whose URL it gets (``a > b``)."""
 
     def node(self, name: str) -> Node:
         node = self.nodes.get(name) or self.nodes.get(self.importmap.get(name, "\0"))
@@ -114,8 +120,10 @@ def _read(path: Path, what: str, parse: Callable[[str], Any]) -> Any:
 
 
 def load_deps_dir(deps_dir: Path) -> Graph:
-    """The graph of a prebundle deps dir (``importmap.json`` + ``manifest.json``)."""
-    imports = _read(deps_dir / IMPORTMAP, "import map", parse_importmap).imports
+    """The graph of a prebundle deps dir (``importmap.json`` + ``manifest.json``). Ids of the
+    import map that the manifest does not describe are packages served from their own files."""
+    importmap = _read(deps_dir / IMPORTMAP, "import map", parse_importmap)
+    imports = importmap.imports
     manifest = _read(deps_dir / MANIFEST, "manifest", parse_manifest)
     try:
         mode = parse_metadata((deps_dir / METADATA).read_text(encoding="utf-8")).mode
@@ -128,14 +136,10 @@ def load_deps_dir(deps_dir: Path) -> Graph:
         if url is not None and urlsplit(url).query:
             query = "?" + urlsplit(url).query
         nodes[key] = Node(key, record.file, record.imports, record.css, record.externals, (), query)
-    ids = {}
-    for id_, url in imports.items():
-        if id_ in nodes:
-            ids[id_] = id_
-        else:  # in the map but not the manifest: keep the map's file
-            path = urlsplit(url).path
-            name = path.rsplit("/", 1)[-1]
-            query = "?" + urlsplit(url).query if urlsplit(url).query else ""
-            nodes[id_] = Node(id_, name, query=query)
-            ids[id_] = id_
-    return Graph(deps_dir, nodes, ids, mode, "prebundle")
+    ids = {id_: id_ for id_ in imports if id_ in nodes}
+    own = {id_: url for id_, url in imports.items() if id_ not in nodes}
+    by_url = {url: id_ for id_, url in imports.items() if id_ in nodes}
+    scopes = {prefix: {spec: by_url[url] for spec, url in mapping.items() if url in by_url}
+              for prefix, mapping in importmap.scopes.items()}
+    return Graph(deps_dir, nodes, ids, mode, "prebundle", own=own,
+                 scopes={prefix: mapping for prefix, mapping in scopes.items() if mapping})

@@ -60,14 +60,16 @@ def analyze(
     resolve_require: ResolveRequire | None = None,
     cache: InteropCache | None = None,
     evaluate: bool = True,
+    force: bool = False,
 ) -> Interop:
     """Analyze the package entry file ``entry`` for ``mode`` (``development``/``production``).
 
     ``resolve_require(specifier, from_file)`` resolves bare ``require()``s (reexports of other
     packages, and what the sandbox loads); relative ones are resolved here. ``cache`` keeps
     answers between runs, keyed by the content they were computed from. ``evaluate=False``
-    never runs the sandbox."""
-    if not needs_interop(entry):
+    never runs the sandbox. ``force=True`` analyses an entry with ESM syntax as CommonJS too
+    (config ``needs_interop``): its ``module.exports`` names, as the lexer and sandbox see them."""
+    if not force and not needs_interop(entry):
         return Interop(False, (), False, False)
     if cache is not None:
         stored = cache.lookup(entry, package_dir=package_dir, package_name=package_name, mode=mode,
@@ -81,7 +83,7 @@ def analyze(
         requires.append((from_file, specifier, target))
         return target
 
-    static = cjs_exports(entry, mode=mode, resolve_require=recorded)
+    static = cjs_exports(entry, mode=mode, resolve_require=recorded, force=force)
     names = set(static.names)
     es_module = static.es_module
     evaluated = False

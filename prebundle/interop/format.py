@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from ..filetypes import SCRIPT_EXTENSIONS
 from ._syntax import captures, parse
 
 __all__ = ["has_module_syntax", "module_syntax", "needs_interop"]
@@ -42,7 +43,8 @@ _COMMONJS_USE = re.compile(rb"\bmodule\s*\.\s*exports\b|\bexports\s*(?:[.\[]|=[^
 
 def needs_interop(entry: Path) -> bool:
     """True when ``entry`` is CommonJS/UMD (no ESM syntax), so its bundle needs a proxy to get
-    named exports. ``.mjs``/``.mts`` files are ESM and ``.cjs``/``.cts`` files CommonJS by name.
+    named exports. ``.mjs``/``.mts`` files are ESM and ``.cjs``/``.cts`` files CommonJS by name; other kinds of
+    file (which only plugins turn into code) are taken as ESM.
 
     Most files settle it without a parse (a parse of a big file costs more than esbuild's
     bundling of it): without the words ``import`` or ``export`` a file has no ESM syntax; a
@@ -54,6 +56,8 @@ def needs_interop(entry: Path) -> bool:
         return False
     if suffix in (".cjs", ".cts", ".json"):
         return True
+    if suffix and suffix not in SCRIPT_EXTENSIONS:
+        return False  # a file only the plugins turn into code (.vue, .mdx): they emit ES modules
     stat = entry.stat()
     return _needs_interop(str(entry), stat.st_size, stat.st_mtime_ns)
 

@@ -346,11 +346,13 @@ class CjsExports:
     """Files read, entry first."""
 
 
-def cjs_exports(entry: Path, *, mode: str | None = None, resolve_require: ResolveRequire | None = None) -> CjsExports:
+def cjs_exports(entry: Path, *, mode: str | None = None, resolve_require: ResolveRequire | None = None,
+                force: bool = False) -> CjsExports:
     """Lex ``entry`` and, recursively and cycle-safely, every file it reexports.
 
     Relative reexports are resolved with CommonJS rules; bare ones with ``resolve_require``
-    (unresolvable ones are skipped). Reexported ESM files contribute nothing, as in Node."""
+    (unresolvable ones are skipped). Reexported ESM files contribute nothing, as in Node;
+    ``force=True`` lexes an ``entry`` with ESM syntax all the same (config ``needs_interop``)."""
     names: set[str] = set()
     seen: dict[Path, FileExports] = {}
     opaque = False
@@ -369,7 +371,7 @@ def cjs_exports(entry: Path, *, mode: str | None = None, resolve_require: Resolv
             names.update(seen[key].names)
             return False
         root = parse(source).root_node
-        if key.suffix not in (".cjs", ".cts") and module_syntax(root):
+        if key.suffix not in (".cjs", ".cts") and not (force and path is entry) and module_syntax(root):
             seen[key] = FileExports(frozenset(), (), None, False, False)
             return False
         info = lex_tree(root, mode=mode)

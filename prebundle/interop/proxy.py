@@ -75,14 +75,19 @@ def export_name(name: str) -> str | None:
 
 
 def proxy_entry_source(entry_import: str, names: Iterable[str], *, default: DefaultRule = "bundler",
-                       module_exports: bool = False) -> str:
+                       module_exports: bool = False, reexport: bool = False) -> str:
     """JavaScript source of the proxy for the CommonJS module at ``entry_import`` (a path or
     specifier esbuild resolves from the proxy's location); ``default`` is the rule for the
     default export.
 
     ``module_exports=True`` also exports the whole ``module.exports`` under the name
     ``"module.exports"``, as Node.js does; a ``require()`` of the bundle from another package
-    then gets the very object the CommonJS module built."""
+    then gets the very object the CommonJS module built.
+
+    ``reexport=True`` adds ``export * from`` the entry, for an entry with ESM syntax forced through
+    the proxy (config ``needs_interop``): when esbuild treats it as ESM, its own named exports
+    stay (the names above, local exports, win over them); when esbuild treats it as CommonJS (it
+    assigns ``module.exports``), the star adds nothing."""
     lines = [
         "// prebundle: ESM face of a CommonJS module",
         f"const __cjs = require({_js_string(entry_import)});",
@@ -100,6 +105,8 @@ def proxy_entry_source(entry_import: str, names: Iterable[str], *, default: Defa
         specifiers.append('__cjs as "module.exports"')
     if specifiers:
         lines.append("export { " + ", ".join(specifiers) + " };")
+    if reexport:
+        lines.append(f"export * from {_js_string(entry_import)};")
     return "\n".join(lines) + "\n"
 
 

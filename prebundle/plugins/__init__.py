@@ -2,13 +2,15 @@
 
 See docs/plugins.md. A plugin is a ``Plugin`` (or any object or dict with a ``name`` and hooks);
 ``virtual_module`` makes a ``virtual:`` module in one line; ``normalize_path`` is the id form
-hooks receive.
+hooks receive; ``current_context()`` is the running hook's ``PluginContext`` (Rollup's ``this``).
 """
 
 from __future__ import annotations
 
 from .container import PluginContainer, PluginError, call_hook
+from .context import PluginContext, current_context
 from .html import IndexHtmlContext, apply_tags, render_tag
+from .module_info import ModuleInfo
 from .paths import normalize_path
 from .plugin import HOOKS, Plugin
 from .virtual import id_to_url, url_to_id, virtual_module
@@ -16,11 +18,14 @@ from .virtual import id_to_url, url_to_id, virtual_module
 __all__ = [
     "HOOKS",
     "IndexHtmlContext",
+    "ModuleInfo",
     "Plugin",
     "PluginContainer",
+    "PluginContext",
     "PluginError",
     "apply_tags",
     "call_hook",
+    "current_context",
     "id_to_url",
     "normalize_path",
     "render_tag",

@@ -1,6 +1,12 @@
 """Tag descriptors from ``transform_index_html`` put into a page: ``{"tag", "attrs", "children",
-"inject_to"}`` with ``inject_to`` one of ``head`` (default), ``body``, ``head-prepend``,
-``body-prepend``."""
+"inject_to"}`` with ``inject_to`` (or Vite's ``injectTo``) one of ``head`` (the default),
+``body``, ``head-prepend``, ``body-prepend``.
+
+As in Vite, the tags of one result go in by position, each group in its own order:
+``head-prepend`` right after ``<head>``, ``head`` before ``</head>``, ``body-prepend`` right
+after ``<body>``, ``body`` before ``</body>``. A page without the element falls back the way
+Vite's does: ``head`` before ``<body>``; ``body-prepend`` after ``</head>``; ``body`` before
+``</html>`` or at the end; else after ``<html>``, after the doctype, or at the very start."""
 
 from __future__ import annotations
 
@@ -10,10 +16,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["IndexHtmlContext", "apply_tags", "render_tag"]
+__all__ = ["IndexHtmlContext", "apply_tags", "misplaced_in_head", "render_tag"]
 
 VOID = frozenset({"meta", "link", "base", "br", "hr", "img", "input"})
 POSITIONS = ("head", "body", "head-prepend", "body-prepend")
+HEAD_ELEMENTS = frozenset({"title", "base", "link", "style", "meta", "script", "noscript", "template"})
+"""Elements a ``<head>`` may hold; others put there end up in ``<body>``."""
+
+_HEAD_OPEN = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+_HEAD_CLOSE = re.compile(r"</head\s*>", re.IGNORECASE)
+_BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_BODY_CLOSE = re.compile(r"</body\s*>", re.IGNORECASE)
+_HTML_OPEN = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
+_HTML_CLOSE = re.compile(r"</html\s*>", re.IGNORECASE)
+_DOCTYPE = re.compile(r"<!doctype html>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,18 +67,51 @@ def render_tag(tag: Mapping[str, Any], *, nonce: str | None = None) -> str:
     return f"<{name}{attrs}>{children}</{name}>"
 
 
+def position_of(tag: Mapping[str, Any]) -> str:
+    """Where a tag goes: its ``inject_to`` (or ``injectTo``), ``head`` when it has none."""
+    position = tag.get("inject_to") or tag.get("injectTo") or "head"
+    if position not in POSITIONS:
+        raise ValueError(f"inject_to must be one of {', '.join(POSITIONS)}, got {position!r}")
+    return position
+
+
 def apply_tags(html: str, tags: Iterable[Mapping[str, Any]], *, nonce: str | None = None) -> str:
-    """Insert each tag at its position; a page without ``<head>``/``<body>`` gets them at the top/end."""
+    """Insert the tags of one ``transform_index_html`` result, each group of a position in order
+    (see the module docstring for where a position falls back to)."""
+    groups: dict[str, list[str]] = {position: [] for position in POSITIONS}
     for tag in tags:
-        position = tag.get("inject_to", "head")
-        if position not in POSITIONS:
-            raise ValueError(f"inject_to must be one of {', '.join(POSITIONS)}, got {position!r}")
-        markup = render_tag(tag, nonce=nonce)
-        element = position.split("-")[0]
-        if position.endswith("-prepend"):
-            match = re.search(rf"<{element}\b[^>]*>", html, re.IGNORECASE)
-            html = html[: match.end()] + markup + html[match.end():] if match else markup + html
-        else:
-            match = re.search(rf"</{element}\s*>", html, re.IGNORECASE)
-            html = html[: match.start()] + markup + html[match.start():] if match else html + markup
+        groups[position_of(tag)].append(render_tag(tag, nonce=nonce))
+    if groups["head-prepend"]:
+        html = _after(html, "".join(groups["head-prepend"]), _HEAD_OPEN) or _prepended(html, "".join(groups["head-prepend"]))
+    if groups["head"]:
+        markup = "".join(groups["head"])
+        html = _before(html, markup, _HEAD_CLOSE) or _before(html, markup, _BODY_OPEN) or _prepended(html, markup)
+    if groups["body-prepend"]:
+        markup = "".join(groups["body-prepend"])
+        html = _after(html, markup, _BODY_OPEN) or _after(html, markup, _HEAD_CLOSE) or _prepended(html, markup)
+    if groups["body"]:
+        markup = "".join(groups["body"])
+        html = _before(html, markup, _BODY_CLOSE) or _before(html, markup, _HTML_CLOSE) or html + markup
     return html
+
+
+def misplaced_in_head(tags: Iterable[Mapping[str, Any]]) -> list[str]:
+    """``<div>``-like tags a result puts into ``<head>`` (Vite warns about them too)."""
+    found = {f"<{tag['tag']}>" for tag in tags
+             if position_of(tag).startswith("head") and tag.get("tag") not in HEAD_ELEMENTS}
+    return sorted(found)
+
+
+def _after(html: str, markup: str, pattern: re.Pattern[str]) -> str | None:
+    match = pattern.search(html)
+    return None if match is None else html[: match.end()] + markup + html[match.end():]
+
+
+def _before(html: str, markup: str, pattern: re.Pattern[str]) -> str | None:
+    match = pattern.search(html)
+    return None if match is None else html[: match.start()] + markup + html[match.start():]
+
+
+def _prepended(html: str, markup: str) -> str:
+    """At the top of a page with no element to go by: after ``<html>``, the doctype, or first."""
+    return _after(html, markup, _HTML_OPEN) or _after(html, markup, _DOCTYPE) or markup + html

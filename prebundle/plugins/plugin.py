@@ -15,7 +15,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["HOOKS", "Plugin", "plugin_name"]
+from ..errors import PrebundleError
+
+__all__ = ["HOOKS", "Plugin", "PluginError", "plugin_name"]
+
+
+class PluginError(PrebundleError):
+    """A hook raised, returned something unusable, or called ``error()``; one line naming the
+    plugin (and the hook and file, where there are some)."""
+
 
 HOOKS = (
     "config",
@@ -26,6 +34,10 @@ HOOKS = (
     "resolve_id",
     "load",
     "transform",
+    "options",
+    "build_start",
+    "build_end",
+    "close_bundle",
 )
 """Every hook prebundle calls, snake_case of Vite's."""
 
@@ -61,6 +73,14 @@ class Plugin:
     """``(id) -> str | dict | None``."""
     transform: Callable[..., Any] | None = None
     """``(code, id) -> str | dict | None``; a dict has ``code`` and ``map``."""
+    options: Callable[..., Any] | None = None
+    """``(options: dict) -> dict | None``: the run's input options, before ``build_start``."""
+    build_start: Callable[..., Any] | None = None
+    """``(options) -> None``: a ``prebundle`` run, or the daemon, starts."""
+    build_end: Callable[..., Any] | None = None
+    """``(error) -> None``: a run, or the daemon, ends; ``error`` is None when all went well."""
+    close_bundle: Callable[..., Any] | None = None
+    """``(error) -> None``: after ``build_end``; release what ``build_start`` acquired."""
 
 
 def plugin_name(plugin: Any) -> str:

@@ -90,9 +90,9 @@ class Crawler:
         """The plugins' hooks, when plugins take part in the crawl."""
         if self.hooks is not None:
             self.evidence.provable = False  # the plugins' code is not proven by stamps
-        self.links = RelativeLinks(resolver, self.evidence, state.links, root=config.root,
-                                   any_suffix=self.hooks is not None)
         self.bare = BareImports(config, resolver, self.evidence, name=self._rel)
+        self.links = RelativeLinks(resolver, self.evidence, state.links, root=config.root,
+                                   any_suffix=self.hooks is not None, package_of=self.bare.excluded_package)
 
     # -- driving -----------------------------------------------------------------------------
 
@@ -223,7 +223,8 @@ class Crawler:
             missing=bare.missing_imports(),
             linked=bare.dependencies(linked=True),
             files=tuple(Path(path) for path in sorted(self.seen) if not path.startswith("\0")),
-            warnings=tuple(dict.fromkeys(self.warnings)),
+            warnings=tuple(dict.fromkeys([*self.warnings, *bare.warnings])),
             stats=ScanStats(files=len(self.seen), parsed=self.files.parsed, cached=self.files.cached,
                             seconds=seconds),
+            excluded=bare.excluded_dependencies(),
         )

@@ -18,6 +18,8 @@ from .files import CRAWLED_SUFFIXES
 from .globs import glob_files
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..resolve import Resolver
 
 __all__ = ["RelativeLinks"]
@@ -28,7 +30,7 @@ class RelativeLinks:
     ``any_suffix``: plugins take part, so a file of any suffix may be a module."""
 
     def __init__(self, resolver: Resolver, evidence: Evidence, remembered: dict[tuple[str, str], Link], *,
-                 root: Path, any_suffix: bool) -> None:
+                 root: Path, any_suffix: bool, package_of: Callable[[str], str | None] | None = None) -> None:
         self.resolver = resolver
         self.evidence = evidence
         self.remembered = remembered
@@ -38,11 +40,15 @@ class RelativeLinks:
         self._root_importer = str(root / "index.html")
         """A stand-in importer for root-relative imports: only its folder is used."""
         self._any_suffix = any_suffix
+        self._package_of = package_of or _no_package
+        """The excluded package whose files a folder holds (None: the app's, or another
+        package's): within node_modules, only those packages' files are crawled."""
         self._memo: dict[tuple[str, str], str | None] = {}
 
     def target(self, specifier: str, importer: str, folder: str) -> str | None:
         """The crawled file a non-bare import of ``importer`` (in ``folder``) points at; None
-        when there is none (unresolved, in node_modules, or not a module)."""
+        when there is none (unresolved, in node_modules outside the importer's excluded package,
+        or not a module)."""
         key = (specifier, folder)
         if key in self._memo:
             return self._memo[key]
@@ -60,7 +66,7 @@ class RelativeLinks:
             proof = evidence.proof(folders)  # before the folders are read
             resolved = self._resolve(specifier, importer)
             found = None if resolved is None else str(resolved)
-            target = found if resolved is not None and self._crawled(resolved) else None
+            target = found if resolved is not None and self._crawled(resolved, folder) else None
             if evidence.resolved(folders, found):
                 self.kept[key] = Link(target or "", proof)
         self._memo[key] = target
@@ -96,12 +102,19 @@ class RelativeLinks:
             target = self.resolver.resolve_file(specifier, importer)
         return target
 
-    def _crawled(self, target: Path) -> bool:
-        """Whether the crawl follows a resolved file's imports."""
-        if "node_modules" in target.parts:
-            return False
+    def _crawled(self, target: Path, folder: str) -> bool:
+        """Whether the crawl follows a resolved file's imports (of a file in ``folder``)."""
+        if "node_modules" in target.parts:  # only within the excluded package the importer is in
+            package = self._package_of(folder)
+            same = package is not None and package == self._package_of(str(target.parent))
+            return same and target.suffix in CRAWLED_SUFFIXES
         # without plugins, nothing turns other files into modules
         return self._any_suffix or target.suffix in CRAWLED_SUFFIXES
+
+
+def _no_package(folder: str) -> None:
+    """No folder holds an excluded package's files."""
+    return None
 
 
 def _settled(link: Link, racy_after: int) -> bool:

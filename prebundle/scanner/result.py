@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +63,9 @@ class ScanResult:
     """Every source file crawled."""
     warnings: tuple[str, ...]
     stats: ScanStats
+    excluded: Mapping[str, Dependency] = field(default_factory=dict)
+    """Bare imports of packages that ``exclude`` names: served from their own files, which
+    are crawled too (their bare imports count)."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``prebundle scan --json`` object (CONTRACT.md)."""
@@ -107,12 +110,13 @@ def result_tuple(result: ScanResult) -> tuple:
         tuple((spec, m.importers, m.reason) for spec, m in result.missing.items()),
         deps(result.linked),
         result.warnings,
+        deps(result.excluded),
     )
 
 
 def result_from_tuple(data: tuple, root: Path, files: tuple[str, ...], parsed: int, seconds: float) -> ScanResult:
     """The ``ScanResult`` :func:`result_tuple` stored; ``parsed`` files were re-extracted."""
-    entries, deps, missing, linked, warnings = data
+    entries, deps, missing, linked, warnings, excluded = data
 
     def dependencies(records: tuple) -> dict[str, Dependency]:
         return {spec: Dependency(spec, None if src is None else Path(src), name, Path(folder), version, importers)
@@ -127,4 +131,5 @@ def result_from_tuple(data: tuple, root: Path, files: tuple[str, ...], parsed: i
         files=tuple(Path(path) for path in files),
         warnings=warnings,
         stats=ScanStats(files=len(files), parsed=parsed, cached=len(files) - parsed, seconds=seconds),
+        excluded=dependencies(excluded),
     )

@@ -213,7 +213,8 @@ def assert_consistent(root: Path, context: str = "") -> None:
 
 
 def files_of(root: Path, specs) -> set[str]:
-    """The deps-dir files of some ids: their entries and the chunks they import (manifest)."""
+    """The deps-dir files of some ids: their entries and the chunks they import (manifest), the
+    files those emit (``assets``), and each one's source map and licence file beside it."""
     manifest = json.loads((deps_dir_of(root) / "manifest.json").read_text())
     seen: set[str] = set()
     todo = [spec for spec in specs if spec in manifest]
@@ -223,8 +224,9 @@ def files_of(root: Path, specs) -> set[str]:
         if name in seen:
             continue
         seen.add(name)
+        seen.update(record.get("assets", ()))
         todo += [key for key in record.get("imports", ()) if key in manifest]
-    return seen
+    return seen | {name + suffix for name in seen for suffix in (".map", ".LEGAL.txt")}
 
 
 def output_files(root: Path) -> dict[str, bytes]:

@@ -1,0 +1,140 @@
+"""The source maps of one build, renamed so they show the package's files and nothing of the machine.
+
+esbuild writes each map's ``sources`` relative to the build's temporary outdir (a staging folder
+below the cache dir), follows symlinks to real paths, and names virtual modules
+``namespace:path``. Kept as they are, the names would depend on where the project and prebundle
+live, and a map reused from the machine-wide cache would point nowhere in another project. So
+every source is renamed after the build, the same way in every project:
+
+* a file of a package built here: ``../../<package>/<path inside it>``, which, resolved against
+  the deps dir's URL (``/node_modules/.vite/deps/``), is ``/node_modules/<package>/...``, where
+  npm installs it, whatever the real layout (pnpm, links, a hoisted monorepo folder);
+* any other file below a ``node_modules`` folder: the same form, from the last ``node_modules``;
+* an app file below the root: ``../../../<path from the root>``, its own URL;
+* prebundle's own modules (CommonJS proxies, ``require`` facades, builtin and missing-module
+  stubs, plugins' virtual modules, the ``process`` shim): ``prebundle:<kind>/<name>``.
+
+``sourcesContent`` is kept (as Vite keeps it for deps): devtools show the code without fetching
+anything, which matters because ``node_modules`` is rarely served. Library sources are listed in
+``x_google_ignoreList``, as Vite's dev server does by default, so devtools skip them when
+stepping and in stack traces.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .modules import BUILTIN_NS, MISSING_NS, PROXY_NS, REQUIRE_NS, VIRTUAL_NS, split_stub_path
+
+if TYPE_CHECKING:
+    from ..plan import PlannedPackage
+
+__all__ = ["MAP_SUFFIX", "SourceNamer", "rewrite_maps"]
+
+MAP_SUFFIX = ".map"
+SHIMS = Path(__file__).resolve().parent.parent / "shims"
+"""prebundle's own modules that builds read from disk (``shims/process.js``)."""
+TO_NODE_MODULES = "../../"
+"""From the deps dir (``node_modules/.vite/deps/``) up to ``node_modules/``."""
+TO_ROOT = "../../../"
+"""From the deps dir up to the project root."""
+SCHEME = "prebundle:"
+"""The URL scheme of sources that are prebundle's own modules, not files."""
+_INLINE_MAP = re.compile(rb"(sourceMappingURL=data:application/json(?:;charset=[\w-]+)?;base64,)([A-Za-z0-9+/=]+)")
+
+
+@dataclass(frozen=True)
+class SourceNamer:
+    """Names the sources of one build's maps (see the module docstring)."""
+
+    outdir: Path
+    """The build's outdir: esbuild's ``sources`` are relative to it."""
+    root: str
+    """The project root's real path."""
+    packages: tuple[tuple[str, str], ...]
+    """``(real folder, name)`` of each package built, the deepest folder first."""
+    ids: Mapping[str, str]
+    """Flattened id (a proxy's path) -> the id (``react-dom_client`` -> ``react-dom/client``)."""
+
+    @classmethod
+    def for_build(cls, *, outdir: Path, root: Path, packages: Iterable[PlannedPackage]) -> SourceNamer:
+        packages = list(packages)
+        folders = sorted(((os.path.realpath(p.dir), p.name) for p in packages), key=lambda f: -len(f[0]))
+        ids = {planned.flat: planned.id for package in packages for planned in package.ids}
+        return cls(outdir, os.path.realpath(root), tuple(folders), ids)
+
+    def name(self, source: str) -> tuple[str, bool]:
+        """The name ``source`` (as esbuild wrote it) gets, and whether it is library code."""
+        namespace, colon, path = source.partition(":")
+        if colon:
+            own = self._own(namespace, path)
+            if own is not None:
+                return own, True
+        file = os.path.normpath(os.path.join(self.outdir, source))
+        if _is_below(file, str(SHIMS)):
+            return f"{SCHEME}shims/{Path(os.path.relpath(file, SHIMS)).as_posix()}", True
+        library = "node_modules" in Path(file).parts
+        for folder, package in self.packages:
+            if _is_below(file, folder):
+                return f"{TO_NODE_MODULES}{package}/{Path(os.path.relpath(file, folder)).as_posix()}", library
+        parts = Path(file).parts
+        if library:
+            last = len(parts) - 1 - parts[::-1].index("node_modules")
+            return TO_NODE_MODULES + "/".join(parts[last + 1:]), True
+        if _is_below(file, self.root):
+            return TO_ROOT + Path(os.path.relpath(file, self.root)).as_posix(), False
+        return f"{SCHEME}file/{parts[-1]}", False  # outside the project: its name, not its place
+
+    def _own(self, namespace: str, path: str) -> str | None:
+        if namespace == PROXY_NS:
+            return f"{SCHEME}proxy/{self.ids.get(path, path)}"
+        if namespace == REQUIRE_NS:
+            return f"{SCHEME}require/{path}"
+        if namespace in (BUILTIN_NS, MISSING_NS):
+            kind = "builtin" if namespace == BUILTIN_NS else "missing"
+            return f"{SCHEME}{kind}/{split_stub_path(path)[1]}"
+        if namespace == VIRTUAL_NS:
+            return f"{SCHEME}virtual/{path}"
+        return None
+
+
+def rewrite_maps(files: Mapping[str, bytes], namer: SourceNamer) -> dict[str, bytes]:
+    """``files`` (one build's outputs by name) with every source map renamed: ``.map`` files,
+    and maps inlined as ``data:`` URLs (esbuild's ``sourcemap="inline"`` or ``"both"``)."""
+    rewritten = {}
+    for name, data in files.items():
+        if name.endswith(MAP_SUFFIX):
+            data = _rewrite(data, namer)
+        elif b"sourceMappingURL=data:" in data:
+            data = _INLINE_MAP.sub(
+                lambda m: m.group(1) + base64.b64encode(_rewrite(base64.b64decode(m.group(2)), namer)), data)
+        rewritten[name] = data
+    return rewritten
+
+
+def _rewrite(data: bytes, namer: SourceNamer) -> bytes:
+    """One map's JSON with its sources renamed; unchanged if it is not a version 3 map."""
+    try:
+        value: Any = json.loads(data)
+    except ValueError:
+        return data
+    sources = value.get("sources") if isinstance(value, dict) and value.get("version") == 3 else None
+    if not isinstance(sources, list) or not all(isinstance(source, str) for source in sources):
+        return data
+    named = [namer.name(source) for source in sources]
+    value["sources"] = [name for name, _ in named]
+    ignored = [index for index, (_, library) in enumerate(named) if library]
+    if ignored:
+        value["x_google_ignoreList"] = ignored
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _is_below(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
