@@ -161,14 +161,14 @@ def optimize(root: str, config_file: str | None, log_level: str | None, force: b
     try:
         with DelayedProgress("bundling packages") as progress:
             result = run_optimize(
-                config, force=force, on_progress=progress,
+                config, force=force or None, on_progress=progress,
                 on_wait=lambda pid: echo(f"waiting for another prebundle run (pid {pid}) to finish", err=True),
             )
     except DaemonServing as serving:
         result = _through_daemon(serving, config, force=force)
         here = result is None
         if result is None:  # the daemon stopped before it listened: nothing serves the output now
-            result = run_optimize(config, force=force)
+            result = run_optimize(config, force=force or None)
     finally:
         warnings.close()
     if config.log_level not in ("error", "silent"):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, esbuild
 from .bundle import BundleError, PackageBuild, PackageBundler
+from .bundle.asset_urls import bundles_workers
 from .bundle.builder import interop_key
 from .commit import OutputLock, commit_dir, new_staging_dir, recover
 from .config import Config
@@ -108,7 +109,7 @@ class _Published:
 def optimize(
     config: Config,
     *,
-    force: bool = False,
+    force: bool | None = None,
     scan_result: ScanResult | None = None,
     resolver: Resolver | None = None,
     service: Service | None = None,
@@ -118,6 +119,7 @@ def optimize(
 ) -> OptimizeResult:
     """Bring ``config.deps_dir`` up to date with the app's imports. Raises ``PrebundleError``
     (one line per problem) and leaves the previous output in place when anything fails.
+    ``force``: re-bundle everything, ignoring caches (None: as the config key ``force`` says).
     ``plugin_hooks``: run the plugins' ``options``/``build_start`` first and
     ``build_end``/``close_bundle`` last (the daemon runs them once for its life instead)."""
     with build_hooks(config) if plugin_hooks else nullcontext():
@@ -125,7 +127,7 @@ def optimize(
                          on_progress=on_progress, on_wait=on_wait)
 
 
-def _optimize(config: Config, *, force: bool, scan_result: ScanResult | None, resolver: Resolver | None,
+def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | None, resolver: Resolver | None,
               service: Service | None, on_progress: Callable[[int, int], None] | None,
               on_wait: Callable[[str], None] | None) -> OptimizeResult:
     """One run of :func:`optimize`."""
@@ -175,12 +177,14 @@ class OptimizeRun:
     up to date, else :meth:`build` into a staging folder, then :meth:`commit`."""
 
     def __init__(self, config: Config, scan_result: ScanResult, *, resolver: Resolver, service: Service | None = None,
-                 force: bool = False, on_progress: Callable[[int, int], None] | None = None, started: float | None = None) -> None:
+                 force: bool | None = None, on_progress: Callable[[int, int], None] | None = None,
+                 started: float | None = None) -> None:
         self.config = config
         self.scan_result = scan_result
         self.resolver = resolver
         self.service = service
-        self.force = force or config.force
+        self.force = config.force if force is None else force
+        """Re-bundle everything: ``force`` when given, else the config key ``force``."""
         self.on_progress = on_progress
         self.started = time.perf_counter() if started is None else started
         self.warned_before: set[Path] = set()
@@ -330,13 +334,15 @@ class OptimizeRun:
                     self.warned_before.discard(package.dir)
                     if shared is not None and not self.force:
                         reused = shared.get(package, key)
+                        if reused is not None and bundles_workers(reused.file_infos):
+                            reused = None  # not shared: see ``bundles_workers``
                 if reused is not None:
                     builds[package.dir] = reused
                 else:
                     todo.append((package, key))
             for build in self._build(bundler, todo, done=len(plan.packages) - len(todo), total=len(plan.packages)):
                 builds[build.package.dir] = build
-                if shared is not None:
+                if shared is not None and not bundles_workers(build.file_infos):
                     shared.put(build, package_record(build))
             added = self._externals(builds.values(), plan)
             if added:
@@ -473,7 +479,11 @@ class OptimizeRun:
             return None
         deps_dir = self.config.deps_dir
         record = previous.packages.get(package_record_key(package.dir, deps_dir))
-        return build_from_record(package, key, record, deps_dir) if record is not None else None
+        if record is None:
+            return None
+        if bundles_workers(record.files) and previous.lockfile_hash != self._hashes.lockfile_hash:
+            return None  # its workers bundle other packages in: a changed install may change them
+        return build_from_record(package, key, record, deps_dir)
 
     def _externals(self, builds: Iterable[PackageBuild], plan: Plan) -> list[PlannedId]:
         """Bare imports the bundles left external that are not planned yet, resolved from the root."""

@@ -41,15 +41,15 @@ from ..interop._syntax import parse
 from ..metadata import file_hash
 from .hooks import LOADERS
 from .modules import OWN_NAMESPACES
-from .sourcemaps import MAP_SUFFIX, SCHEME, SourceNamer, rewrite_maps
+from .sourcemaps import MAP_SUFFIX, SCHEME, SourceNamer, is_below, rewrite_maps
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
     from ..esbuild import BuildResult, OnLoadArgs, PluginBuild, Service
 
-__all__ = ["ASSETS_DIR", "AssetUrls", "EmittedFiles", "NOTHING_EMITTED", "UrlReference", "find_references",
-           "serve_rewrites"]
+__all__ = ["ASSETS_DIR", "NOTHING_EMITTED", "AssetUrls", "EmittedFiles", "UrlReference", "bundles_workers",
+           "find_references", "serve_rewrites"]
 
 ASSETS_DIR = "assets"
 """The folder of the deps dir emitted files go to (esbuild's own assets are there too)."""
@@ -137,8 +137,17 @@ class EmittedFiles:
 NOTHING_EMITTED = EmittedFiles()
 
 
-def serve_rewrites(build: PluginBuild, rewrites: Mapping[str, bytes]) -> None:
-    """An ``onLoad`` callback that gives esbuild the rewritten code of exactly these files."""
+
+def bundles_workers(file_names: Iterable[str]) -> bool:
+    """Whether a package's output holds a worker module: one with every package it imports
+    bundled in, which the package's key (its own files and its direct dependencies' versions)
+    does not cover. Such output is reused only while the install stays the same, and never
+    shared between projects."""
+    return any(name.startswith(ASSETS_DIR + "/") and name.endswith(".js") for name in file_names)
+
+def serve_rewrites(build: PluginBuild, rewrites: Mapping[str, bytes], loaders: Mapping[str, str]) -> None:
+    """An ``onLoad`` callback that gives esbuild the rewritten code of exactly these files, with
+    the loader the build would have used (``loaders``: the build's ``loader`` option)."""
     pattern = "^(?:" + "|".join(re.escape(path) for path in sorted(rewrites)) + ")$"
 
     @build.on_load(filter=pattern, namespace="file")
@@ -146,7 +155,8 @@ def serve_rewrites(build: PluginBuild, rewrites: Mapping[str, bytes]) -> None:
         code = rewrites.get(args.path)
         if code is None:
             return None
-        return OnLoadResult(contents=code, loader=LOADERS.get(Path(args.path).suffix, "js"))
+        suffix = Path(args.path).suffix
+        return OnLoadResult(contents=code, loader=loaders.get(suffix) or LOADERS.get(suffix, "js"))
 
 
 @dataclass(frozen=True)
@@ -174,11 +184,12 @@ class AssetUrls:
         self._lock = threading.Lock()
 
     def emit(self, result: BuildResult, *, code_of: Callable[[str], bytes], to_assets: str = f"./{ASSETS_DIR}/",
-             outdir: Path, building: tuple[str, ...] = ()) -> EmittedFiles:
+             outdir: Path, building: tuple[str, ...] = (), package_dirs: tuple[str, ...] = ()) -> EmittedFiles:
         """The files the relative ``new URL(..., import.meta.url)`` of a finished build point at.
         ``code_of`` gives a source file's code as the build read it; ``to_assets`` is the URL of
         the assets folder from the build's output files; ``building`` the workers being built
-        (a worker that reaches itself is left as it is)."""
+        (a worker that reaches itself is left as it is); ``package_dirs`` the real folders of
+        the packages built (a linked package's files lie outside any ``node_modules``)."""
         files: dict[str, bytes] = {}
         by_source: dict[str, tuple[str, ...]] = {}
         rewrites: dict[str, bytes] = {}
@@ -188,7 +199,8 @@ class AssetUrls:
             edits: list[tuple[UrlReference, str]] = []
             fetched: set[str] = set()
             for reference in find_references(code):
-                emitted = self._emit_one(source, reference, outdir=outdir, building=building, warnings=warnings)
+                emitted = self._emit_one(source, reference, outdir=outdir, building=building,
+                                         package_dirs=package_dirs, warnings=warnings)
                 if emitted is None:
                     continue
                 name, more_files, more_fetched = emitted
@@ -203,13 +215,14 @@ class AssetUrls:
         return EmittedFiles(files, by_source, rewrites, tuple(warnings))
 
     def _emit_one(self, source: str, reference: UrlReference, *, outdir: Path, building: tuple[str, ...],
+                  package_dirs: tuple[str, ...],
                   warnings: list[tuple[str, str]]) -> tuple[str, Mapping[str, bytes], tuple[str, ...]] | None:
         """``(name, files, fetched)`` of the file one URL points at; None to leave it as it is."""
         said = f"{_shown(source, self.root)}: new URL({reference.url!r}, import.meta.url)"
         target = os.path.realpath(os.path.join(os.path.dirname(source), unquote(_path_of(reference.url))))
         if os.path.isdir(target):
             return None  # a folder's URL (a base for other URLs): nothing to emit
-        if not _is_below(target, _package_folder(source, self.root)):
+        if not is_below(target, _package_folder(source, self.root, package_dirs)):
             warnings.append((source, f"{said} points outside its package; left as it is"))
             return None
         if not os.path.isfile(target):
@@ -222,34 +235,38 @@ class AssetUrls:
         if target in building:
             warnings.append((source, f"{said}: a worker that loads itself; left as it is"))
             return None
-        worker = self._worker(target, outdir=outdir, building=(*building, target))
+        worker = self._worker(target, outdir=outdir, building=(*building, target), package_dirs=package_dirs)
         if isinstance(worker, str):
             warnings.append((source, f"{said}: the worker could not be bundled ({worker}); left as it is"))
             return None
         warnings.extend((source, message) for message in worker.warnings)  # each names its own file
         return worker.file, worker.files, worker.fetched
 
-    def _worker(self, path: str, *, outdir: Path, building: tuple[str, ...]) -> _Worker | str:
+    def _worker(self, path: str, *, outdir: Path, building: tuple[str, ...],
+                package_dirs: tuple[str, ...]) -> _Worker | str:
         with self._lock:
             known = self._workers.get(path)
         if known is None:
-            known = self._bundle_worker(path, outdir=outdir, building=building)
+            known = self._bundle_worker(path, outdir=outdir, building=building, package_dirs=package_dirs)
             with self._lock:
                 self._workers.setdefault(path, known)
         return known
 
-    def _bundle_worker(self, path: str, *, outdir: Path, building: tuple[str, ...]) -> _Worker | str:
+    def _bundle_worker(self, path: str, *, outdir: Path, building: tuple[str, ...],
+                       package_dirs: tuple[str, ...]) -> _Worker | str:
         """One worker as a single ES module with everything it imports; its own URLs are emitted
         beside it (it lives in the assets folder); its maps name sources from there."""
         worker_dir = outdir / ASSETS_DIR
         options = {**self.worker_options(worker_dir), "entry_points": [path]}
         try:
             result = self.service.build(**options)
-            emitted = self.emit(result, code_of=_read_bytes, to_assets="./", outdir=outdir, building=building)
+            emitted = self.emit(result, code_of=_read_bytes, to_assets="./", outdir=outdir, building=building,
+                                package_dirs=package_dirs)
             if emitted.rewrites:
                 options["plugins"] = [*options.get("plugins", ()),
                                       esbuild.Plugin("prebundle-asset-urls",
-                                                     lambda build: serve_rewrites(build, emitted.rewrites))]
+                                                     lambda build: serve_rewrites(build, emitted.rewrites,
+                                                                                  options.get("loader") or {}))]
                 result = self.service.build(**options)
         except esbuild.BuildFailure as failure:
             first = failure.errors[0] if failure.errors else None
@@ -303,9 +320,13 @@ def _query_of(url: str) -> str:
     return url[len(_path_of(url)):]
 
 
-def _package_folder(source: str, root: Path) -> str:
-    """The folder a package's URLs may point into: the package holding ``source`` (the last
-    ``node_modules/<name>`` or ``node_modules/@scope/name`` of its path), else the project."""
+def _package_folder(source: str, root: Path, package_dirs: tuple[str, ...] = ()) -> str:
+    """The folder a package's URLs may point into: the package built here that holds ``source``
+    (the deepest), else the last ``node_modules/<name>`` or ``node_modules/@scope/name`` of its
+    path, else the project."""
+    holders = [folder for folder in package_dirs if is_below(source, folder)]
+    if holders:
+        return max(holders, key=len)
     parts = Path(source).parts
     if "node_modules" not in parts:
         return os.path.realpath(root)
@@ -321,10 +342,6 @@ def _shown(source: str, root: Path) -> str:
     if "node_modules" in parts:
         return "node_modules/" + "/".join(parts[len(parts) - parts[::-1].index("node_modules"):])
     return Path(os.path.relpath(source, root)).as_posix()
-
-
-def _is_below(path: str, folder: str) -> bool:
-    return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _safe_stem(path: str) -> str:

@@ -169,7 +169,8 @@ class PackageBundler:
             hooked = file_hooks.code_of(path) if file_hooks is not None else None
             return hooked.encode() if hooked is not None else Path(path).read_bytes()
 
-        emitted = self.asset_urls.emit(result, code_of=code_of, outdir=outdir)
+        package_dirs = tuple(os.path.realpath(package.dir) for package, _key in group.packages)
+        emitted = self.asset_urls.emit(result, code_of=code_of, outdir=outdir, package_dirs=package_dirs)
         for source, message in emitted.warnings:
             owner = group.owners.of(os.path.dirname(source))
             if owner is not None:
@@ -239,14 +240,17 @@ class PackageBundler:
         """A worker module's build (``asset_urls``): one self-contained file, bare imports
         bundled in (import maps do not apply inside workers), content-hashed names."""
         options = self._options({}, outdir)
-        options.update(splitting=False, entry_names="[name]-[hash]", asset_names="[name]-[hash]")
+        # A linked package's worker lies outside any node_modules: its bare imports resolve
+        # from the project's, as the package's own (see ``imports``).
+        options.update(splitting=False, entry_names="[name]-[hash]", asset_names="[name]-[hash]",
+                       node_paths=[str(self.config.root / "node_modules")])
         return options
 
     # -- the esbuild plugin ------------------------------------------------------------------
 
     def _setup(self, build: PluginBuild, group: _Group, file_hooks: FileHooks | None) -> None:
         if group.emitted.rewrites:  # first: the plugins' callback for the same files is not asked
-            serve_rewrites(build, group.emitted.rewrites)
+            serve_rewrites(build, group.emitted.rewrites, self.config.esbuild_options.get("loader") or {})
 
         @build.on_resolve(filter=f"^{PROXY_NS}:")
         def proxy_path(args: OnResolveArgs):

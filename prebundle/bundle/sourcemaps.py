@@ -36,7 +36,7 @@ from .modules import BUILTIN_NS, MISSING_NS, PROXY_NS, REQUIRE_NS, VIRTUAL_NS, s
 if TYPE_CHECKING:
     from ..plan import PlannedPackage
 
-__all__ = ["MAP_SUFFIX", "SourceNamer", "rewrite_maps"]
+__all__ = ["MAP_SUFFIX", "SourceNamer", "is_below", "rewrite_maps"]
 
 MAP_SUFFIX = ".map"
 SHIMS = Path(__file__).resolve().parent.parent / "shims"
@@ -78,17 +78,17 @@ class SourceNamer:
             if own is not None:
                 return own, True
         file = os.path.normpath(os.path.join(self.outdir, source))
-        if _is_below(file, str(SHIMS)):
+        if is_below(file, str(SHIMS)):
             return f"{SCHEME}shims/{Path(os.path.relpath(file, SHIMS)).as_posix()}", True
         library = "node_modules" in Path(file).parts
         for folder, package in self.packages:
-            if _is_below(file, folder):
+            if is_below(file, folder):
                 return f"{TO_NODE_MODULES}{package}/{Path(os.path.relpath(file, folder)).as_posix()}", library
         parts = Path(file).parts
         if library:
             last = len(parts) - 1 - parts[::-1].index("node_modules")
             return TO_NODE_MODULES + "/".join(parts[last + 1:]), True
-        if _is_below(file, self.root):
+        if is_below(file, self.root):
             return TO_ROOT + Path(os.path.relpath(file, self.root)).as_posix(), False
         return f"{SCHEME}file/{parts[-1]}", False  # outside the project: its name, not its place
 
@@ -113,17 +113,27 @@ def rewrite_maps(files: Mapping[str, bytes], namer: SourceNamer) -> dict[str, by
         if name.endswith(MAP_SUFFIX):
             data = _rewrite(data, namer)
         elif b"sourceMappingURL=data:" in data:
-            data = _INLINE_MAP.sub(
-                lambda m: m.group(1) + base64.b64encode(_rewrite(base64.b64decode(m.group(2)), namer)), data)
+            data = _INLINE_MAP.sub(lambda m: m.group(1) + _rewrite_inline(m.group(2), namer), data)
         rewritten[name] = data
     return rewritten
+
+
+def _rewrite_inline(encoded: bytes, namer: SourceNamer) -> bytes:
+    """An inline map's base64, renamed; as it was when it does not decode (the words can be
+    a package's own text, not a map esbuild wrote)."""
+    try:
+        decoded = base64.b64decode(encoded, validate=True)
+    except ValueError:  # binascii.Error
+        return encoded
+    renamed = _rewrite(decoded, namer)
+    return encoded if renamed == decoded else base64.b64encode(renamed)
 
 
 def _rewrite(data: bytes, namer: SourceNamer) -> bytes:
     """One map's JSON with its sources renamed; unchanged if it is not a version 3 map."""
     try:
         value: Any = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return data
     sources = value.get("sources") if isinstance(value, dict) and value.get("version") == 3 else None
     if not isinstance(sources, list) or not all(isinstance(source, str) for source in sources):
@@ -136,5 +146,6 @@ def _rewrite(data: bytes, namer: SourceNamer) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _is_below(path: str, folder: str) -> bool:
+def is_below(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or lies inside it (both real, absolute paths)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -16,7 +16,6 @@ Handlers run on a thread (async ones on the hook loop), never on the server's ev
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import re
@@ -27,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..errors import PrebundleError
 from ..plugins import PluginError, call_hook
+from ..plugins.container import accepts_positional
 from ..plugins.context import current_call
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class _Handler:
         self.fn = fn
         self.plugin = plugin
         self.container = container
-        self.takes_client = _takes_two(fn)
+        self.takes_client = accepts_positional(fn, 2)
         """``fn(data, client)``; else ``fn(data)``."""
 
     def run(self, event: str, data: Any, client: MessageClient) -> None:
@@ -169,7 +169,7 @@ async def messages(request: Request) -> Response:
             return _refusal(413, f"a message is at most {MESSAGE_LIMIT} bytes")
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return _refusal(400, "the body is not JSON")
     if not isinstance(message, dict) or not isinstance(message.get("event"), str) \
             or not _EVENT_NAME.fullmatch(message["event"]) or message["event"] == CONNECTION:
@@ -177,7 +177,8 @@ async def messages(request: Request) -> Response:
     client = message.get("client")
     channel: ClientChannel = request.app.state.daemon.plugin_server.ws
     try:
-        handled = await channel.receive(message["event"], message.get("data"), client if isinstance(client, str) else None)
+        client_id = client if isinstance(client, str) else None
+        handled = await channel.receive(message["event"], message.get("data"), client_id)
     except PrebundleError as error:
         log.error("error: %s", error)
         return JSONResponse({"ok": False, "error": str(error)}, status_code=500)
@@ -201,13 +202,3 @@ def _from_payload(event: str | dict, data: Any) -> tuple[Any, Any]:
         err = event.get("err") or {}
         return "error", {"message": str(err.get("message", err)) if isinstance(err, dict) else str(err)}
     return event.get("event") or kind, event.get("data")
-
-
-def _takes_two(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn`` can be called with two positional arguments."""
-    try:
-        parameters = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return True
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in parameters)

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -151,8 +151,7 @@ class _Pipeline:
             self.service = esbuild.get_service(self.config.root)
         started = time.perf_counter()
         force_key = self.config.force and not self.forced
-        config = replace(self.config, force=False) if self.config.force else self.config
-        optimized = optimize(config, scan_result=result, resolver=self.resolver, service=self.service,
+        optimized = optimize(self.config, scan_result=result, resolver=self.resolver, service=self.service,
                              force=rebuild or force_key, plugin_hooks=False)
         self.forced = True
         self.last_result = optimized

@@ -114,7 +114,8 @@ class WatchPlan:
         config_files = {root / CONFIG_FILE, root / "pyproject.toml"}
         if config.config_file is not None:
             config_files.add(Path(config.config_file))
-        watch_files = frozenset(Path(name) for name in config.plugin_container.watch_files) if config.plugins else frozenset()
+        watch_files = (frozenset(Path(name) for name in config.plugin_container.watch_files) if config.plugins
+                       else frozenset())
         for folder in sorted({file.parent for file in watch_files}):
             if folder not in flat and not any(folder.is_relative_to(r) for r in recursive) and folder.is_dir():
                 flat.append(folder)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -78,13 +79,25 @@ class PluginContainer:
         order = {"pre": 0, None: 1, "post": 2}
         self.plugins = sorted(active, key=lambda p: order.get(_enforce(p), 1))
         self._hooks = {hook: self._collect(hook) for hook in HOOKS}
-        self.watch_files: set[str] = set()
-        """Files hooks asked to watch (``add_watch_file``), as normalized absolute paths."""
+        self._watch_files: set[str] = set()
+        self._watch_lock = threading.Lock()
+        """Hooks add watched files on worker threads while the daemon's loop reads them."""
         cache_dir = getattr(config, "cache_dir", None)
         self.assets = EmittedAssets(Path(cache_dir)) if cache_dir is not None else None
         """Files hooks emitted (``emit_file``)."""
         self.module_graph: ModuleGraph | None = None
         """What the last scan saw (``get_module_info``); set by :meth:`record_scan`."""
+
+    def add_watch_file(self, path: str) -> None:
+        """Note a file hooks asked to watch (``add_watch_file``): a normalized absolute path."""
+        with self._watch_lock:
+            self._watch_files.add(path)
+
+    @property
+    def watch_files(self) -> frozenset[str]:
+        """The files hooks asked to watch so far (a copy: safe to read from any thread)."""
+        with self._watch_lock:
+            return frozenset(self._watch_files)
 
     def _collect(self, hook: str) -> list[_Hook]:
         """Every plugin's ``hook``, in the order they run: a function, or Vite's object form
@@ -329,7 +342,8 @@ class PluginContainer:
         if isinstance(result, dict):
             result = result.get("code")
         if not isinstance(result, str):
-            raise PluginError(f"[plugin {name}] {hook} for {id_!r} returned {type(result).__name__}, expected str or dict with 'code'")
+            raise PluginError(f"[plugin {name}] {hook} for {id_!r} returned {type(result).__name__}, "
+                              "expected str or dict with 'code'")
         return result
 
 
@@ -338,16 +352,22 @@ def _failure(name: str, hook: str, where: str, error: Exception) -> PluginError:
     return PluginError(f"[plugin {name}] hook {hook} failed{place}: {type(error).__name__}: {error}")
 
 
+def accepts_positional(fn: Callable[..., Any], count: int) -> bool:
+    """Whether ``fn`` can be called with ``count`` positional arguments (True when its
+    signature cannot be read, a builtin's say: it gets them)."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return True
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) >= count
+
+
 def _adapted(hook: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn``, called without its argument when it is a hook of ``OPTIONAL_ARGUMENT`` that
     takes none."""
-    if hook not in OPTIONAL_ARGUMENT:
-        return fn
-    try:
-        parameters = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # a builtin without a signature: give it the argument
-        return fn
-    if any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in parameters):
+    if hook not in OPTIONAL_ARGUMENT or accepts_positional(fn, 1):
         return fn
     return lambda _argument: fn()
 

@@ -131,7 +131,7 @@ class PluginContext:
         target = Path(path)
         if not target.is_absolute() and root is not None:
             target = root / target
-        self._call.container.watch_files.add(normalize_path(os.path.abspath(target)))
+        self._call.container.add_watch_file(normalize_path(os.path.abspath(target)))
 
     def get_watch_files(self) -> tuple[str, ...]:
         """Every file the plugins asked to watch so far."""

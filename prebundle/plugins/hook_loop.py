@@ -35,7 +35,28 @@ class _HookLoop:
         self.in_background = False
 
     def settle(self, awaitables: list[Awaitable[Any]]) -> list[Any]:
-        if _loop_running_here():
+        if _running_loop() is self.loop:
+            # A hook running on this loop waits, synchronously, for these (``resolve()`` of the
+            # plugin context inside an async hook, with an async ``resolve_id``): this loop cannot
+            # run them before that hook returns, so they run on a loop of their own, on another
+            # thread, in the caller's context.
+            context = contextvars.copy_context()
+            result: list[Any] = []
+            failure: list[BaseException] = []
+
+            def run() -> None:
+                try:
+                    result.extend(context.run(asyncio.run, _gather(awaitables)))
+                except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                    failure.append(error)
+
+            thread = threading.Thread(target=run, name="prebundle-nested-hooks", daemon=True)
+            thread.start()
+            thread.join()
+            if failure:
+                raise failure[0]
+            return result
+        if _running_loop() is not None:
             # This thread already runs another loop and cannot run ours: hand the work over.
             future = asyncio.run_coroutine_threadsafe(_gather(awaitables), self.loop)
             while True:
@@ -146,12 +167,11 @@ async def _gather(awaitables: list[Awaitable[Any]]) -> list[Any]:
     return list(await asyncio.gather(*awaitables, return_exceptions=True))
 
 
-def _loop_running_here() -> bool:
+def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
-        asyncio.get_running_loop()
+        return asyncio.get_running_loop()
     except RuntimeError:
-        return False
-    return True
+        return None
 
 
 _hook_loop: _HookLoop | None = None

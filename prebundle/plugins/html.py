@@ -82,7 +82,8 @@ def apply_tags(html: str, tags: Iterable[Mapping[str, Any]], *, nonce: str | Non
     for tag in tags:
         groups[position_of(tag)].append(render_tag(tag, nonce=nonce))
     if groups["head-prepend"]:
-        html = _after(html, "".join(groups["head-prepend"]), _HEAD_OPEN) or _prepended(html, "".join(groups["head-prepend"]))
+        prepend = "".join(groups["head-prepend"])
+        html = _after(html, prepend, _HEAD_OPEN) or _prepended(html, prepend)
     if groups["head"]:
         markup = "".join(groups["head"])
         html = _before(html, markup, _HEAD_CLOSE) or _before(html, markup, _BODY_OPEN) or _prepended(html, markup)

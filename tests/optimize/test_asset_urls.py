@@ -198,9 +198,22 @@ def test_emitted_files_are_reused_from_the_last_run_and_the_machine_wide_cache(t
     assert "url-assets@1.0.0" in again.reused and again.built == ("dayjs@1.11.23",)
     assert (again.deps_dir / "assets" / logo.name).read_bytes() == logo.read_bytes()
     elsewhere = build(url_app(tmp_path / "two"))
-    assert elsewhere.built == () and "url-assets@1.0.0" in elsewhere.reused
+    # Its worker bundles dayjs in, which its key does not cover: never taken from another project.
+    assert "url-assets@1.0.0" in elsewhere.built and "url-assets-cjs@1.0.0" in elsewhere.reused
     worker = emitted_urls((elsewhere.deps_dir / "url-assets.js").read_text())
     assert all((elsewhere.deps_dir / url).is_file() for url in worker)
+
+
+def test_a_changed_install_rebuilds_a_package_whose_worker_bundles_other_packages(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("PREBUNDLE_CACHE_DIR", "off")
+    root = url_app(tmp_path / "app")
+    build(root)
+    lock = root / "package-lock.json"
+    data = json.loads(lock.read_text())
+    data["packages"]["node_modules/dayjs"]["version"] = "1.11.99"  # as an upgrade of dayjs writes it
+    lock.write_text(json.dumps(data, indent=2))
+    again = build(root)
+    assert "url-assets@1.0.0" in again.built and "url-assets-cjs@1.0.0" in again.reused
 
 
 def test_a_damaged_emitted_file_rebuilds_its_package(tmp_path: Path, monkeypatch):
@@ -289,3 +302,16 @@ def test_a_plugin_transform_is_seen_before_the_urls_are_read(tmp_path: Path, mon
     result = build(url_app(tmp_path / "app"), plugins=[Plugin("swap", transform=swap)])
     urls = emitted_urls((result.deps_dir / "url-assets.js").read_text())
     assert len([url for url in urls if "/icon-" in url]) == 2 and not any("/logo-" in url for url in urls)
+
+
+def test_a_linked_package_included_for_bundling_gets_its_urls_emitted(tmp_path: Path, monkeypatch):
+    # npm link: the package's real folder lies outside any node_modules.
+    monkeypatch.setenv("PREBUNDLE_CACHE_DIR", "off")
+    root = make_app(tmp_path / "app", "import { logoUrl } from 'url-assets'\n", packages=("dayjs",),
+                    hand_packages=False)
+    shutil.copytree(PACKAGES / "url-assets", tmp_path / "workspace" / "url-assets")
+    (root / "node_modules" / "url-assets").symlink_to(tmp_path / "workspace" / "url-assets", target_is_directory=True)
+    result = build(root, include=["url-assets"])
+    logo = logo_of(result.deps_dir)
+    assert logo.read_bytes() == (PACKAGES / "url-assets" / "logo.png").read_bytes()
+    assert not result.warnings

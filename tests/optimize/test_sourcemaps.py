@@ -187,3 +187,14 @@ def test_esbuild_options_choose_maps_and_legal_comments(tmp_path: Path):
     inline = re.search(r"sourceMappingURL=data:application/json;base64,(\S+)", code).group(1)
     sources = json.loads(base64.b64decode(inline))["sources"]
     assert "../../react/cjs/react.production.js" in sources  # renamed as the linked maps are
+
+
+def test_text_that_looks_like_an_inline_map_is_left_as_it_is(tmp_path: Path):
+    # A package's own string, not a map esbuild wrote: its base64 does not even decode.
+    text = "//# sourceMappingURL=data:application/json;base64,abc"
+    root = make_app(tmp_path / "app", "import { note } from 'odd-text'\n", hand_packages=False, extra={
+        "node_modules/odd-text/package.json": '{"name": "odd-text", "version": "1.0.0", "module": "index.js"}',
+        "node_modules/odd-text/index.js": f"export const note = {json.dumps(text)};\n",
+    })
+    result = optimize(load_config(root))
+    assert text in (result.deps_dir / "odd-text.js").read_text()

@@ -10,6 +10,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,30 @@ def test_async_hooks_of_one_batch_each_see_their_own_context(tmp_path: Path, cap
         scan(_config(root, Plugin("watcher", transform=transform)))
     for name in ["main.js", *names]:
         assert f"warning: [plugin watcher] seen (hook transform on src/{name})" in caplog.messages
+
+
+def test_an_async_hook_may_resolve_through_an_async_resolve_id(tmp_path: Path) -> None:
+    # The async transform runs on the hook loop and waits, synchronously, for an async
+    # resolve_id: that wait once deadlocked the run.
+    root = make_app(tmp_path / "app", "import './util.js'\n", extra={"src/util.js": "export const u = 1\n"})
+    seen: list[str | None] = []
+
+    async def resolve_id(source: str, importer: str | None, options: dict) -> str | None:
+        await asyncio.sleep(0)
+        return str(root / "src" / "util.js") if source == "@alias/util" else None
+
+    async def transform(code: str, id_: str) -> None:
+        await asyncio.sleep(0)
+        if id_.endswith("/src/main.js"):
+            seen.append(current_context().resolve("@alias/util", id_))
+
+    outcome: list[object] = []
+    worker = threading.Thread(target=lambda: outcome.append(
+        scan(_config(root, Plugin("alias", resolve_id=resolve_id), Plugin("asker", transform=transform)))), daemon=True)
+    worker.start()
+    worker.join(120)  # a guard against hanging the suite, not a timing goal
+    assert outcome, "the scan never finished: the nested wait deadlocked"
+    assert seen == [normalize_path(root / "src" / "util.js")]
 
 
 def test_current_context_outside_a_hook_says_so() -> None:
