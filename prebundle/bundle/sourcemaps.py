@@ -47,6 +47,9 @@ TO_ROOT = "../../../"
 """From the deps dir up to the project root."""
 SCHEME = "prebundle:"
 """The URL scheme of sources that are prebundle's own modules, not files."""
+_ESBUILD_MAP_HEAD = re.compile(rb'\{\s*"version"\s*:\s*3\s*,\s*"sources"\s*:\s*\[')
+"""How esbuild starts a map: ``sources`` (a short list) comes before the long fields."""
+_DECODER = json.JSONDecoder()
 _INLINE_MAP = re.compile(rb"(sourceMappingURL=data:application/json(?:;charset=[\w-]+)?;base64,)([A-Za-z0-9+/=]+)")
 
 
@@ -130,7 +133,38 @@ def _rewrite_inline(encoded: bytes, namer: SourceNamer) -> bytes:
 
 
 def _rewrite(data: bytes, namer: SourceNamer) -> bytes:
-    """One map's JSON with its sources renamed; unchanged if it is not a version 3 map."""
+    """One map's JSON with its sources renamed; unchanged if it is not a version 3 map.
+
+    A map as esbuild writes it opens with its version and ``sources``: only that list is read
+    and replaced, in the bytes, not the ``sourcesContent`` and ``mappings`` after it (most of a
+    map's bytes, which parsing and dumping every map of a cold run would spend a second of CPU
+    on)."""
+    head = _ESBUILD_MAP_HEAD.match(data)
+    after = data.find(b'"sourcesContent"', head.end()) if head is not None else -1
+    if after < 0:
+        after = data.find(b'"mappings"', head.end()) if head is not None else -1
+    if head is None or after < 0:
+        return _rewrite_parsed(data, namer)
+    start = head.end() - 1
+    try:
+        listed = data[start:after].decode("utf-8")
+        sources, end = _DECODER.raw_decode(listed)
+    except (ValueError, RecursionError):
+        return data
+    if not isinstance(sources, list) or not all(isinstance(source, str) for source in sources):
+        return data
+    names, ignored = _renamed(sources, namer)
+    end_byte = start + len(listed[:end].encode("utf-8"))
+    renamed = data[:start] + json.dumps(names, ensure_ascii=False).encode("utf-8") + data[end_byte:]
+    if ignored:
+        close = renamed.rstrip().rfind(b"}")
+        renamed = (renamed[:close].rstrip() + b',\n  "x_google_ignoreList": ' + json.dumps(ignored).encode()
+                   + b"\n" + renamed[close:])
+    return renamed
+
+
+def _rewrite_parsed(data: bytes, namer: SourceNamer) -> bytes:
+    """:func:`_rewrite` for a map of another layout (a user's ``esbuild_options``): parsed whole."""
     try:
         value: Any = json.loads(data)
     except (ValueError, RecursionError):
@@ -138,12 +172,16 @@ def _rewrite(data: bytes, namer: SourceNamer) -> bytes:
     sources = value.get("sources") if isinstance(value, dict) and value.get("version") == 3 else None
     if not isinstance(sources, list) or not all(isinstance(source, str) for source in sources):
         return data
-    named = [namer.name(source) for source in sources]
-    value["sources"] = [name for name, _ in named]
-    ignored = [index for index, (_, library) in enumerate(named) if library]
+    value["sources"], ignored = _renamed(sources, namer)
     if ignored:
         value["x_google_ignoreList"] = ignored
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _renamed(sources: list[str], namer: SourceNamer) -> tuple[list[str], list[int]]:
+    """The new names of ``sources``, and the indexes of library code (``x_google_ignoreList``)."""
+    named = [namer.name(source) for source in sources]
+    return [name for name, _ in named], [index for index, (_, library) in enumerate(named) if library]
 
 
 def is_below(path: str, folder: str) -> bool:
