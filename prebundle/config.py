@@ -30,6 +30,7 @@ __all__ = [
     "CONFIG_FILE",
     "Config",
     "ConfigEnv",
+    "AppBuildConfig",
     "ServerConfig",
     "UserConfig",
     "define_config",
@@ -43,6 +44,10 @@ MODES = ("development", "production")
 LOG_LEVELS = ("debug", "info", "warning", "error", "silent")
 INTEROP_RULES = ("auto", "node", "bundler")
 """Values of the key ``interop`` (see ``Config.interop``)."""
+JSX_MODES = ("automatic", "transform", "preserve")
+"""Values of the key ``jsx``: esbuild's ``jsx`` option for the app's own files."""
+SOURCEMAP_MODES = ("linked", "inline", "hidden", "none")
+"""Values of ``build.sourcemap`` (``True`` is ``linked``, ``False`` is ``none``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,24 @@ class ServerConfig:
     """Globs of the app's files never served, added to the built-in ones (``.env``, ``.env.*``,
     certificates and keys, ``.git``, the config file); matched case-insensitively on every
     path segment, or on the path when the glob has a ``/``."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppBuildConfig:
+    """``prebundle build``: the app's own code bundled for production (the ``build`` table)."""
+
+    entries: tuple[str, ...] = ()
+    """The app's entry modules, relative to root (globs allowed); empty means the module scripts
+    (``<script type="module" src>``) of the HTML entries."""
+    manifest: str = ".prebundle/manifest.json"
+    """Where the manifest goes inside ``out_dir`` (Vite's is ``.vite/manifest.json``)."""
+    sourcemap: str = "none"
+    """``linked`` (a ``.map`` beside each file, linked by a comment), ``inline``, ``hidden`` (the
+    ``.map`` without the comment) or ``none``."""
+    minify: bool = True
+    """Minify the output."""
+    assets_dir: str = "assets"
+    """The folder inside ``out_dir`` for the hashed files."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +159,16 @@ class Config:
     ``with_overrides`` does not add to them."""
     open_browser: bool = False
     """``prebundle daemon --open``: open the app in a browser once the daemon serves."""
+    jsx: str = "automatic"
+    """How the app's own JSX is compiled (daemon and ``prebundle build``): ``automatic`` (the
+    React 17+ runtime, ``jsx_import_source``), ``transform`` (``React.createElement``) or
+    ``preserve``."""
+    jsx_import_source: str = "react"
+    """Where the automatic runtime comes from (``react``, ``preact``, ``solid-js/h``, ...)."""
+    jsx_in_js: bool = False
+    """Treat the app's ``.js`` files as JSX (for code bases that put JSX in ``.js``)."""
+    build: AppBuildConfig = AppBuildConfig()
+    """``prebundle build``: entries, manifest path, source maps, minify, assets folder."""
 
     @property
     def deps_dir(self) -> Path:
@@ -321,6 +354,40 @@ def _fs_deny(value: Any) -> tuple[str, ...]:
     return globs
 
 
+_BUILD_KEYS = ("entries", "manifest", "sourcemap", "minify", "assets_dir")
+
+
+def _app_build(value: Any) -> AppBuildConfig:
+    """The ``build`` table; ``sourcemap`` also takes true/false, ``manifest`` true (the default
+    path) or a path inside ``out_dir``."""
+    if isinstance(value, AppBuildConfig):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a table with {', '.join(_BUILD_KEYS)}")
+    value = {str(key).replace("-", "_"): item for key, item in value.items()}
+    unknown = set(value) - set(_BUILD_KEYS)
+    if unknown:
+        raise TypeError(f"unknown build key {sorted(unknown)[0]!r} (known: {', '.join(_BUILD_KEYS)})")
+    default = AppBuildConfig()
+    sourcemap = value.get("sourcemap", default.sourcemap)
+    if isinstance(sourcemap, bool):
+        sourcemap = "linked" if sourcemap else "none"
+    if sourcemap not in SOURCEMAP_MODES:
+        raise TypeError(f"sourcemap: expected true, false or one of {', '.join(SOURCEMAP_MODES)}")
+    manifest = value.get("manifest", default.manifest)
+    if manifest is True:
+        manifest = default.manifest
+    for key, text in (("manifest", manifest), ("assets_dir", value.get("assets_dir", default.assets_dir))):
+        if not isinstance(text, str) or not text.strip() or text.startswith("/") or ".." in text.split("/"):
+            raise TypeError(f"{key}: expected a relative path inside out_dir, not {text!r}")
+    minify = value.get("minify", default.minify)
+    if not isinstance(minify, bool):
+        raise TypeError("minify: expected true or false")
+    return AppBuildConfig(entries=_str_tuple(value.get("entries", default.entries)), manifest=manifest,
+                          sourcemap=sourcemap, minify=minify,
+                          assets_dir=value.get("assets_dir", default.assets_dir).strip("/"))
+
+
 def _merge_server(current: Any, value: Any) -> Any:
     """A partial ``server`` table (the CLI's ``--host``/``--port``) keeps the other keys of ``current``."""
     if isinstance(current, ServerConfig) and isinstance(value, Mapping):
@@ -426,6 +493,10 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "base": _base,
     "server": _server,
     "log_level": _choice(LOG_LEVELS),
+    "jsx": _choice(JSX_MODES),
+    "jsx_import_source": _string,
+    "jsx_in_js": _flag,
+    "build": _app_build,
 }
 _NOT_SETTINGS = frozenset({"config_file", "command", "config_arg", "overrides", "open_browser"})
 """Fields that say how the config was loaded or used, not keys a config file may set."""
