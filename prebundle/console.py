@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,11 +20,13 @@ import click
 
 if TYPE_CHECKING:
     from .config import Config
+    from .inventory import Inventory
     from .optimizer import OptimizeResult
     from .scanner import ScanResult
+    from .why import Answer
 
-__all__ = ["DelayedProgress", "echo", "err_console", "optimize_summary", "out_console", "print_optimize",
-           "print_scan", "setup_logging"]
+__all__ = ["DelayedProgress", "echo", "err_console", "not_in_browser", "optimize_summary", "out_console",
+           "print_built", "print_inventory", "print_optimize", "print_scan", "print_why", "setup_logging"]
 
 
 @lru_cache(maxsize=1)
@@ -47,19 +51,35 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
            "error": logging.ERROR, "silent": logging.CRITICAL + 1}
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes: while a progress bar shows, that
+    is the bar's proxy, which prints the line above the bar instead of through it."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def setup_logging(level: str) -> None:
     """Send the ``prebundle`` loggers to stderr, one plain line per record."""
     logger = logging.getLogger("prebundle")
     logger.setLevel(_LEVELS.get(level, logging.INFO))
     if not logger.handlers:
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
     logger.propagate = False
 
 
 class DelayedProgress:
-    """A progress bar that appears only once work has taken longer than ``delay`` seconds."""
+    """A progress bar (``label``, a bar, ``done/total``, elapsed time) on a terminal's stderr that
+    appears once work has taken longer than ``delay`` seconds, even while no progress is reported
+    (a long build of one group), and goes away when the work ends. ``__call__`` may come from
+    any thread."""
 
     def __init__(self, label: str, *, delay: float = 0.5, enabled: bool = True) -> None:
         self.label = label
@@ -68,27 +88,59 @@ class DelayedProgress:
         self.started = time.monotonic()
         self._progress = None  # a rich Progress once shown
         self._task = None
+        self._last: tuple[int, int] | None = None
+        """The last ``(done, total)`` reported."""
+        self._timer: threading.Timer | None = None
+        self._closed = False
+        self._lock = threading.Lock()
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
             return
-        if self._progress is None:
-            if time.monotonic() - self.started < self.delay:
+        with self._lock:
+            if self._closed:
                 return
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            self._last = (done, total)
+            if self._progress is None:
+                waited = time.monotonic() - self.started
+                if waited < self.delay:
+                    if self._timer is None:  # shows the bar on time even if nothing is reported until then
+                        self._timer = threading.Timer(self.delay - waited, self._appear)
+                        self._timer.daemon = True
+                        self._timer.start()
+                    return
+                self._show()
+            self._update()
 
-            self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=err_console(), transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task(self.label, total=total)
+    def _appear(self) -> None:
+        with self._lock:
+            if self._progress is None and not self._closed:
+                self._show()
+                self._update()
+
+    def _show(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err_console(), transient=True,
+        )
+        done, total = self._last
+        self._task = self._progress.add_task(self.label, total=max(total, done), completed=done)
+        self._progress.start()
+
+    def _update(self) -> None:
+        done, total = self._last
         self._progress.update(self._task, completed=done, total=max(total, done))
 
     def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._progress is not None:
+                self._progress.stop()
+                self._progress = None
 
     def __enter__(self) -> DelayedProgress:
         return self
@@ -127,8 +179,115 @@ def print_scan(result: ScanResult) -> None:
 
 
 def print_optimize(result: OptimizeResult, config: Config) -> None:
-    """One summary line (and where the output is) after an optimize run."""
+    """After an optimize run: the packages it built (at ``info`` and ``debug``), then one
+    summary line saying where the output is."""
+    if result.built and config.log_level in ("debug", "info"):
+        print_built(result, config)
     echo(optimize_summary(result, config))
+
+
+def print_built(result: OptimizeResult, config: Config) -> None:
+    """The packages a run built, as Vite lists a build's files: name, version, the files pages
+    load, their size raw and gzipped, and the package's esbuild time."""
+    # Loaded here: a scan and a run that built nothing should not pay for the metadata's classes.
+    from .inventory_sizes import SizeCache, loaded_sizes, total
+    from .metadata import read_metadata
+
+    metadata = read_metadata(result.deps_dir)
+    if metadata is None:
+        return
+    cache = SizeCache(config.cache_dir)
+    rows = []
+    for record in sorted(metadata.packages.values(), key=lambda r: (r.name, r.version or "")):
+        label = f"{record.name}@{record.version}" if record.version else record.name
+        if label not in result.built:
+            continue
+        sizes = loaded_sizes(result.deps_dir, sorted(record.files), record.files, cache)
+        size = total(sizes.values())
+        rows.append([record.name, record.version or "", str(len(sizes)), _kb(size.size), _kb(size.gzip),
+                     _ms(result.build_ms.get(label))])
+    cache.save()  # `prebundle ls` compresses none of these again
+    _table(["package", "version", "files", "size", "gzip", "time"], rows, right=(2, 3, 4, 5))
+
+
+def print_inventory(inventory: Inventory) -> None:
+    """``prebundle ls``: one row per optimized package, the packages served from their own
+    files, and the totals."""
+    rows = []
+    for package in inventory.packages:
+        size = package.size
+        status = package.status or "-"
+        if package.status == "built" and package.build_ms is not None:
+            status = f"built {_ms(package.build_ms)}"
+        rows.append([package.name, package.version or "", _importers_cell(package.ids), str(len(package.files)),
+                     _kb(size.size), _kb(size.gzip), status])
+    _table(["package", "version", "ids", "files", "size", "gzip", "status"], rows, right=(3, 4, 5))
+    for item in inventory.served_as_is:
+        echo(f"{item.kind}: {item.id} (served from its own files)")
+    totals = inventory.totals()
+    echo(f"{totals['packages']} packages, {totals['ids']} ids, {totals['files']} files: {_kb(totals['size'])} "
+         f"(gzip {_kb(totals['gzip'])}) in {_relative(inventory.deps_dir, inventory.root)}")
+
+
+def print_why(answer: Answer) -> None:
+    """``prebundle why``: each shortest chain that brings the package in, and who else imports it."""
+    versions = sorted({p.version for p in answer.packages if p.version})
+    name = f"{answer.asked} {', '.join(versions)}" if versions else answer.asked
+    if answer.chains:
+        plural = "s" if answer.count != 1 else ""
+        echo(f"{name} reaches the browser through {answer.count} import chain{plural}:")
+        for chain in answer.chains:
+            echo("  " + " → ".join(chain))
+        if answer.count > len(answer.chains):
+            echo(f"  ... and {answer.count - len(answer.chains)} more")
+    elif answer.included:
+        echo(f"{name} is optimized because `include` asks for it (or for a package that imports it); "
+             "nothing the app loads imports it")
+    for id_ in answer.served_as_is:
+        echo(f"{id_} is served from its own files (excluded or linked), not bundled")
+    importers = sorted({importer for p in answer.packages for importer in p.importers.packages})
+    if importers:
+        echo(f"imported by packages: {', '.join(importers)}")
+
+
+def not_in_browser(answer: Answer) -> str:
+    """The one line ``prebundle why`` says of a package that does not reach the browser."""
+    if answer.installed is None:
+        return f"{answer.asked} does not reach the browser: it is not installed"
+    version = f" {answer.installed}" if answer.installed else ""
+    return (f"{answer.asked} does not reach the browser: it is installed ({answer.asked}{version}) but nothing "
+            "the app loads imports it")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = ()) -> None:
+    """A table on stdout: drawn by rich on a terminal, plain aligned columns otherwise (logs,
+    pipes), so the columns can be read by a script too."""
+    if sys.stdout.isatty():
+        from rich.table import Table
+
+        table = Table(title=None, show_edge=False, header_style="bold")
+        for index, header in enumerate(headers):
+            table.add_column(header, justify="right" if index in right else "left",
+                             style="cyan" if index == 0 else None)
+        for row in rows:
+            table.add_row(*row)
+        out_console().print(table)
+        return
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    for row in (headers, *rows):
+        cells = [cell.rjust(width) if index in right else cell.ljust(width)
+                 for index, (cell, width) in enumerate(zip(row, widths))]
+        echo("  ".join(cells).rstrip())
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1024:,.2f} kB"
+
+
+def _ms(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    return f"{ms:,.0f} ms" if ms < 1000 else f"{ms / 1000:,.1f} s"
 
 
 def optimize_summary(result: OptimizeResult, config: Config) -> str:

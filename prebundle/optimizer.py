@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from .esbuild import EsbuildError, ServiceStopped
 from .hashing import CacheHashes, InstallState, cache_hashes, interop_rule, package_key
 from .integrations.compress import precompress
 from .interop import InteropCache
+from .inventory_runs import build_ms_shares, record_run
 from .machine_cache import package_cache_dir
 from .metadata import FileInfo, Metadata, PackageRecord, read_metadata
 from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
@@ -81,13 +82,15 @@ class OptimizeResult:
     browser_hash: str
     warnings: tuple[str, ...]
     seconds: float
+    build_ms: dict[str, float] = field(default_factory=dict)
+    """Each package built (label) -> ms of its esbuild build (a shared build split by output size)."""
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "deps_dir": str(self.deps_dir)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OptimizeResult:
-        values = {f.name: data[f.name] for f in fields(cls)}
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}  # a daemon may be older
         values["deps_dir"] = Path(values["deps_dir"])
         for name in ("ids", "built", "reused", "warnings"):
             values[name] = tuple(values[name])
@@ -116,15 +119,26 @@ def optimize(
     on_progress: Callable[[int, int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
     plugin_hooks: bool = True,
+    trigger: str = "api",
 ) -> OptimizeResult:
     """Bring ``config.deps_dir`` up to date with the app's imports. Raises ``PrebundleError``
     (one line per problem) and leaves the previous output in place when anything fails.
     ``force``: re-bundle everything, ignoring caches (None: as the config key ``force`` says).
     ``plugin_hooks``: run the plugins' ``options``/``build_start`` first and
-    ``build_end``/``close_bundle`` last (the daemon runs them once for its life instead)."""
-    with build_hooks(config) if plugin_hooks else nullcontext():
-        return _optimize(config, force=force, scan_result=scan_result, resolver=resolver, service=service,
-                         on_progress=on_progress, on_wait=on_wait)
+    ``build_end``/``close_bundle`` last (the daemon runs them once for its life instead).
+    ``trigger``: what started the run, for the run history (``inventory_runs``)."""
+    started = time.perf_counter()
+    try:
+        with build_hooks(config) if plugin_hooks else nullcontext():
+            result = _optimize(config, force=force, scan_result=scan_result, resolver=resolver, service=service,
+                               on_progress=on_progress, on_wait=on_wait)
+    except DaemonServing:
+        raise  # not a run: the daemon runs it (and records it)
+    except PrebundleError as error:
+        record_run(config, trigger, time.perf_counter() - started, error=error)
+        raise
+    record_run(config, trigger, time.perf_counter() - started, result=result)
+    return result
 
 
 def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | None, resolver: Resolver | None,
@@ -204,6 +218,7 @@ class OptimizeRun:
         self._staging: Path | None = None
         self._builds: list[PackageBuild] = []
         self._published: _Published | None = None
+        self._build_ms: dict[str, float] = {}
 
     def _prepare(self) -> None:
         """The hashes of the project now, the previous output's metadata and the plan."""
@@ -303,6 +318,8 @@ class OptimizeRun:
             browser_hash=published.metadata.browser_hash,
             warnings=warnings + self._unbundled.warnings,
             seconds=time.perf_counter() - self.started,
+            build_ms={b.package.label: self._build_ms[b.package.label] for b in builds
+                      if not b.reused and b.package.label in self._build_ms},
         )
 
     # -- bundling until the plan is closed ----------------------------------------------------
@@ -364,10 +381,12 @@ class OptimizeRun:
         service_failures: list[tuple[str, EsbuildError]] = []
         groups = self._groups(todo)
         with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BUILDS, len(groups))) as pool:
-            futures = [(pool.submit(bundler.build_group, group), group) for group in groups]
+            futures = [(pool.submit(_timed, bundler.build_group, group), group) for group in groups]
             for future, group in futures:
                 try:
-                    built.extend(future.result())
+                    group_builds, seconds = future.result()
+                    built.extend(group_builds)
+                    self._build_ms.update(build_ms_shares(group_builds, seconds))
                 except BundleError as error:
                     errors.append(error)
                     continue
@@ -556,6 +575,13 @@ def _write_failure(error: OSError, deps_dir: Path) -> Exception:
         return error
     return PrebundleError(f"{deps_dir}: cannot write the new output: {error.strerror or error} ({hint}); "
                           "the previous output is kept")
+
+
+def _timed(build_group: Callable[[list], list[PackageBuild]], group: list) -> tuple[list[PackageBuild], float]:
+    """A group's builds and the seconds its esbuild build took (for the run history)."""
+    started = time.perf_counter()
+    builds = build_group(group)
+    return builds, time.perf_counter() - started
 
 
 def _needed(asked: set[str], plan: Plan, builds: dict[Path, PackageBuild]) -> set[str]:

@@ -1,0 +1,126 @@
+"""What of a package's output a page loads, and its size on the wire.
+
+A package's files in the deps dir are its modules, chunks, CSS and assets, which pages load,
+plus the source maps and licence texts beside them, which only devtools and people read. Sizes
+are reported for the first kind, raw and gzipped as a server sends them (``gzip -9``, the same
+as the ``.gz`` files a production build ships beside each file).
+
+Compressing a large app's output at level 9 takes seconds, so gzip sizes are remembered by
+content in ``<cache_dir>/sizes.json``: each file is still read and hashed, but only new
+content is compressed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .commit import atomic_write
+
+if TYPE_CHECKING:
+    from .metadata import FileInfo
+
+__all__ = ["COMPANION_SUFFIXES", "SIZES", "FileSize", "SizeCache", "file_size", "is_loaded", "loaded_sizes",
+           "total"]
+
+COMPANION_SUFFIXES = (".map", ".LEGAL.txt")
+"""Files beside the modules that pages never load."""
+SIZES = "sizes.json"
+"""The remembered gzip sizes' name inside the cache dir."""
+KEEP_SIZES = 20_000
+"""Gzip sizes remembered at most (the oldest are dropped)."""
+_FORMAT = "gzip-9/blake2b-16"
+"""How sizes are measured and keyed: other values in the file are ignored."""
+
+
+@dataclass(frozen=True)
+class FileSize:
+    """One file's size as stored and as sent gzipped."""
+
+    size: int
+    gzip: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"size": self.size, "gzip": self.gzip}
+
+
+def is_loaded(name: str) -> bool:
+    """Whether pages load the deps dir's file ``name`` (not a source map or licence text)."""
+    return not name.endswith(COMPANION_SUFFIXES)
+
+
+def file_size(data: bytes) -> FileSize:
+    """The size of ``data`` and of ``data`` gzipped at level 9."""
+    return FileSize(len(data), len(gzip.compress(data, 9, mtime=0)))
+
+
+def total(sizes: Iterable[FileSize]) -> FileSize:
+    """The sum of ``sizes``."""
+    size = packed = 0
+    for item in sizes:
+        size += item.size
+        packed += item.gzip
+    return FileSize(size, packed)
+
+
+class SizeCache:
+    """Gzip sizes by content, read from and saved to one cache dir."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.path = cache_dir / SIZES
+        self._known: dict[str, int] = _read(self.path)
+        """Content key -> gzip size."""
+        self._added = False
+
+    def size_of(self, path: Path) -> FileSize:
+        """The size of the file at ``path``, raw and gzipped (``OSError`` when unreadable)."""
+        data = path.read_bytes()
+        key = hashlib.blake2b(data, digest_size=16).hexdigest()
+        packed = self._known.get(key)
+        if packed is None:
+            packed = self._known[key] = file_size(data).gzip
+            self._added = True
+        return FileSize(len(data), packed)
+
+    def save(self) -> None:
+        """Remember the sizes computed since the file was read; a cache dir that cannot be
+        written only costs the next reader the compression."""
+        if not self._added:
+            return
+        known = dict(list(self._known.items())[-KEEP_SIZES:])
+        try:
+            atomic_write(self.path, json.dumps({"format": _FORMAT, "sizes": known}).encode())
+        except OSError:
+            pass
+        self._added = False
+
+
+def loaded_sizes(deps_dir: Path, names: Iterable[str], recorded: Mapping[str, FileInfo],
+                 sizes: SizeCache) -> dict[str, FileSize]:
+    """Each of ``names`` that pages load, in that order, with its size in ``deps_dir``; a file
+    gone since ``recorded`` (a package record's ``files``) was written has its recorded size
+    and no gzip size."""
+    found = {}
+    for name in names:
+        if not is_loaded(name) or name in found:
+            continue
+        try:
+            found[name] = sizes.size_of(deps_dir / name)
+        except OSError:
+            found[name] = FileSize(recorded[name].size if name in recorded else 0, 0)
+    return found
+
+
+def _read(path: Path) -> dict[str, int]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("sizes"), dict):
+        return {}
+    return {key: value for key, value in data["sizes"].items() if isinstance(value, int)}
