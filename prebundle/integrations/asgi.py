@@ -1,5 +1,6 @@
-"""ASGI: ``AsgiDepsApp`` serves the deps (mount it at ``assets.base``), with the rules of
-``serve.DepsFiles``; ``setup_templates`` gives Starlette/FastAPI Jinja2 templates the helpers;
+"""ASGI: ``AsgiDepsApp`` serves the deps, or the build of the app (``dist/``) while it is in use
+(mount it at ``assets.base``), with the rules of ``serve.DepsFiles``; ``setup_templates`` gives
+Starlette/FastAPI Jinja2 templates the helpers;
 ``PluginHtmlMiddleware`` runs the project's plugins' ``transform_index_html`` on HTML pages.
 
     from starlette.routing import Mount

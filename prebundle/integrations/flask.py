@@ -5,7 +5,8 @@
     Prebundle(app)
 
 The route serves ``assets.base`` (default ``/node_modules/.vite/deps/``) with the rules of
-``serve.DepsFiles``: immutable caching of hashed files, ETag/304, gzip/brotli. Set
+``serve.DepsFiles``: the deps, or the build of the app (``dist/``) while it is in use, with
+immutable caching of hashed files, ETag/304, gzip/brotli. Set
 ``serve=False`` when a CDN or a front server serves them. ``Prebundle(app).link_header`` and
 ``assets`` are there for views that want the preload list as a ``Link`` header.
 

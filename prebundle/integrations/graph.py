@@ -1,8 +1,10 @@
-"""The asset graph the helpers render from, read from a prebundle deps dir or a Vite manifest.
+"""The asset graph the helpers render from, read from a prebundle deps dir, the manifest of
+``prebundle build`` (``vite_manifest.py``) or a Vite manifest.
 
-Both sources give the same thing: nodes keyed like the manifest (an optimized id, a Vite source
-path, or ``_<chunk file>``), each with its file, the chunk keys it imports statically, its CSS,
-and (prebundle only) the ids of other packages it imports through the import map.
+Every source gives the same thing: nodes keyed like the manifest (an optimized id, a source
+path, or ``_<chunk file>``), each with its file, the keys it imports statically and with
+``import()``, its CSS, and the ids of other packages it imports through the import map (where
+the manifest lists them: ``externals``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from ..errors import PrebundleError
 from ..metadata import IMPORTMAP, MANIFEST, METADATA, parse_importmap, parse_manifest, parse_metadata
 
 __all__ = ["AssetsError", "Graph", "Node", "UnknownAsset", "load_deps_dir"]
+
+MODULE_SUFFIXES = (".js", ".mjs")
+"""Output files that are JavaScript modules (preloaded, run as scripts, listed for integrity)."""
 
 
 class AssetsError(PrebundleError):
@@ -43,8 +48,16 @@ class Node:
     externals: tuple[str, ...] = ()
     """Ids of other packages it imports (resolved through the import map)."""
     dynamic_imports: tuple[str, ...] = ()
+    """Keys of the chunks (or entries) it loads with ``import()``."""
     query: str = ""
     """``?v=<fileHash>`` as in the import map, for entry files."""
+    assets: tuple[str, ...] = ()
+    """Other files it references (images, fonts), for a build or Vite manifest."""
+
+    @property
+    def is_module(self) -> bool:
+        """True for a JavaScript module (not a stylesheet, nor an image with a record of its own)."""
+        return self.file.endswith(MODULE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class Graph:
     mode: str | None = None
     """``production`` or ``development`` as recorded by the build, if known."""
     kind: str = "prebundle"
+    """``prebundle`` (a deps dir), ``app`` (a ``prebundle build`` of the app's code) or ``vite``."""
     own: Mapping[str, str] = field(default_factory=dict)
     """Import map ids (and ``<name>/``) of packages served from their own files (excluded,
     linked) → their URL as ``importmap.json`` has it (``/node_modules/pkg/index.js``)."""
@@ -74,14 +88,18 @@ class Graph:
         known = [k for k in self.nodes if not k.startswith("_")]
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        where = MANIFEST if self.kind == "prebundle" else "the Vite manifest"
-        fix = ("import it from a scanned source file (or list it in `include`) and run `prebundle`"
-               if self.kind == "prebundle" else "add it to the Vite build's inputs and rebuild")
+        where, fix = {
+            "prebundle": (MANIFEST, "import it from a scanned source file (or list it in `include`) and run "
+                                    "`prebundle`"),
+            "app": ("the build manifest", "list it in `build.entries` (or load it from an HTML entry) and run "
+                                          "`prebundle build`"),
+        }.get(self.kind, ("the Vite manifest", "add it to the Vite build's inputs and rebuild"))
         return f"{name!r} is not in {where} of {self.directory}{hint} ({fix})"
 
-    def closure(self, names: Iterable[str]) -> list[Node]:
+    def closure(self, names: Iterable[str], *, dynamic: bool = False) -> list[Node]:
         """The named nodes and everything they load statically: chunk imports and, through the
-        import map, other packages' entries; each once, in first-seen order (cycle-safe)."""
+        import map, other packages' entries; each once, in first-seen order (cycle-safe). With
+        ``dynamic``, also what they may load later with ``import()``, and its closure."""
         seen: dict[str, Node] = {}
         stack = [self.node(name) for name in reversed(list(names))]
         while stack:
@@ -91,12 +109,14 @@ class Graph:
             seen[node.key] = node
             nexts = [self.nodes[k] for k in node.imports if k in self.nodes]
             nexts += [self.node(i) for i in node.externals if i in self.importmap or i in self.nodes]
+            if dynamic:
+                nexts += [self.nodes[k] for k in node.dynamic_imports if k in self.nodes]
             stack.extend(reversed(nexts))
         return list(seen.values())
 
     def module_files(self) -> list[str]:
-        """Every JS file of the graph (entries and chunks), each once."""
-        files = dict.fromkeys(n.file for n in self.nodes.values() if not n.file.endswith(".css"))
+        """Every JS module of the graph (entries and chunks, lazy ones too), each once."""
+        files = dict.fromkeys(n.file for n in self.nodes.values() if n.is_module)
         return list(files)
 
 
@@ -135,7 +155,8 @@ def load_deps_dir(deps_dir: Path) -> Graph:
         url = imports.get(key)
         if url is not None and urlsplit(url).query:
             query = "?" + urlsplit(url).query
-        nodes[key] = Node(key, record.file, record.imports, record.css, record.externals, (), query)
+        nodes[key] = Node(key, record.file, record.imports, record.css, record.externals, record.dynamic_imports,
+                          query)
     ids = {id_: id_ for id_ in imports if id_ in nodes}
     own = {id_: url for id_, url in imports.items() if id_ not in nodes}
     by_url = {url: id_ for id_, url in imports.items() if id_ in nodes}

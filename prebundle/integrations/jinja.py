@@ -4,10 +4,12 @@
     env.prebundle_assets = Assets.for_project("frontend")   # or install(env, assets)
 
 Templates call ``{{ prebundle_importmap() }}``, ``{{ prebundle_preload("react", "react-dom/client") }}``,
-``{{ prebundle_entry("src/main.js") }}`` (Vite manifests), ``{{ prebundle_client() }}``,
-``{{ prebundle_polyfill() }}`` and ``{{ prebundle_url("react") }}``. Every tag takes ``nonce=``;
-without it the nonce is the template's ``csp_nonce`` variable, else ``request.csp_nonce`` or
-``request.state.csp_nonce``, else Flask's ``g.csp_nonce``.
+``{{ prebundle_entry("src/main.tsx") }}`` (the app's own entry, with the import map unless
+``importmap=False``; or a Vite manifest's), ``{{ prebundle_client() }}``,
+``{{ prebundle_polyfill() }}`` and ``{{ prebundle_url("react") }}``. ``prebundle_preload`` and
+``prebundle_entry`` take ``preload="dynamic"`` to preload what ``import()`` may load too. Every
+tag takes ``nonce=``; without it the nonce is the template's ``csp_nonce`` variable, else
+``request.csp_nonce`` or ``request.state.csp_nonce``, else Flask's ``g.csp_nonce``.
 """
 
 from __future__ import annotations
@@ -68,13 +70,15 @@ def prebundle_importmap(context: Context, *, nonce: str | None = None) -> Markup
 
 
 @pass_context
-def prebundle_preload(context: Context, *names: str, nonce: str | None = None) -> Markup:
-    return Markup(_assets(context).preload_tags(*names, nonce=_nonce(context, nonce)))
+def prebundle_preload(context: Context, *names: str, nonce: str | None = None, preload: str = "static") -> Markup:
+    return Markup(_assets(context).preload_tags(*names, nonce=_nonce(context, nonce), preload=preload))
 
 
 @pass_context
-def prebundle_entry(context: Context, *names: str, nonce: str | None = None) -> Markup:
-    return Markup(_assets(context).entry_tags(*names, nonce=_nonce(context, nonce)))
+def prebundle_entry(context: Context, *names: str, nonce: str | None = None, preload: str = "static",
+                    importmap: bool = True) -> Markup:
+    return Markup(_assets(context).entry_tags(*names, nonce=_nonce(context, nonce), preload=preload,
+                                              importmap=importmap))
 
 
 @pass_context

@@ -1,7 +1,11 @@
 """Serving the deps on top of ``prebundle.static``: the rules a backend adds to the daemon's.
 
+What is served under ``base`` is ``Assets.served_dir()``: the deps dir, or the out dir of the
+app's build while it is in use (its hashed files, and its deps under ``deps/``).
+
 * ``immutable`` also for names that carry a content hash: esbuild's ``chunk-*`` files (always
-  content-named) and, in a production build, every file of the deps dir or Vite manifest.
+  content-named) and, in a production build, every file of the deps dir, of the app's build
+  manifest (modules, CSS, assets) or of a Vite manifest.
 * gzip and brotli when the client accepts them: a precompressed ``.br``/``.gz`` beside the file
   (``compress.precompress`` writes them at build) when it is at least as new, else compressed
   on the fly (and kept in a small cache). Each encoding has its own ETag; ``Vary:
@@ -22,7 +26,9 @@ from urllib.parse import unquote
 
 from ..metadata import METADATA, parse_metadata
 from ..static import IMMUTABLE, NO_CACHE, Answer, FolderFiles, _etag_matches
+from .app_build import DEPS_FOLDER
 from .core import POLYFILL_FILE, Assets
+from .graph import AssetsError
 
 __all__ = ["DepsFiles", "accepted_encodings"]
 
@@ -72,10 +78,9 @@ class DepsFiles:
 
     def __init__(self, assets: Assets | str | os.PathLike[str], *, compress: bool = True) -> None:
         self.assets = assets if isinstance(assets, Assets) else Assets.for_deps_dir(assets)
-        self.directory = self.assets.deps_dir
-        self.files = FolderFiles(self.directory)
         self.compress = compress
-        self._hashed: tuple[tuple, frozenset[str]] = ((), frozenset())
+        self._folders: dict[Path, FolderFiles] = {}
+        self._hashed: dict[Path, tuple[tuple, frozenset[str]]] = {}
         self._cache: OrderedDict[tuple, bytes] = OrderedDict()
         self._cache_size = 0
         self._lock = threading.Lock()
@@ -83,14 +88,15 @@ class DepsFiles:
     def answer(self, url_path: str, *, query_string: bytes | str = b"", if_none_match: str | None = None,
                accept_encoding: str | None = None, method: str = "GET") -> Answer:
         name = unquote(url_path).lstrip("/")
+        directory = self.assets.served_dir()
         if name.startswith(POLYFILL_FILE.split("/")[0] + "/"):
             answer = self._polyfill(name, query_string, method)
         else:
-            answer = self.files.answer(url_path, query_string=query_string, method=method)
+            answer = self._files(directory).answer(url_path, query_string=query_string, method=method)
         if answer.status != 200 or answer.path is None:
             return answer
         headers = dict(answer.headers)
-        if headers.get("cache-control") == NO_CACHE and name in self._hashed_names():
+        if headers.get("cache-control") == NO_CACHE and name in self._hashed_names(directory):
             headers["cache-control"] = IMMUTABLE
         headers["access-control-allow-origin"] = "*"
         headers["x-content-type-options"] = "nosniff"
@@ -120,43 +126,42 @@ class DepsFiles:
 
     # -- rules ---------------------------------------------------------------------------------
 
-    def _hashed_names(self) -> frozenset[str]:
-        """Names whose content hash is in the name: chunks always, every file in production."""
-        meta = self.directory / METADATA
-        try:
-            st = meta.stat()
-            stamp: tuple = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except OSError:
-            stamp = ()
-        if self.assets.vite_manifest is not None:
-            stamp = (stamp, _stat(self.assets.vite_manifest))
-        if stamp == self._hashed[0]:
-            return self._hashed[1]
-        names: set[str] = set()
-        if self.assets.vite_manifest is not None:
-            try:
-                graph = self.assets.graph()
-                for node in graph.nodes.values():
-                    names.add(node.file)
-                    names.update(node.css)
-            except Exception:
-                pass
+    def _files(self, directory: Path) -> FolderFiles:
+        files = self._folders.get(directory)
+        if files is None:
+            files = self._folders[directory] = FolderFiles(directory)
+        return files
+
+    def _hashed_names(self, directory: Path) -> frozenset[str]:
+        """Names under ``directory`` whose content hash is in the name: chunks always, every
+        file of a production deps dir, every file a build or Vite manifest lists."""
+        build = self.assets.active_build()
+        if build is not None and build.out_dir == directory:
+            manifest, listed, deps_dir, prefix = build.manifest, build.graph, build.deps_dir, DEPS_FOLDER + "/"
+        elif self.assets.vite_manifest is not None:
+            manifest, listed, deps_dir, prefix = self.assets.vite_manifest, self.assets.graph, None, ""
         else:
+            manifest, listed, deps_dir, prefix = None, None, directory, ""
+        stamp = (_stat(manifest) if manifest else None, _stat(deps_dir / METADATA) if deps_dir else None)
+        cached = self._hashed.get(directory)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        names: set[str] = set()
+        if listed is not None:
             try:
-                metadata = parse_metadata(meta.read_text(encoding="utf-8"))
-                names.update(metadata.chunks.values())
-                if metadata.mode == "production":
-                    for package in metadata.packages.values():
-                        names.update(package.files)
-            except (OSError, ValueError):  # MetadataError is a ValueError
+                for node in listed().nodes.values():
+                    names.update((node.file, *node.css, *node.assets))
+            except AssetsError:
                 pass
-        self._hashed = (stamp, frozenset(names))
-        return self._hashed[1]
+        if deps_dir is not None:
+            names.update(prefix + name for name in _deps_hashed_names(deps_dir))
+        self._hashed[directory] = (stamp, frozenset(names))
+        return self._hashed[directory][1]
 
     def _polyfill(self, name: str, query_string: bytes | str, method: str) -> Answer:
         extra = self.assets.extra_files().get(name)
         if extra is None:
-            return self.files.not_found(name)
+            return self._files(self.assets.served_dir()).not_found(name)
         return FolderFiles(extra.parent).answer(extra.name, query_string=query_string, method=method)
 
     def _encoded(self, path: Path, encoding: str) -> Path | bytes | None:
@@ -184,6 +189,19 @@ class DepsFiles:
                 _, old = self._cache.popitem(last=False)
                 self._cache_size -= len(old)
         return packed
+
+
+def _deps_hashed_names(deps_dir: Path) -> set[str]:
+    """The content-named files of a deps dir: its chunks, and every file of a production build."""
+    try:
+        metadata = parse_metadata((deps_dir / METADATA).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # MetadataError is a ValueError
+        return set()
+    names = set(metadata.chunks.values())
+    if metadata.mode == "production":
+        for package in metadata.packages.values():
+            names.update(package.files)
+    return names
 
 
 def _stat(path: Path) -> tuple | None:

@@ -1,5 +1,6 @@
-"""WSGI: ``WsgiDepsApp`` serves the deps with the rules of ``serve.DepsFiles`` (immutable
-caching, ETag/304, gzip/brotli). Alone it is a WSGI app for the files under a mount point;
+"""WSGI: ``WsgiDepsApp`` serves the deps, or the build of the app (``dist/``) while it is in use,
+with the rules of ``serve.DepsFiles`` (immutable caching, ETag/304, gzip/brotli). Alone it is a
+WSGI app for the files under a mount point;
 given ``app=`` it is middleware that answers ``prefix`` and passes everything else on::
 
     application = WsgiDepsApp(Assets.for_project("frontend"), app=get_wsgi_application())
