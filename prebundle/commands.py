@@ -159,16 +159,16 @@ def optimize(root: str, config_file: str | None, log_level: str | None, force: b
     here = True
     warnings = count_warnings()
     try:
-        with DelayedProgress("bundling packages") as progress:
+        with DelayedProgress("bundling packages", enabled=config.log_level in ("debug", "info")) as progress:
             result = run_optimize(
-                config, force=force or None, on_progress=progress,
+                config, force=force or None, on_progress=progress, trigger="cli",
                 on_wait=lambda pid: echo(f"waiting for another prebundle run (pid {pid}) to finish", err=True),
             )
     except DaemonServing as serving:
         result = _through_daemon(serving, config, force=force)
         here = result is None
         if result is None:  # the daemon stopped before it listened: nothing serves the output now
-            result = run_optimize(config, force=force or None)
+            result = run_optimize(config, force=force or None, trigger="cli")
     finally:
         warnings.close()
     if config.log_level not in ("error", "silent"):
@@ -256,6 +256,163 @@ def daemon(root: str, config_file: str | None, log_level: str | None, port: int 
                      open_browser=open_browser)
     setup_logging(config.log_level)
     serve(config)
+
+
+@cli.command()
+@common_options
+@click.option("--out-dir", default=None, help="Output folder, relative to ROOT (default: the config's out_dir, dist).")
+@reported
+def build(root: str, config_file: str | None, log_level: str | None, out_dir: str | None) -> None:
+    """Bundle the app's own code for production (hashed names, a Vite-shaped manifest) with its deps."""
+    from .app.build import build_app
+    from .app.build_report import build_lines
+    from .console import DelayedProgress, echo, setup_logging
+
+    overrides = {"out_dir": out_dir} if out_dir is not None else {}
+    config = _load(root, config_file, log_level=log_level, **overrides)
+    setup_logging(config.log_level)
+    with DelayedProgress("bundling packages") as progress:
+        result = build_app(config, on_progress=progress)
+    if config.log_level not in ("warning", "error", "silent"):
+        for line in build_lines(result, config.root):
+            echo(line)
+
+
+@cli.command("ls")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the inventory as JSON.")
+@click.option("--mode", type=click.Choice(["development", "production"]), default=None,
+              help="The mode of the output to read (default: the config's).")
+@reported
+def ls(root: str, config_file: str | None, log_level: str | None, as_json: bool, mode: str | None) -> None:
+    """List what reaches the browser: each optimized package, its ids, files and sizes."""
+    from .console import print_inventory, setup_logging
+    from .inventory import read_inventory
+
+    config = _load(root, config_file, log_level=log_level, mode=mode)
+    setup_logging(config.log_level)
+    inventory = read_inventory(config)
+    if as_json:
+        click.echo(json.dumps(inventory.to_json(), indent=2))
+    else:
+        print_inventory(inventory)
+
+
+@cli.command()
+@click.argument("package")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--mode", type=click.Choice(["development", "production"]), default=None,
+              help="The mode of the output to read (default: the config's).")
+@reported
+def why(package: str, root: str, config_file: str | None, log_level: str | None, as_json: bool,
+        mode: str | None) -> None:
+    """Show the chains of imports that bring PACKAGE (a name or an id) into the browser."""
+    from .console import echo, not_in_browser, print_why, setup_logging
+    from .inventory import read_inventory
+    from .resolve import Resolver
+    from .why import why as explain
+
+    config = _load(root, config_file, log_level=log_level, mode=mode)
+    setup_logging(config.log_level)
+    resolver = Resolver.for_config(config)
+    answer = explain(read_inventory(config, resolver=resolver), package, config, resolver)
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), indent=2))
+    elif answer.reaches:
+        print_why(answer)
+    else:
+        echo(not_in_browser(answer))
+    if not answer.reaches:
+        sys.exit(1)
+
+
+@cli.command()
+@common_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="The HTML file to write (default: prebundle-report.html in the cache dir).")
+@click.option("--mode", type=click.Choice(["development", "production"]), default=None,
+              help="The mode of the output to read (default: the config's).")
+@reported
+def report(root: str, config_file: str | None, log_level: str | None, output: str | None, mode: str | None) -> None:
+    """Write the dashboard (packages, sizes, imports, runs) as one HTML file that opens from disk."""
+    from pathlib import Path
+
+    from .console import echo, setup_logging
+    from .dashboard.report import write_report
+
+    config = _load(root, config_file, log_level=log_level, mode=mode)
+    setup_logging(config.log_level)
+    path = write_report(config, Path(output).absolute() if output else None)
+    if config.log_level not in ("error", "silent"):
+        echo(f"wrote {path} (open {path.as_uri()})")
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")
+@click.option("--fail-on-outdated", is_flag=True, help="Exit 1 when a package that reaches the browser is outdated.")
+@reported
+def outdated(root: str, config_file: str | None, log_level: str | None, as_json: bool,
+             fail_on_outdated: bool) -> None:
+    """npm outdated, for the packages that reach the browser (exit 0, or 1 with --fail-on-outdated)."""
+    from .console import setup_logging
+    from .health import outdated as run_outdated
+    from .health.tables import print_outdated
+
+    config = _load(root, config_file, log_level=log_level)
+    setup_logging(config.log_level)
+    report = run_outdated(config)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        print_outdated(report)
+    if fail_on_outdated and report.packages:
+        sys.exit(1)
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")
+@click.option("--fail-on", type=click.Choice(["low", "moderate", "high", "critical", "none"]), default="high",
+              show_default=True, help="Exit 1 when an advisory this severe or worse affects a browser package.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False), default=None,
+              help="Read `npm audit --json` output saved in this file instead of running npm.")
+@reported
+def audit(root: str, config_file: str | None, log_level: str | None, as_json: bool, fail_on: str,
+          report_file: str | None) -> None:
+    """npm audit, for the packages that reach the browser; exit 1 at --fail-on severity."""
+    from .console import setup_logging
+    from .health import audit as run_audit
+    from .health.tables import print_audit
+
+    config = _load(root, config_file, log_level=log_level)
+    setup_logging(config.log_level)
+    report = run_audit(config, report=report_file)
+    if as_json:
+        click.echo(json.dumps(report.to_json(fail_on), indent=2))
+    else:
+        print_audit(report, fail_on)
+    if report.fails(fail_on):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("root", type=click.Path(file_okay=False), default=".", required=False)
+@click.option("--framework", type=click.Choice(["django", "flask", "fastapi", "starlette", "html"]), default=None,
+              help="The framework, when the guess from the project's files is wrong.")
+@reported
+def init(root: str, framework: str | None) -> None:
+    """Write prebundle's config for ROOT (never over one) and print what to add for its framework."""
+    from pathlib import Path
+
+    from .console import echo
+    from .init import init as run_init
+    from .init import instructions
+
+    result = run_init(root, framework=framework)
+    for line in instructions(result, Path(root).resolve()):
+        echo(line)
 
 
 class _EsbuildGroup(DefaultGroup):

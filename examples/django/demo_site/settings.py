@@ -14,6 +14,7 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "prebundle.integrations.django",
+    "prebundle.integrations.django_vite",   # django-vite's {% load django_vite %} tags, rendered by prebundle
 ]
 MIDDLEWARE = []
 ROOT_URLCONF = "demo_site.urls"

@@ -1,0 +1,3 @@
+export function label(owner, text) {
+  return `${owner}: ${text}`
+}

@@ -1,0 +1,7 @@
+from django.urls import path
+from django.views.generic import TemplateView
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="site.html")),
+    path("dashboard/", TemplateView.as_view(template_name="dashboard.html")),
+]
