@@ -30,7 +30,8 @@ def test_scan_json_on_real_packages(tmp_path, npm_modules):
     done = prebundle("scan", "--json", cwd=root)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)  # only JSON on stdout
-    assert sorted(report["deps"]) == ["lodash/debounce", "react", "react-dom/client"]
+    assert sorted(report["deps"]) == ["lodash/debounce", "react", "react-dom/client",
+                                      "react/jsx-dev-runtime", "react/jsx-runtime"]  # what the JSX compiles to
     assert report["deps"]["react"]["importers"] == ["src/main.jsx"]
     assert report["deps"]["react-dom/client"]["src"].endswith("react-dom/client.js")
     assert report["missing"] == {} and report["linked"] == {}

@@ -15,6 +15,12 @@
   (``integrations.graph``), so the browser asks for them all at once instead of level by level.
   It did not make the bench app's page load faster (docs/benchmarks.md, "Page load"): the load
   is bound by the browser's work per module, not by the depth of the import graph.
+* The app's own modules (``.ts .tsx .jsx .mts``, and what a rewritten import asks for with
+  ``?import``: CSS, JSON, assets, files plugins compile) compiled to browser ESM by
+  ``prebundle.app.dev_serve`` (``no-cache``, ETag/304; a module that does not compile is a 500
+  and an ``error`` event); plugins' virtual modules at ``/@id/__x00__<id>``;
+  ``/@prebundle/modulepreload-polyfill.js``, an empty module (a production build inlines a real
+  polyfill under that id).
 
 Every request first passes ``security.DaemonGuard``: only the daemon's hosts are answered, and
 only its own pages, pages on localhost/127.0.0.1/[::1] and ``server.cors`` origins get CORS
@@ -29,24 +35,28 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
+from ..app.dev_errors import AppCodeError
+from ..dashboard.routes import dashboard_routes
 from ..errors import PrebundleError
 from ..integrations import html as tags_html
 from ..integrations.graph import AssetsError, load_deps_dir
 from ..metadata import IMPORTMAP, parse_importmap
 from ..plugins import call_hook
 from ..plugins.assets import ASSETS_DIR
+from ..plugins.virtual import NULL_IN_URL, url_to_id
 from ..static import DepsEndpoint, FolderFiles, send_answer
 from .control import CONTROL_PATH, TOKEN_HEADER
 from .events import format_event
@@ -55,7 +65,10 @@ from .messages import MESSAGES_PATH, messages
 from .security import DaemonGuard, SitePolicy
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
+
+    from ..app.dev_serve import Kind, ModuleAnswer
 
     from starlette.datastructures import State
     from starlette.requests import Request
@@ -66,7 +79,16 @@ if TYPE_CHECKING:
 __all__ = ["MODULEPRELOAD_ENV", "app_files", "client_js", "control", "create_app", "events", "importmap",
            "inject_html", "preload_links", "status"]
 
+log = logging.getLogger("prebundle.daemon")
+
 CLIENT_PATH = "/@prebundle/client.js"
+POLYFILL_PATH = "/@prebundle/modulepreload-polyfill.js"
+"""An empty module in development: browsers the daemon serves support ``modulepreload``."""
+VIRTUAL_PATH = "/@id/" + NULL_IN_URL
+"""Where plugins' virtual modules (``\\0`` ids) are served."""
+RESOURCE_TIMING = b"<script>performance.setResourceTimingBufferSize(100000)</script>"
+"""First in a page's ``<head>``: the reload client tells from resource timing which files the
+page loaded, and the default buffer holds 250 entries."""
 ASSETS_PATH = "/@prebundle/assets"
 """Where the files plugins emit (``emit_file``, in ``<cache_dir>/assets/``) are served."""
 MODULEPRELOAD_ENV = "PREBUNDLE_MODULEPRELOAD"
@@ -83,6 +105,8 @@ def inject_html(html: bytes, importmap: bytes, client_src: str = CLIENT_PATH, pr
     ``preloads`` (``modulepreload`` links for that import map's files) go right after the import
     map, and only with it: a page with its own import map renders its own preloads."""
     tags = b""
+    if client_src.encode() not in html:
+        tags += b"\n" + RESOURCE_TIMING
     if not _IMPORTMAP.search(html):
         safe = importmap.replace(b"</", b"<\\/")
         tags += b'\n<script type="importmap">' + safe + b"</script>" + preloads
@@ -203,6 +227,8 @@ def create_app(state: DaemonState, *, modulepreload: bool | None = None) -> Star
         Route(CONTROL_PATH, control, methods=["POST"]),
         Route("/@prebundle/events", events),
         Route(CLIENT_PATH, client_js),
+        Route(POLYFILL_PATH, modulepreload_polyfill),
+        *dashboard_routes(),  # /@prebundle/: the dashboard page, its data and its files
         Route(MESSAGES_PATH, messages, methods=["POST"]),
         Mount(ASSETS_PATH, app=DepsEndpoint(FolderFiles(config.cache_dir / ASSETS_DIR, hashed=False,
                                                         deny=site.current().policy.deps_deny))),
@@ -263,7 +289,8 @@ async def events(request: Request) -> Response:
     digest = hashlib.sha256(state.importmap_bytes).hexdigest()[:16]
     client = secrets.token_urlsafe(12)
     hello = format_event("hello", {"importmap": digest, "state": state.state, "error": state.error,
-                                   "browserHash": state.browser_hash, "client": client})
+                                   "browserHash": state.browser_hash, "client": client,
+                                   "appErrors": list(state.app_errors.values())})
     channel = state.plugin_server.ws
     stream = state.broadcaster.stream(hello, client=client, on_open=lambda: channel.connected(client))
     return StreamingResponse(stream, media_type="text/event-stream",
@@ -288,18 +315,87 @@ async def app_files(scope: Scope, receive: Receive, send: Send) -> None:
         path += "index.html"
     request_headers = dict(scope.get("headers", ()))
     inm = request_headers.get(b"if-none-match")
-    answer = served.site.current().root_files.answer(
-        path, query_string=scope.get("query_string", b""),
-        if_none_match=None if path.endswith(".html") else (inm.decode("latin-1") if inm else None),
-        method=scope["method"])
+    query = scope.get("query_string", b"")
+    if path.startswith(VIRTUAL_PATH) and scope["method"] in ("GET", "HEAD"):
+        await (await _virtual(served, path, request_headers))(scope, receive, send)
+        return
+    files = served.site.current().root_files
+    answer = files.answer(path, query_string=query, if_none_match=None, method=scope["method"])
     if answer.status == 404 and path == "/favicon.ico":  # browsers ask on every page: no noise
         await Response(status_code=204, headers={"cache-control": "max-age=3600"})(scope, receive, send)
         return
-    if answer.status == 200 and answer.path is not None and answer.path.suffix.lower() in (".html", ".htm"):
-        response = await _page(served, answer.read(), path, answer.path, inm)
-        await response(scope, receive, send)
-        return
+    if answer.status == 200 and answer.path is not None:
+        kind = served.daemon.app_code.kind(answer.path, query.decode("latin-1"))
+        if kind is not None:
+            response = await _module(served, answer.path, kind, path, request_headers)
+            await response(scope, receive, send)
+            return
+        if answer.path.suffix.lower() in (".html", ".htm"):
+            response = await _page(served, answer.read(), path, answer.path, inm)
+            await response(scope, receive, send)
+            return
+        if inm:
+            answer = files.answer(path, query_string=query, if_none_match=inm.decode("latin-1"),
+                                  method=scope["method"])
     await send_answer(answer, send, head=scope["method"] == "HEAD")
+
+
+async def modulepreload_polyfill(request: Request) -> Response:
+    """``/@prebundle/modulepreload-polyfill.js``: nothing to do in development."""
+    return Response(b"export {};\n", media_type="text/javascript; charset=utf-8",
+                    headers={"cache-control": "no-cache"})
+
+
+def _is_module_script(headers: dict[bytes, bytes]) -> bool:
+    """A ``<script type=module>``, ``import`` or ``import()`` (fetched in CORS mode), not a
+    classic script or a worker (where ``import.meta`` is a syntax error)."""
+    return headers.get(b"sec-fetch-dest") == b"script" and headers.get(b"sec-fetch-mode") == b"cors"
+
+
+async def _module(served: State, file: Path, kind: Kind, path: str, headers: dict[bytes, bytes]) -> Response:
+    """An app module (``prebundle.app.dev_serve``)."""
+    state: DaemonState = served.daemon
+    url = unquote(path)
+    return await _app_module(state, url, headers, lambda script: state.app_code.answer(file, kind, url,
+                                                                                    module_script=script))
+
+
+async def _virtual(served: State, path: str, headers: dict[bytes, bytes]) -> Response:
+    """A plugin's virtual module, or a 404."""
+    state: DaemonState = served.daemon
+    url = unquote(path)
+    return await _app_module(state, url, headers, lambda script: state.app_code.virtual(url_to_id(url), url,
+                                                                                     module_script=script))
+
+
+async def _app_module(state: DaemonState, url: str, headers: dict[bytes, bytes],
+                      make: Callable[[bool], Awaitable[ModuleAnswer | None]]) -> Response:
+    """The answer for a module ``make(module_script)`` makes: a 500 and an ``error`` event when
+    it cannot be made, a 404 when nothing makes it."""
+    try:
+        module = await make(_is_module_script(headers))
+    except AppCodeError as error:
+        state.app_failed(error.problem)
+        return _text(str(error), 500)
+    except Exception as error:  # a stopped esbuild, a bug: one line for the page, the daemon keeps serving
+        log.debug("serving %s failed", url, exc_info=True)
+        return _text(f"{url}: cannot serve it: {type(error).__name__}: {error} (run the daemon with --log-level "
+                     "debug for the traceback)", 500)
+    if module is None:
+        return _text(f"404: no plugin loads the virtual module {url_to_id(url)[1:]!r}", 404)
+    state.app_served(url)
+    return _module_response(module, headers)
+
+
+def _text(text: str, status: int) -> Response:
+    return Response(text + "\n", status_code=status, media_type="text/plain", headers={"cache-control": "no-cache"})
+
+
+def _module_response(module: ModuleAnswer, headers: dict[bytes, bytes]) -> Response:
+    cache = {"cache-control": "no-cache", "etag": module.etag}
+    if headers.get(b"if-none-match", b"").decode("latin-1") == module.etag:
+        return Response(status_code=304, headers=cache)
+    return Response(module.body, media_type=module.content_type, headers=cache)
 
 
 async def _page(served: State, html: bytes, url_path: str, file: Path, if_none_match: bytes | None) -> Response:

@@ -1,8 +1,9 @@
 """One run of the daemon, in uvicorn's shape: ``serve`` is ``startup``, ``main_loop``, ``shutdown``.
 
 ``startup`` takes the pid file's place, binds the port, loads what is served and starts the
-optimizer and the watcher; ``main_loop`` serves HTTP until a signal; ``shutdown`` undoes whatever
-``startup`` got to, in reverse, so a failed start leaves no pid file and no worker behind.
+optimizer and the watcher; ``main_loop`` serves HTTP until a signal (and, once it serves, prints
+the app's URL and the dashboard's, and opens the app with ``--open``); ``shutdown`` undoes
+whatever ``startup`` got to, in reverse, so a failed start leaves no pid file and no worker behind.
 """
 
 from __future__ import annotations
@@ -75,13 +76,13 @@ class Daemon:
         self.state.control_token = self.pidfile.token
         self.server = Server(create_app(self.state), on_exit=lambda: loop.call_soon_threadsafe(self._exit_soon))
         self._previous_signals = capture_signals(self.server)
-        self.tasks = [asyncio.create_task(self.state.run_forever()), asyncio.create_task(self._watch())]
+        self.tasks = [asyncio.create_task(self.state.run_forever()), asyncio.create_task(self._watch()),
+                      asyncio.create_task(self._announce())]
         log.info("prebundle daemon at %s/ (root %s, pid %d)", self.info.url, config.root, self.info.pid)
         warning = exposure_warning(config.server.host, config.root)
         if warning:
             log.warning(warning)
-        if config.open_browser:
-            threading.Thread(target=webbrowser.open, args=(self.info.url + "/",), daemon=True).start()
+        threading.Thread(target=self.state.app_code.cache.prune, name="prebundle-prune", daemon=True).start()
 
     async def main_loop(self) -> None:
         """Serve HTTP until a signal (unless one came during ``startup``)."""
@@ -110,6 +111,20 @@ class Daemon:
         self.stop.set()
         if self.state is not None:
             self.state.broadcaster.close()
+
+    async def _announce(self) -> None:
+        """Once the server accepts requests: print where the app and the dashboard are, and
+        open the app with ``--open``."""
+        assert self.server is not None and self.info is not None
+        while not self.server.started:
+            if self.stop.is_set():
+                return
+            await asyncio.sleep(0.02)
+        url = self.info.url
+        log.info("  app:        %s/", url)
+        log.info("  dashboard:  %s/@prebundle/", url)
+        if self.config.open_browser:
+            threading.Thread(target=webbrowser.open, args=(url + "/",), daemon=True).start()
 
     async def _watch(self) -> None:
         state = self.state

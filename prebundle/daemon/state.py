@@ -9,14 +9,22 @@ arrive during a run are merged into one pending batch and handled by the next ru
 A run: (config change → reload the config) → (config/install change → clear the resolver and
 re-optimize: the hashes decide what to rebuild) → rescan (warm: stats, re-parses changed files)
 → optimize only when the scan found an id not optimized yet, or after a failure (to recover).
-Afterwards, ``reload`` is broadcast when ``importmap.json`` changed, ``error`` when the run
-failed, and ``ok`` when a run succeeded after an error without changing the import map.
+Afterwards, ``reload`` is broadcast when ``importmap.json`` changed (or a tsconfig, which
+changes every compiled module), ``error`` when the run failed, and ``ok`` when a run succeeded
+after an error without changing the import map; then ``update`` with the URL paths of the app's
+files that changed (``{"paths": ["/src/App.tsx"]}``): each page's client reloads when it loaded
+one of them, and swaps a changed stylesheet in place.
+
+The app's own modules are compiled on request by ``app_code`` (``prebundle.app.dev_serve``);
+the ones that failed are kept in ``app_errors`` (by URL path) until they are served again, so a
+page that connects later is told too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import esbuild
+from ..app.dev_serve import AppModules, url_of
+from ..app.dev_tsconfig import NAMES as TSCONFIG_NAMES
 from ..config import Config, load_config
 from ..errors import PrebundleError
 from ..metadata import IMPORTMAP, METADATA, parse_importmap, parse_metadata
@@ -40,6 +50,7 @@ from .hooks import filter_hot_updates
 from .watch import Changes
 
 if TYPE_CHECKING:
+    from ..app.dev_errors import AppCodeProblem
     from ..optimizer import OptimizeResult
     from .hooks import PluginServer
 
@@ -152,7 +163,7 @@ class _Pipeline:
         started = time.perf_counter()
         force_key = self.config.force and not self.forced
         optimized = optimize(self.config, scan_result=result, resolver=self.resolver, service=self.service,
-                             force=rebuild or force_key, plugin_hooks=False)
+                             force=rebuild or force_key, plugin_hooks=False, trigger=report.trigger)
         self.forced = True
         self.last_result = optimized
         report.optimized = not optimized.up_to_date
@@ -207,6 +218,12 @@ class DaemonState:
         self._served_stamp: tuple[int, int, int] | None = None
         """The ``_metadata.json`` the served state was read from: another stamp on disk means
         another process replaced the output."""
+        self.app_code = AppModules(lambda: self.config)
+        """The app's own modules, compiled on request."""
+        self.app_errors: dict[str, dict[str, Any]] = {}
+        """URL path -> the ``error`` event of an app module that could not be served."""
+        self._logged_app_errors: dict[str, str] = {}
+        """URL path -> the error last logged for it (each is logged once, not per request)."""
         self._load_current()
 
     # -- what is served ---------------------------------------------------------------------------
@@ -259,7 +276,8 @@ class DaemonState:
 
     def status(self) -> dict[str, Any]:
         return {"state": self.state, "browserHash": self.browser_hash, "deps": self.deps,
-                "error": self.error, "runs": self.runs,
+                "error": self.error, "runs": self.runs, "transforms": self.app_code.counts.to_json(),
+                "app_errors": [event["message"] for event in self.app_errors.values()],
                 "last_run": self.last_run.to_json() if self.last_run else None}
 
     # -- feeding and running ----------------------------------------------------------------------
@@ -274,6 +292,9 @@ class DaemonState:
                 changes.source = filter_hot_updates(self, changes.source)
             except PrebundleError as error:
                 self.broadcaster.publish("error", {"message": str(error)})
+        self.app_code.forget(changes.source)
+        for path in self._urls(changes.source):
+            self.app_errors.pop(path, None)  # what failed was the previous content
         self._pending.merge(changes)
         self._wake.set()
 
@@ -338,8 +359,42 @@ class DaemonState:
                                                 "built": report.built})
         elif previous_state is RunState.ERROR:
             self.broadcaster.publish("ok", {"browserHash": self.browser_hash})
+        if not report.reload and trigger != "startup":
+            self._announce(batch)
         log.info("%s", _describe(report))
         return report
+
+    def _announce(self, batch: Changes) -> None:
+        """After a run: tell the pages which of the app's files changed (``update``), or to
+        reload when a tsconfig changed (every compiled module may differ)."""
+        changed = batch.source | batch.watched
+        if any(os.path.basename(name) in TSCONFIG_NAMES for name in changed):
+            self.broadcaster.publish("reload", {"browserHash": self.browser_hash, "added": [], "built": []})
+            return
+        paths = self._urls(changed)
+        if paths:
+            self.broadcaster.publish("update", {"paths": paths})
+
+    def _urls(self, files: set[str]) -> list[str]:
+        """The URL paths (decoded) of those of ``files`` that are under the root."""
+        root = os.path.abspath(self.config.root)
+        return sorted({url for name in files if (url := url_of(root, os.path.abspath(name))) is not None})
+
+    def app_failed(self, problem: AppCodeProblem) -> None:
+        """An app module could not be served: tell the pages (and the terminal, once per error)."""
+        event = problem.to_event()
+        where = problem.url or problem.file
+        self.app_errors[where] = event
+        self.app_code.counts.errors += 1
+        self.broadcaster.publish("error", event)
+        if self._logged_app_errors.get(where) != event["message"]:
+            self._logged_app_errors[where] = event["message"]
+            log.error("error: %s", event["message"])
+
+    def app_served(self, url: str) -> None:
+        """An app module was served: whatever was wrong with it is fixed."""
+        self.app_errors.pop(url, None)
+        self._logged_app_errors.pop(url, None)
 
     def _failed(self, report: RunReport, message: str, started: float) -> None:
         report.ok = False

@@ -44,7 +44,8 @@ class Changes:
     """One batch of changes, sorted into the work they need."""
 
     source: set[str] = field(default_factory=set)
-    """Source files (rescan)."""
+    """The app's files: sources, pages, stylesheets, assets (rescan; then pages that loaded
+    one reload, or swap a stylesheet)."""
     install: set[str] = field(default_factory=set)
     """package.json, lockfiles, install state, patches, linked packages' manifests (re-hash)."""
     config: set[str] = field(default_factory=set)
@@ -155,8 +156,8 @@ def classify(plan: WatchPlan, changes: Iterable[tuple[Change, str]]) -> Changes:
                 # file, nor a folder never watched (``.git``, ``.cache``): re-arming every watch for
                 # ``.eslintcache`` or ``.DS_Store`` cost CPU and dropped events during the re-arm
                 out.folders = True
-            elif path.suffix in (".html", ".htm") or path.suffix in _SOURCE_SUFFIXES:
-                out.source.add(raw)
+            elif path.suffix.lower() in _ROOT_FILE_SUFFIXES:
+                out.source.add(raw)  # a page, a module, a stylesheet...: the pages may have loaded it
             continue
         if path.is_relative_to(modules):
             rel = path.relative_to(root).as_posix()
@@ -190,7 +191,10 @@ def _watched_folder(path: Path, ignored: tuple[Path, ...]) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-_SOURCE_SUFFIXES = frozenset(SOURCE_EXTENSIONS)
+_ROOT_FILE_SUFFIXES = frozenset({*SOURCE_EXTENSIONS, ".html", ".htm", ".css", ".json", ".svg", ".png", ".jpg",
+                                  ".jpeg", ".gif", ".webp", ".avif", ".ico", ".woff", ".woff2", ".ttf", ".wasm"})
+"""Files at the root that are the app's (its sources, pages, stylesheets, tsconfig, assets);
+other files there (``README.md``, ``LICENSE``, ``.eslintcache``) change nothing served."""
 _DEFAULT_FILTER = DefaultFilter()
 
 

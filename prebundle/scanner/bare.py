@@ -93,10 +93,12 @@ class BareImports:
         self._made_code: dict[str, bool] = {}
         """Whether the plugins turn a non-JavaScript package entry into code, by entry file."""
 
-    def record(self, specifier: str, importer: str, folder: str, line: int, *, shown: str) -> str | None:
+    def record(self, specifier: str, importer: str, folder: str, line: int, *, shown: str,
+               note: str = "") -> str | None:
         """Record a bare import of ``importer`` (in ``folder``); ``shown`` is the importer as
-        reports name it. Returns the entry of a linked or excluded package met for the first
-        time, when it is to be crawled (its own bare imports count too)."""
+        reports name it; ``note`` is added to the reason when it does not resolve. Returns the
+        entry of a linked or excluded package met for the first time, when it is to be crawled
+        (its own bare imports count too)."""
         memo = self._answer(specifier, importer, folder)
         if isinstance(memo, BuiltinModule):
             return None  # a Node builtin with no browser package installed: not a dependency
@@ -109,7 +111,7 @@ class BareImports:
         if isinstance(memo, ResolveError):
             unresolved = self.missing.get(specifier)
             if unresolved is None:
-                unresolved = self.missing[specifier] = Unresolved(str(memo))
+                unresolved = self.missing[specifier] = Unresolved(str(memo) + note)
             unresolved.importers.add(f"{self._name(shown)}:{line}")
             return None
         resolution = memo

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..app.dev_jsx import is_jsx_file, jsx_runtime_ids, runtime_note
 from ..config import Config
 from ..specifiers import is_bare
 from . import snapshot as _snapshot
@@ -93,6 +94,8 @@ class Crawler:
         self.bare = BareImports(config, resolver, self.evidence, name=self._rel)
         self.links = RelativeLinks(resolver, self.evidence, state.links, root=config.root,
                                    any_suffix=self.hooks is not None, package_of=self.bare.excluded_package)
+        self.jsx_runtimes = jsx_runtime_ids(config)
+        """The bare ids the app's compiled JSX imports: each JSX file of the app imports them."""
 
     # -- driving -----------------------------------------------------------------------------
 
@@ -180,9 +183,20 @@ class Crawler:
                 target = self.links.target(specifier, importer, folder)
                 if target is not None:
                     self._add(target)
+        if self.jsx_runtimes and self._app_jsx(path):
+            for runtime in self.jsx_runtimes:
+                entry = bare.record(runtime, importer, folder, 1, shown=path, note=runtime_note(self.config))
+                if entry is not None:
+                    self._add(entry)
         for patterns in globs.values():
             for match in self.links.glob(importer, patterns):
                 self._add(match)
+
+    def _app_jsx(self, path: str) -> bool:
+        """Whether ``path`` is a JSX file of the app (the daemon compiles it; packages' files
+        are served as they are)."""
+        return (path.startswith(self._root_prefix) and is_jsx_file(self.config, path)
+                and "node_modules" not in path[len(self._root_prefix):].split(os.sep))
 
     # -- finishing ---------------------------------------------------------------------------
 

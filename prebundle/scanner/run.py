@@ -58,7 +58,7 @@ def crawler_fingerprint() -> str:
     return _sources_digest(
         ("crawl.py", "index.py", "pool.py", "links.py", "bare.py", "hooks.py", "evidence.py", "snapshot.py",
          "globs.py", "result.py", "packed.py", "run.py", "../specifiers.py", "../plan.py",
-         "../resolve/resolver.py", "../resolve/exports.py", "../resolve/browser.py"),
+         "../resolve/resolver.py", "../resolve/exports.py", "../resolve/browser.py", "../app/dev_jsx.py"),
         (__version__,),
     )
 
@@ -85,6 +85,7 @@ def scan_key(config: Config, resolver: Resolver | None = None) -> tuple[Any, ...
     return (
         FORMAT, extractor_fingerprint(), crawler_fingerprint(), str(config.root), tuple(config.entries),
         tuple(config.include), tuple(config.exclude), str(config.cache_dir), config.out_dir, config.mode,
+        config.jsx, config.jsx_import_source, config.jsx_in_js,
         tuple(sorted(resolver.conditions)), tuple(resolver.main_fields), tuple(resolver.extensions),
         bool(resolver.preserve_symlinks), str(resolver.root),
     )

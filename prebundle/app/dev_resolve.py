@@ -1,0 +1,141 @@
+"""What an app module's import specifier becomes in the code the browser gets.
+
+* Bare imports (``react``) stay bare: the page's import map resolves them. So do URLs
+  (``https:``, ``data:``), the daemon's own routes (``/@prebundle/client.js``) and
+  root-absolute paths that name no file of the app.
+* A plugin's ``resolve_id`` answers first: a virtual id becomes ``/@id/__x00__<id>``, a file of
+  the app its URL.
+* Relative and root-absolute imports are resolved as the scanner resolves them (the exact file,
+  ``.ts`` for ``.js``, the extensions, a folder's ``index``): ``./App`` becomes ``/src/App.tsx``.
+  A file that is not JavaScript gets ``?import`` (``/src/style.css?import``), which the daemon
+  answers with a module (``dev_wrappers``). A relative import of nothing is an error, as in Vite.
+
+Resolving probes the disk (a page of 1,000 modules imported by one entry is 6,000 ``stat``
+calls), so ``ResolutionMemo`` keeps each answer while the folders it rests on keep their
+modification time: adding, removing or renaming a file there changes it. A folder changed less
+than ``RACY_NS`` before the answer could change again unseen within the same tick of the file
+system's clock, so such an answer is not kept.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from ..plugins.virtual import id_to_url
+from ..specifiers import is_bare
+
+if TYPE_CHECKING:
+    from ..plugins import PluginContainer
+    from ..resolve import Resolver
+
+__all__ = ["MODULE_SUFFIXES", "ImportUrls", "ResolutionMemo", "Unresolved", "file_url"]
+
+MODULE_SUFFIXES = frozenset({".js", ".mjs", ".jsx", ".ts", ".tsx", ".mts"})
+"""Files imported as they are named (the browser loads them as modules); the rest get ``?import``."""
+_URL_SAFE = "/:@!$&'()*+,;=-._~"
+"""Characters a browser leaves as they are in a URL path."""
+RACY_NS = 1_000_000_000
+"""A folder's modification time this close to now does not prove an answer."""
+MEMO_ENTRIES = 20_000
+
+
+class Unresolved(LookupError):
+    """A relative import names no file."""
+
+
+def file_url(root: str, path: str) -> str | None:
+    """The URL path of a file under ``root`` (both real paths); None outside it."""
+    if not path.startswith(root + os.sep):
+        return None
+    return "/" + quote(path[len(root) + 1:].replace(os.sep, "/"), safe=_URL_SAFE)
+
+
+class ResolutionMemo:
+    """Relative resolutions by (specifier, importer's folder), each with the modification
+    times of the folders that decided it."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[str, str], tuple[str, tuple[tuple[str, int], ...]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, specifier: str, folder: str) -> str | None:
+        found = self._answers.get((specifier, folder))
+        if found is None:
+            return None
+        target, proof = found
+        for path, stamp in proof:
+            if _mtime(path) != stamp:
+                return None
+        return target
+
+    def put(self, specifier: str, folder: str, target: str) -> None:
+        """Remember that ``specifier`` from ``folder`` is ``target`` (a real path), when the
+        folders probed for it (the one its path names, and the target's) prove it."""
+        probed = os.path.dirname(os.path.normpath(os.path.join(folder, specifier.partition("?")[0])))
+        folders = {probed, os.path.dirname(target)}
+        limit = time.time_ns() - RACY_NS
+        proof = tuple((path, _mtime(path)) for path in sorted(folders))
+        if any(stamp is None or stamp > limit for _path, stamp in proof):
+            return
+        with self._lock:
+            if len(self._answers) >= MEMO_ENTRIES:
+                self._answers.clear()
+            self._answers[(specifier, folder)] = (target, proof)
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+class ImportUrls:
+    """Rewrites the specifiers of the modules of one root (``root``: its real path)."""
+
+    def __init__(self, root: str, resolver: Resolver, plugins: PluginContainer | None,
+                 memo: ResolutionMemo | None = None) -> None:
+        self.root = root
+        self.resolver = resolver
+        self.plugins = plugins if plugins is not None and plugins.has("resolve_id") else None
+        self.memo = memo or ResolutionMemo()
+        self._root_importer = os.path.join(root, "index.html")
+
+    def url(self, specifier: str, importer: str) -> str | None:
+        """The specifier to write instead of ``specifier`` in ``importer`` (a file, or a
+        ``\\0`` id); None to leave it. Raises ``Unresolved`` for a relative import of nothing."""
+        if self.plugins is not None:
+            resolved = self.plugins.resolve_id(specifier, importer, {})
+            if resolved is not None:
+                if resolved.startswith("\0"):
+                    return id_to_url(resolved)
+                return self._file(os.path.realpath(resolved), specifier)
+        if is_bare(specifier) or not specifier.startswith((".", "/")) or specifier.startswith(("//", "/@")):
+            return None
+        source = self._root_importer if importer.startswith("\0") else importer
+        relative = specifier.startswith(".")
+        folder, key = (os.path.dirname(source), specifier) if relative else (self.root, "." + specifier)
+        target = self.memo.get(key, folder)
+        if target is None:
+            found = self.resolver.resolve_file(specifier, Path(source))
+            if found is None:
+                if relative:
+                    raise Unresolved(specifier)
+                return None
+            target = str(found)
+            self.memo.put(key, folder, target)
+        return self._file(target, specifier)
+
+    def _file(self, path: str, specifier: str) -> str | None:
+        url = file_url(self.root, path)
+        if url is None or "/node_modules/" in url:
+            return None  # a package's file: served as it is, by the URL written
+        query = specifier.partition("?")[2].partition("#")[0]
+        if os.path.splitext(path)[1].lower() not in MODULE_SUFFIXES and "import" not in query.split("&"):
+            query = query + "&import" if query else "import"
+        return url + ("?" + query if query else "")
