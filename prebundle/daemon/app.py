@@ -289,6 +289,7 @@ async def events(request: Request) -> Response:
     digest = hashlib.sha256(state.importmap_bytes).hexdigest()[:16]
     client = secrets.token_urlsafe(12)
     hello = format_event("hello", {"importmap": digest, "state": state.state, "error": state.error,
+                                   "frame": state.error_frame,
                                    "browserHash": state.browser_hash, "client": client,
                                    "appErrors": list(state.app_errors.values())})
     channel = state.plugin_server.ws

@@ -62,6 +62,11 @@ function showOverlay(message, kind = "deps") {
   (document.body || document.documentElement).append(box);
 }
 
+/** A failed run's message followed by the code frames of the places it names. */
+function withFrame(message, frame) {
+  return frame ? `${message}\n\n${frame}` : message;
+}
+
 function showAppError(error) {
   if (error.url) failedModules.add(error.url);
   if (overlayKind !== "deps") showOverlay(error.message, "app");
@@ -148,7 +153,7 @@ events.addEventListener("hello", (event) => {
   hello = info;
   globalThis.__prebundle = { connected: true, state: info.state, client: info.client };
   markConnected();
-  if (info.state === "error" && info.error) showOverlay(info.error);
+  if (info.state === "error" && info.error) showOverlay(withFrame(info.error, info.frame));
   else if (info.appErrors?.length) {
     hideOverlay();
     for (const error of info.appErrors) showAppError(error);
@@ -163,7 +168,7 @@ events.addEventListener("error", (event) => {
   if (event.data === undefined) return; // the connection, not an event
   const error = data(event);
   if (error.kind === "app") showAppError(error);
-  else showOverlay(error.message || String(event.data));
+  else showOverlay(withFrame(error.message || String(event.data), error.frame));
 });
 events.addEventListener("ok", () => {
   if (overlayKind === "deps") hideOverlay();

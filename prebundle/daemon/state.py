@@ -45,6 +45,7 @@ from ..plugins.lifecycle import PluginLifetime
 from ..plugins.module_info import record_scan
 from ..resolve import Resolver
 from ..scanner import scan, scan_cache_for
+from .error_frames import error_frames
 from .events import Broadcaster
 from .hooks import filter_hot_updates
 from .watch import Changes
@@ -194,6 +195,8 @@ class DaemonState:
         self.broadcaster = broadcaster or Broadcaster()
         self.state = RunState.OPTIMIZING
         self.error: str | None = None
+        self.error_frame = ""
+        """The code frames of the places ``error`` names (for the overlay)."""
         self.importmap: dict[str, Any] = {"imports": {}}
         self.importmap_bytes = b""
         self.browser_hash = ""
@@ -334,7 +337,8 @@ class DaemonState:
                     batch, known=set(self.importmap.get("imports", {})),
                     force_optimize=force or previous_state is RunState.ERROR, report=report, rebuild=rebuild))
         except PrebundleError as error:
-            self._failed(report, str(error), started)
+            frame = await loop.run_in_executor(self._executor, error_frames, str(error), self.config.root)
+            self._failed(report, str(error), started, frame=frame)
             return report
         except Exception as error:  # a bug must not kill the daemon: report it like a failure
             if self._closing:
@@ -396,14 +400,16 @@ class DaemonState:
         self.app_errors.pop(url, None)
         self._logged_app_errors.pop(url, None)
 
-    def _failed(self, report: RunReport, message: str, started: float) -> None:
+    def _failed(self, report: RunReport, message: str, started: float, *, frame: str = "") -> None:
+        """A run failed: the previous output stays served; pages show ``message`` and the code
+        ``frame`` of the places it names."""
         report.ok = False
         report.seconds = round(time.perf_counter() - started, 4)
         self.last_run = report
-        self.state, self.error = RunState.ERROR, message
+        self.state, self.error, self.error_frame = RunState.ERROR, message, frame
         if self._closing:
             return
-        self.broadcaster.publish("error", {"message": message})
+        self.broadcaster.publish("error", {"message": message, "frame": frame})
         first, *rest = message.splitlines() or [message]
         log.error("%s: error: %s%s", report.trigger, first, f" (+{len(rest)} more lines)" if rest else "")
         for line in rest:

@@ -123,6 +123,7 @@ def test_broken_dependency_keeps_old_files_and_recovers(tmp_path: Path, start_da
         event, data = events.next(10)
         assert event == "error", (event, data)
         assert "index.js:1" in data["message"], data
+        assert "> 1 | export const tiny = ;" in data["frame"], data  # the overlay shows the line
         status = daemon.status()
         assert status["state"] == "error" and "index.js" in status["error"]
         assert daemon.get(react_url).status_code == 200
@@ -138,6 +139,7 @@ def test_broken_dependency_keeps_old_files_and_recovers(tmp_path: Path, start_da
         (root / "src" / "main.js").write_text(REACT + 'import "not-installed-pkg";\n')
         event, data = events.next(10)
         assert event == "error" and "not-installed-pkg" in data["message"] and "src/main.js:3" in data["message"]
+        assert '> 3 | import "not-installed-pkg";' in data["frame"], data
         (root / "src" / "main.js").write_text(REACT)
         event, _ = events.next(10)
         assert event == "ok"
