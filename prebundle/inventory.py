@@ -20,7 +20,7 @@ from .inventory_fresh import OutputMissing, require_current, stale_reason
 from .inventory_lines import import_lines
 from .inventory_runs import RunRecord, read_runs, utc_now
 from .inventory_sizes import FileSize, SizeCache, is_loaded, loaded_sizes, total
-from .metadata import read_metadata
+from .metadata import externals_reached, read_metadata
 from .resolve import Resolver
 from .scanner import scan
 
@@ -245,19 +245,7 @@ def _externals(record: PackageRecord) -> set[str]:
 def _reachable_externals(record: PackageRecord, id_: str) -> set[str]:
     """The bare imports loading ``id_`` may make: its entry's and those of every chunk the
     entry reaches (``PackageBuild.externals_of``, on the record)."""
-    entry = record.entries[id_]
-    found = set(entry.externals)
-    seen: set[str] = set()
-    pending = [*entry.imports, *entry.dynamic_imports]
-    while pending:
-        name = pending.pop()
-        chunk = record.chunks.get(name)
-        if chunk is None or name in seen:
-            continue
-        seen.add(name)
-        found.update(chunk.externals)
-        pending.extend((*chunk.imports, *chunk.dynamic_imports))
-    return found
+    return set(externals_reached(record.entries[id_], record.chunks))
 
 
 def _made_by(runs: Iterable[RunRecord], browser_hash: str) -> RunRecord | None:

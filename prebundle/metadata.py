@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
     "FORMAT",
@@ -32,6 +32,7 @@ __all__ = [
     "PACKAGE_JSON_BYTES",
     "ChunkRecord",
     "EntryRecord",
+    "externals_reached",
     "FileInfo",
     "ImportMap",
     "Manifest",
@@ -118,6 +119,31 @@ class ChunkRecord:
     """CSS files it brings."""
     externals: tuple[str, ...]
     """Other packages' ids it imports (bare)."""
+
+
+class _LinksOut(Protocol):
+    """An entry or chunk, built or recorded: what it imports."""
+
+    imports: tuple[str, ...]
+    dynamic_imports: tuple[str, ...]
+    externals: tuple[str, ...]
+
+
+def externals_reached(entry: _LinksOut, chunks: Mapping[str, _LinksOut]) -> frozenset[str]:
+    """The other packages' ids that loading ``entry`` may import: its own and those of every
+    chunk it reaches, statically or with ``import()``."""
+    found = set(entry.externals)
+    seen: set[str] = set()
+    pending = [*entry.imports, *entry.dynamic_imports]
+    while pending:
+        name = pending.pop()
+        chunk = chunks.get(name)
+        if chunk is None or name in seen:
+            continue
+        seen.add(name)
+        found.update(chunk.externals)
+        pending.extend((*chunk.imports, *chunk.dynamic_imports))
+    return frozenset(found)
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,4 @@ class AppBuildError(PrebundleError):
 
 def message_lines(messages: Iterable[Message]) -> list[str]:
     """esbuild's messages as one line each: ``file:line:col: text`` (esbuild's own position)."""
-    lines = []
-    for message in messages:
-        location = message.location
-        plugin = f"[plugin {message.plugin_name}] " if message.plugin_name else ""
-        if location is not None and location.file:
-            lines.append(f"{location.file}:{location.line}:{location.column}: {plugin}{message.text}")
-        else:
-            lines.append(f"{plugin}{message.text}")
-    return lines
+    return [message.one_line() for message in messages]

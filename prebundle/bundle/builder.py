@@ -318,12 +318,4 @@ class PackageBundler:
 
 def _format(messages: Iterable[Message]) -> list[str]:
     """esbuild messages as one line each: ``file:line:col: text``."""
-    lines = []
-    for message in messages:
-        location = message.location
-        prefix = f"[plugin {message.plugin_name}] " if message.plugin_name else ""
-        if location is not None and location.file:
-            lines.append(f"{location.file}:{location.line}:{location.column}: {prefix}{message.text}")
-        else:
-            lines.append(f"{prefix}{message.text}")
-    return lines
+    return [message.one_line() for message in messages]

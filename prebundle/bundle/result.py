@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..metadata import FileInfo
+from ..metadata import FileInfo, externals_reached
 from ..plan import PlannedPackage
 
 __all__ = ["BuiltEntry", "BundleError", "Chunk", "PackageBuild"]
@@ -85,16 +85,4 @@ class PackageBuild:
     def externals_of(self, id_: str) -> frozenset[str]:
         """The other packages' ids that loading ``id_`` may import: its entry's and those of
         every chunk the entry reaches, statically or with ``import()``."""
-        entry = self.entries[id_]
-        found = set(entry.externals)
-        seen: set[str] = set()
-        pending = [*entry.imports, *entry.dynamic_imports]
-        while pending:
-            name = pending.pop()
-            chunk = self.chunks.get(name)
-            if chunk is None or name in seen:
-                continue
-            seen.add(name)
-            found.update(chunk.externals)
-            pending.extend((*chunk.imports, *chunk.dynamic_imports))
-        return frozenset(found)
+        return externals_reached(self.entries[id_], self.chunks)

@@ -59,6 +59,15 @@ class Message:
     notes: tuple[Note, ...] = ()
     detail: Any = None
 
+    def one_line(self) -> str:
+        """``file:line:col: text`` (esbuild's own position: columns count from 0), the plugin
+        that reported it first when one did; ``text`` alone without a location."""
+        plugin = f"[plugin {self.plugin_name}] " if self.plugin_name else ""
+        location = self.location
+        if location is not None and location.file:
+            return f"{location.file}:{location.line}:{location.column}: {plugin}{self.text}"
+        return f"{plugin}{self.text}"
+
 
 @dataclass(frozen=True)
 class OutputFile:
