@@ -194,7 +194,7 @@ def _packages(config: Config, metadata: Metadata, places: Mapping[str, tuple[str
     entries = []
     for folder, record in metadata.packages.items():
         app_by_id = {id_: places[id_] for id_ in sorted(record.entries) if places.get(id_)}
-        importers = Importers(tuple(sorted({p for found in app_by_id.values() for p in found}, key=_place_order)),
+        importers = Importers(_places({p for found in app_by_id.values() for p in found}),
                               tuple(sorted(imported_by.get(record.name, ()))), app_by_id)
         entries.append(_entry(config, metadata, folder, record, importers, made_by, sizes))
     return tuple(sorted(entries, key=lambda entry: (entry.name, entry.folder)))
@@ -240,6 +240,14 @@ def _externals(record: PackageRecord) -> set[str]:
     for item in (*record.entries.values(), *record.chunks.values()):
         found.update(item.externals)
     return found
+
+
+def _places(places: set[str]) -> tuple[str, ...]:
+    """``file:line`` places in order, without a file's bare name when a line of it is listed
+    (the JSX runtime an app file imports has no line of its own)."""
+    with_line = {place.rsplit(":", 1)[0] for place in places if place.rsplit(":", 1)[-1].isdigit()}
+    return tuple(sorted((p for p in places if ":" in p and p.rsplit(":", 1)[-1].isdigit() or p not in with_line),
+                        key=_place_order))
 
 
 def _reachable_externals(record: PackageRecord, id_: str) -> set[str]:

@@ -152,3 +152,10 @@ def test_the_history_keeps_the_last_runs_and_skips_damaged_records(tmp_path: Pat
     assert len(read_runs(tmp_path)) == KEEP - 1
     (tmp_path / "runs.json").write_text("{not json")
     assert read_runs(tmp_path) == []
+
+
+def test_a_file_named_with_its_line_is_not_listed_again_bare() -> None:
+    from prebundle.inventory import _places
+
+    # react's own import has a line; the JSX runtime the same file imports has none
+    assert _places({"src/App.jsx:1", "src/App.jsx", "src/main.jsx"}) == ("src/App.jsx:1", "src/main.jsx")
