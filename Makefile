@@ -36,7 +36,7 @@ test: install npm chromium
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install npm
-	$(VENV)/bin/prebundle daemon examples/demo
+	$(PY) examples/run_demo.py
 
 clean:
 	rm -rf $(VENV) $(NPM_STAMPS)

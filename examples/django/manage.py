@@ -1,5 +1,7 @@
 #!/usr/bin/env python
-"""The Django example: `python manage.py runserver` after `prebundle ../demo` (see README.md)."""
+"""The Django example: `python manage.py runserver`, with `prebundle daemon ../demo` running
+(development) or after `prebundle build ../demo` (production; PREBUNDLE_MODE=production uses the
+build even while the daemon runs)."""
 import os
 import sys
 

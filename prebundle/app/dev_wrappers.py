@@ -5,7 +5,8 @@ import to ``?import`` and answers that URL with one of these:
 
 * CSS: a module that puts the stylesheet in a ``<style data-prebundle-css="/src/style.css">``
   (the same element again when it runs again: the reload client imports it anew, with a new
-  query, to swap the styles in place) and exports the CSS text. Its ``url()`` and ``@import``
+  query, to swap the styles in place; with the nonce of the page's scripts, so a nonce-based
+  ``style-src`` lets it apply) and exports the CSS text. Its ``url()`` and ``@import``
   URLs are made absolute against the stylesheet's own URL, as a ``<link>`` would resolve them.
 * JSON: ``export default`` the value, and its top-level keys that are names as named exports.
 * Anything else: ``export default`` the file's absolute URL.
@@ -34,6 +35,8 @@ let style = [...document.querySelectorAll("style[data-prebundle-css]")].find((s)
 if (!style) {
   style = document.createElement("style");
   style.dataset.prebundleCss = id;
+  const nonce = document.querySelector("script[nonce]")?.nonce; // a page under a nonce CSP: its tags carry it
+  if (nonce) style.nonce = nonce;
   document.head.append(style);
 }
 style.textContent = css;

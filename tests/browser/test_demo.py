@@ -1,37 +1,42 @@
-"""examples/demo in Chromium: pre-bundled, served, clicked; its screenshot is docs/demo.png."""
+"""examples/demo in Chromium as `make demo` serves it in development: `prebundle daemon` compiles the
+TSX on request; the page is clicked through, and its screenshot is docs/demo.png
+(PREBUNDLE_UPDATE_SCREENSHOT=1 takes it again). The daemon runs on a copy of the example."""
 
 from __future__ import annotations
 
 import os
 
-import pytest
-
+from tests.integrations.conftest import copy_demo
 from tests.support.apps import REPO
-from tests.support.browser import close_page, open_page, serve
+from tests.support.browser import PAGE_TIMEOUT_MS, close_page, open_page
+from tests.support.daemon import Daemon
 
-DEMO = REPO / "examples" / "demo"
 SCREENSHOT = REPO / "docs" / "demo.png"
 
 
-def test_demo_page_works_and_screenshot(browser):
-    from prebundle import load_config
-    from prebundle.optimizer import optimize
-
-    if not (DEMO / "node_modules" / "react" / "package.json").is_file():
-        pytest.fail("examples/demo is not installed: run `make npm` (or `make test`)")
-    result = optimize(load_config(DEMO), force=True)  # force: built by this prebundle's code
-    server = serve(DEMO, result.deps_dir)
+def test_demo_page_works_and_screenshot(browser, tmp_path):
+    daemon = Daemon(copy_demo(tmp_path / "demo"))
     try:
-        visit = open_page(browser, f"{server.url}/index.html", ready="#count")
+        daemon.wait_listening(timeout=60).wait_state("ready", timeout=60)
+        visit = open_page(browser, f"{daemon.url}/", ready="#count")
+        requested: list[str] = []
         try:
             page = visit.page
+            page.on("request", lambda request: requested.append(request.url))
             assert page.inner_text("#count") == "clicked 0 times"
-            page.click("#count")
-            page.click("#count")
-            page.wait_for_function("document.querySelector('#count').textContent === 'clicked 2 times'")
             assert "prebundle demo" in page.inner_text("h1")
             assert "sum of [[1,2,3],[4,5,6],[7]] is 28" in page.inner_text("main")
-            assert visit.errors == [], "\n".join(visit.errors)
+            page.wait_for_function("document.getElementById('logo').complete", timeout=PAGE_TIMEOUT_MS)
+            assert page.evaluate("document.getElementById('logo').naturalWidth") > 0
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 247, 251)"
+            page.click("#count")
+            page.click("#count")
+            page.wait_for_function("document.querySelector('#count').textContent === 'clicked 2 times'",
+                                   timeout=PAGE_TIMEOUT_MS)
+            assert page.evaluate("getComputedStyle(document.querySelector('h1')).color") == "rgb(107, 70, 193)"
+            page.click("#details")
+            page.wait_for_selector("#more", timeout=PAGE_TIMEOUT_MS)
+            assert page.inner_text("#more").startswith("Loaded on demand")
             if not SCREENSHOT.exists() or os.environ.get("PREBUNDLE_UPDATE_SCREENSHOT") == "1":
                 page.set_viewport_size({"width": 800, "height": 450})
                 SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -39,6 +44,7 @@ def test_demo_page_works_and_screenshot(browser):
         finally:
             close_page(visit)
     finally:
-        server.close()
+        daemon.stop(timeout=15)
     assert visit.errors == [], "\n".join(visit.errors)
-    assert all(path.startswith("/node_modules/.vite/deps/") for path in visit.deps_requests)
+    assert requested == [f"{daemon.url}/src/Details.tsx"]  # the click loaded the lazy module, from the daemon
+    assert "/node_modules/.vite/deps/react-dom_client.js" in visit.deps_requests

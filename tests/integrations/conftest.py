@@ -1,6 +1,7 @@
 """A real app pre-bundled once per session in production mode (react, react-dom, dayjs with a
 shared chunk, a package with CSS, one importing react), a hand-written deps dir with hostile ids,
-and a page source that renders a React component."""
+a page source that renders a React component, and copies of the example app (examples/demo), one
+of them built with `prebundle build`, so no test writes into the repository's examples."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +32,7 @@ createRoot(el).render(React.createElement('p', { id: 'hello', className: styled 
 """
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DEMO = EXAMPLES / "demo"
 HOSTILE = '"><script>alert(1)</script>'
 
 
@@ -57,6 +62,52 @@ def built(tmp_path_factory) -> Path:
     add_shims(root)
     result = optimize(load_config(root, overrides={"mode": "production", "log_level": "silent"}))
     precompress(result.deps_dir)
+    return root
+
+
+def copy_demo(dest: Path) -> Path:
+    """A copy of examples/demo at ``dest`` (its build and caches left out): its own files copied,
+    its installed packages linked one by one, so prebundle's output goes into the copy's own
+    ``node_modules/.vite``."""
+    modules = DEMO / "node_modules"
+    if not (modules / "react" / "package.json").is_file():
+        pytest.fail("examples/demo is not installed: run `make npm` (or `make test`)")
+    shutil.copytree(DEMO, dest, ignore=lambda folder, names: [n for n in names if Path(folder) == DEMO
+                                                              and n in ("node_modules", "dist")])
+    (dest / "node_modules").mkdir()
+    for entry in modules.iterdir():
+        if entry.name in (".vite", ".stamp"):
+            continue
+        if entry.is_file():
+            shutil.copy2(entry, dest / "node_modules" / entry.name)  # the install state
+        else:
+            (dest / "node_modules" / entry.name).symlink_to(entry, target_is_directory=True)
+    return dest
+
+
+def build(root: Path) -> Path:
+    """``prebundle build`` run on ``root`` as a user runs it; its out dir."""
+    done = subprocess.run([sys.executable, "-m", "prebundle", "build", str(root)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root / "dist"
+
+
+@pytest.fixture(scope="session")
+def demo_dev(tmp_path_factory) -> Path:
+    """A copy of examples/demo with its packages pre-bundled for development (as the daemon does)."""
+    from prebundle import load_config, optimize
+
+    root = copy_demo(tmp_path_factory.mktemp("demo-dev") / "demo")
+    optimize(load_config(root, overrides={"log_level": "silent"}))
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_built(tmp_path_factory) -> Path:
+    """A copy of examples/demo after `prebundle build` (its out dir is ``dist``); no daemon runs for it."""
+    root = copy_demo(tmp_path_factory.mktemp("demo") / "demo")
+    build(root)
     return root
 
 
@@ -166,3 +217,19 @@ def check_page(html: str, deps: Path, base: str, names: list[str], nonce: str | 
     if nonce is not None:
         tags = [t for t in re.findall(r"<(?:script|link)\b[^>]*>", html) if 'rel="icon"' not in t]
         assert tags and all(f'nonce="{nonce}"' in t for t in tags), tags
+
+
+def check_built_page(html: str, dist: Path, base: str, nonce: str | None = None) -> None:
+    """The assertions every framework's page of the demo's build must pass: the import map of its
+    deps (``check_page``), the entry's stylesheet and hashed script with integrity from the files,
+    the lazily imported module's integrity in the import map, and the nonce on every tag."""
+    check_page(html, dist / "deps", base + "deps/", [], nonce=nonce)
+    manifest = json.loads((dist / ".prebundle" / "manifest.json").read_text())
+    entry, lazy = manifest["src/main.tsx"], manifest["src/Details.tsx"]["file"]
+    assert [(s["src"], s["integrity"]) for s in tag_attrs(html, "script", type="module")] == \
+           [(base + entry["file"], sri(dist / entry["file"]))]
+    assert [(s["href"], s["integrity"]) for s in tag_attrs(html, "link", rel="stylesheet")] == \
+           [(base + file, sri(dist / file)) for file in entry["css"]]
+    assert importmap_of(html)["integrity"][base + lazy] == sri(dist / lazy)
+    assert "/@prebundle/client.js" not in html  # no daemon runs
+

@@ -1,6 +1,8 @@
-"""End to end in headless Chromium: the Django example page renders a React component from the
-pre-bundled deps, (1) in production with hashed files served by prebundle's WSGI layer, and
-(2) in development with ``prebundle daemon`` running, where the page's URLs point at the daemon."""
+"""End to end in headless Chromium: the Django example page renders an app's TSX entry (a React
+component and an imported stylesheet, over the pre-bundled deps), (1) in production from
+``prebundle build`` with hashed files served by prebundle's WSGI layer, and (2) in development with
+``prebundle daemon`` running, where the page's URLs point at the daemon. The demo itself, with
+Flask too, is tests/browser/test_app_code_e2e.py."""
 
 from __future__ import annotations
 
@@ -18,7 +20,15 @@ from tests.support.apps import make_app
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.daemon import Daemon
 
-from .conftest import SOURCE, django_settings
+from .conftest import SOURCE, build, django_settings
+
+APP = {"src/main.tsx": SOURCE + "import './style.css'\n", "src/style.css": "#hello { color: rebeccapurple }\n"}
+"""The app's own files: a TSX entry importing its stylesheet."""
+
+
+def make_frontend(root: Path) -> Path:
+    """An app over the npm packages whose entry is ``src/main.tsx`` (``APP``)."""
+    return make_app(root, APP["src/main.tsx"], entry="src/main.tsx", extra={"src/style.css": APP["src/style.css"]})
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -54,17 +64,15 @@ def open_in_chromium(url: str) -> tuple[str, list[str], dict[str, dict]]:
 def serve_django(root: Path):
     """The example's WSGI stack over ``root`` on a free port: prebundle's files in front of Django."""
     django_settings()
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.wsgi import get_wsgi_application
     from django.test import override_settings
 
     from prebundle.integrations.django import get_assets
     from prebundle.integrations.wsgi import WsgiDepsApp
 
-    override = override_settings(PREBUNDLE={"root": root}, STATICFILES_DIRS=[root / "src"], DEBUG=False,
-                                 PAGE_ENTRIES=["react-dom/client", "with-css", "needs-react"])
+    override = override_settings(PREBUNDLE={"root": root}, DEBUG=False)
     override.enable()
-    app = WsgiDepsApp(get_assets(), app=StaticFilesHandler(get_wsgi_application()))
+    app = WsgiDepsApp(get_assets(), app=get_wsgi_application())
     server = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -96,14 +104,16 @@ def visit(browser, url: str) -> tuple[str, list[str], dict[str, dict]]:
     return f"{text}|{color}", errors, responses
 
 
-def test_production_build_served_by_the_wsgi_layer(built):
-    url, stop = serve_django(built)
+def test_production_build_served_by_the_wsgi_layer(tmp_path):
+    root = make_frontend(tmp_path / "prod")
+    build(root)
+    url, stop = serve_django(root)
     try:
         text, errors, responses = open_in_chromium(url + "/")
     finally:
         stop()
     assert errors == []
-    assert text.startswith("hello from React 19") and text.endswith("rgb(102, 51, 153)"), text  # package CSS
+    assert text.startswith("hello from React 19") and text.endswith("rgb(102, 51, 153)"), text  # the app's CSS
     deps = {u: r for u, r in responses.items() if "/static/prebundle/" in u}
     assert deps and all(r["status"] == 200 for r in deps.values())
     js = [r for u, r in deps.items() if u.split("?")[0].endswith(".js")]
@@ -112,7 +122,7 @@ def test_production_build_served_by_the_wsgi_layer(built):
 
 
 def test_development_with_the_daemon(tmp_path):
-    root = make_app(tmp_path / "dev", SOURCE, extra={"src/style.css": "#hello { font-weight: bold }\n"})
+    root = make_frontend(tmp_path / "dev")
     daemon = Daemon(root)
     try:
         daemon.wait_listening(timeout=60).wait_state("ready", timeout=60)
@@ -125,9 +135,10 @@ def test_development_with_the_daemon(tmp_path):
     finally:
         daemon.stop(timeout=15)
     assert errors == []
-    assert text.startswith("hello from React 19") and text.endswith("rgb(102, 51, 153)"), text  # package CSS
+    assert text.startswith("hello from React 19") and text.endswith("rgb(102, 51, 153)"), text  # the app's CSS
     daemon = f"http://127.0.0.1:{port}"
     assert f"{daemon}/@prebundle/client.js" in responses  # the reload client is on the page
+    assert f"{daemon}/src/main.tsx" in responses and f"{daemon}/src/style.css?import" in responses
     deps = [u for u in responses if u.startswith(f"{daemon}/node_modules/.vite/deps/")]
     assert any("react-dom_client" in u for u in deps)
     assert not [u for u in responses if "/static/prebundle/" in u]  # nothing from the app's copy

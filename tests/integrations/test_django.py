@@ -1,15 +1,16 @@
-"""Django: the example project (examples/django) with the test client, its real template, the
-template tags with hostile values, the staticfiles finder under runserver and collectstatic, and
-the system checks."""
+"""Django: the example project (examples/django) with the test client, its real template over the
+demo's build, the template tags with hostile values, the staticfiles finder under runserver and
+collectstatic, and the system checks."""
 
 from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
 
-from .conftest import HOSTILE, check_page, django_settings, importmap_of, sri, tag_attrs
+from .conftest import HOSTILE, check_built_page, check_page, django_settings, importmap_of, sri, tag_attrs
 
 django_settings()
 
@@ -27,14 +28,16 @@ def site(built):
         yield built
 
 
-def test_page(site, deps):
-    response = Client().get("/")
+def test_page(demo_built):
+    """The example's page over the demo's build: one tag renders it all, with the view's nonce."""
+    with override_settings(PREBUNDLE={"root": demo_built}):
+        response = Client().get("/")
     assert response.status_code == 200
     page = response.content.decode()
-    check_page(page, deps, BASE, ["react", "react-dom/client"])
-    assert "prebundle/client.js" not in page  # no daemon runs
-    link = response["Link"]
-    assert f"{BASE}{json.loads((deps / 'manifest.json').read_text())['scheduler']['file']}" in link
+    nonce = re.search(r"'nonce-(\w+)'", response["Content-Security-Policy"]).group(1)
+    check_built_page(page, demo_built / "dist", BASE, nonce=nonce)
+    entry = json.loads((demo_built / "dist" / ".prebundle" / "manifest.json").read_text())["src/main.tsx"]
+    assert f"<{BASE}{entry['file']}>; rel=modulepreload" in response["Link"]  # the same preloads, as a header
 
 
 def test_tags_take_the_context_nonce(site, deps):

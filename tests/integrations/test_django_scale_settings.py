@@ -22,13 +22,12 @@ from django.test import override_settings  # noqa: E402
 
 from prebundle.integrations.django.conf import frontends, get_assets, static_prefix  # noqa: E402
 
-DEMO = django_settings().FRONTEND
-
 
 @pytest.fixture
-def two(built):
-    """Two frontends: the session's production build ("site", the default) and examples/demo ("admin")."""
-    with override_settings(PREBUNDLE={"apps": {"admin": {"root": DEMO}, "site": {"root": built}},
+def two(built, demo_dev):
+    """Two frontends: the session's production build ("site", the default) and a development
+    build of examples/demo ("admin")."""
+    with override_settings(PREBUNDLE={"apps": {"admin": {"root": demo_dev}, "site": {"root": built}},
                                       "default": "site", "integrity": False}):
         yield built
 
@@ -46,10 +45,10 @@ def test_tags_take_the_app(two, deps):
     assert list(frontends()) == ["site", "admin"] and static_prefix() == "prebundle/site/"
 
 
-def test_finder_and_collectstatic_keep_the_frontends_apart(two, deps, tmp_path):
+def test_finder_and_collectstatic_keep_the_frontends_apart(two, deps, demo_dev, tmp_path):
     react = json.loads((deps / "_metadata.json").read_text())["optimized"]["react"]["file"]
     assert finders.find(f"prebundle/site/{react}") == str(deps / react)
-    assert finders.find("prebundle/admin/react.js") == str(DEMO / "node_modules" / ".vite" / "deps" / "react.js")
+    assert finders.find("prebundle/admin/react.js") == str(demo_dev / "node_modules" / ".vite" / "deps" / "react.js")
     assert finders.find(f"prebundle/admin/{react}") is None
     with override_settings(STATIC_ROOT=tmp_path / "collected"):
         call_command("collectstatic", interactive=False, verbosity=0)

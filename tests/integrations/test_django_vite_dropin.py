@@ -71,7 +71,8 @@ def test_unknown_app_says_which_apps_there_are(built):
 
 @pytest.fixture
 def frontend(tmp_path):
-    return make_app(tmp_path / "frontend", SOURCE, extra={"src/style.css": "#hello { font-weight: bold }\n"})
+    return make_app(tmp_path / "frontend", SOURCE, entry="src/main.tsx",
+                    extra={"src/style.css": "#hello { font-weight: bold }\n"})
 
 
 def test_django_vite_template_with_the_daemon(frontend):
@@ -88,7 +89,7 @@ def test_django_vite_template_with_the_daemon(frontend):
         daemon.stop(timeout=15)
     assert errors == []
     assert text.startswith("hello from React 19"), text
-    assert f"{origin}/src/main.js" in responses           # vite_asset: the app's module, from the daemon
+    assert f"{origin}/src/main.tsx" in responses          # vite_asset: the app's module, from the daemon
     assert f"{origin}/@prebundle/client.js" in responses  # vite_hmr_client: the reload client
 
 

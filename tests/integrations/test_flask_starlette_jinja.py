@@ -1,9 +1,11 @@
-"""Flask (test client), Starlette (``TestClient``) and plain Jinja2: the example apps render a
-page whose import map, integrity, preloads, CSS and nonce are checked; hostile values escaped."""
+"""Flask (test client), Starlette (``TestClient``) and plain Jinja2: the example apps render the
+demo's build with one tag, whose import map, integrity, stylesheet, script and nonce are checked,
+and serve its files; hostile values escaped."""
 
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -13,24 +15,28 @@ from markupsafe import Markup
 from prebundle.integrations import Assets
 from prebundle.integrations.jinja import PrebundleExtension
 
-from .conftest import HOSTILE, check_page, importmap_of, load_example, tag_attrs
+from .conftest import HOSTILE, check_built_page, importmap_of, load_example, tag_attrs
 
-BASE = "/node_modules/.vite/deps/"
-ENTRIES = ["react", "react-dom/client"]
-
-
-def _nonce(response) -> str:
-    return re.search(r"'nonce-([0-9a-f]+)'", response.headers["content-security-policy"]).group(1)
+BASE = "/static/"
 
 
-def test_flask_page_and_files(built, deps):
-    app = load_example("flask").create_app(built)
+def _nonce(headers) -> str:
+    return re.search(r"'nonce-([0-9a-f]+)'", headers["content-security-policy"]).group(1)
+
+
+def _entry(root) -> dict:
+    return json.loads((root / "dist" / ".prebundle" / "manifest.json").read_text())["src/main.tsx"]
+
+
+def test_flask_page_and_files(demo_built):
+    app = load_example("flask").create_app(demo_built)
     client = app.test_client()
     response = client.get("/")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    check_page(page, deps, BASE, ENTRIES, nonce=_nonce(response))
-    assert "modulepreload" in response.headers["Link"]
+    check_built_page(page, demo_built / "dist", BASE, nonce=_nonce(response.headers))
+    entry = _entry(demo_built)
+    assert f"<{BASE}{entry['file']}>; rel=modulepreload" in response.headers["Link"]
     url = importmap_of(page)["imports"]["react"]
     served = client.get(url, headers={"Accept-Encoding": "br"})
     assert served.status_code == 200
@@ -38,24 +44,31 @@ def test_flask_page_and_files(built, deps):
     assert served.headers["Content-Encoding"] == "br"
     etag = served.headers["ETag"]
     assert client.get(url, headers={"Accept-Encoding": "br", "If-None-Match": etag}).status_code == 304
-    assert client.get(BASE + "..%2Fdaemon.json").status_code == 404
-    assert client.get("/src/main.js").status_code == 200
+    script = client.get(BASE + entry["file"])
+    assert script.status_code == 200 and script.headers["Cache-Control"] == "max-age=31536000,immutable"
+    assert script.get_data() == (demo_built / "dist" / entry["file"]).read_bytes()
+    assert client.get(BASE + ".prebundle/manifest.json").status_code == 404
+    assert client.get(BASE + "..%2Fsrc/main.tsx").status_code == 404
+    assert client.get("/src/main.tsx").status_code == 404  # the sources are the daemon's to serve, not the app's
 
 
-def test_starlette_page_and_files(built, deps):
+def test_starlette_page_and_files(demo_built):
     from starlette.testclient import TestClient
 
-    with TestClient(load_example("starlette").create_app(built)) as client:
+    with TestClient(load_example("starlette").create_app(demo_built)) as client:
         response = client.get("/")
         assert response.status_code == 200
         page = response.text
-        nonce = tag_attrs(page, "script", type="importmap")[0]["nonce"]
-        check_page(page, deps, BASE, ENTRIES, nonce=nonce)
-        assert "modulepreload" in response.headers["link"]
-        for link in tag_attrs(page, "link", rel="modulepreload"):
-            served = client.get(link["href"], headers={"accept-encoding": "gzip"})
+        check_built_page(page, demo_built / "dist", BASE, nonce=_nonce(response.headers))
+        assert f"<{BASE}{_entry(demo_built)['file']}>; rel=modulepreload" in response.headers["link"]
+        files = [s["src"] for s in tag_attrs(page, "script", type="module")]
+        files += [s["href"] for s in tag_attrs(page, "link", rel="stylesheet")]
+        files += list(importmap_of(page)["imports"].values())
+        for url in files:
+            served = client.get(url, headers={"accept-encoding": "gzip"})
             assert served.status_code == 200
             assert served.headers["cache-control"] == "max-age=31536000,immutable"
+        assert client.get("/src/main.tsx").status_code == 404
 
 
 def test_jinja_extension_is_autoescape_safe(hostile_dir):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import httpx
 
@@ -69,7 +68,7 @@ def test_a_server_without_the_frontends_renders_from_the_collected_copy(shop_fro
                if not k.startswith("charts/"))
 
 
-def test_immutable_file_test_answers_by_the_build(shop_frontends, tmp_path):
+def test_immutable_file_test_answers_by_the_build(shop_frontends, demo_dev, tmp_path):
     """The function WhiteNoise calls, on the collected files: chunks always, production files,
     not the JSON documents, not a development build's entry files."""
     deps = shop_frontends["site"] / "node_modules" / ".vite" / "deps"
@@ -89,7 +88,7 @@ def test_immutable_file_test_answers_by_the_build(shop_frontends, tmp_path):
         assert not test("importmap.json") and not test("_metadata.json")
         assert not immutable_file_test(str(deps / react), f"/elsewhere/{react}")
         assert not immutable_file_test("/srv/static/site/main.js", "/static/site/main.js")
-    demo = Path(__file__).resolve().parents[2] / "examples" / "demo"  # a development build
+    demo = demo_dev  # a development build of examples/demo
     demo_deps = demo / "node_modules" / ".vite" / "deps"
     demo_chunk = next(iter(json.loads((demo_deps / "_metadata.json").read_text())["chunks"].values()))["file"]
     with override_settings(PREBUNDLE={"root": demo}, STATIC_URL="/static/"):

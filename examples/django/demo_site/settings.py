@@ -1,11 +1,13 @@
-"""Settings of the Django example. The frontend is examples/demo (its npm packages pre-bundled
-by `prebundle ../demo`); set PREBUNDLE_FRONTEND to use another folder."""
+"""Settings of the Django example: the TSX app of examples/demo (set PREBUNDLE_FRONTEND to use
+another folder) rendered by `{% prebundle_entry "src/main.tsx" %}`, the same template in
+development (while `prebundle daemon` runs) and in production (after `prebundle build`).
+PREBUNDLE_MODE=production uses the build even while the daemon runs."""
 
 import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-FRONTEND = Path(os.environ.get("PREBUNDLE_FRONTEND", BASE_DIR.parent / "demo"))
+FRONTEND = Path(os.environ.get("PREBUNDLE_FRONTEND") or BASE_DIR.parent / "demo")
 
 SECRET_KEY = "example-only-not-secret"
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
@@ -18,6 +20,7 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = []
 ROOT_URLCONF = "demo_site.urls"
+WSGI_APPLICATION = "demo_site.wsgi.application"  # runserver too: prebundle's file layer in front
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     "DIRS": [BASE_DIR / "demo_site" / "templates"],
@@ -27,16 +30,12 @@ DATABASES = {}
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticroot"
-STATICFILES_DIRS = [FRONTEND / "src"]           # the app's own modules (main.js, style.css)
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "prebundle.integrations.django.finders.PrebundleFinder",  # the deps, under /static/prebundle/
+    "prebundle.integrations.django.finders.PrebundleFinder",  # the build (or the deps), under /static/prebundle/
 ]
 
-# Everything prebundle needs: the frontend folder. Dev or production is found on its own: URLs
-# point at `prebundle daemon` while it runs, otherwise at the files on disk.
-PREBUNDLE = {"root": FRONTEND}
-
-PAGE_ENTRIES = ["react", "react-dom/client"]
-"""The packages the example page preloads (with their whole import closure and CSS)."""
+# Everything prebundle needs: the frontend folder. Development or production is found on its
+# own: the tags point at `prebundle daemon` while it runs, otherwise at the build in dist/.
+PREBUNDLE = {"root": FRONTEND, "mode": os.environ.get("PREBUNDLE_MODE") or None}
