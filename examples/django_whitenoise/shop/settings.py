@@ -2,9 +2,10 @@
 npm project), the reusable app `charts` whose ES modules are pinned into both import maps, and
 WhiteNoise serving everything `collectstatic` gathered, prebundle's files cached for ten years.
 
-Both frontends default to examples/demo; SHOP_SITE_FRONTEND and SHOP_DASHBOARD_FRONTEND point
-them at other folders, DJANGO_STATIC_ROOT moves the collected files, DJANGO_DEBUG=1 turns on
-development (files from the finders, the daemon when it runs)."""
+Both frontends default to the npm project examples/demo (its packages), with their own modules in
+./frontend/<name>/main.js; SHOP_SITE_FRONTEND and SHOP_DASHBOARD_FRONTEND point them at other npm
+projects (whose src/main.js is then the module), DJANGO_STATIC_ROOT moves the collected files,
+DJANGO_DEBUG=1 turns on development (files from the finders, the daemon when it runs)."""
 
 import os
 from pathlib import Path
@@ -38,7 +39,14 @@ DATABASES = {}
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticroot"))
-STATICFILES_DIRS = [("site", SITE_FRONTEND / "src"), ("dashboard", DASHBOARD_FRONTEND / "src")]
+
+
+def _modules(frontend: Path, name: str) -> Path:
+    """The folder of a frontend's own modules: its src/ when it has a main.js, else the example's."""
+    return frontend / "src" if (frontend / "src" / "main.js").is_file() else BASE_DIR / "frontend" / name
+
+
+STATICFILES_DIRS = [("site", _modules(SITE_FRONTEND, "site")), ("dashboard", _modules(DASHBOARD_FRONTEND, "dashboard"))]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
