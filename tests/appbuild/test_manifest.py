@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from prebundle.integrations.vite_manifest import load_vite_manifest
 
 from .conftest import BuiltApp
@@ -107,3 +109,22 @@ def test_guide_reader_renders_the_entry(built_react_app: BuiltApp) -> None:
     lazy = page_tags(manifest, "src/Lazy.tsx")
     [chunk_key] = manifest["src/Lazy.tsx"]["imports"]
     assert lazy.modulepreloads == (manifest[chunk_key]["file"],)
+
+
+def test_django_vite_renders_the_entry(built_react_app: BuiltApp) -> None:
+    """django-vite's own manifest client (the reader a django-vite project already runs) parses
+    the manifest and renders the entry's script, stylesheet and preloads from it."""
+    django_vite = pytest.importorskip("django_vite.core.asset_loader", reason="django-vite is in the test extras")
+    from tests.integrations.conftest import django_settings
+
+    django_settings()
+    manifest = manifest_of(built_react_app)
+    config = django_vite.DjangoViteConfig(dev_mode=False, manifest_path=built_react_app.dist / ".prebundle" / "manifest.json")
+    client = django_vite.DjangoViteAppClient(config)
+    html = str(client.generate_vite_asset("src/main.tsx"))
+    assert client.manifest.check() == []
+    assert f'src="/static/{manifest["src/main.tsx"]["file"]}"' in html
+    assert f'href="/static/{manifest["src/main.tsx"]["css"][0]}"' in html
+    lazy_html = str(client.generate_vite_asset("src/Lazy.tsx"))
+    [chunk_key] = manifest["src/Lazy.tsx"]["imports"]
+    assert re.search(rf'<link href="/static/{re.escape(manifest[chunk_key]["file"])}"[^>]*rel="modulepreload"', lazy_html)
