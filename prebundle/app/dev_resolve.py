@@ -5,6 +5,11 @@
   root-absolute paths that name no file of the app.
 * A plugin's ``resolve_id`` answers first: a virtual id becomes ``/@id/__x00__<id>``, a file of
   the app its URL.
+* A non-relative import that the app module's tsconfig ``paths`` or ``baseUrl`` maps to a file
+  of the app is written as that file's URL (``@/components/Button`` becomes
+  ``/src/components/Button.tsx``), as the scan reads it (:mod:`prebundle.resolve.tsconfig_paths`).
+  A ``paths`` key that matches with no file behind it is an error, unless the name is an
+  installed package (TypeScript then takes the package).
 * Relative and root-absolute imports are resolved as the scanner resolves them (the exact file,
   ``.ts`` for ``.js``, the extensions, a folder's ``index``): ``./App`` becomes ``/src/App.tsx``.
   A file that is not JavaScript gets ``?import`` (``/src/style.css?import``), which the daemon
@@ -27,11 +32,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..plugins.virtual import id_to_url
-from ..specifiers import is_bare
+from ..resolve import may_be_alias
+from ..specifiers import is_bare, split_package
+from .dev_tsconfig import TsconfigError, is_app_path
 
 if TYPE_CHECKING:
     from ..plugins import PluginContainer
-    from ..resolve import Resolver
+    from ..resolve import PathAliases, Resolver
+    from .dev_tsconfig import TsconfigFinder
 
 __all__ = ["MODULE_SUFFIXES", "ImportUrls", "ResolutionMemo", "Unresolved", "file_url"]
 
@@ -45,7 +53,7 @@ MEMO_ENTRIES = 20_000
 
 
 class Unresolved(LookupError):
-    """A relative import names no file."""
+    """A relative import names no file (nor does a tsconfig ``paths`` match)."""
 
 
 def file_url(root: str, path: str) -> str | None:
@@ -57,13 +65,16 @@ def file_url(root: str, path: str) -> str | None:
 
 class ResolutionMemo:
     """Relative resolutions by (specifier, importer's folder), each with the modification
-    times of the folders that decided it."""
+    times of the folders that decided it. The tsconfig alias candidates (absolute paths, folder
+    ``""``) are kept here too, misses included: with ``baseUrl`` every package name is one."""
 
     def __init__(self) -> None:
         self._answers: dict[tuple[str, str], tuple[str, tuple[tuple[str, int], ...]]] = {}
         self._lock = threading.Lock()
 
     def get(self, specifier: str, folder: str) -> str | None:
+        """The remembered target while its proof holds ("" for a remembered miss); None when
+        there is none."""
         found = self._answers.get((specifier, folder))
         if found is None:
             return None
@@ -74,10 +85,15 @@ class ResolutionMemo:
         return target
 
     def put(self, specifier: str, folder: str, target: str) -> None:
-        """Remember that ``specifier`` from ``folder`` is ``target`` (a real path), when the
-        folders probed for it (the one its path names, and the target's) prove it."""
-        probed = os.path.dirname(os.path.normpath(os.path.join(folder, specifier.partition("?")[0])))
-        folders = {probed, os.path.dirname(target)}
+        """Remember that ``specifier`` from ``folder`` is ``target`` (a real path; "" for no
+        file), when the folders probed for it prove it: the one its path names, and the
+        target's (for a miss, the folder the path itself names, if it is one)."""
+        named = os.path.normpath(os.path.join(folder, specifier.partition("?")[0]))
+        folders = {os.path.dirname(named)}
+        if target:
+            folders.add(os.path.dirname(target))
+        elif os.path.isdir(named):
+            folders.add(named)
         limit = time.time_ns() - RACY_NS
         proof = tuple((path, _mtime(path)) for path in sorted(folders))
         if any(stamp is None or stamp > limit for _path, stamp in proof):
@@ -86,6 +102,18 @@ class ResolutionMemo:
             if len(self._answers) >= MEMO_ENTRIES:
                 self._answers.clear()
             self._answers[(specifier, folder)] = (target, proof)
+
+
+def _installed(name: str, folder: str) -> bool:
+    """Whether a ``node_modules`` at or above ``folder`` has the package ``name``, looked at
+    now (an install while the daemon runs is seen at once)."""
+    while True:
+        if os.path.isdir(os.path.join(folder, "node_modules", name)):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
 
 
 def _mtime(path: str) -> int | None:
@@ -99,11 +127,15 @@ class ImportUrls:
     """Rewrites the specifiers of the modules of one root (``root``: its real path)."""
 
     def __init__(self, root: str, resolver: Resolver, plugins: PluginContainer | None,
-                 memo: ResolutionMemo | None = None) -> None:
+                 memo: ResolutionMemo | None = None, tsconfig: TsconfigFinder | None = None) -> None:
         self.root = root
         self.resolver = resolver
         self.plugins = plugins if plugins is not None and plugins.has("resolve_id") else None
         self.memo = memo or ResolutionMemo()
+        self.tsconfig = tsconfig
+        """The app's tsconfig files, for ``paths`` and ``baseUrl`` (None: not applied)."""
+        self._aliases: dict[str, PathAliases | None] = {}
+        """Importer -> its aliases, read once per module's imports."""
         self._root_importer = os.path.join(root, "index.html")
 
     def url(self, specifier: str, importer: str) -> str | None:
@@ -115,9 +147,13 @@ class ImportUrls:
                 if resolved.startswith("\0"):
                     return id_to_url(resolved)
                 return self._file(os.path.realpath(resolved), specifier)
+        source = self._root_importer if importer.startswith("\0") else importer
+        if self.tsconfig is not None and may_be_alias(specifier):
+            aliased = self._alias(specifier, source)
+            if aliased is not None:
+                return self._file(aliased, specifier)
         if is_bare(specifier) or not specifier.startswith((".", "/")) or specifier.startswith(("//", "/@")):
             return None
-        source = self._root_importer if importer.startswith("\0") else importer
         relative = specifier.startswith(".")
         folder, key = (os.path.dirname(source), specifier) if relative else (self.root, "." + specifier)
         target = self.memo.get(key, folder)
@@ -130,6 +166,34 @@ class ImportUrls:
             target = str(found)
             self.memo.put(key, folder, target)
         return self._file(target, specifier)
+
+    def _alias(self, specifier: str, importer: str) -> str | None:
+        """The app file the tsconfig of ``importer`` maps ``specifier`` to; None when it maps
+        it to none (a package, then). Raises ``Unresolved`` for a ``paths`` match with no file
+        behind it that is no installed package either."""
+        if importer not in self._aliases:
+            aliases = None
+            if is_app_path(self.root, importer):  # a package's file: its own tsconfig is not the app's
+                try:
+                    aliases = self.tsconfig.aliases_for(importer)
+                except TsconfigError:
+                    pass  # the module's compile reports it
+            self._aliases[importer] = aliases
+        aliases = self._aliases[importer]
+        match = None if aliases is None else aliases.match(specifier)
+        if match is None:
+            return None
+        for candidate in match.candidates:
+            target = self.memo.get(candidate, "")
+            if target is None:
+                found = self.resolver.resolve_path(candidate)
+                target = "" if found is None else str(found)
+                self.memo.put(candidate, "", target)
+            if target and "node_modules" not in target.split(os.sep):
+                return target
+        if match.miss_is_error and not _installed(split_package(specifier)[0], os.path.dirname(importer)):
+            raise Unresolved(specifier)
+        return None  # a package's name: bare, as TypeScript takes the package (the scan reports it if missing)
 
     def _file(self, path: str, specifier: str) -> str | None:
         url = file_url(self.root, path)

@@ -254,7 +254,8 @@ class AppModules:
 
     def _rewrite(self, source: _Source, transformed: Transformed, config: Config, module_script: bool) -> ModuleAnswer:
         """The code the browser gets: imports rewritten, the map kept true and inlined."""
-        urls = ImportUrls(self.root, self._resolver_for(config), config.plugins_for("resolve_id"), self._memo)
+        urls = ImportUrls(self.root, self._resolver_for(config), config.plugins_for("resolve_id"), self._memo,
+                          self.tsconfig)
         code = transformed.code
         pieces: list[bytes] = []
         shifts: list[ColumnShift] = []

@@ -6,7 +6,8 @@ nested copies), ``exports`` with the conditions ``browser``, ``import``, ``modul
 ``browser`` (string), ``module``, ``main``, the ``browser`` object map, extension and
 ``index`` probing, and symlinks (a package whose realpath is outside ``node_modules`` is
 *linked* and crawled as source). :meth:`Resolver.resolve_file` resolves the relative imports
-between source files for the crawler.
+between source files for the crawler; :mod:`.tsconfig_paths` maps tsconfig ``paths`` and
+``baseUrl`` aliases to the files :meth:`Resolver.resolve_path` probes.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from .resolver import (
     Resolver,
     kind_of,
 )
+from .tsconfig_paths import AliasMatch, PathAliases, may_be_alias, path_aliases
 
 __all__ = [
+    "AliasMatch",
     "BrowserMap",
     "BuiltinModule",
     "ExportsError",
     "PackageNotFound",
+    "PathAliases",
     "Resolution",
     "ResolveError",
     "Resolver",
     "kind_of",
+    "may_be_alias",
     "normalize_browser_map",
+    "path_aliases",
     "resolve_exports",
 ]

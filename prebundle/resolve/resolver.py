@@ -212,6 +212,17 @@ class Resolver:
         found = self._resolve_relative(specifier, self._importer_dir(importer))
         return None if found is None else Path(found)
 
+    def resolve_path(self, path: str) -> Path | None:
+        """Resolve an absolute path as :meth:`resolve_file` resolves a relative import (a
+        tsconfig ``paths`` target): the exact file, its TypeScript source, each extension
+        appended, a folder's entry or ``index``. The realpath (unless ``preserve_symlinks``), or
+        ``None``."""
+        candidate = os.path.normpath(path)
+        found = self._load_file(candidate, ts=True) or self._load_dir(candidate, depth=0)
+        if found is None:
+            return None
+        return Path(found if self.preserve_symlinks else self._real(found))
+
     def package_json(self, package_dir: Path) -> dict[str, Any]:
         """The parsed ``package.json`` of a folder (``{}`` when it has none); cached, so do
         not modify it. Raises :class:`ResolveError` when the file is not valid JSON."""

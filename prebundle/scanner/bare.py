@@ -58,11 +58,13 @@ class Imported:
 class Unresolved:
     """A bare import that did not resolve."""
 
-    __slots__ = ("reason", "importers")
+    __slots__ = ("reason", "package", "importers")
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, package: bool) -> None:
         self.reason = reason
         """Why (the first resolution error met)."""
+        self.package = package
+        """Whether installing a package is the fix (False: a tsconfig alias that names no file)."""
         self.importers: set[str] = set()
         """``file:line`` of each import, as reports name them."""
 
@@ -94,11 +96,12 @@ class BareImports:
         """Whether the plugins turn a non-JavaScript package entry into code, by entry file."""
 
     def record(self, specifier: str, importer: str, folder: str, line: int, *, shown: str,
-               note: str = "") -> str | None:
+               note: str = "", alias: str = "") -> str | None:
         """Record a bare import of ``importer`` (in ``folder``); ``shown`` is the importer as
-        reports name it; ``note`` is added to the reason when it does not resolve. Returns the
-        entry of a linked or excluded package met for the first time, when it is to be crawled
-        (its own bare imports count too)."""
+        reports name it; ``note`` is added to the reason when it does not resolve; ``alias``,
+        the tsconfig ``paths`` match that named no file, replaces it. Returns the entry of a
+        linked or excluded package met for the first time, when it is to be crawled (its own
+        bare imports count too)."""
         memo = self._answer(specifier, importer, folder)
         if isinstance(memo, BuiltinModule):
             return None  # a Node builtin with no browser package installed: not a dependency
@@ -111,7 +114,7 @@ class BareImports:
         if isinstance(memo, ResolveError):
             unresolved = self.missing.get(specifier)
             if unresolved is None:
-                unresolved = self.missing[specifier] = Unresolved(str(memo) + note)
+                unresolved = self.missing[specifier] = Unresolved(alias or str(memo) + note, package=not alias)
             unresolved.importers.add(f"{self._name(shown)}:{line}")
             return None
         resolution = memo
@@ -221,7 +224,8 @@ class BareImports:
     def missing_imports(self) -> dict[str, MissingImport]:
         """The bare imports that did not resolve, by specifier."""
         return {
-            spec: MissingImport(spec, tuple(sorted(self.missing[spec].importers)), self.missing[spec].reason)
+            spec: MissingImport(spec, tuple(sorted(self.missing[spec].importers)), self.missing[spec].reason,
+                                self.missing[spec].package)
             for spec in sorted(self.missing)
         }
 

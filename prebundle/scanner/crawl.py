@@ -6,6 +6,8 @@ The crawl loop lives here; its parts each do one job:
   (or, failing that, its content hash) are unchanged; the others are parsed, inline when
   there are few and in a process pool (:mod:`.pool`) when a scan has many;
 * :mod:`.links`: what relative imports and globs point at, remembered across scans;
+* :mod:`.aliases`: what tsconfig ``paths`` and ``baseUrl`` make of non-relative imports, before
+  they count as packages;
 * :mod:`.bare`: bare imports, resolved here, in one process, with the resolver's caches;
 * :mod:`.hooks`: the plugins' hooks, when plugins take part.
 
@@ -26,6 +28,7 @@ from ..app.dev_jsx import is_jsx_file, jsx_runtime_ids, runtime_note
 from ..config import Config
 from ..specifiers import is_bare
 from . import snapshot as _snapshot
+from .aliases import AliasLinks
 from .bare import BareImports
 from .cache import IndexState, ScanCache, merged_contents
 from .evidence import Evidence
@@ -94,6 +97,8 @@ class Crawler:
         self.bare = BareImports(config, resolver, self.evidence, name=self._rel)
         self.links = RelativeLinks(resolver, self.evidence, state.links, root=config.root,
                                    any_suffix=self.hooks is not None, package_of=self.bare.excluded_package)
+        self.aliases = AliasLinks(resolver, self.evidence, root=config.root, warn=self.warnings.append,
+                                  name=self._rel)
         self.jsx_runtimes = jsx_runtime_ids(config)
         """The bare ids the app's compiled JSX imports: each JSX file of the app imports them."""
 
@@ -165,7 +170,7 @@ class Crawler:
             self.warnings.extend(rel + w[len(path):] if w.startswith(path) else w for w in warnings)
         importer = self._root_importer if path.startswith("\0") else path
         folder = os.path.dirname(importer)
-        bare, hooks = self.bare, self.hooks
+        bare, hooks, aliases = self.bare, self.hooks, self.aliases
         if self.evidence.provable:
             self.evidence.chain(folder, bare.owner(folder))
         globs: dict[int, list[str]] = {}
@@ -175,8 +180,12 @@ class Crawler:
             elif hooks is not None and (resolved := hooks.resolve(specifier, path)) is not None:
                 if resolved.startswith("\0") or os.path.isfile(resolved):
                     self._add(resolved)
+            elif (aliased := aliases.target(specifier, folder)) is not None and aliased.file is not None:
+                if hooks is not None or os.path.splitext(aliased.file)[1] in CRAWLED_SUFFIXES:
+                    self._add(aliased.file)  # the app's own file: crawled as a relative import is
             elif is_bare(specifier):
-                entry = bare.record(specifier, importer, folder, line, shown=path)
+                alias = aliased.reason if aliased is not None else ""
+                entry = bare.record(specifier, importer, folder, line, shown=path, alias=alias)
                 if entry is not None:
                     self._add(entry)
             else:

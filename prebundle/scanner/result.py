@@ -37,6 +37,9 @@ class MissingImport:
     """``file:line`` of every import of it, relative to the root, sorted."""
     reason: str
     """Why it did not resolve (``package "x" is not installed``, ``... does not export ...``)."""
+    package: bool = True
+    """Whether installing a package is the fix (False: a tsconfig ``paths`` alias that names no
+    file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,9 @@ def missing_error(scan_result: ScanResult) -> MissingDependencyError:
         if others:
             also = f" (also imported by {', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
         lines.append(f"{first}: cannot resolve {spec!r}: {missing.reason}{also}")
-    names = sorted({split_package(spec)[0] for spec in scan_result.missing})
-    lines.append(f"install the missing packages with: npm install {' '.join(names)}")
+    names = sorted({split_package(spec)[0] for spec, missing in scan_result.missing.items() if missing.package})
+    if names:
+        lines.append(f"install the missing packages with: npm install {' '.join(names)}")
     return MissingDependencyError("\n".join(lines))
 
 
@@ -107,7 +111,7 @@ def result_tuple(result: ScanResult) -> tuple:
     return (
         tuple(str(entry) for entry in result.entries),
         deps(result.deps),
-        tuple((spec, m.importers, m.reason) for spec, m in result.missing.items()),
+        tuple((spec, m.importers, m.reason, m.package) for spec, m in result.missing.items()),
         deps(result.linked),
         result.warnings,
         deps(result.excluded),
@@ -126,7 +130,8 @@ def result_from_tuple(data: tuple, root: Path, files: tuple[str, ...], parsed: i
         root=root,
         entries=tuple(Path(entry) for entry in entries),
         deps=dependencies(deps),
-        missing={spec: MissingImport(spec, importers, reason) for spec, importers, reason in missing},
+        missing={spec: MissingImport(spec, importers, reason, package)
+                 for spec, importers, reason, package in missing},
         linked=dependencies(linked),
         files=tuple(Path(path) for path in files),
         warnings=warnings,

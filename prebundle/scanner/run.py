@@ -57,8 +57,9 @@ def crawler_fingerprint() -> str:
     a snapshot taken by other code is not reused."""
     return _sources_digest(
         ("crawl.py", "index.py", "pool.py", "links.py", "bare.py", "hooks.py", "evidence.py", "snapshot.py",
-         "globs.py", "result.py", "packed.py", "run.py", "../specifiers.py", "../plan.py",
-         "../resolve/resolver.py", "../resolve/exports.py", "../resolve/browser.py", "../app/dev_jsx.py"),
+         "globs.py", "result.py", "packed.py", "run.py", "aliases.py", "../specifiers.py", "../plan.py",
+         "../resolve/resolver.py", "../resolve/exports.py", "../resolve/browser.py", "../resolve/tsconfig_paths.py",
+         "../app/dev_jsx.py", "../app/dev_tsconfig.py"),
         (__version__,),
     )
 
