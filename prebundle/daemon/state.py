@@ -46,6 +46,7 @@ from ..plugins.module_info import record_scan
 from ..resolve import Resolver
 from ..scanner import scan, scan_cache_for
 from .error_frames import error_frames
+from .served import ServedContent
 from .events import Broadcaster
 from .hooks import filter_hot_updates
 from .watch import Changes
@@ -196,6 +197,8 @@ class DaemonState:
         self.state = RunState.OPTIMIZING
         self.error: str | None = None
         self.error_frame = ""
+        self.served = ServedContent()
+        """The app's files answered with, by content: only their real changes reach the pages."""
         """The code frames of the places ``error`` names (for the overlay)."""
         self.importmap: dict[str, Any] = {"imports": {}}
         self.importmap_bytes = b""
@@ -364,18 +367,21 @@ class DaemonState:
         elif previous_state is RunState.ERROR:
             self.broadcaster.publish("ok", {"browserHash": self.browser_hash})
         if not report.reload and trigger != "startup":
-            self._announce(batch)
+            await self._announce(batch)
         log.info("%s", _describe(report))
         return report
 
-    def _announce(self, batch: Changes) -> None:
-        """After a run: tell the pages which of the app's files changed (``update``), or to
-        reload when a tsconfig changed (every compiled module may differ)."""
+    async def _announce(self, batch: Changes) -> None:
+        """After a run: tell the pages which of the app's files they may have loaded from here
+        changed content (``update``), or to reload when a tsconfig changed (every compiled
+        module may differ)."""
         changed = batch.source | batch.watched
         if any(os.path.basename(name) in TSCONFIG_NAMES for name in changed):
             self.broadcaster.publish("reload", {"browserHash": self.browser_hash, "added": [], "built": []})
             return
-        paths = self._urls(changed)
+        files = {os.path.abspath(name) for name in changed}
+        loop = asyncio.get_running_loop()
+        paths = self._urls(await loop.run_in_executor(self._executor, self.served.changed, files))
         if paths:
             self.broadcaster.publish("update", {"paths": paths})
 
