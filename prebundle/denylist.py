@@ -86,6 +86,10 @@ def _match(parts: Sequence[str], names: Sequence[tuple[str, ...]]) -> bool:
     return bool(names) and any(fnmatchcase(name, parts[0]) for name in names[0]) and _match(parts[1:], names[1:])
 
 
+MAX_REMEMBERED = 8192
+"""Answers ``DenyList.denies`` keeps before it starts over."""
+
+
 @dataclass(frozen=True)
 class DenyList:
     """Globs (and exact relative paths) of files never served; see the module docstring."""
@@ -96,6 +100,9 @@ class DenyList:
     """Exact paths relative to the served folder (the config file, the daemon's token)."""
     _globs: tuple[_Glob, ...] = field(init=False, repr=False, compare=False)
     _exact: frozenset[tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _answers: dict[str | tuple[str, ...], bool] = field(init=False, repr=False, compare=False)
+    """``denies`` answers by path: a page of a thousand modules asks for the same folders'
+    files over and over, and the globs are the same for the list's life."""
 
     def __post_init__(self) -> None:
         globs = tuple(_Glob.parse(expanded) for pattern in self.patterns for expanded in expand_braces(pattern))
@@ -103,6 +110,7 @@ class DenyList:
                           for path in self.paths)
         object.__setattr__(self, "_globs", globs)
         object.__setattr__(self, "_exact", frozenset(item for item in exact if item))
+        object.__setattr__(self, "_answers", {})
 
     def extended(self, patterns: Iterable[str] = (), paths: Iterable[str] = ()) -> DenyList:
         """This list with more globs and exact paths."""
@@ -110,6 +118,15 @@ class DenyList:
 
     def denies(self, path: str | Sequence[str]) -> bool:
         """Whether the file at ``path`` (``a/b/c`` or its segments, decoded) must not be served."""
+        key = path if isinstance(path, str) else tuple(path)
+        answer = self._answers.get(key)
+        if answer is None:
+            if len(self._answers) >= MAX_REMEMBERED:
+                self._answers.clear()
+            answer = self._answers[key] = self._denies(key)
+        return answer
+
+    def _denies(self, path: str | Sequence[str]) -> bool:
         segments = [seg for seg in (path.replace("\\", "/").split("/") if isinstance(path, str) else path)
                     if seg not in ("", ".")]
         if not segments:

@@ -326,7 +326,8 @@ async def app_files(scope: Scope, receive: Receive, send: Send) -> None:
         await Response(status_code=204, headers={"cache-control": "max-age=3600"})(scope, receive, send)
         return
     if answer.status == 200 and answer.path is not None:
-        await asyncio.to_thread(served.daemon.served.record, str(answer.path))
+        # remembered beside the answer, not before it: only a later file event compares with it
+        asyncio.get_running_loop().run_in_executor(None, served.daemon.served.record, str(answer.path))
         kind = served.daemon.app_code.kind(answer.path, query.decode("latin-1"))
         if kind is not None:
             response = await _module(served, answer.path, kind, path, request_headers)
