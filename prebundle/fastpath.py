@@ -39,7 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["FORMAT", "MEMO_NAME", "ConfigSource", "answer", "code_stamp", "config_source", "deps_signature",
            "environment", "fall", "last_reason", "memo_key", "memo_path", "read_memo", "scan_snapshot", "stamp",
-           "FILE_HASH", "content_digest", "racy_stamp", "write_memo"]
+           "FILE_HASH", "content_digest", "folder_names", "racy_stamp", "read_memo_file", "restamped", "settled",
+           "stamps_hold", "try_lock", "write_memo"]
 
 FORMAT = 1
 """Version of the memo's shape."""
@@ -47,7 +48,8 @@ MEMO_NAME = "fastpath.bin"
 """The memo's name inside ``<root>/node_modules/.vite``."""
 ENV_NAMES = ("ESBUILD_BINARY_PATH", "PREBUNDLE_ESBUILD_DOWNLOAD", "PREBUNDLE_CACHE_DIR", "XDG_CACHE_HOME", "HOME")
 """The environment that decides which esbuild runs (and so ``configHash``)."""
-_COMMANDS = ("scan", "optimize", "daemon", "esbuild")
+_COMMANDS = ("scan", "optimize", "daemon", "esbuild", "build", "ls", "why", "report", "outdated", "audit", "init")
+"""The CLI's commands: a first word among them is a command, never the ROOT of ``prebundle [ROOT]``."""
 last_reason = ""
 """Why the last :func:`answer` fell back to the full path (for tests and debugging;
 ``PREBUNDLE_FASTPATH_DEBUG=1`` prints it to stderr)."""
@@ -210,7 +212,8 @@ def code_stamp() -> tuple:
     return tuple(out)
 
 
-def _load(path: str) -> Any:
+def read_memo_file(path: str) -> Any:
+    """What ``write_memo`` wrote at ``path``; None when there is nothing readable."""
     try:
         with open(path, "rb") as handle:
             return marshal.loads(handle.read())
@@ -219,7 +222,7 @@ def _load(path: str) -> Any:
 
 
 def read_memo(source: ConfigSource, log_level: str | None) -> dict | None:
-    memo = _load(memo_path(source.root))
+    memo = read_memo_file(memo_path(source.root))
     if not isinstance(memo, dict) or memo.get("format") != FORMAT:
         return None
     if memo.get("key") != memo_key(source, log_level) or memo.get("config") != source.data:
@@ -286,9 +289,12 @@ def fall(reason: str) -> None:
     return None
 
 
-def scan_snapshot(memo: dict, *, refresh: bool) -> dict | None:
+def scan_snapshot(memo: dict, *, refresh: bool, listed: dict | None = None) -> dict | None:
     """The scan snapshot the memo points at when it still holds (no missing imports); with
-    ``refresh``, files whose content changed without changing their imports are re-read."""
+    ``refresh``, files whose content changed without changing their imports are re-read.
+    ``listed``: folders (path -> ``(ignored names, names)``) whose names but the ignored ones,
+    not their stamps, decide (a build's output swapped in beside the sources moves the stamp
+    of its folder, not what a crawl reads there)."""
     from .scanner.packed import DETAIL, HEAD, decode, encode, read_parts, write_parts
     from .scanner.snapshot import check, split_snapshot
     from .scanner.snapshot import refresh as refresh_snapshot
@@ -299,7 +305,7 @@ def scan_snapshot(memo: dict, *, refresh: bool) -> dict | None:
     started_ns = time.time_ns()
     path = scan["file"]
     snapshot = decode((read_parts(path, (HEAD,)) or {}).get(HEAD))
-    verdict = check(snapshot, scan["key"])
+    verdict = check(_as_listed(snapshot, listed) if listed else snapshot, scan["key"])
     if not verdict.reusable:
         return fall(f"scan snapshot: {verdict.reason}")
     if verdict.changed:
@@ -321,6 +327,32 @@ def scan_snapshot(memo: dict, *, refresh: bool) -> dict | None:
     if snapshot["result"][2]:
         return fall("missing imports: the full path reports them")
     return snapshot
+
+
+def _as_listed(snapshot: object, listed: dict) -> object:
+    """``snapshot`` with the stamps of the ``listed`` folders whose names are as recorded taken
+    now (for the check only: the file keeps its own)."""
+    if not isinstance(snapshot, dict) or not isinstance(snapshot.get("tree"), tuple):
+        return snapshot
+    paths, values = snapshot["tree"]
+    values = list(values)
+    for i, path in enumerate(paths):
+        if path in listed:
+            ignored, names = listed[path]
+            if folder_names(path, ignored) == names:
+                values[i] = stamp(path)
+    return {**snapshot, "tree": (paths, tuple(values))}
+
+
+def folder_names(path: str, ignored: tuple) -> tuple | None:
+    """The sorted names in a folder but those in ``ignored`` or starting with one of its
+    entries that end with ``*``; None when it cannot be listed."""
+    prefixes = tuple(name[:-1] for name in ignored if name.endswith("*"))
+    try:
+        names = os.listdir(path)
+    except (OSError, ValueError):
+        return None
+    return tuple(sorted(name for name in names if name not in ignored and not name.startswith(prefixes)))
 
 
 def _answer_scan(memo: dict) -> tuple[str, str] | None:
@@ -350,19 +382,14 @@ def _answer_optimize(memo: dict) -> tuple[str, str] | None:
         return fall("a daemon may serve this project")
     if any(n.startswith(("deps_temp_", "deps_old_")) for n in names):
         return fall("a killed run left work to recover")
-    lock = _try_lock(os.path.join(cache_dir, "deps.lock"))
+    lock = try_lock(os.path.join(cache_dir, "deps.lock"))
     if lock is None:
         return fall("another run holds the deps dir")
     try:
         paths, stamps = noop["stamps"]
-        racy = 0
-        for path, value in zip(paths, stamps):
-            current = stamp(path)
-            if current == value:
-                continue
-            if not _is_racy(value) or current != value[1] or not _content_is(path, value[2]):
-                return fall(f"{path} changed")
-            racy += 1
+        racy = stamps_hold(paths, stamps)
+        if racy is None:
+            return None
         snapshot = scan_snapshot(memo, refresh=False)
         if snapshot is None:
             return None
@@ -375,6 +402,36 @@ def _answer_optimize(memo: dict) -> tuple[str, str] | None:
     warnings = snapshot["result"][4] if level in ("info", "warning") else ()
     err = "".join(f"warning: {warning}\n" for warning in warnings)
     return ("" if level in ("error", "silent") else noop["line"] + "\n"), err
+
+
+def stamps_hold(paths: tuple, stamps: tuple) -> int | None:
+    """How many of the recorded ``stamps`` of ``paths`` hold only with their content checked
+    (racy ones whose content is as expected); None, having said why, when one does not hold."""
+    racy = 0
+    for path, value in zip(paths, stamps):
+        current = stamp(path)
+        if current == value:
+            continue
+        if not _is_racy(value) or current != value[1] or not _content_is(path, value[2]):
+            return fall(f"{path} changed")
+        racy += 1
+    return racy
+
+
+def restamped(paths: tuple, stamps: tuple, only: frozenset[str]) -> tuple:
+    """``stamps`` with those of the paths in ``only`` taken again where nothing but the change
+    time moved: a hard link to the file was made or removed, which leaves its content as it was
+    (a write moves the modification time too). A racy stamp stays racy, with its digest."""
+    out = []
+    for path, value in zip(paths, stamps):
+        if path in only:
+            racy = _is_racy(value)
+            recorded = value[1] if racy else value
+            current = stamp(path)
+            if type(recorded) is tuple and current is not None and current[1:] == recorded[1:]:
+                value = racy_stamp(current, value[2]) if racy else current
+        out.append(value)
+    return tuple(out)
 
 
 def racy_stamp(value: tuple, digest: bytes) -> tuple:
@@ -421,18 +478,27 @@ def content_digest(path: str) -> bytes | None:
 def _settle(memo: dict, paths: tuple, stamps: tuple) -> None:
     """Once every racy stamp of the memo is old enough to be trusted alone, store them as plain
     stamps, so later answers need no digests. Best effort."""
+    plain = settled(stamps)
+    if plain is None:
+        return
+    memo["optimize"] = {**memo["optimize"], "stamps": (paths, plain)}
+    write_memo(memo_path(memo["key"][0]), memo)
+
+
+def settled(stamps: tuple) -> tuple | None:
+    """``stamps`` with every racy stamp (checked by content just now) as a plain one, once all
+    of them are old enough to be trusted alone; None while one is not."""
     from .scanner.snapshot import RACY_NS
 
     racy_after = time.time_ns() - RACY_NS
-    settled = []
+    plain = []
     for value in stamps:
         if _is_racy(value):
             if max(value[1][0], value[1][1]) >= racy_after:
-                return
+                return None
             value = value[1]
-        settled.append(value)
-    memo["optimize"] = {**memo["optimize"], "stamps": (paths, tuple(settled))}
-    write_memo(memo_path(memo["key"][0]), memo)
+        plain.append(value)
+    return tuple(plain)
 
 
 def write_memo(path: str, memo: dict) -> None:
@@ -449,7 +515,7 @@ def write_memo(path: str, memo: dict) -> None:
             pass
 
 
-def _try_lock(path: str) -> int | None:
+def try_lock(path: str) -> int | None:
     """The deps dir's lock, taken as ``OutputLock`` takes it, without waiting."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

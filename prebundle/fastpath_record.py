@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .esbuild import EsbuildBinary
     from .optimizer import OptimizeResult
 
-__all__ = ["count_warnings", "remember_optimize", "remember_scan"]
+__all__ = ["count_warnings", "remember_optimize", "remember_scan", "up_to_date_record"]
 
 
 def _write_memo(source: ConfigSource, memo: dict) -> None:
@@ -131,10 +131,26 @@ def remember_optimize(source: ConfigSource | None, config: Config, log_level: st
 
 
 def _noop_record(config: Config, result: OptimizeResult, memo: dict) -> dict | None:
-    """Stamps first, then the decision re-made from the files: what changes in between shows
-    in a stamp at the next run."""
-    from . import __version__
+    """The no-op answer of ``prebundle [ROOT]``: the decision's stamps and the line it prints."""
     from .console import optimize_summary
+
+    record = up_to_date_record(config, memo["scan"])
+    if record is None:
+        return None
+    summary = replace(result, up_to_date=True, ids=record.pop("optimized"))
+    return {**record, "line": optimize_summary(summary, config)}
+
+
+def up_to_date_record(config: Config, scan: dict, *, also: tuple[str, ...] = (),
+                      listed: dict | None = None) -> dict | None:
+    """Every input of the decision that ``config.deps_dir`` is up to date for the scan whose
+    snapshot ``scan`` names (``{"file": ..., "key": ...}``; ``listed`` as ``scan_snapshot``
+    takes it) and the ids ``also`` (bare imports found beside the scan), each with its stamp:
+    ``env``, ``stamps``, ``deps`` (the scan's ``deps_signature``), ``warnings`` (how many the
+    scan has) and ``optimized`` (the ids of the deps dir). Stamps first, then the decision
+    re-made from the files: what changes in between shows in a stamp at the next run. None when
+    the decision does not hold."""
+    from . import __version__
     from .esbuild import PINNED_VERSION
     from .esbuild._locate import find_esbuild
     from .hashing import cache_hashes
@@ -161,7 +177,7 @@ def _noop_record(config: Config, result: OptimizeResult, memo: dict) -> dict | N
                 for name, info in package.files.items()}
     stamps = tuple(_trusted(path, stamp(path), racy_after, recorded.get(path)) for path in paths)
 
-    snapshot = scan_snapshot(memo, refresh=False)
+    snapshot = scan_snapshot({"scan": scan}, refresh=False, listed=listed)
     if snapshot is None or env != environment():
         return None
     hashes = cache_hashes(config, esbuild_version=found.version, prebundle_version=__version__)
@@ -169,11 +185,10 @@ def _noop_record(config: Config, result: OptimizeResult, memo: dict) -> dict | N
         return None
     deps = deps_signature(snapshot["result"])
     ids = {spec for spec, src, *_rest in snapshot["result"][1] if src is not None and not is_excluded(spec, config.exclude)}
-    if not ids <= set(metadata.optimized):
+    if not ids | set(also) <= set(metadata.optimized):
         return None
-    summary = replace(result, up_to_date=True, ids=tuple(metadata.optimized))
-    return {"env": env, "stamps": (tuple(paths), stamps), "deps": deps, "line": optimize_summary(summary, config),
-            "warnings": len(snapshot["result"][4])}
+    return {"env": env, "stamps": (tuple(paths), stamps), "deps": deps, "warnings": len(snapshot["result"][4]),
+            "optimized": tuple(metadata.optimized)}
 
 
 def _trusted(path: str, value: tuple | None, racy_after: int, file_hash: str | None) -> tuple | str | None:

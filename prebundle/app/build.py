@@ -7,7 +7,9 @@ folder (``out_dir``, default ``dist/``):
 * the manifest in Vite's shape (``build.manifest``, default ``.prebundle/manifest.json``).
 
 The entries (``entries.py``) go through esbuild (``build_bundle.py``); the manifest comes from
-its metafile (``manifest.py``); the deps from a production optimize (``build_deps.py``). The new
+its metafile (``manifest.py``); the deps from a production optimize (``build_deps.py``), decided
+on a thread of its own while esbuild bundles the app: the two are independent (the app's bare
+imports stay bare) until the deps are checked against the bundle's bare imports. The new
 folder is staged beside ``out_dir`` and swapped in whole, so a failed build leaves the previous
 one as it was, and a server never sees half of one.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..commit import OutputLock, commit_dir, make_temp_dir
-from .build_bundle import bundle_app
-from .build_deps import BUILD_CACHE, optimize_build_deps
+from .build_bundle import AppBundle, bundle_app
+from .build_deps import BUILD_CACHE, BuildDeps, BuildDepsRun
 from .build_errors import AppBuildError
 from .build_report import WrittenFile, written_files
 from .entries import BuildEntry, build_entries
@@ -34,7 +37,6 @@ from .manifest import make_manifest, manifest_bytes
 if TYPE_CHECKING:
     from ..config import Config
     from ..esbuild import Service
-    from ..optimizer import OptimizeResult
 
 __all__ = ["DEPS_FOLDER", "AppBuildResult", "build_app"]
 
@@ -53,8 +55,8 @@ class AppBuildResult:
     manifest: dict[str, dict[str, Any]] = field(repr=False)
     files: tuple[WrittenFile, ...]
     """The app's files written (assets and manifest), in the report's order; not the deps."""
-    deps: OptimizeResult
-    """The production deps optimize whose output ``<out_dir>/deps`` copies."""
+    deps: BuildDeps
+    """The production deps that ``<out_dir>/deps`` copies."""
     entries: tuple[BuildEntry, ...]
     warnings: tuple[str, ...]
     seconds: float
@@ -70,32 +72,78 @@ def build_app(config: Config, *, service: Service | None = None,
     _check_entries(entries, out_dir)
     with OutputLock(config.cache_dir / BUILD_CACHE / "app"):
         _remove_leftovers(out_dir)
-        bundle = bundle_app(config, entries, out_dir, service=service)
+        owned = (out_dir.name, f".{out_dir.name}{STAGING_SUFFIX}*")
+        deps_run = BuildDepsRun(config, entries, beside=(out_dir.parent, owned), on_progress=on_progress)
+        bundle = _beside(deps_run.prepare, lambda: bundle_app(config, entries, out_dir, service=service))
+        deps = deps_run.finish(bundle.externals)
         for warning in bundle.warnings:
             log.warning("warning: %s", warning)
         manifest = make_manifest(bundle.outputs, root=config.root, out_dir=out_dir,
                                  entries={entry.key for entry in entries})
-        deps = optimize_build_deps(config, entries, bundle.externals, bundle.sources, on_progress=on_progress)
         files = {**bundle.files, config.build.manifest: manifest_bytes(manifest)}
-        _publish(files, deps.deps_dir, out_dir)
+        linked = _publish(files, deps.deps_dir, out_dir)
+        deps_run.remember(linked)
     return AppBuildResult(out_dir, out_dir / config.build.manifest, manifest, written_files(files), deps, entries,
                           bundle.warnings, time.perf_counter() - started)
 
 
-def _publish(files: dict[str, bytes], deps_dir: Path, out_dir: Path) -> None:
-    """Stage ``files`` and a copy of ``deps_dir`` beside ``out_dir``, then swap the stage in."""
+def _beside(prepare_deps: Callable[[], None], bundle: Callable[[], AppBundle]) -> AppBundle:
+    """Run ``bundle`` with ``prepare_deps`` on a thread beside it (esbuild, and the deps' own
+    builds and compression, run on the other cores meanwhile). The bundle's failure is the
+    build's first: it is raised once the deps' step is done, whatever became of it. The thread
+    ends with the process when the build is interrupted, as a killed run does (the next run
+    recovers what it left)."""
+    failed: list[BaseException] = []
+
+    def prepare() -> None:
+        try:
+            prepare_deps()
+        except BaseException as error:  # raised in the build's own thread, below
+            failed.append(error)
+
+    thread = threading.Thread(target=prepare, name="prebundle-build-deps", daemon=True)
+    thread.start()
+    try:
+        built = bundle()
+    except Exception:
+        thread.join()
+        raise
+    thread.join()
+    if failed:
+        raise failed[0]
+    return built
+
+
+def _publish(files: dict[str, bytes], deps_dir: Path, out_dir: Path) -> list[str]:
+    """Stage ``files`` and a copy of ``deps_dir`` beside ``out_dir``, then swap the stage in.
+    Returns the files of ``deps_dir`` hard-linked (:func:`_link_or_copy`)."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = make_temp_dir(out_dir.parent, f".{out_dir.name}{STAGING_SUFFIX}")
+    linked: list[str] = []
     try:
         for name, data in files.items():
             path = staging / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        shutil.copytree(deps_dir, staging / DEPS_FOLDER)
+        shutil.copytree(deps_dir, staging / DEPS_FOLDER,
+                        copy_function=lambda source, target: _link_or_copy(source, target, linked))
         commit_dir(staging, out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+    return linked
+
+
+def _link_or_copy(source: str, target: str, linked: list[str]) -> None:
+    """A hard link where the file system allows, else a copy: the deps dir's files are never
+    changed in place (each optimize writes new files and swaps the folder), so the copy in
+    ``out_dir`` stays as it is whatever later runs do to the cache."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    else:
+        linked.append(source)
 
 
 def _remove_leftovers(out_dir: Path) -> None:

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import esbuild
 from ..esbuild import Message, OnLoadResult, OnResolveResult
-from ..bundle.asset_urls import serve_rewrites
 from ..resolve import ResolveError, Resolver
 from ..specifiers import is_bare
 from .build_errors import AppBuildError, message_lines
 from .build_urls import NO_REWRITES, UrlRewrites, url_rewrites
+from .dev_tsconfig import alias_file
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -151,6 +151,10 @@ class _AppBundler:
 
     def _setup(self, build: PluginBuild, rewrites: UrlRewrites) -> None:
         if rewrites.code:
+            # The optimizer's URL rewriting (its bundle package, tree-sitter): only for code that
+            # has `new URL("./file", import.meta.url)` calls, rare in an app.
+            from ..bundle.asset_urls import serve_rewrites
+
             serve_rewrites(build, rewrites.code, self.options["loader"])
 
         @build.on_resolve(filter=_POLYFILL_FILTER)
@@ -195,6 +199,9 @@ class _AppBundler:
         None when there is no such file (esbuild then says so, with the import's position)."""
         specifier = args.path.split("?", 1)[0].split("#", 1)[0]
         if is_bare(specifier):
+            aliased = alias_file(self.config.root, specifier, args.importer, self.resolver)  # tsconfig paths first
+            if aliased is not None:
+                return aliased
             try:
                 return str(self.resolver.resolve(specifier, Path(args.resolve_dir or self.config.root)).entry)
             except ResolveError as error:

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from ..bundle.asset_urls import find_references
-
 if TYPE_CHECKING:
     from ..esbuild import BuildResult
 
@@ -58,6 +56,12 @@ def url_rewrites(result: BuildResult, *, root: Path, loaders: Mapping[str, str])
             code = Path(source).read_bytes()
         except OSError:
             continue
+        if IMPORT_META_URL not in code:
+            continue  # a module that imports an image, say: esbuild wrote the chunk's import.meta.url
+        # The optimizer's finder of those calls (its bundle package, tree-sitter): loaded only for
+        # an app whose own code has them, rare in an app.
+        from ..bundle.asset_urls import find_references
+
         bindings: dict[str, str] = {}
         edits: list[tuple[int, int, str]] = []
         for reference in find_references(code):

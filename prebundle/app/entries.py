@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from ..filetypes import SCRIPT_EXTENSIONS
-from ..scanner.crawl import find_entries
-from ..scanner.extract import extract_file
+from ..scanner.blocks import script_blocks
 from ..scanner.files import HTML_SUFFIXES
-from ..scanner.globs import glob_files
+from ..scanner.globs import glob_files, walk_files
 from .build_errors import AppBuildError
 
 if TYPE_CHECKING:
     from ..config import Config
 
-__all__ = ["BuildEntry", "build_entries"]
+__all__ = ["BuildEntry", "build_entries", "page_files", "page_scripts"]
 
 ENTRY_EXTENSIONS = (*SCRIPT_EXTENSIONS, ".css")
 """What an entry may be: a module, or a stylesheet of its own (a CSS-only page)."""
@@ -60,7 +59,7 @@ def build_entries(config: Config) -> tuple[BuildEntry, ...]:
             files.extend(matched)
         where = "build.entries"
     else:
-        files = find_entries(config)
+        files = page_files(config)
         where = "the pages the scan starts from (every *.html, or the config's entries)"
     found: list[Path] = []
     for file in files:
@@ -74,19 +73,31 @@ def build_entries(config: Config) -> tuple[BuildEntry, ...]:
     return tuple(entries.values())
 
 
+def page_files(config: Config) -> list[Path]:
+    """The pages the scan starts from (``scanner.crawl.find_entries``): the config's ``entries``
+    globs, else every ``*.html`` outside ``node_modules``, the cache dir and the out dir. Found
+    here without the crawler, which a build whose deps are remembered never loads."""
+    skip = [config.cache_dir, config.root / config.out_dir]
+    if config.entries:
+        return glob_files(config.entries, config.root, skip=skip)
+    return [config.root / rel for rel in sorted(walk_files(config.root, skip=skip)) if rel.endswith(HTML_SUFFIXES)]
+
+
 def page_scripts(page: Path, root: Path) -> list[Path]:
-    """The files of a page's ``<script type="module" src>`` tags, in page order."""
+    """The files of a page's ``<script type="module" src>`` tags, in page order (the tags the
+    scan reads a page's imports from, ``scanner.blocks``)."""
     scripts = []
     rel = _key(page, root)
-    for record in extract_file(str(page), page.read_bytes()).imports:
-        if record.kind != "script":
+    for block in script_blocks(page.read_bytes(), "html"):
+        specifier = block.attrs.get("src", "").strip()
+        if block.attrs.get("type", "").strip().lower() != "module" or not specifier:
             continue
-        src = unquote(record.specifier.split("?", 1)[0].split("#", 1)[0])
+        src = unquote(specifier.split("?", 1)[0].split("#", 1)[0])
         if "://" in src or src.startswith(("//", DAEMON_ROUTES, "data:")):
             continue
         target = root / src.lstrip("/") if src.startswith("/") else page.parent / src
         if not target.is_file():
-            raise AppBuildError(f'{rel}:{record.line}: <script type="module" src="{record.specifier}">: no such '
+            raise AppBuildError(f'{rel}:{block.src_line}: <script type="module" src="{specifier}">: no such '
                                 f"file {_key(target, root)} (fix the src, or set build.entries in the config)")
         scripts.append(Path(os.path.normpath(target)))
     return scripts
