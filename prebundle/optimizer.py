@@ -254,9 +254,10 @@ class OptimizeRun:
             log.debug("the deps dir is out of date: the import map's entries of excluded, linked or "
                       "nested packages changed")
             return None
+        sizes = {name: info.size for package in previous.packages.values() for name, info in package.files.items()}
         return OptimizeResult(
             deps_dir=self.config.deps_dir, up_to_date=True, ids=tuple(previous.optimized), built=(), reused=(),
-            files=previous.file_count(), bytes=0, browser_hash=previous.browser_hash,
+            files=len(sizes), bytes=sum(sizes.values()), browser_hash=previous.browser_hash,
             warnings=self._unbundled.warnings,
             seconds=time.perf_counter() - self.started,
         )
@@ -288,7 +289,9 @@ class OptimizeRun:
             self._published = self._publish(self._builds, staging)
             if self.config.mode == "production":  # static servers can send .br/.gz as they are
 
-                precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None)
+                machine = package_cache_dir()
+                precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None,
+                            store=machine / "compressed" if machine is not None else None)
         except OSError as error:
             raise _write_failure(error, deps_dir) from None
         self._staging = staging
