@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Config
-from .plugins.cache_key import plugin_cache_key
 
 if TYPE_CHECKING:
     from .interop import DefaultRule
@@ -212,6 +211,8 @@ def _plugin_keys(config: Config) -> list[dict[str, Any]]:
     """Each active plugin's name, order, ``apply`` and cache key (or fingerprint)."""
     if not config.plugins:
         return []
+    # the plugin package loads its machinery (asyncio, for async hooks): only configs with plugins pay
+    from .plugins.cache_key import plugin_cache_key
 
     return [plugin_cache_key(plugin) for plugin in config.plugin_container.plugins]
 

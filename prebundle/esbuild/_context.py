@@ -7,16 +7,18 @@ Concurrent ``rebuild()`` calls share one result, as in the JS client.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from concurrent.futures import Future
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ._errors import BuildFailure, ServiceStopped
 from ._options import build_request
 from ._plugins import BuildSession
 from ._transport import Connection
 from ._types import BuildResult, ServeResult, build_result_from_wire
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["BuildContext", "run_build", "create_context"]
 
@@ -136,6 +138,8 @@ class BuildContext:
 
     async def rebuild_async(self) -> BuildResult:
         """``rebuild()`` without blocking the event loop."""
+        import asyncio  # only async callers come here; a sync build never loads asyncio
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self.rebuild)
 

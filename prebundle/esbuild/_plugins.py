@@ -8,7 +8,6 @@ becomes a located build error naming the plugin, never a crash.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import itertools
 import linecache
@@ -26,6 +25,8 @@ from ._types import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import asyncio
+
     from ._transport import Connection
 
 __all__ = [
@@ -250,6 +251,8 @@ class BuildSession:
         """Call user code; await coroutines on the build's loop, or in a fresh one."""
         result = fn(*args)
         if inspect.isawaitable(result):
+            import asyncio  # only for async callbacks: a build without them never loads asyncio
+
             loop = self.loop
             if loop is not None and loop.is_running() and not _in_loop_thread(loop):
                 return asyncio.run_coroutine_threadsafe(_awaited(result), loop).result()
@@ -360,6 +363,8 @@ async def _awaited(awaitable: Any) -> Any:
 
 
 def _in_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    import asyncio  # a loop was given: asyncio is loaded already
+
     try:
         return asyncio.get_running_loop() is loop
     except RuntimeError:

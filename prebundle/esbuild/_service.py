@@ -7,7 +7,6 @@ forgets the parent's process instead of sharing its pipes.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import os
@@ -16,7 +15,7 @@ import threading
 import warnings
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ._binary import binary_version, remember_version
 from ._context import BuildContext, create_context, run_build
@@ -27,6 +26,9 @@ from ._transport import Connection
 from ._types import (
     BuildResult, Message, TransformResult, message_from_wire, message_to_wire,
 )
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Service", "SUPPORTED_VERSIONS"]
 
@@ -185,14 +187,20 @@ class Service:
 
     async def build_async(self, **options: Any) -> BuildResult:
         """``build()`` for asyncio; ``async def`` plugin callbacks run on this loop."""
+        import asyncio  # the caller runs an event loop: asyncio is loaded; sync callers never load it
+
         loop = asyncio.get_running_loop()
         return await asyncio.wrap_future(self._pool().submit(self._build, options, loop))
 
     async def context_async(self, **options: Any) -> BuildContext:
+        import asyncio  # the caller runs an event loop: asyncio is loaded; sync callers never load it
+
         loop = asyncio.get_running_loop()
         return await asyncio.wrap_future(self._pool().submit(self._context, options, loop))
 
     async def transform_async(self, code: str | bytes, **options: Any) -> TransformResult:
+        import asyncio  # the caller runs an event loop: asyncio is loaded; sync callers never load it
+
         request = self._transform_request(code, options)
         return _transform_result(await asyncio.wrap_future(self._connection().send(request)))
 
