@@ -489,11 +489,13 @@ function bindCharts() {
 /** The run history, newest first, with the daemon's last run when the history lacks it (a run
  * that optimized nothing, or failed before it bundled, is not in the history). */
 function runs() {
-  const list = [...(view.data.inventory.runs ?? [])];
+  const list = [...(view.data.inventory.runs ?? [])]; // oldest first
   const last = view.data.daemon?.lastRun;
   const same = (a, b) => Math.abs(new Date(a.at) - new Date(b.at)) <= 2000 && a.ok === b.ok;
   if (last && !list.some((run) => same(run, last))) list.push(last);
-  return list.sort((a, b) => new Date(b.at) - new Date(a.at));
+  // newest first; runs of the same second keep their order in the history (times are to the second)
+  const order = new Map(list.map((run, index) => [run, index]));
+  return list.sort((a, b) => new Date(b.at) - new Date(a.at) || order.get(b) - order.get(a));
 }
 
 function renderRuns() {
