@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ import pytest
 from tests.integrations.conftest import EXAMPLES, build, copy_demo
 from tests.support.browser import PAGE_TIMEOUT_MS
 from tests.support.daemon import Daemon
-from tests.support.wait import wait_until
+from tests.support.servers import free_port, listening_server
 
 FRAMEWORKS = ["django", "flask"]
 BACKGROUND = "rgb(246, 247, 251)"  # body, from src/style.css
@@ -38,17 +37,11 @@ DETAILS = "rgb(47, 133, 90)"       # #more, the lazily loaded component
 # -- the servers ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def example_server(framework: str, frontend: Path, **env: str) -> Iterator[str]:
     """The example app of ``framework`` over ``frontend``, started as its docstring says, on a
     free port; yields its URL."""
-    port = _free_port()
+    port = free_port()
     if framework == "django":
         command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     else:
@@ -60,25 +53,8 @@ def example_server(framework: str, frontend: Path, **env: str) -> Iterator[str]:
         server = subprocess.Popen(command, cwd=EXAMPLES / framework, env=environ, stdout=out,
                                   stderr=subprocess.STDOUT)
 
-    def listening() -> bool:
-        if server.poll() is not None:
-            raise AssertionError(f"{framework} exited {server.returncode}:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
-    try:
-        wait_until(listening, timeout=60, message=f"{framework} to listen")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with listening_server(server, port, framework, log.read_text) as url:
+        yield url
 
 
 # -- the page ---------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import pytest
 
 from tests.support.apps import make_app
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.support.wait import wait_until
+from tests.support.servers import free_port, listening_server
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "django_whitenoise"
 
@@ -70,31 +69,11 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 @contextmanager
 def runserver(env: dict[str, str]) -> Iterator[str]:
     """``manage.py runserver`` (Django's threaded server) on a free port; yields its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
                               cwd=EXAMPLE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def listening() -> bool:
-        if server.poll() is not None:
-            raise AssertionError(f"runserver exited: {server.stdout.read()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
-    try:
-        wait_until(listening, timeout=60, message="runserver to listen")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with listening_server(server, port, "runserver", lambda: server.stdout.read()) as url:
+        yield url
 
 
 def open_pages(urls: list[str]) -> dict[str, dict]:
