@@ -272,18 +272,24 @@ def _plugins(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
+def _table(value: Any, name: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """A config table (``server``, ``build``) with its keys in snake_case, checked against ``keys``."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a table with {', '.join(keys)}")
+    table = {str(key).replace("-", "_"): item for key, item in value.items()}
+    unknown = set(table) - set(keys)
+    if unknown:
+        raise TypeError(f"unknown {name} key {sorted(unknown)[0]!r} (known: {', '.join(keys)})")
+    return table
+
+
 _SERVER_KEYS = ("host", "port", "cors", "allowed_hosts", "fs_deny")
 
 
 def _server(value: Any) -> ServerConfig:
     if isinstance(value, ServerConfig):
         return value
-    if not isinstance(value, Mapping):
-        raise TypeError(f"expected a table with {', '.join(_SERVER_KEYS)}")
-    value = {str(key).replace("-", "_"): item for key, item in value.items()}
-    unknown = set(value) - set(_SERVER_KEYS)
-    if unknown:
-        raise TypeError(f"unknown server key {sorted(unknown)[0]!r} (known: {', '.join(_SERVER_KEYS)})")
+    value = _table(value, "server", _SERVER_KEYS)
     default = ServerConfig()
     host = value.get("host", default.host)
     port = value.get("port", default.port)
@@ -362,12 +368,7 @@ def _app_build(value: Any) -> AppBuildConfig:
     path) or a path inside ``out_dir``."""
     if isinstance(value, AppBuildConfig):
         return value
-    if not isinstance(value, Mapping):
-        raise TypeError(f"expected a table with {', '.join(_BUILD_KEYS)}")
-    value = {str(key).replace("-", "_"): item for key, item in value.items()}
-    unknown = set(value) - set(_BUILD_KEYS)
-    if unknown:
-        raise TypeError(f"unknown build key {sorted(unknown)[0]!r} (known: {', '.join(_BUILD_KEYS)})")
+    value = _table(value, "build", _BUILD_KEYS)
     default = AppBuildConfig()
     sourcemap = value.get("sourcemap", default.sourcemap)
     if isinstance(sourcemap, bool):
