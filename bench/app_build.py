@@ -50,6 +50,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from project_venv import ensure_venv
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 APPS = {"demo": ROOT / "examples" / "demo", "bench": BENCH / "app_build"}
@@ -126,25 +128,13 @@ def compiled() -> None:
     compileall.compile_dir(str(ROOT / "prebundle"), quiet=2)
 
 
-def ensure_venv() -> None:
-    """Run in the project's ``.venv`` (made, with prebundle installed, if missing)."""
-    venv = ROOT / ".venv"
-    python = venv / "bin" / "python"
-    if not python.exists():
-        print("creating .venv (pip install -e .)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", str(ROOT)], check=True)
-    if Path(sys.prefix).resolve() != venv.resolve():
-        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--app", choices=sorted(APPS), default="demo", help="the app to build (default demo)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each figure (default 5)")
     args = parser.parse_args(argv)
 
-    ensure_venv()
+    ensure_venv(__file__)
     sys.path.insert(0, str(BENCH))
     import run  # bench/run.py: npm ci, the prebundle command, versions, load
     from measure import measure

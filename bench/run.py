@@ -23,9 +23,10 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from project_venv import ensure_venv
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -34,17 +35,6 @@ NPM_DIRS = ("app", "peers/esbuild", "peers/vite7", "peers/vite8")
 
 
 # -- installation ------------------------------------------------------------------------------
-
-def ensure_venv() -> None:
-    """Create the project's venv if missing, then re-run this script with its Python."""
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        print("creating .venv and installing prebundle (pip install -e .)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", str(ROOT)], check=True)
-    if Path(sys.prefix).resolve() != VENV.resolve():
-        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
-
 
 def prebundle_command() -> list[str]:
     script = VENV / "bin" / "prebundle"
@@ -214,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs or (3 if args.quick else 5)
     only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
 
-    ensure_venv()
+    ensure_venv(__file__)
     sys.path.insert(0, str(BENCH))
     import gen_tree
     from figures import Context, figures

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import shutil
 import statistics
@@ -46,6 +45,8 @@ import types
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from project_venv import ensure_venv
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -288,18 +289,6 @@ def summary_lines(points: dict[str, list[Point]]) -> list[str]:
 
 # -- relock and main ---------------------------------------------------------------------------
 
-def ensure_venv() -> None:
-    """Run in the project's ``.venv`` (made with ``pip install -e .`` if missing)."""
-    venv = ROOT / ".venv"
-    python = venv / "bin" / "python"
-    if not python.exists():
-        print("creating .venv (pip install -e .)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", str(ROOT)], check=True)
-    if Path(sys.prefix).resolve() != venv.resolve():
-        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
 def relock() -> None:
     """``bench/scale/package.json`` at the registry's latest versions of ``packages.txt``."""
     packages = load_packages()
@@ -326,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = args.rounds or (1 if args.quick else 3)
 
-    ensure_venv()
+    ensure_venv(__file__)
     sys.path.insert(0, str(BENCH))
     import run
 
