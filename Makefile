@@ -11,7 +11,7 @@ NPM_STAMPS := $(addsuffix /node_modules/.stamp,$(NPM_DIRS))
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo install npm chromium clean
+.PHONY: test demo install npm chromium servers clean
 
 install: $(VENV)/.stamp
 
@@ -32,7 +32,13 @@ npm: $(NPM_STAMPS)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: install npm chromium
+# The remote cache tests run Debian's nginx (WebDAV, PROPFIND from dav-ext) and redis-server.
+servers:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && test -e /usr/lib/nginx/modules/ngx_http_dav_ext_module.so \
+		&& command -v redis-server >/dev/null 2>&1 \
+		|| { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nginx libnginx-mod-http-dav-ext redis-server >/dev/null; }
+
+test: install npm chromium servers
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install npm

@@ -1,9 +1,9 @@
 """The ``prebundle`` console script: the fast path first (a warm ``scan --json`` or a no-op
-``prebundle [ROOT]`` answered from stamps, ``fastpath.py``), else the click commands
-(``commands.py``).
+``prebundle [ROOT]`` answered from stamps, ``fastpath.py``), then a plain ``prebundle build``
+line (``build_command.py``), else the click commands (``commands.py``).
 
 Nothing heavy is imported before the fast path has had its chance: click alone costs more than
-a no-op answer.
+a no-op answer, and a build does not need it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ def main() -> None:
     from .fastpath import answer
 
     code = answer(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    from .build_command import run_build
+
+    code = run_build(sys.argv[1:])
     if code is not None:
         sys.exit(code)
     from .commands import cli

@@ -6,8 +6,6 @@ The console script's entry, with the fast path tried first, is ``cli.py``. After
 
 from __future__ import annotations
 
-import errno
-import functools
 import json
 import socket
 import sys
@@ -22,6 +20,7 @@ from urllib.parse import urlsplit
 import click
 
 from . import __version__
+from .cli_errors import reported
 from .errors import DaemonServing, PrebundleError
 
 if TYPE_CHECKING:
@@ -67,44 +66,6 @@ def _load(root: str, config_file: str | None, command: str = "build", **override
     return load_config(root, config_file=config_file, command=command, overrides=overrides)
 
 
-def _fail(error: PrebundleError) -> None:
-    for line in str(error).splitlines() or [type(error).__name__]:
-        click.echo(f"error: {line}", err=True)
-    sys.exit(1)
-
-
-def reported(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command so that whatever goes wrong ends in one line per problem and exit code 1:
-    prebundle's own errors as they are, a file that cannot be read or written with its path,
-    anything else as an internal error. The traceback only with ``--log-level debug``."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except PrebundleError as error:
-            _fail(error)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-        except Exception as error:  # noqa: BLE001 - the last line of defence for users
-            if kwargs.get("log_level") == "debug":
-                raise
-            _fail(PrebundleError(_unexpected(error)))
-
-    return run
-
-
-def _unexpected(error: Exception) -> str:
-    if isinstance(error, OSError) and error.filename:
-        action = {errno.EACCES: "check its permissions", errno.EPERM: "check its permissions",
-                  errno.EROFS: "it is on a read-only file system", errno.ENOSPC: "free some disk space"}
-        hint = action.get(error.errno or 0, "check the path")
-        return (f"{error.filename}: {error.strerror or type(error).__name__} ({hint}; or set cache_dir "
-                "in the config to a writable folder)")
-    text = " ".join(str(error).split())
-    return (f"internal error: {type(error).__name__}: {text} (run again with --log-level debug for the "
-            "traceback, and please report it)")
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -264,18 +225,9 @@ def daemon(root: str, config_file: str | None, log_level: str | None, port: int 
 @reported
 def build(root: str, config_file: str | None, log_level: str | None, out_dir: str | None) -> None:
     """Bundle the app's own code for production (hashed names, a Vite-shaped manifest) with its deps."""
-    from .app.build import build_app
-    from .app.build_report import build_lines
-    from .console import DelayedProgress, echo, setup_logging
+    from .build_command import build_command  # a plain command line runs it without click (cli.py)
 
-    overrides = {"out_dir": out_dir} if out_dir is not None else {}
-    config = _load(root, config_file, log_level=log_level, **overrides)
-    setup_logging(config.log_level)
-    with DelayedProgress("bundling packages") as progress:
-        result = build_app(config, on_progress=progress)
-    if config.log_level not in ("warning", "error", "silent"):
-        for line in build_lines(result, config.root):
-            echo(line)
+    build_command(root, config_file, log_level, out_dir)
 
 
 @cli.command("ls")
@@ -457,3 +409,116 @@ def esbuild_install(root: str, config_file: str | None, log_level: str | None) -
     if found.origin == "cache" and config.log_level not in ("warning", "error", "silent"):
         echo(f"esbuild {esbuild.PINNED_VERSION} is already in the machine-wide cache", err=True)
     echo(str(found.path))
+
+
+class _CacheGroup(DefaultGroup):
+    """``prebundle cache`` means ``prebundle cache info``."""
+
+    default_command = "info"
+
+
+@cli.group("cache", cls=_CacheGroup)
+def cache_group() -> None:
+    """Show the machine-wide cache's size, or prune it (least recently used first)."""
+
+
+class _Size(click.ParamType):
+    """A size: 2G, 500M, 1.5GB, 750MiB, 1024 (bytes); any case, powers of 1024."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        from .cache_housekeeping import parse_size
+
+        try:
+            return parse_size(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+def _cache_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--json`` and ``--log-level``: the cache is the machine's, so no ROOT and no config."""
+    func = click.option(
+        "--log-level", type=click.Choice(["debug", "info", "warning", "error", "silent"]), default=None,
+        help="How much to print (default: info).",
+    )(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")(func)
+
+
+def _cache_folder(as_json: bool, log_level: str | None):
+    """The machine-wide cache folder; None (said) when the package cache is off."""
+    from .console import echo, setup_logging
+    from .machine_cache import package_cache_dir
+
+    setup_logging(log_level or "info")
+    base = package_cache_dir()
+    if base is None:
+        if as_json:
+            click.echo(json.dumps({"enabled": False, "folder": None}, indent=2))
+        else:
+            echo("the machine-wide package cache is off (PREBUNDLE_CACHE_DIR=off)")
+    return base
+
+
+@cache_group.command("info")
+@_cache_options
+@reported
+def cache_info(as_json: bool, log_level: str | None) -> None:
+    """Print the cache's folder, its size by kind, its limit and leftovers.
+
+    Kinds: built packages, interop answers, compressed copies, esbuild. The limit is
+    PREBUNDLE_CACHE_MAX_SIZE (default 10G, off for none), applied once a day after a run."""
+    base = _cache_folder(as_json, log_level)
+    if base is None:
+        return
+    from .cache_housekeeping import size_limit
+    from .cache_usage import usage
+    from .console import echo
+
+    limit = size_limit()
+    if limit.problem is not None:
+        echo(f"warning: {limit.problem}; the limit is the default", err=True)
+    found = usage(base)
+    if as_json:
+        click.echo(json.dumps({"enabled": True, **found.to_json(), "limit": limit.to_json()}, indent=2))
+        return
+    for line in found.describe(limit.describe()):
+        echo(line)
+
+
+@cache_group.command("prune")
+@click.option("--max-size", type=_Size(), default=None,
+              help="Remove the least recently used entries until the cache is this big at most: 2G, 500M, "
+                   "1.5GB, 750MiB, 1024 (bytes; powers of 1024). Default: PREBUNDLE_CACHE_MAX_SIZE, else 10G.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@_cache_options
+@reported
+def cache_prune(max_size: int | None, dry_run: bool, as_json: bool, log_level: str | None) -> None:
+    """Remove the least recently used entries down to a size.
+
+    Built packages, interop answers and compressed copies go, least recently used first, and
+    what killed writers left behind; entries used in the last 70 minutes and the esbuild
+    binaries stay."""
+    base = _cache_folder(as_json, log_level)
+    if base is None:
+        return
+    from .cache_housekeeping import prune, size_limit
+    from .console import echo
+
+    if max_size is None:
+        limit = size_limit()
+        if limit.problem is not None:
+            echo(f"warning: {limit.problem}; the limit is the default", err=True)
+        max_size = limit.max_size
+    try:
+        result = prune(base, max_size, dry_run=dry_run)
+    except OSError as error:
+        raise PrebundleError(f"cannot prune {base}: {error.strerror or error} (check its permissions, or set "
+                             "PREBUNDLE_CACHE_DIR to another folder)") from None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    for line in result.describe():
+        echo(line)

@@ -13,7 +13,6 @@ import ctypes
 import errno
 import logging
 import os
-import secrets
 import shutil
 import sys
 import time
@@ -112,7 +111,7 @@ def make_temp_dir(parent: Path, prefix: str) -> Path:
     ``mkdir``): ``tempfile.mkdtemp`` makes it 0700, which a web server running as another user
     could not read once the folder is renamed into place."""
     for _ in range(100):
-        path = parent / f"{prefix}{secrets.token_hex(6)}"
+        path = parent / f"{prefix}{_random_hex()}"
         try:
             path.mkdir()
         except FileExistsError:
@@ -188,7 +187,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: b
     ``durable``: flushed to disk before the rename, for a file that must survive a power cut
     whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    tmp = path.with_name(f".{path.name}.{_random_hex()}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
         with os.fdopen(fd, "wb") as handle:
@@ -207,3 +206,9 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: b
             pass
         raise
     return stat
+
+
+def _random_hex() -> str:
+    """12 random hex digits for a temp name, from ``os.urandom`` as ``secrets.token_hex(6)``
+    gives them (``secrets`` costs a build's start more than its few names)."""
+    return os.urandom(6).hex()

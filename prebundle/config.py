@@ -31,6 +31,7 @@ __all__ = [
     "Config",
     "ConfigEnv",
     "AppBuildConfig",
+    "RemoteCacheConfig",
     "ServerConfig",
     "UserConfig",
     "define_config",
@@ -86,6 +87,23 @@ class AppBuildConfig:
     """Minify the output."""
     assets_dir: str = "assets"
     """The folder inside ``out_dir`` for the hashed files."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteCacheConfig:
+    """The team's cache behind the machine-wide one (the ``remote_cache`` table). The
+    ``PREBUNDLE_REMOTE_CACHE*`` environment variables win over it, and the signing key is read
+    from the environment only (``remote.settings``): a config file is committed, a key is not."""
+
+    url: str = ""
+    """Where built packages are shared (``s3://``, ``gs://``, ``azblob://``, ``webdav+https://``,
+    ``redis://``, ``file://``); empty: no remote."""
+    read_only: bool = False
+    """Read from the remote, never write (untrusted CI jobs)."""
+    timeout: float = 2.0
+    """Seconds a request may take before the remote is skipped for the rest of the run."""
+    require_signature: bool = False
+    """Refuse artifacts without a valid HMAC signature (``PREBUNDLE_REMOTE_CACHE_KEY``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +187,8 @@ class Config:
     """Treat the app's ``.js`` files as JSX (for code bases that put JSX in ``.js``)."""
     build: AppBuildConfig = AppBuildConfig()
     """``prebundle build``: entries, manifest path, source maps, minify, assets folder."""
+    remote_cache: RemoteCacheConfig = RemoteCacheConfig()
+    """The team's cache of built packages on shared storage (``remote/``)."""
 
     @property
     def deps_dir(self) -> Path:
@@ -389,6 +409,31 @@ def _app_build(value: Any) -> AppBuildConfig:
                           assets_dir=value.get("assets_dir", default.assets_dir).strip("/"))
 
 
+_REMOTE_CACHE_KEYS = ("url", "read_only", "timeout", "require_signature")
+
+
+def _remote_cache(value: Any) -> RemoteCacheConfig:
+    """The ``remote_cache`` table; a bare string is its ``url``."""
+    if isinstance(value, RemoteCacheConfig):
+        return value
+    if isinstance(value, str):
+        value = {"url": value}
+    value = _table(value, "remote_cache", _REMOTE_CACHE_KEYS)
+    default = RemoteCacheConfig()
+    url = value.get("url", default.url)
+    if not isinstance(url, str):
+        raise TypeError("url: expected a string such as 's3://bucket/prefix' or 'redis://host:6379'")
+    for key in ("read_only", "require_signature"):
+        if not isinstance(value.get(key, False), bool):
+            raise TypeError(f"{key}: expected true or false")
+    timeout = value.get("timeout", default.timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
+        raise TypeError("timeout: expected a number of seconds between 0 and 600")
+    return RemoteCacheConfig(url=url.strip(), read_only=value.get("read_only", default.read_only),
+                             timeout=float(timeout),
+                             require_signature=value.get("require_signature", default.require_signature))
+
+
 def _merge_server(current: Any, value: Any) -> Any:
     """A partial ``server`` table (the CLI's ``--host``/``--port``) keeps the other keys of ``current``."""
     if isinstance(current, ServerConfig) and isinstance(value, Mapping):
@@ -498,6 +543,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "jsx_import_source": _string,
     "jsx_in_js": _flag,
     "build": _app_build,
+    "remote_cache": _remote_cache,
 }
 _NOT_SETTINGS = frozenset({"config_file", "command", "config_arg", "overrides", "open_browser"})
 """Fields that say how the config was loaded or used, not keys a config file may set."""

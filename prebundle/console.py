@@ -16,8 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
-
 if TYPE_CHECKING:
     from .config import Config
     from .inventory import Inventory
@@ -44,8 +42,41 @@ def err_console():
 
 
 def echo(message: str, *, err: bool = False) -> None:
-    """One plain line (no markup), to stdout or stderr."""
-    click.echo(message, err=err)
+    """One plain line (no markup), to stdout or stderr, as ``click.echo`` writes it (style codes
+    stripped when the stream is not a terminal), without loading click: ``prebundle build``
+    runs without it. A stream click would re-encode (an ASCII one) goes through click."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:
+        return
+    if _ascii_stream(stream):
+        import click
+
+        click.echo(message, err=err)
+        return
+    line = message + "\n"
+    if "\033" in line and not _isatty(stream):
+        import re
+
+        line = re.sub(r"\033\[[0-?]*[ -/]*[@-~]", "", line)  # click's strip_ansi
+    stream.write(line)
+    stream.flush()
+
+
+def _ascii_stream(stream: object) -> bool:
+    """Whether click takes ``stream`` for misconfigured (an ASCII encoding) and writes UTF-8 past it."""
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "ascii"
+    except LookupError:
+        return False
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return stream.isatty()
+    except Exception:  # noqa: BLE001 - as click asks it: any failure is "not a terminal"
+        return False
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR, "silent": logging.CRITICAL + 1}
@@ -183,6 +214,12 @@ def print_optimize(result: OptimizeResult, config: Config) -> None:
     summary line saying where the output is."""
     if result.built and config.log_level in ("debug", "info"):
         print_built(result, config)
+    if result.cache is not None and config.log_level in ("debug", "info"):
+        from .cache_stats import CacheStats, describe_cache_stats
+
+        stats = CacheStats.from_json(result.cache)
+        if stats is not None and (stats.remote is not None or stats.local_hits or stats.local_misses):
+            echo(describe_cache_stats(stats))
     echo(optimize_summary(result, config))
 
 

@@ -48,7 +48,7 @@ MEMO_NAME = "fastpath.bin"
 """The memo's name inside ``<root>/node_modules/.vite``."""
 ENV_NAMES = ("ESBUILD_BINARY_PATH", "PREBUNDLE_ESBUILD_DOWNLOAD", "PREBUNDLE_CACHE_DIR", "XDG_CACHE_HOME", "HOME")
 """The environment that decides which esbuild runs (and so ``configHash``)."""
-_COMMANDS = ("scan", "optimize", "daemon", "esbuild", "build", "ls", "why", "report", "outdated", "audit", "init")
+_COMMANDS = ("scan", "optimize", "daemon", "esbuild", "build", "ls", "why", "report", "outdated", "audit", "init", "cache")
 """The CLI's commands: a first word among them is a command, never the ROOT of ``prebundle [ROOT]``."""
 last_reason = ""
 """Why the last :func:`answer` fell back to the full path (for tests and debugging;

@@ -74,14 +74,32 @@ class CacheHashes:
     """``hash``: both together; a deps dir of another ``hash`` is out of date."""
     build_hash: str
     """The part of ``configHash`` in every package's key (``build_hash``)."""
+    build_digest: str = ""
+    """``build_hash`` at full length (64 hex digits): what package keys hold, since the caches
+    they name may be shared by a whole team, where 8 digits could meet by chance."""
+    digest: str = ""
+    """``hash`` at full length: the inputs of the whole deps dir (its snapshot's key)."""
 
 
 def cache_hashes(config: Config, *, esbuild_version: str, prebundle_version: str) -> CacheHashes:
     """The hashes of the project as it is now, for ``config`` and those tool versions."""
-    build_value = build_hash(config, esbuild_version=esbuild_version, prebundle_version=prebundle_version)
+    build_text = _build_settings(config, esbuild_version=esbuild_version, prebundle_version=prebundle_version)
+    build_value = hash_of(build_text)
     config_value = _with_selective_settings(build_value, config)
-    lockfile_value = lockfile_hash(config.root)
-    return CacheHashes(config_value, lockfile_value, hash_of(config_value, lockfile_value), build_value)
+    lockfile_full = _lockfile_digest(config.root)
+    lockfile_value = lockfile_full[:8]
+    build_digest = _full_digest(build_text)
+    return CacheHashes(config_value, lockfile_value, hash_of(config_value, lockfile_value), build_value,
+                       build_digest, _full_digest(build_digest, _selective_settings(config), lockfile_full))
+
+
+def _full_digest(*parts: str) -> str:
+    """The whole SHA-256 of the parts (``hash_of`` keeps 8 digits)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def find_lockfile_dir(root: Path) -> Path:
@@ -94,6 +112,11 @@ def find_lockfile_dir(root: Path) -> Path:
 
 def lockfile_hash(root: Path) -> str:
     """Hash of the install state (or lockfiles), ``package.json`` dependency lists and patches."""
+    return _lockfile_digest(root)[:8]
+
+
+def _lockfile_digest(root: Path) -> str:
+    """:func:`lockfile_hash` at full length."""
     folder = find_lockfile_dir(root)
     parts: list[str | bytes] = []
     state = [name for name in INSTALL_STATE_FILES if (folder / name).is_file()]
@@ -103,7 +126,11 @@ def lockfile_hash(root: Path) -> str:
         parts += ["package.json", _dependency_lists(package_json)]
     for patch in _patch_files(folder):
         parts += [patch.name, patch.read_bytes()]
-    return hash_of(*parts)
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _dependency_lists(path: Path) -> str:
@@ -169,15 +196,23 @@ def _with_selective_settings(build_value: str, config: Config) -> str:
     """``build_value`` with the settings that change only the plan (``no_discovery``) or only the
     bundles of packages with a CommonJS entry (the interop rule and ``needs_interop``, which
     those packages' keys hold themselves)."""
-    selective = {"no_discovery": config.no_discovery, "interop": interop_rule(config),
-                 "needs_interop": sorted(config.needs_interop)}
-    return hash_of(build_value, json.dumps(selective, sort_keys=True))
+    return hash_of(build_value, _selective_settings(config))
+
+
+def _selective_settings(config: Config) -> str:
+    return json.dumps({"no_discovery": config.no_discovery, "interop": interop_rule(config),
+                       "needs_interop": sorted(config.needs_interop)}, sort_keys=True)
 
 
 def build_hash(config: Config, *, esbuild_version: str, prebundle_version: str) -> str:
     """Hash of the config fields that change every package's bundle, and of the tool versions:
     the part of ``configHash`` each ``package_key`` holds, so a setting that changes only some
     bundles (``interop``) leaves the others' keys, here and in the machine-wide cache, as they were."""
+    return hash_of(_build_settings(config, esbuild_version=esbuild_version, prebundle_version=prebundle_version))
+
+
+def _build_settings(config: Config, *, esbuild_version: str, prebundle_version: str) -> str:
+    """The JSON text ``build_hash`` hashes."""
     relevant: dict[str, Any] = {
         "mode": config.mode,
         "define": dict(sorted(config.define.items())),
@@ -193,7 +228,7 @@ def build_hash(config: Config, *, esbuild_version: str, prebundle_version: str) 
         "prebundle": prebundle_version,
         "code": code_fingerprint(),
     }
-    return hash_of(json.dumps(relevant, sort_keys=True, default=repr))
+    return json.dumps(relevant, sort_keys=True, default=repr)
 
 
 def interop_rule(config: Config) -> DefaultRule:
@@ -270,5 +305,12 @@ def _package_json_digest(package_dir: Path) -> str:
 
 def package_key(identity: str, ids: Iterable[str], config_hash_value: str, *, interop: str = "") -> str:
     """The cache key of one package's build: same key, same files. ``config_hash_value`` is the
-    ``build_hash``; ``interop`` the interop settings that shape this package's bundle, if any."""
-    return hash_of(identity, json.dumps(sorted(ids)), config_hash_value, interop)
+    ``build_hash``; ``interop`` the interop settings that shape this package's bundle, if any.
+
+    32 hex digits (128 bits), not the 8 of Vite's hashes: the key names a build in caches that
+    a whole team's machines share (``remote/``), where two builds must never meet under one name."""
+    digest = hashlib.sha256()
+    for part in (identity, json.dumps(sorted(ids)), config_hash_value, interop):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]

@@ -79,13 +79,15 @@ class RunRecord:
     mode: str | None = None
     detail: str | None = None
     """What the daemon said started it (``src/main.js``, ``prebundle --force``), when it did."""
+    cache: Mapping[str, Any] | None = None
+    """What the package cache's tiers did (``cache_stats.CacheStats.to_json``), when it was asked."""
 
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at, "trigger": self.trigger, "ok": self.ok, "error": self.error,
                 "built": list(self.built), "reused": list(self.reused), "ms": round(self.ms, 1),
                 "buildMs": {label: round(ms, 1) for label, ms in self.build_ms.items()},
                 "upToDate": self.up_to_date, "browserHash": self.browser_hash, "mode": self.mode,
-                "detail": self.detail}
+                "detail": self.detail, "cache": dict(self.cache) if self.cache is not None else None}
 
     @classmethod
     def from_json(cls, value: Any) -> RunRecord:
@@ -101,6 +103,7 @@ class RunRecord:
                 build_ms={str(label): float(ms) for label, ms in build_ms.items()},
                 up_to_date=bool(value.get("upToDate", False)), browser_hash=value.get("browserHash"),
                 mode=value.get("mode"), detail=value.get("detail"),
+                cache=value.get("cache") if isinstance(value.get("cache"), dict) else None,
             )
         except (KeyError, TypeError, AttributeError, ValueError):
             raise ValueError("a run record of another shape") from None
@@ -143,7 +146,8 @@ def record_run(config: Config, trigger: str, seconds: float, *, result: Optimize
     kind, detail = _trigger(trigger)
     if result is not None:
         record = RunRecord(utc_now(), kind, True, None, result.built, result.reused, result.seconds * 1000,
-                           dict(result.build_ms), result.up_to_date, result.browser_hash, config.mode, detail)
+                           dict(result.build_ms), result.up_to_date, result.browser_hash, config.mode, detail,
+                           result.cache)
     else:
         message = str(error).splitlines()[0] if error is not None and str(error) else type(error).__name__
         record = RunRecord(utc_now(), kind, False, message, ms=seconds * 1000, mode=config.mode, detail=detail)

@@ -166,6 +166,11 @@ class PackageRecord:
     warnings: tuple[str, ...] = ()
     """What esbuild warned about while building it."""
 
+    @property
+    def label(self) -> str:
+        """``name@version``, as a build's package is labelled."""
+        return f"{self.name}@{self.version}" if self.version else self.name
+
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,

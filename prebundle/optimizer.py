@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +84,9 @@ class OptimizeResult:
     seconds: float
     build_ms: dict[str, float] = field(default_factory=dict)
     """Each package built (label) -> ms of its esbuild build (a shared build split by output size)."""
+    cache: dict[str, Any] | None = None
+    """What the package cache's tiers did (``CacheStats.to_json``); None when the run wrote
+    nothing or the machine-wide cache is off."""
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "deps_dir": str(self.deps_dir)}
@@ -169,11 +172,17 @@ def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | N
         except OSError as error:
             raise _write_failure(error, config.deps_dir) from None
         try:
-            run.build(staging)
-            return run.commit()
+            result = run.restore(staging)
+            if result is None:
+                run.build(staging)
+                result = run.commit()
+                if run.offer_snapshot():
+                    result = replace(result, cache=run.cache_report())
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+    run.keep_machine_cache_in_bounds()
+    return result
 
 
 def _refuse_beside_daemon(config: Config) -> None:
@@ -208,6 +217,10 @@ class OptimizeRun:
         self._keys: dict[tuple[Path, tuple[str, ...]], str] = {}
         self._hints: dict[str, PackageRecord | None] = {}
         """Package key -> the record of an earlier build with that key (its imports, its size)."""
+        self._shared: SharedCache | None = None
+        """The machine-wide cache (and its remote tier) of this run's builds, once they start."""
+        self._restored = False
+        """The deps dir came whole from the team's remote cache (``restore``)."""
         self._hashes: CacheHashes | None = None
         self._rule: DefaultRule = "bundler"
         """The ``default`` rule of ``__esModule`` CommonJS modules this run (``interop``)."""
@@ -323,7 +336,120 @@ class OptimizeRun:
             seconds=time.perf_counter() - self.started,
             build_ms={b.package.label: self._build_ms[b.package.label] for b in builds
                       if not b.reused and b.package.label in self._build_ms},
+            cache=self.cache_report(),
         )
+
+    # -- the team's remote cache: the whole deps dir at once --------------------------------------
+
+    def restore(self, staging: Path) -> OptimizeResult | None:
+        """The deps dir another machine made from these same inputs, downloaded from the team's
+        remote cache (``deps_snapshot.py``), checked as this run's output and committed; None
+        when there is no remote, no such deps dir, or it does not check out (said in one
+        warning): the run then builds as usual, package by package (each may come from the remote)."""
+        if self.force:
+            return None
+        self._prepare()
+        shared = self._shared_for_run()
+        if shared is None or shared.remote is None:
+            return None
+        build_digest = self._hashes.build_digest
+        if all(shared.has(self._key(package, build_digest)) for package in self._plan.packages):
+            return None  # this machine has the packages: no need to ask the remote
+        from .deps_snapshot import is_snapshot, write_snapshot
+
+        key = self._snapshot_key()
+        artifact = shared.remote.fetch(key)
+        if artifact is None or not is_snapshot(artifact.record, key):
+            return None
+        deps_dir = self.config.deps_dir
+        try:
+            write_snapshot(artifact.files, staging)
+        except OSError as error:
+            raise _write_failure(error, deps_dir) from None
+        metadata = read_metadata(staging)
+        problem = self._snapshot_problem(metadata, staging)
+        if problem is not None or metadata is None:
+            log.warning("warning: remote cache %s: the deps dir it has for this project %s; building it here",
+                        shared.remote.description, problem)
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
+            return None
+        try:
+            commit_dir(staging, deps_dir)
+        except OSError as error:
+            raise _write_failure(error, deps_dir) from None
+        self._restored = True
+        shared.stats.restored = True
+        shared.adopt(deps_dir, metadata.packages.values())  # this machine's now, package by package
+        warnings = tuple(w for record in metadata.packages.values() for w in record.warnings)
+        for warning in warnings:
+            log.warning("warning: %s", warning)
+        sizes = {name: info.size for record in metadata.packages.values() for name, info in record.files.items()}
+        return OptimizeResult(
+            deps_dir=deps_dir, up_to_date=False, ids=tuple(metadata.optimized), built=(),
+            reused=tuple(sorted(record.label for record in metadata.packages.values())),
+            files=len(sizes), bytes=sum(sizes.values()), browser_hash=metadata.browser_hash,
+            warnings=warnings + self._unbundled.warnings, seconds=time.perf_counter() - self.started,
+            cache=shared.report().to_json(),
+        )
+
+    def offer_snapshot(self) -> bool:
+        """After a run that built or assembled the deps dir: hand it to the remote's uploader,
+        for the next machine with the same inputs (read now: the next run may replace it).
+        Whether it was queued."""
+        shared = self._shared
+        if shared is None or shared.remote is None or shared.remote.read_only or self._restored:
+            return False
+        from .deps_snapshot import snapshot_files, snapshot_record
+
+        key = self._snapshot_key()
+        try:
+            files = snapshot_files(self.config.deps_dir)
+        except OSError:
+            return False  # replaced or removed already: nothing to offer
+        if not shared.remote.upload(key, files, snapshot_record(key)):
+            return False
+        shared.stats.uploads += 1
+        return True
+
+    def cache_report(self) -> dict[str, Any] | None:
+        """What the package cache's tiers did in this run so far (``CacheStats.to_json``)."""
+        return self._shared.report().to_json() if self._shared is not None else None
+
+    def _snapshot_key(self) -> str:
+        from .deps_snapshot import snapshot_key
+
+        return snapshot_key(self._hashes.digest, self._plan.ids, self.config.mode)
+
+    def _snapshot_problem(self, metadata: Metadata | None, staging: Path) -> str | None:
+        """What makes a downloaded deps dir unfit to serve for this run, in a few words."""
+        if metadata is None:
+            return "has no readable _metadata.json"
+        if metadata.hash != self._hashes.hash or metadata.mode != self.config.mode:
+            return "was made from other inputs"
+        missing = sorted(set(self._plan.ids) - set(metadata.optimized))
+        if missing:
+            return f"lacks {', '.join(missing[:3])}"
+        fault = metadata.fault(staging)
+        if fault is not None:
+            return f"is damaged ({fault})"
+        if importmap_differs(staging, metadata, self.config.base, self._unbundled):
+            return "maps packages served as they are to other files"
+        return None
+
+    def _shared_for_run(self) -> SharedCache | None:
+        """This run's machine-wide cache (one per run: it counts what the run took)."""
+        if self._shared is None:
+            self._shared = self._shared_cache()
+        return self._shared
+
+    def keep_machine_cache_in_bounds(self) -> None:
+        """After a run that stored packages in the machine-wide cache: its size limit, checked
+        at most once a day (``cache_housekeeping.maybe_prune``; one ``stat`` otherwise)."""
+        if self._shared is not None and self._shared.stats.stored:
+            from .cache_housekeeping import maybe_prune
+
+            maybe_prune(self._shared.directory.parent)
 
     # -- bundling until the plan is closed ----------------------------------------------------
 
@@ -333,10 +459,10 @@ class OptimizeRun:
         project's last output, the machine-wide cache) is planned up front, so the packages
         they lead to are built in the same pass instead of one pass per level of imports; an
         id planned that way that nothing imports after all is dropped again."""
-        previous, cfg_hash = self._previous, self._hashes.build_hash
+        previous, cfg_hash = self._previous, self._hashes.build_digest
         bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging,
                                  interop_cache=self._interop_cache(), rule=self._rule)
-        shared = self._shared_cache()
+        shared = self._shared_for_run()
         asked = set(plan.ids)
         plan = self._predicted(plan, previous, shared, cfg_hash)
         builds: dict[Path, PackageBuild] = {}
@@ -440,6 +566,10 @@ class OptimizeRun:
         Only a plan; every id is still built or reused on its own merits."""
         while True:
             externals: set[str] = set()
+            if shared is not None and not self.force:  # the remote's builds of this wave, side by side
+                shared.prefetch(key for package in plan.packages
+                                if (key := self._key(package, cfg_hash)) not in self._hints
+                                and self._previous_record(package, key, previous) is None)
             for package in plan.packages:
                 key = self._key(package, cfg_hash)
                 record = self._hint(package, key, previous, shared)
@@ -454,15 +584,18 @@ class OptimizeRun:
               shared: SharedCache | None) -> PackageRecord | None:
         if key in self._hints:
             return self._hints[key]
-        record = None
-        if previous is not None:
-            candidate = previous.packages.get(package_record_key(package.dir, self.config.deps_dir))
-            if candidate is not None and candidate.key == key:
-                record = candidate
+        record = self._previous_record(package, key, previous)
         if record is None and shared is not None:
             record = shared.record(key)
         self._hints[key] = record
         return record
+
+    def _previous_record(self, package: PlannedPackage, key: str, previous: Metadata | None) -> PackageRecord | None:
+        """This project's last record of ``package``, if it is of the same key."""
+        if previous is None:
+            return None
+        candidate = previous.packages.get(package_record_key(package.dir, self.config.deps_dir))
+        return candidate if candidate is not None and candidate.key == key else None
 
     def _interop_cache(self) -> InteropCache:
         """Interop answers are shared machine-wide when the machine-wide cache is on, else kept
@@ -477,7 +610,7 @@ class OptimizeRun:
             if not shareable(self.config.plugin_container.plugins):
                 log.debug("machine-wide cache skipped: a plugin with resolve_id/load/transform has no cache_key")
                 return None
-        return shared_cache()
+        return shared_cache(self.config.remote_cache)
 
     def _layout(self, package: PlannedPackage) -> str:
         """How the packages this one depends on are installed (version, hoisted or nested): the

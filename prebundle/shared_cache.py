@@ -10,6 +10,12 @@ first rename wins and the others drop their copy.
 
 Location: ``packages/`` in the machine-wide cache folder (``machine_cache.py``);
 ``PREBUNDLE_CACHE_DIR=off`` turns it off.
+
+Behind it, when one is configured, the team's remote cache (``remote/``): a local miss asks the
+remote and stores what it downloads here (read-through); a fresh build is handed to the
+remote's uploader, which sends it in the background (write-behind). The remote needs this cache:
+with it off, there is no remote either. One ``SharedCache`` serves one run and counts what each
+tier did (``cache_stats.py``).
 """
 
 from __future__ import annotations
@@ -18,16 +24,26 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .bundle import PackageBuild
+from .bundle.asset_urls import bundles_workers
+from .cache_marks import mark_used
+from .cache_stats import CacheStats
 from .commit import make_temp_dir
+from .config import RemoteCacheConfig
+from .errors import PrebundleError
 from .machine_cache import package_cache_dir
 from .metadata import MetadataError, PackageRecord
 from .plan import PlannedPackage
 from .records import build_from_record
 
-__all__ = ["SharedCache", "shared_cache"]
+if TYPE_CHECKING:
+    from .remote import RemoteSettings, RemoteTier
+
+__all__ = ["SharedCache", "remote_tier", "shared_cache"]
 
 log = logging.getLogger("prebundle.cache")
 
@@ -35,10 +51,47 @@ FORMAT = 3
 """Version of ``record.json``; entries of another format are ignored."""
 
 
-def shared_cache() -> SharedCache | None:
-    """The machine-wide package cache, or None when it is turned off."""
+NO_REMOTE = RemoteCacheConfig()
+"""The config without a remote (the environment may still name one)."""
+
+
+def shared_cache(remote: RemoteCacheConfig = NO_REMOTE) -> SharedCache | None:
+    """The machine-wide package cache for one run, with the remote tier configured by ``remote``
+    and the environment; None when the machine-wide cache is turned off."""
     base = package_cache_dir()
-    return SharedCache(base) if base is not None else None
+    return SharedCache(base, remote=remote_tier(remote)) if base is not None else None
+
+
+_tiers: dict[RemoteSettings, RemoteTier] = {}
+"""Remote tiers opened by this process, by settings: the daemon's runs share one (its
+connections and its uploader thread)."""
+
+
+def remote_tier(config: RemoteCacheConfig = NO_REMOTE) -> RemoteTier | None:
+    """The remote tier the environment and ``config`` ask for, or None. A bad URL or setting is
+    the user's error, said in one line: a CI job must not silently lose its team cache."""
+    if not config.url and not os.environ.get("PREBUNDLE_REMOTE_CACHE"):
+        return None  # the common case: no remote, and OpenDAL is never imported
+    from .remote import RemoteConfigError, RemoteSettings, open_remote
+
+    try:
+        settings = RemoteSettings.from_env(url=config.url, read_only=config.read_only, timeout=config.timeout,
+                                           require_signature=config.require_signature)
+        tier = _tiers.get(settings)
+        if tier is None and settings.url:
+            tier = open_remote(settings)
+            if tier is not None:
+                _tiers[settings] = tier
+                import atexit
+
+                atexit.register(tier.flush)  # a CLI run's uploads finish after its output is written
+    except RemoteConfigError as error:
+        message = str(error)
+        if "PREBUNDLE_REMOTE_CACHE" not in message:  # say where the bad value came from
+            where = "PREBUNDLE_REMOTE_CACHE" if os.environ.get("PREBUNDLE_REMOTE_CACHE") else "config remote_cache"
+            message = f"{where}: {message}"
+        raise PrebundleError(message) from None
+    return tier
 
 
 class SharedCache:
@@ -49,14 +102,35 @@ class SharedCache:
     _broken: set[Path] = set()
     """Cache folders found unusable in this process."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, remote: RemoteTier | None = None) -> None:
         self.directory = directory / "packages"
+        self.remote = remote
+        self.stats = CacheStats(remote=remote.description if remote is not None else None)
+        self._asked_remote: set[str] = set()
+        """Keys this run asked the remote for: a miss stays a miss until the next run."""
+        self._downloaded: set[str] = set()
+        """Keys this run stored from the remote (their reuse counts as a remote hit)."""
+        if remote is not None:
+            remote.begin_run()
 
     def get(self, package: PlannedPackage, key: str) -> PackageBuild | None:
         """The build stored under ``key``, its files checked against their recorded sizes and
-        hashes; None when absent or damaged."""
+        hashes; None when absent or damaged. A local miss asks the remote, if there is one."""
         if self.directory in self._broken:
             return None
+        build = self._get_local(package, key)
+        if build is None and self._download(key):
+            build = self._get_local(package, key)
+        if build is None:
+            self.stats.local_misses += 1
+        elif key in self._downloaded:
+            self.stats.local_misses += 1
+        else:
+            self.stats.local_hits += 1
+            self.stats.local_bytes += sum(info.size for info in build.checked.values())
+        return build
+
+    def _get_local(self, package: PlannedPackage, key: str) -> PackageBuild | None:
         folder = self.directory / key
         try:
             record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
@@ -65,10 +139,15 @@ class SharedCache:
         except PermissionError as error:
             self._give_up(error)
             return None
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
+        mark_used(folder / "record.json")  # its mtime is the entry's last use, for pruning
         parsed = _parse(record)
         return build_from_record(package, key, parsed, folder) if parsed is not None else None
+
+    def has(self, key: str) -> bool:
+        """Whether an entry of ``key`` is here (unchecked: ``get`` checks it before any reuse)."""
+        return self.directory not in self._broken and os.path.exists(self.directory / key / "record.json")
 
     def record(self, key: str) -> PackageRecord | None:
         """The record of the build stored under ``key``, unchecked: a hint of what that build
@@ -81,34 +160,105 @@ class SharedCache:
             return None
         return _parse(record)
 
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Download, a few at a time, the remote's builds of the keys this machine lacks, so the
+        plan sees their records and ``get`` finds them here: one round of parallel requests per
+        level of imports instead of one request after another."""
+        if self.remote is None or self.directory in self._broken:
+            return
+        missing = [key for key in dict.fromkeys(keys)
+                   if key not in self._asked_remote and not os.path.exists(self.directory / key / "record.json")]
+        if not missing:
+            return
+        self._asked_remote.update(missing)
+        for key, artifact in self.remote.fetch_many(missing).items():
+            self._store_download(key, artifact.files, artifact.record)
+
+    def _download(self, key: str) -> bool:
+        """Ask the remote for ``key`` (once a run) and store its build here; whether it did."""
+        if self.remote is None or key in self._asked_remote:
+            return False
+        self._asked_remote.add(key)
+        artifact = self.remote.fetch(key)
+        return artifact is not None and self._store_download(key, artifact.files, artifact.record)
+
+    def _store_download(self, key: str, files: Mapping[str, bytes | memoryview], record: Mapping[str, Any]) -> bool:
+        """Store a verified download: only the files its record lists (``get`` checks their
+        hashes again before any reuse), and only a record of this key and format."""
+        parsed = _parse(record)
+        if parsed is None or parsed.key != key or not set(parsed.files) <= set(files):
+            return False
+        stored = self._store(key, {name: files[name] for name in parsed.files}, record)
+        if stored:
+            self._downloaded.add(key)
+        return stored
+
     def put(self, build: PackageBuild, record: PackageRecord) -> None:
-        """Store a fresh build; never raises."""
+        """Store a fresh build, and hand it to the remote's uploader; never raises."""
         if self.directory in self._broken:
             return
-        final = self.directory / build.key
+        record_json = {**record.to_json(), "format": FORMAT}
+        self._store(build.key, build.files, record_json)
+        if self.remote is not None and self.remote.upload(build.key, build.files, record_json):
+            self.stats.uploads += 1
+
+    def adopt(self, deps_dir: Path, records: Iterable[PackageRecord]) -> None:
+        """Keep the packages of a deps dir that came whole from the remote as entries here too
+        (hard links: the deps dir's files are never modified in place), so the next project,
+        or this one after a change, finds them without the remote."""
+        if self.directory in self._broken:
+            return
+        for record in records:
+            if bundles_workers(record.files):
+                continue  # never shared: see ``bundles_workers``
+            if not os.path.lexists(self.directory / record.key):
+                self._store(record.key, {name: deps_dir / name for name in record.files},
+                            {**record.to_json(), "format": FORMAT}, link=True)
+
+    def _store(self, key: str, files: Mapping[str, bytes | memoryview | Path], record: Mapping[str, Any], *,
+               link: bool = False) -> bool:
+        """Write an entry atomically (temp folder, then rename); whether it is there now. With
+        ``link``, files given as paths are hard-linked (copied where links fail)."""
+        final = self.directory / key
         temp = None
         try:
             if os.path.lexists(final):
-                return
+                return True
             self.directory.mkdir(parents=True, exist_ok=True)
             temp = make_temp_dir(self.directory, ".tmp-")
-            for name, content in build.files.items():
+            for name, content in files.items():
                 target = temp / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(content, Path):
+                if isinstance(content, Path) and link:
+                    _link_or_copy(content, target)
+                elif isinstance(content, Path):
                     shutil.copyfile(content, target)
                 else:
                     target.write_bytes(content)
-            (temp / "record.json").write_text(json.dumps({**record.to_json(), "format": FORMAT}), encoding="utf-8")
+            (temp / "record.json").write_text(json.dumps(record), encoding="utf-8")
             os.rename(temp, final)
+            self.stats.stored += 1
+            return True
         except FileExistsError:
-            pass
+            return True
         except OSError as error:
             if not os.path.isdir(final):  # another writer's rename wins quietly; anything else is said
                 self._give_up(error)
+                return False
+            return True
         finally:
             if temp is not None and temp.exists():
                 shutil.rmtree(temp, ignore_errors=True)
+
+    def report(self) -> CacheStats:
+        """What both tiers did in this run."""
+        if self.remote is not None:
+            remote = self.remote.stats
+            self.stats.remote_hits = remote.hits
+            self.stats.remote_misses = remote.misses
+            self.stats.remote_bytes_down = remote.bytes_down
+            self.stats.remote_skipped = remote.skipped
+        return self.stats
 
     def _give_up(self, error: OSError) -> None:
         self._broken.add(self.directory)
@@ -116,6 +266,13 @@ class SharedCache:
         log.warning("warning: the machine-wide package cache %s is not usable (%s); continuing "
                     "without it (set PREBUNDLE_CACHE_DIR to a writable folder, or to off)",
                     self.directory.parent, reason)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _parse(record: object) -> PackageRecord | None:

@@ -249,3 +249,47 @@ def test_esbuild_options_as_vite_users_write_them_are_mapped(tmp_path):
                                "tsconfig_raw"]
     toml = write_tree(tmp_path / "toml", {"pyproject.toml": "[tool.prebundle.esbuild_options]\nkeep-names = true\n"})
     assert dict(load_config(toml).esbuild_options) == {"keep_names": True}
+
+
+# -- the team's remote cache -------------------------------------------------------------------
+
+def test_remote_cache_table_from_pyproject(tmp_path):
+    root = write_tree(tmp_path / "app", {"pyproject.toml": (
+        "[tool.prebundle.remote_cache]\n"
+        "url = 'redis://cache.internal:6379/2'\n"
+        "read_only = true\n"
+        "timeout = 0.5\n"
+    )})
+    remote = load_config(root).remote_cache
+    assert (remote.url, remote.read_only, remote.timeout, remote.require_signature) == (
+        "redis://cache.internal:6379/2", True, 0.5, False)
+
+
+def test_remote_cache_as_a_bare_url(tmp_path):
+    root = write_tree(tmp_path / "app", {"pyproject.toml": "[tool.prebundle]\nremote_cache = 's3://team-cache/prebundle'\n"})
+    assert load_config(root).remote_cache.url == "s3://team-cache/prebundle"
+
+
+def test_remote_cache_does_not_change_the_config_hash(tmp_path):
+    """Where built packages are shared changes no byte of them: turning the remote on must not
+    re-bundle anything, nor give the machine-wide cache new keys."""
+    from prebundle.hashing import config_hash
+
+    plain = load_config(write_tree(tmp_path / "a", {"pyproject.toml": "[tool.prebundle]\n"}))
+    shared = load_config(write_tree(tmp_path / "b", {"pyproject.toml": "[tool.prebundle]\nremote_cache = 'redis://x:1'\n"}))
+    assert config_hash(plain, esbuild_version="1", prebundle_version="1") == \
+        config_hash(shared, esbuild_version="1", prebundle_version="1")
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ("timeout = 0", "timeout: expected a number of seconds between 0 and 600"),
+    ("read_only = 'yes'", "read_only: expected true or false"),
+    ("url = 3", "url: expected a string"),
+    ("key = 'secret'", "unknown remote_cache key 'key'"),
+])
+def test_remote_cache_errors_are_one_line(tmp_path, table, message):
+    root = write_tree(tmp_path / "app", {"pyproject.toml": f"[tool.prebundle.remote_cache]\n{table}\n"})
+    with pytest.raises(ConfigError) as raised:
+        load_config(root)
+    assert "\n" not in str(raised.value) and "remote_cache" in str(raised.value)
+    assert message in str(raised.value)

@@ -37,7 +37,6 @@ from urllib.parse import unquote
 
 from .. import esbuild
 from ..esbuild import OnLoadResult
-from ..interop._syntax import parse
 from ..metadata import file_hash
 from .hooks import LOADERS
 from .modules import OWN_NAMESPACES
@@ -91,6 +90,8 @@ def find_references(code: bytes) -> list[UrlReference]:
         if URL_SCHEME.match(url) or url.startswith("/"):
             continue
         if tree is None:
+            from ..interop._syntax import parse  # tree-sitter: only for code with such a URL in it
+
             tree = parse(code)
         if _is_code(tree.root_node, match.start(), match.start(1)):
             found.append(UrlReference(match.start(1), match.end(1), url))

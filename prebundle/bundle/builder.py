@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 from .. import esbuild
 from ..esbuild import OnLoadResult, OnResolveResult
 from ..hashing import interop_rule
-from ..interop import analyze, needs_interop, proxy_entry_source
+from ..interop.format import esm_by_text, needs_interop
+from ..interop.proxy import proxy_entry_source
 from ..plan import PlannedId, PlannedPackage
-from ..plugins import PluginError
+from ..plugins.plugin import PluginError
 from .asset_urls import NOTHING_EMITTED, AssetUrls, EmittedFiles, serve_rewrites
 from .hooks import FileHooks, bridge_plugins, build_with_file_hooks
 from .imports import ImportPolicy, Owners
@@ -61,11 +62,16 @@ def goes_through_proxy(planned: PlannedId, config: Config) -> bool:
 
 
 def interop_key(package: PlannedPackage, config: Config, rule: DefaultRule) -> str:
-    """The interop settings that shape ``package``'s bundle, for its cache key: the ``default``
-    rule and its ids in ``needs_interop`` when one of its ids goes through a proxy; nothing for
-    a package of ESM entries, whose bundle they leave as it is (so it stays shared with projects
-    of the other rule)."""
-    if not any(goes_through_proxy(planned, config) for planned in package.ids):
+    """The interop settings that may shape ``package``'s bundle, for its cache key: the
+    ``default`` rule and its ids in ``needs_interop``; nothing for a package whose entries are
+    all ES modules by name or text (``esm_by_text``), which those settings leave as it is (so
+    its build stays shared with projects of the other rule).
+
+    Asked without a parse: the key is computed for every package of every run, and parsing the
+    few entries whose text leaves it open (a big ESM file with CommonJS words in it) cost a
+    fully cached run more than all its reuse. Such a package gets the rule in its key: correct,
+    only shared less."""
+    if all(planned.id not in config.needs_interop and esm_by_text(planned.src) for planned in package.ids):
         return ""
     return json.dumps([rule, [planned.id for planned in package.ids if planned.id in config.needs_interop]])
 
@@ -293,6 +299,8 @@ class PackageBundler:
     def _proxy(self, planned: PlannedId) -> str:
         """The proxy entry of a CommonJS id, from the interop analysis of its entry file; an
         entry with ESM syntax (forced by ``needs_interop``) also re-exports its own names."""
+        from ..interop.analysis import analyze  # the lexer and the sandbox: only for a package built
+
         forced = not needs_interop(planned.src)
         interop = analyze(planned.src, mode=self.config.mode, package_dir=planned.package_dir,
                           package_name=planned.package_name, resolve_require=self.policy.resolve_require,

@@ -9,7 +9,6 @@ means), ``events`` (SSE), ``server`` (uvicorn on the bound socket), ``app`` (the
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from .pidfile import PIDFILE, DaemonInfo, DaemonRunning, read_daemon
@@ -27,6 +26,8 @@ def serve(config: Config) -> None:
     Raises ``DaemonRunning`` when another live daemon holds the cache dir, ``PrebundleError`` when
     the port cannot be bound.
     """
+    import asyncio  # only when serving: a run that reads the pid file never loads it
+
     from .daemon import Daemon  # uvicorn and Starlette load only when serving
 
     asyncio.run(Daemon(config).serve())

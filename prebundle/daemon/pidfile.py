@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -160,6 +159,8 @@ class PidFile:
 def _write_token(path: Path) -> str:
     """A fresh secret that local prebundle commands present to the daemon's control route; only
     the user who runs the daemon can read it (mode 0600), so a web page cannot."""
+    import secrets  # only a daemon makes one: a run that reads the pid file never loads it
+
     token = secrets.token_urlsafe(24)
     atomic_write(path, token.encode("ascii"), mode=0o600)
     return token

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +40,7 @@ def platform_package() -> str:
     if hasattr(os, "uname"):
         machine = os.uname().machine.lower()
     else:  # Windows
+        import platform
 
         machine = platform.machine().lower()
     return f"{system}-{_ARCH.get(machine, machine)}"

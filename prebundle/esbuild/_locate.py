@@ -20,7 +20,6 @@ from typing import Literal
 from ._binary import binary_version, env_binary, platform_package, project_binary
 from ._binary_cache import cached_binary_path, is_verified, store_binary
 from ._errors import BinaryNotFound
-from ._npm_fetch import fetch_binary
 from ._pinned import PINNED_VERSION, expected_sha256
 
 __all__ = ["EsbuildBinary", "Origin", "find_esbuild", "find_binary", "install_pinned",
@@ -119,6 +118,8 @@ def install_pinned(root: str | os.PathLike | None = None) -> EsbuildBinary:
             return cached
         target = cached_binary_path(PINNED_VERSION, platform)
         cwd = Path(root).resolve() if root is not None else None
+        from ._npm_fetch import fetch_binary  # tarfile and tempfile: only to fetch esbuild
+
         store_binary(target, fetch_binary(platform, PINNED_VERSION, expected, cwd=cwd), expected)
     log.info("fetched esbuild %s (%s) with npm into %s", PINNED_VERSION, platform, _shown(target))
     return EsbuildBinary(target, "fetched")

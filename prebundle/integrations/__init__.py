@@ -9,6 +9,22 @@ gzip/brotli; ``compress.precompress`` writes ``.gz``/``.br`` at build.
 
 from __future__ import annotations
 
-from .core import Assets, AssetsError, UnknownAsset
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+    from .core import Assets, AssetsError, UnknownAsset
 
 __all__ = ["Assets", "AssetsError", "UnknownAsset"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Assets`` and its errors, imported on first use: a build's precompression
+    (``compress``) loads neither them nor the config and plugin machinery behind them."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import core
+
+    value = getattr(core, name)
+    globals()[name] = value
+    return value

@@ -17,8 +17,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..cache_marks import mark_used
 from ..commit import atomic_write
-from .serve import COMPRESSIBLE, MIN_SIZE, SUFFIX, _brotli
+from .encodings import COMPRESSIBLE, MIN_SIZE, SUFFIX
+from .encodings import brotli_module as _brotli
 
 __all__ = ["precompress"]
 
@@ -72,6 +74,7 @@ def _compressed(path: Path, encoding: str, store: Path | None) -> Path | None:
         except OSError:  # another file system: a copy
             try:
                 atomic_write(target, kept.read_bytes())
+                mark_used(kept)
                 return target
             except OSError:
                 pass

@@ -28,24 +28,14 @@ from ..metadata import METADATA, parse_metadata
 from ..static import IMMUTABLE, NO_CACHE, Answer, FolderFiles, _etag_matches
 from .app_build import DEPS_FOLDER
 from .core import POLYFILL_FILE, Assets
+from .encodings import COMPRESSIBLE, MIN_SIZE, SUFFIX
+from .encodings import brotli_module as _brotli
 from .graph import AssetsError
 
 __all__ = ["DepsFiles", "accepted_encodings"]
 
-try:  # brotli or brotlicffi, whichever is installed
-    import brotli as _brotli
-except ImportError:  # pragma: no cover - depends on the environment
-    try:
-        import brotlicffi as _brotli  # type: ignore[no-redef]
-    except ImportError:
-        _brotli = None
-
-COMPRESSIBLE = (".js", ".mjs", ".css", ".json", ".map", ".svg", ".txt", ".html", ".wasm")
-MIN_SIZE = 1024
-"""Smaller files go out as they are: compression would not pay for its header."""
 CACHE_BYTES = 32 * 1024 * 1024
 """On-the-fly compressed bodies kept in memory, by total size."""
-SUFFIX = {"br": ".br", "gzip": ".gz"}
 
 
 def accepted_encodings(header: str | None) -> list[str]:

@@ -22,12 +22,14 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..cache_marks import mark_used
 from ..commit import atomic_write
 from ..hashing import code_fingerprint
-from .evaluate import ANALYZER_VERSION
-from .lexer import ResolveRequire
+
+if TYPE_CHECKING:
+    from .lexer import ResolveRequire
 
 __all__ = ["InteropCache"]
 
@@ -40,11 +42,12 @@ class InteropCache:
 
     def _path_and_key(self, entry: Path, package_dir: Path, package_name: str,
                       mode: str) -> tuple[Path, dict[str, str]] | None:
+        from .evaluate import ANALYZER_VERSION  # loaded when an answer is looked up, not with the cache
+
         identity = _entry_identity(entry, package_dir)
         if identity is None:
             return None
         rel, digest = identity
-
         key = {"kind": "analysis", "package": package_name, "entry": rel, "content": digest, "mode": mode,
                "analyzer": ANALYZER_VERSION, "code": code_fingerprint()}
         name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json"
@@ -73,6 +76,8 @@ class InteropCache:
             return None
         if restatted:
             _write_atomic(path, {**data, "files": files})
+        else:
+            mark_used(path)  # least recently used goes first when the cache is pruned
         return data["answer"]
 
     def store(self, entry: Path, answer: dict[str, Any], *, package_dir: Path, package_name: str,

@@ -7,13 +7,19 @@ hooks receive; ``current_context()`` is the running hook's ``PluginContext`` (Ro
 
 from __future__ import annotations
 
-from .container import PluginContainer, PluginError, call_hook
-from .context import PluginContext, current_context
-from .html import IndexHtmlContext, apply_tags, render_tag
-from .module_info import ModuleInfo
-from .paths import normalize_path
-from .plugin import HOOKS, Plugin
-from .virtual import id_to_url, url_to_id, virtual_module
+import importlib
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
+    from .container import PluginContainer, PluginError, call_hook
+    from .context import PluginContext, current_context
+    from .html import IndexHtmlContext, apply_tags, render_tag
+    from .module_info import ModuleInfo
+    from .paths import normalize_path
+    from .plugin import HOOKS, Plugin
+    from .virtual import id_to_url, url_to_id, virtual_module
 
 __all__ = [
     "HOOKS",
@@ -32,3 +38,33 @@ __all__ = [
     "url_to_id",
     "virtual_module",
 ]
+
+_LAZY = {
+    "HOOKS": ".plugin",
+    "IndexHtmlContext": ".html",
+    "ModuleInfo": ".module_info",
+    "Plugin": ".plugin",
+    "PluginContainer": ".container",
+    "PluginContext": ".context",
+    "PluginError": ".plugin",
+    "apply_tags": ".html",
+    "call_hook": ".container",
+    "current_context": ".context",
+    "id_to_url": ".virtual",
+    "normalize_path": ".paths",
+    "render_tag": ".html",
+    "url_to_id": ".virtual",
+    "virtual_module": ".virtual",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The package's names, imported on first use: a run whose config has no plugins reads
+    ``lifecycle``, ``module_info`` and ``cache_key`` only, and never loads the container, its
+    hook loop and asyncio."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

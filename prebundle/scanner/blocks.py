@@ -12,7 +12,6 @@ the few flavour rules that decide which scripts are the file's own:
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Literal, NamedTuple
 
@@ -134,6 +133,7 @@ def _attr_value(raw: bytes) -> str:
     value = raw.decode("utf-8", "replace")
     if "&" not in value:
         return value
+    import html  # its table of entities: only for a value that has one
 
     return html.unescape(value)
 

@@ -11,8 +11,6 @@ import threading
 from typing import Literal
 
 import tree_sitter
-import tree_sitter_javascript
-import tree_sitter_typescript
 
 __all__ = ["Dialect", "language", "parser"]
 
@@ -24,8 +22,10 @@ Dialect = Literal["js", "ts", "tsx"]
 def language(dialect: Dialect) -> tree_sitter.Language:
     """The tree-sitter language for ``dialect``."""
     if dialect == "js":  # each grammar package is imported when first needed
+        import tree_sitter_javascript
 
         return tree_sitter.Language(tree_sitter_javascript.language())
+    import tree_sitter_typescript
 
     if dialect == "ts":
         return tree_sitter.Language(tree_sitter_typescript.language_typescript())

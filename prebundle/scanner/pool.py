@@ -7,11 +7,9 @@ starts: a crawl served from the index never needs them.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from .files import parse_batch
 from .records import Parsed
@@ -72,6 +70,7 @@ class ParsePool:
         """Wait for at least one batch; the files of every batch done by then."""
         if not self._pending:
             return
+        from concurrent.futures import FIRST_COMPLETED, wait  # loaded by _start already
 
         done, self._pending = wait(self._pending, return_when=FIRST_COMPLETED)
         for future in done:
@@ -83,6 +82,9 @@ class ParsePool:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _start(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         _warm_worker()  # loaded before forking, so workers start warm
 
         # fork is cheap and the workers only parse; macOS and Windows spawn instead.

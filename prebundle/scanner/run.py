@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from functools import lru_cache
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from .crawl import ProgressCallback
     from .result import ScanResult
 
-__all__ = ["crawler_fingerprint", "extractor_fingerprint", "scan", "scan_cache_for", "scan_key"]
+__all__ = ["crawler_fingerprint", "extractor_fingerprint", "installed_version", "scan", "scan_cache_for",
+           "scan_key"]
 
 
 def _sources_digest(names: tuple[str, ...], extra: tuple[str, ...] = ()) -> str:
@@ -43,12 +44,44 @@ def extractor_fingerprint() -> str:
     """A hash of the extractor's own code and grammar versions: a new extractor gets a new cache."""
     versions = []
     for dist in ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript"):
-        try:
-            versions.append(metadata.version(dist))
-        except metadata.PackageNotFoundError:
-            pass
+        version = installed_version(dist)
+        if version is not None:
+            versions.append(version)
     return _sources_digest(("extract.py", "blocks.py", "grammars.py", "records.py", "files.py", "cache.py"),
                            tuple(versions))
+
+
+def installed_version(dist: str) -> str | None:
+    """The version of the distribution ``dist`` that ``importlib.metadata.version`` reports, None
+    when it is not installed. A wheel's ``<name>-<version>.dist-info`` folder says it, found on
+    ``sys.path`` in the same order, without importing ``importlib.metadata`` (and the email
+    parser behind it: more than the rest of a scan's start); anything else asks it."""
+    prefix = dist.replace("-", "_").replace(".", "_").lower() + "-"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except NotADirectoryError:  # a zip archive: importlib.metadata looks inside
+            return _metadata_version(dist)
+        except (OSError, ValueError):
+            continue
+        for name in names:
+            lowered = name.lower()
+            if not lowered.startswith(prefix):
+                continue
+            if lowered.endswith(".dist-info") and "-" not in name[len(prefix):-len(".dist-info")]:
+                return name[len(prefix):-len(".dist-info")]
+            if lowered.endswith(".egg-info"):
+                return _metadata_version(dist)
+    return _metadata_version(dist)
+
+
+def _metadata_version(dist: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @lru_cache(maxsize=1)

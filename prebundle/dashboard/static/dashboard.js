@@ -498,6 +498,26 @@ function runs() {
   return list.sort((a, b) => new Date(b.at) - new Date(a.at) || order.get(b) - order.get(a));
 }
 
+/** What the package cache's tiers did in a run: hits of this machine's cache, then of the team's
+ * remote (with the bytes it downloaded and the uploads it was handed), the misses in the title. */
+function cacheCell(cache) {
+  if (!cache) return el("td", { class: "cache" }, "");
+  const bytes = (count) => (count < 1024 * 1024 ? `${(count / 1024).toFixed(1)} kB` : `${(count / 1048576).toFixed(1)} MB`);
+  let text = `machine ${cache.local_hits}/${cache.local_hits + cache.local_misses}`;
+  let title = `machine-wide cache: ${cache.local_hits} hits (${bytes(cache.local_bytes)}), ${cache.local_misses} misses`;
+  if (cache.remote && cache.restored) {
+    text += ` · remote: deps dir (${bytes(cache.remote_bytes_down)})`;
+    title += `\nremote ${cache.remote}: the whole deps dir in one download (${bytes(cache.remote_bytes_down)})`;
+  } else if (cache.remote) {
+    text += ` · remote ${cache.remote_hits} (${bytes(cache.remote_bytes_down)})`;
+    if (cache.uploads) text += ` · ${cache.uploads} up`;
+    title += `\nremote ${cache.remote}: ${cache.remote_hits} hits (${bytes(cache.remote_bytes_down)} down), ` +
+      `${cache.remote_misses} misses, ${cache.uploads} uploads`;
+    if (cache.remote_skipped) title += `\nskipped: ${cache.remote_skipped}`;
+  }
+  return el("td", { class: cache.remote_skipped ? "cache skipped" : "cache", title }, text);
+}
+
 function renderRuns() {
   const rows = [];
   for (const run of runs()) {
@@ -508,12 +528,13 @@ function renderRuns() {
       el("td", { class: "num" }, duration(run.ms)),
       el("td", { class: "list", title: run.built.join("\n") }, shortList(run.built)),
       el("td", { class: "list", title: run.reused.join("\n") }, run.reused.length ? `${run.reused.length}` : ""),
+      cacheCell(run.cache),
     ));
     if (run.error) {
-      rows.push(el("tr", { class: "run-error" }, el("td", { colSpan: 6 }, el("pre", { class: "error" }, run.error))));
+      rows.push(el("tr", { class: "run-error" }, el("td", { colSpan: 7 }, el("pre", { class: "error" }, run.error))));
     }
   }
-  if (!rows.length) rows.push(el("tr", {}, el("td", { class: "empty", colSpan: 6 }, "No run recorded yet.")));
+  if (!rows.length) rows.push(el("tr", {}, el("td", { class: "empty", colSpan: 7 }, "No run recorded yet.")));
   document.querySelector("#runs tbody").replaceChildren(...rows);
 }
 
