@@ -121,9 +121,7 @@ class SharedCache:
         build = self._get_local(package, key)
         if build is None and self._download(key):
             build = self._get_local(package, key)
-        if build is None:
-            self.stats.local_misses += 1
-        elif key in self._downloaded:
+        if build is None or key in self._downloaded:  # a download was a miss here
             self.stats.local_misses += 1
         else:
             self.stats.local_hits += 1
