@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from functools import lru_cache
@@ -56,7 +57,7 @@ def installed_version(dist: str) -> str | None:
     when it is not installed. A wheel's ``<name>-<version>.dist-info`` folder says it, found on
     ``sys.path`` in the same order, without importing ``importlib.metadata`` (and the email
     parser behind it: more than the rest of a scan's start); anything else asks it."""
-    prefix = dist.replace("-", "_").replace(".", "_").lower() + "-"
+    wanted = _normalized(dist)
     for entry in sys.path:
         try:
             names = os.listdir(entry or ".")
@@ -66,13 +67,20 @@ def installed_version(dist: str) -> str | None:
             continue
         for name in names:
             lowered = name.lower()
-            if not lowered.startswith(prefix):
+            if not lowered.endswith((".dist-info", ".egg-info")):
                 continue
-            if lowered.endswith(".dist-info") and "-" not in name[len(prefix):-len(".dist-info")]:
-                return name[len(prefix):-len(".dist-info")]
-            if lowered.endswith(".egg-info"):
-                return _metadata_version(dist)
+            project, _, version = name.rpartition(".")[0].partition("-")
+            if _normalized(project) != wanted:
+                continue
+            if lowered.endswith(".dist-info") and version and "-" not in version:
+                return version
+            return _metadata_version(dist)
     return _metadata_version(dist)
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as ``importlib.metadata`` compares them (runs of ``-_.`` are one ``_``)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 def _metadata_version(dist: str) -> str | None:
