@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.apps import make_app
+from tests.support.browser import close_page, open_page
 from tests.support.faulty_http import FaultyProxy
 from tests.support.node import run_node
 from tests.support.stores import NginxDav
@@ -111,10 +112,23 @@ def test_a_second_machine_downloads_every_package_and_builds_none(tmp_path, dav,
 
 # -- a remote that misbehaves, on a small app ------------------------------------------------------
 
-SOURCE = """import React from "react";
+IMPORTS = """import React from "react";
 import { createRoot } from "react-dom/client";
 import dayjs from "dayjs";
 import cx from "classnames";
+"""
+SOURCE = IMPORTS + """
+createRoot(document.getElementById("root")).render(
+  React.createElement("p", { id: "out", className: cx("a", { b: true }) }, dayjs("2026-11-30").format("YYYY")));
+(function done() {
+  if (document.getElementById("out")) document.body.dataset.done = "1";
+  else setTimeout(done, 10);
+})();
+"""
+"""The small app renders a paragraph with React, dayjs and classnames, then marks the page done."""
+PAGE = """<!doctype html>
+<html><head><title>small app</title></head>
+<body><div id="root"></div><script type="module" src="/src/main.js"></script></body></html>
 """
 CHECK = ("import React from 'react'; import dayjs from 'dayjs'; import cx from 'classnames';"
          "console.log(typeof React.createElement, dayjs('2026-11-30').year(), cx('a', {b: true}))")
@@ -129,7 +143,18 @@ def small_app(root: Path) -> Path:
     """The app at ``root``, always two folders below a test's own (``<tmp>/<machine>/app``):
     its packages are links into fixtures/, and esbuild's path comments in a bundle are relative,
     so only apps at the same depth get byte-identical builds."""
-    return make_app(root, SOURCE, packages=PACKAGES, hand_packages=False)
+    return make_app(root, SOURCE, html=PAGE, packages=PACKAGES, hand_packages=False)
+
+
+def check_small_page(browser, url: str) -> None:
+    """The small app's page renders in Chromium: no error, no failed request."""
+    visit = open_page(browser, url)
+    try:
+        text = visit.page.text_content("#out")
+        classes = visit.page.get_attribute("#out", "class")
+    finally:
+        close_page(visit)
+    assert visit.errors == [] and (text, classes) == ("2026", "a b"), (visit.errors, text, classes)
 
 
 def small_machine(tmp_path: Path, name: str, remote: str, **variables: str) -> dict[str, str]:
@@ -163,7 +188,8 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_a_misbehaving_remote_costs_one_warning_and_a_local_build(tmp_path, dav, populated, fault):
+def test_a_misbehaving_remote_costs_one_warning_and_a_local_build(tmp_path, dav, populated, fault, browser,
+                                                                  static_server):
     kind, options = FAULTS[fault]
     with FaultyProxy(dav.url) as proxy:
         proxy.fault(kind, methods={"GET"}, **options)
@@ -176,6 +202,7 @@ def test_a_misbehaving_remote_costs_one_warning_and_a_local_build(tmp_path, dav,
     assert len(warnings) == 1 and "skipping it for the rest of this run" in warnings[0], run.describe()
     assert output_files(root) == populated
     assert run_node(deps_dir_of(root), CHECK).split() == ["function", "2026", "a", "b"]
+    check_small_page(browser, static_server(root).url + "/index.html")
 
 
 def test_a_stopped_remote_costs_one_warning_and_a_local_build(tmp_path, dav, populated):
@@ -258,7 +285,7 @@ def test_the_run_history_and_the_report_keep_what_each_tier_did(tmp_path, dav, p
 
     # another set of imports: no deps dir of these inputs on the remote, its packages are
     other = small_app(tmp_path / "other" / "app")
-    (other / "src" / "main.js").write_text(SOURCE.replace('import cx from "classnames";\n', ""))
+    (other / "src" / "main.js").write_text(IMPORTS.replace('import cx from "classnames";\n', ""))
     run = assert_ok(prebundle(str(other), env=small_machine(tmp_path, "other", f"{dav.url}/faults")))
     assert built_and_reused(run)[0] == 0, run.describe()
     cache = json.loads((other / "node_modules" / ".vite" / "runs.json").read_text())["runs"][-1]["cache"]
@@ -279,3 +306,19 @@ def populated_packages(root: Path) -> set[str]:
     metadata = json.loads((deps_dir_of(root) / "_metadata.json").read_text())
     return {record["name"] for record in metadata["prebundle"]["packages"].values()}
 
+
+
+def test_a_daemon_on_a_new_machine_starts_from_the_remote(tmp_path, dav, populated, browser, daemons, monkeypatch):
+    """``prebundle daemon`` on a cold machine and checkout: its first run restores the deps dir
+    from the remote (nothing built), and it serves the page."""
+    root = small_app(tmp_path / "laptop" / "app")
+    for name, value in small_machine(tmp_path, "laptop", f"{dav.url}/faults").items():
+        if name.startswith(("PREBUNDLE_", "ESBUILD_")):
+            monkeypatch.setenv(name, value)
+    daemon = daemons(root)
+    status = daemon.wait_state("ready", runs=1, timeout=120)
+    assert status["error"] is None, status
+    last = json.loads((root / "node_modules" / ".vite" / "runs.json").read_text())["runs"][-1]
+    assert last["built"] == [] and last["cache"]["restored"], last
+    assert output_files(root) == populated
+    check_small_page(browser, daemon.url + "/index.html")
