@@ -6,9 +6,9 @@ Heavy modules are imported lazily so that ``prebundle`` starts fast.
 
 from __future__ import annotations
 
+from .lazy_names import lazy_names
+
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs a no-op run ~5 ms
-if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
 
 __version__ = "0.1.0"
 
@@ -55,12 +55,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'prebundle' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())

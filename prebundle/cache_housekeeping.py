@@ -279,15 +279,9 @@ def _remove_entry(entry: CacheEntry, cutoff: float) -> bool:
 
 def _delete(path: Path) -> bool:
     """Remove a file or a folder with all it holds; whether it is gone."""
-    import shutil  # here: ``prebundle cache info`` has no use for it
+    from .commit import remove_path  # here: ``prebundle cache info`` has no use for it
 
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        try:
-            path.unlink()
-        except OSError:
-            pass
+    remove_path(path)
     return not os.path.lexists(path)
 
 

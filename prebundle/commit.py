@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["OutputLock", "atomic_write", "commit_dir", "make_temp_dir", "new_staging_dir", "recover"]
+__all__ = ["OutputLock", "atomic_write", "commit_dir", "make_temp_dir", "new_staging_dir", "recover", "remove_path"]
 
 log = logging.getLogger("prebundle.commit")
 
@@ -129,10 +129,10 @@ def recover(cache_dir: Path) -> None:
         os.rename(leftovers.pop(0), deps)
         log.debug("restored %s from an interrupted run", deps)
     for path in [*leftovers, *cache_dir.glob(STAGING_PREFIX + "*")]:
-        _remove(path)
+        remove_path(path)
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
     """Delete a folder, or a file: a deps "dir" that was a file is swapped out as one."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
@@ -171,12 +171,12 @@ def commit_dir(staging: Path, deps: Path) -> None:
         os.rename(staging, deps)
         return
     if _exchange(staging, deps):
-        _remove(staging)  # staging now holds the old state
+        remove_path(staging)  # staging now holds the old state
         return
     old = deps.with_name(f"{OLD_PREFIX}{os.getpid()}_{time.monotonic_ns()}")
     os.rename(deps, old)
     os.rename(staging, deps)
-    _remove(old)
+    remove_path(old)
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: bool = False) -> os.stat_result:

@@ -12,12 +12,10 @@ the static answer is empty or ``module.exports`` is assigned an opaque value (UM
 
 from __future__ import annotations
 
-import importlib
+from ..lazy_names import lazy_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
-
     from .analysis import Interop, analyze
     from .cache import InteropCache
     from .evaluate import ANALYZER_VERSION
@@ -50,12 +48,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The package's names, imported on first use: a run whose packages all come from a cache
-    asks only ``needs_interop`` (``format``), and never loads the lexer or the sandbox."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+# The package's names, imported on first use: a run whose packages all come from a cache asks
+# only ``needs_interop`` (``format``), and never loads the lexer or the sandbox.
+__getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -7,12 +7,11 @@ hooks receive; ``current_context()`` is the running hook's ``PluginContext`` (Ro
 
 from __future__ import annotations
 
-import importlib
+from ..lazy_names import lazy_names
+
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
-
     from .container import PluginContainer, PluginError, call_hook
     from .context import PluginContext, current_context
     from .html import IndexHtmlContext, apply_tags, render_tag
@@ -58,13 +57,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The package's names, imported on first use: a run whose config has no plugins reads
-    ``lifecycle``, ``module_info`` and ``cache_key`` only, and never loads the container, its
-    hook loop and asyncio."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+# The package's names, imported on first use: a run whose config has no plugins reads
+# ``lifecycle``, ``module_info`` and ``cache_key`` only, and never loads the container, its hook
+# loop and asyncio.
+__getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -12,11 +12,7 @@ so the CLI's fast path can read a snapshot without paying for them.
 
 from __future__ import annotations
 
-import importlib
-
-TYPE_CHECKING = False  # typing is not imported on the CLI's fast path
-if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
+from ..lazy_names import lazy_names
 
 __all__ = ["Dependency", "MissingImport", "ScanResult", "ScanStats", "find_entries", "scan",
            "scan_cache_for", "scan_key"]
@@ -33,13 +29,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The package's names, imported on first use (the CLI's fast path imports only
-    ``snapshot`` and ``packed``)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+# The package's names, imported on first use (the CLI's fast path imports only ``snapshot`` and
+# ``packed``).
+__getattr__ = lazy_names(__name__, _LAZY, globals())
