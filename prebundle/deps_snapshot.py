@@ -17,13 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-__all__ = ["FORMAT", "snapshot_files", "snapshot_key", "write_snapshot"]
+__all__ = ["FORMAT", "PACKAGE_KEY", "is_snapshot", "snapshot_files", "snapshot_key", "snapshot_record", "write_snapshot"]
 
 FORMAT = 1
 """Version of the snapshot's record; a snapshot of another format is not used."""
+PACKAGE_KEY = re.compile(r"[0-9a-f]{32}")
+"""A package key as ``hashing.package_key`` writes it: what a restored record must hold, since
+it names a folder of the machine-wide cache."""
 KIND = "deps-dir"
 
 

@@ -45,7 +45,7 @@ from .records import build_from_record, importmap_differs, package_record, packa
 from .resolve import ResolveError, Resolver
 from .scanner import scan
 from .scanner.result import missing_error
-from .shared_cache import SharedCache, shared_cache
+from .shared_cache import SharedCache, installed, shared_cache
 from .unbundled import Unbundled, unbundled, unreachable_excluded
 
 if TYPE_CHECKING:
@@ -353,6 +353,8 @@ class OptimizeRun:
         if shared is None or shared.remote is None:
             return None
         build_digest = self._hashes.build_digest
+        if not all(installed(package.dir) for package in self._plan.packages):
+            return None  # a linked package: its key does not follow its source, never shared
         if all(shared.has(self._key(package, build_digest)) for package in self._plan.packages):
             return None  # this machine has the packages: no need to ask the remote
         from .deps_snapshot import is_snapshot, write_snapshot
@@ -364,10 +366,10 @@ class OptimizeRun:
         deps_dir = self.config.deps_dir
         try:
             write_snapshot(artifact.files, staging)
-        except OSError as error:
-            raise _write_failure(error, deps_dir) from None
-        metadata = read_metadata(staging)
-        problem = self._snapshot_problem(metadata, staging)
+            metadata = read_metadata(staging)
+            problem = self._snapshot_problem(metadata, staging, artifact.files)
+        except (OSError, ValueError) as error:  # names this file system refuses, say
+            metadata, problem = None, f"cannot be written here ({type(error).__name__}: {error})"
         if problem is not None or metadata is None:
             log.warning("warning: remote cache %s: the deps dir it has for this project %s; building it here",
                         shared.remote.description, problem)
@@ -400,6 +402,8 @@ class OptimizeRun:
         shared = self._shared
         if shared is None or shared.remote is None or shared.remote.read_only or self._restored:
             return False
+        if not all(installed(build.package.dir) for build in self._builds):
+            return False  # a linked package's build is never shared
         from .deps_snapshot import snapshot_files, snapshot_record
 
         key = self._snapshot_key()
@@ -421,8 +425,14 @@ class OptimizeRun:
 
         return snapshot_key(self._hashes.digest, self._plan.ids, self.config.mode)
 
-    def _snapshot_problem(self, metadata: Metadata | None, staging: Path) -> str | None:
-        """What makes a downloaded deps dir unfit to serve for this run, in a few words."""
+    def _snapshot_problem(self, metadata: Metadata | None, staging: Path, files: Iterable[str]) -> str | None:
+        """What makes a downloaded deps dir unfit to serve for this run, in a few words. Its
+        records are checked as a stranger's: their keys and file names (they become entries of
+        the machine-wide cache), the packages they name (installed here, at those versions), and
+        the keys of the packages the plan holds (as this machine computes them)."""
+        from .deps_snapshot import PACKAGE_KEY
+        from .remote.artifact import unsafe_name
+
         if metadata is None:
             return "has no readable _metadata.json"
         if metadata.hash != self._hashes.hash or metadata.mode != self.config.mode:
@@ -430,12 +440,37 @@ class OptimizeRun:
         missing = sorted(set(self._plan.ids) - set(metadata.optimized))
         if missing:
             return f"lacks {', '.join(missing[:3])}"
+        present = set(files)
+        for where, record in metadata.packages.items():
+            if not PACKAGE_KEY.fullmatch(record.key) or any(unsafe_name(name) or name not in present
+                                                            for name in record.files):
+                return f"has a record of another shape ({record.label})"
+            if not self._installed_as(self.config.deps_dir / where, record):
+                return f"was made with {record.label}, which is not installed here as it was there"
+        if any(unsafe_name(name) or name not in present for name in metadata.documents):
+            return "has a record of another shape (documents)"
+        build_digest = self._hashes.build_digest
+        for package in self._plan.packages:
+            record = metadata.packages.get(package_record_key(package.dir, self.config.deps_dir))
+            if record is None or record.key != self._key(package, build_digest):
+                return f"holds another build of {package.label}"
         fault = metadata.fault(staging)
         if fault is not None:
             return f"is damaged ({fault})"
         if importmap_differs(staging, metadata, self.config.base, self._unbundled):
             return "maps packages served as they are to other files"
         return None
+
+    def _installed_as(self, package_dir: Path, record: PackageRecord) -> bool:
+        """Whether the package a restored record was built from is installed here: a package
+        folder inside ``node_modules``, of that name and version."""
+        try:
+            if not installed(package_dir):
+                return False
+            manifest = self.resolver.package_json(Path(os.path.realpath(package_dir)))
+        except (OSError, ValueError, ResolveError):
+            return False
+        return manifest.get("name") == record.name and manifest.get("version") == record.version
 
     def _shared_for_run(self) -> SharedCache | None:
         """This run's machine-wide cache (one per run: it counts what the run took)."""
@@ -478,7 +513,7 @@ class OptimizeRun:
                     self.warned_before.add(package.dir)  # this project saw its warnings already
                 else:
                     self.warned_before.discard(package.dir)
-                    if shared is not None and not self.force:
+                    if shared is not None and not self.force and installed(package.dir):
                         reused = shared.get(package, key)
                         if reused is not None and bundles_workers(reused.file_infos):
                             reused = None  # not shared: see ``bundles_workers``
@@ -488,7 +523,7 @@ class OptimizeRun:
                     todo.append((package, key))
             for build in self._build(bundler, todo, done=len(plan.packages) - len(todo), total=len(plan.packages)):
                 builds[build.package.dir] = build
-                if shared is not None and not bundles_workers(build.file_infos):
+                if shared is not None and not bundles_workers(build.file_infos) and installed(build.package.dir):
                     shared.put(build, package_record(build))
             added = self._externals(builds.values(), plan)
             if added:

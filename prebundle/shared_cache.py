@@ -43,12 +43,19 @@ from .records import build_from_record
 if TYPE_CHECKING:
     from .remote import RemoteSettings, RemoteTier
 
-__all__ = ["SharedCache", "remote_tier", "shared_cache"]
+__all__ = ["SharedCache", "installed", "remote_tier", "shared_cache"]
 
 log = logging.getLogger("prebundle.cache")
 
 FORMAT = 3
 """Version of ``record.json``; entries of another format are ignored."""
+
+
+def installed(package_dir: Path) -> bool:
+    """Whether a package's files are an install (inside a ``node_modules`` folder, by its real
+    path). A linked or workspace package's key does not follow edits of its source, so its
+    build is never taken from, nor put into, a cache shared with other projects or machines."""
+    return "node_modules" in Path(os.path.realpath(package_dir)).parts
 
 
 NO_REMOTE = RemoteCacheConfig()
@@ -186,7 +193,7 @@ class SharedCache:
         parsed = _parse(record)
         if parsed is None or parsed.key != key or not set(parsed.files) <= set(files):
             return False
-        stored = self._store(key, {name: files[name] for name in parsed.files}, record)
+        stored = self._store(key, {name: files[name] for name in parsed.files}, record, download=True)
         if stored:
             self._downloaded.add(key)
         return stored
@@ -206,17 +213,21 @@ class SharedCache:
         or this one after a change, finds them without the remote."""
         if self.directory in self._broken:
             return
+        from .deps_snapshot import PACKAGE_KEY
+
         for record in records:
-            if bundles_workers(record.files):
-                continue  # never shared: see ``bundles_workers``
+            if bundles_workers(record.files) or not PACKAGE_KEY.fullmatch(record.key):
+                continue  # never shared (see ``bundles_workers``), or not a key of ours
             if not os.path.lexists(self.directory / record.key):
                 self._store(record.key, {name: deps_dir / name for name in record.files},
                             {**record.to_json(), "format": FORMAT}, link=True)
 
     def _store(self, key: str, files: Mapping[str, bytes | memoryview | Path], record: Mapping[str, Any], *,
-               link: bool = False) -> bool:
+               link: bool = False, download: bool = False) -> bool:
         """Write an entry atomically (temp folder, then rename); whether it is there now. With
-        ``link``, files given as paths are hard-linked (copied where links fail)."""
+        ``link``, files given as paths are hard-linked (copied where links fail). A failure to
+        write a ``download`` (a name this file system refuses) rejects it; other failures turn
+        the cache off for the process, with one warning."""
         final = self.directory / key
         temp = None
         try:
@@ -239,11 +250,13 @@ class SharedCache:
             return True
         except FileExistsError:
             return True
-        except OSError as error:
-            if not os.path.isdir(final):  # another writer's rename wins quietly; anything else is said
-                self._give_up(error)
+        except (OSError, ValueError) as error:
+            if os.path.isdir(final):  # another writer's rename wins quietly; anything else is said
+                return True
+            if download or isinstance(error, ValueError):
                 return False
-            return True
+            self._give_up(error)
+            return False
         finally:
             if temp is not None and temp.exists():
                 shutil.rmtree(temp, ignore_errors=True)

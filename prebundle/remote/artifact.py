@@ -132,7 +132,15 @@ def unsafe_name(name: str) -> str | None:
         return "absolute"
     if any(part in ("", ".", "..") for part in name.split("/")):
         return "has an empty, . or .. segment"
+    if any(len(part.encode()) > 255 for part in name.split("/")):
+        return "has a segment longer than a file name may be"
     return None
+
+
+def _folders_of(name: str) -> list[str]:
+    """``a/b/c.js`` -> ``["a", "a/b"]``."""
+    parts = name.split("/")
+    return ["/".join(parts[:end]) for end in range(1, len(parts))]
 
 
 def _sign(signing_key: bytes, key: str, header: bytes) -> bytes:
@@ -183,13 +191,14 @@ def _parse_payload(raw: bytes) -> Artifact:
             (size,) = _U64.unpack_from(raw, offset)
             offset += _U64.size
             sizes.append((name, size))
-    except (struct.error, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (struct.error, ValueError, RecursionError):  # ValueError: JSON and UTF-8 errors, huge numbers
         raise ArtifactError("damaged artifact index") from None
     if not isinstance(record, dict):
         raise ArtifactError("artifact record is not a JSON object")
     if offset + sum(size for _, size in sizes) != len(raw):
         raise ArtifactError("artifact sizes do not add up")
     files: dict[str, bytes | memoryview] = {}
+    folders: set[str] = set()
     view = memoryview(raw)  # slices of one buffer, not copies: a deps dir is tens of MB
     for name, size in sizes:
         problem = unsafe_name(name)
@@ -197,6 +206,9 @@ def _parse_payload(raw: bytes) -> Artifact:
             raise ArtifactError(f"unsafe file name {name[:80]!r} ({problem})")
         if name in files:
             raise ArtifactError(f"file {name[:80]!r} twice in the artifact")
+        if name in folders or any(folder in files for folder in _folders_of(name)):
+            raise ArtifactError(f"file {name[:80]!r} is also a folder of another file")
+        folders.update(_folders_of(name))
         files[name] = view[offset:offset + size]
         offset += size
     return Artifact(files=files, record=record)

@@ -322,3 +322,62 @@ def test_a_daemon_on_a_new_machine_starts_from_the_remote(tmp_path, dav, populat
     assert last["built"] == [] and last["cache"]["restored"], last
     assert output_files(root) == populated
     check_small_page(browser, daemon.url + "/index.html")
+
+
+# -- a remote that lies ----------------------------------------------------------------------------
+
+
+def _forge_snapshot(dav: NginxDav, prefix: str, change) -> None:
+    """Copy the small app's deps dir artifact from ``/faults`` to ``/<prefix>`` under the same
+    key, with ``change(metadata)`` applied to its ``_metadata.json`` (and, as a forger would,
+    the documents' recorded hashes left consistent where the change allows): what a machine
+    that may write to an unsigned remote can upload."""
+    from prebundle.remote.artifact import pack, unpack
+
+    (source,) = [path for path in stored_artifacts(dav, "faults") if path.name.startswith("deps-")]
+    artifact = unpack(source.name, source.read_bytes())
+    files = {name: bytes(content) for name, content in artifact.files.items()}
+    metadata = json.loads(files["_metadata.json"])
+    change(metadata, files)
+    files["_metadata.json"] = json.dumps(metadata, indent=2).encode()
+    target = dav.root / prefix / "v1" / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(pack(source.name, files, artifact.record))
+
+
+def test_a_deps_dir_whose_records_reach_outside_the_cache_is_refused(tmp_path, dav, populated):
+    """A record keyed ``../../planted`` would make its files an entry outside the machine-wide
+    cache: the deps dir is refused as a whole, nothing lands outside, the run builds here."""
+
+    def plant(metadata, files):
+        packages = metadata["prebundle"]["packages"]
+        record = dict(next(iter(packages.values())))
+        record["key"] = "../../planted"
+        packages["../planted"] = record
+
+    _forge_snapshot(dav, "hostile", plant)
+    root = small_app(tmp_path / "ci" / "app")
+    env = small_machine(tmp_path, "ci", f"{dav.url}/hostile")
+    run = assert_ok(prebundle(str(root), env=env))
+    warnings = remote_warnings(run)
+    assert len(warnings) == 1 and "record of another shape" in warnings[0], run.describe()
+    assert built_and_reused(run)[1] == 0, run.describe()
+    assert not list(tmp_path.rglob("planted")), "a forged record wrote outside the cache"
+    assert output_files(root) == populated
+
+
+def test_a_deps_dir_made_with_other_package_versions_is_refused(tmp_path, dav, populated):
+    """Inputs the snapshot key cannot see (an install that the lockfile does not pin): every
+    record must name a package installed here at its version."""
+
+    def older(metadata, files):
+        for record in metadata["prebundle"]["packages"].values():
+            if record["name"] == "dayjs":
+                record["version"] = "1.0.0"
+
+    _forge_snapshot(dav, "other-install", older)
+    root = small_app(tmp_path / "ci" / "app")
+    run = assert_ok(prebundle(str(root), env=small_machine(tmp_path, "ci", f"{dav.url}/other-install")))
+    warnings = remote_warnings(run)
+    assert len(warnings) == 1 and "dayjs@1.0.0, which is not installed here" in warnings[0], run.describe()
+    assert output_files(root) == populated
