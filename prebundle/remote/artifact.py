@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Artifact", "ArtifactError", "MAGIC", "VERSION", "pack", "unpack", "unsafe_name"]
+__all__ = ["Artifact", "ArtifactError", "MAGIC", "SignatureMismatch", "VERSION", "pack", "unpack", "unsafe_name"]
 
 MAGIC = b"prebundle\0"
 VERSION = 1
@@ -78,6 +78,11 @@ class Artifact:
 class ArtifactError(ValueError):
     """A blob that is not a valid artifact for its key; the message says what is wrong in a few
     words (it ends up in a one-line warning)."""
+
+
+class SignatureMismatch(ArtifactError):
+    """A signed artifact whose signature this key does not confirm: forged, or signed with a
+    key this machine does not hold (a rotated one). Unlike damage, not a reason to write over it."""
 
 
 def pack(key: str, files: Mapping[str, bytes | Path], record: Mapping, signing_key: bytes | None = None) -> bytes:
@@ -159,7 +164,7 @@ def _check_signature(key: str, blob: bytes, signed: int, signature: bytes, signi
             raise ArtifactError("signed artifact but no key to check it")
         return
     if not hmac.compare_digest(_sign(signing_key, key, blob[:_SIGNED_PART]), signature):
-        raise ArtifactError("bad signature (another key, or an artifact of another package)")
+        raise SignatureMismatch("bad signature (another key, or an artifact of another package)")
 
 
 def _decompress(payload: memoryview, raw_size: int) -> bytes:

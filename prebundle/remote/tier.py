@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import opendal
 
-from .artifact import Artifact, ArtifactError, pack, unpack
+from .artifact import Artifact, ArtifactError, SignatureMismatch, pack, unpack
 from .settings import RemoteSettings
 from .stores import WRITE_IO_TIMEOUT, Store, artifact_path, first_line, parse_url
 
@@ -100,6 +100,10 @@ class RemoteTier:
         self._writer = None if settings.read_only else self._open_writer()
         self._checks_presence = True
         """False once the server answered that it cannot tell (a WebDAV server without PROPFIND)."""
+        self._rejected: set[str] = set()
+        """Keys whose stored artifact did not verify: the next upload writes over them."""
+        self._writes_skipped = False
+        """Uploads are off for the rest of the run (the remote failed, not just one artifact)."""
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._run = 0
@@ -120,6 +124,7 @@ class RemoteTier:
         with self._lock:
             self._run += 1
             self.stats = RemoteStats()
+            self._writes_skipped = False
 
     def fetch(self, key: str) -> Artifact | None:
         """The verified artifact of ``key``; None on a miss, and on any failure (which skips the
@@ -139,7 +144,7 @@ class RemoteTier:
         try:
             artifact = self._unpack(key, blob)
         except ArtifactError as error:
-            self._fail(run, f"artifact {key[:16]}: {error}")
+            self._reject(run, key, error)
             return None
         self._count(run, hits=1, bytes_down=len(blob))
         return artifact
@@ -187,7 +192,7 @@ class RemoteTier:
                     self._fail(run, f"download of {key[:16]}: {answer}")
                     break
                 elif isinstance(answer, ArtifactError):
-                    self._fail(run, f"artifact {key[:16]}: {answer}")
+                    self._reject(run, key, answer)
                     break
                 else:
                     found[key], size = answer
@@ -205,7 +210,7 @@ class RemoteTier:
         if self._writer is None:
             return False
         with self._lock:
-            if self._closed or self.stats.skipped is not None or key in self._offered:
+            if self._closed or self._writes_skipped or key in self._offered:
                 return False
             self._offered.add(key)
             self._pending += 1
@@ -306,12 +311,12 @@ class RemoteTier:
 
     def _send(self, key: str, files: dict[str, bytes | Path], record: dict) -> None:
         run = self._run
-        if self.stats.skipped is not None or self._writer is None:
+        if self._writes_skipped or self._writer is None:
             self._offered.discard(key)  # offered again next run
             return
         path = artifact_path(key)
         try:
-            if self._present(path):
+            if key not in self._rejected and self._present(path):
                 return
             try:
                 blob = pack(key, files, record, self._settings.signing_key)
@@ -319,6 +324,8 @@ class RemoteTier:
                 log.debug("remote cache %s: not uploading %s: %s", self.description, key, error)
                 return
             self._write(path, blob)
+            with self._lock:
+                self._rejected.discard(key)
         except (_Missing, _Failure) as failure:
             self._offered.discard(key)  # offered again next run
             self._fail(run, f"upload of {key[:16]}: {failure}")
@@ -364,15 +371,28 @@ class RemoteTier:
                 for name, count in counts.items():
                     setattr(self.stats, name, getattr(self.stats, name) + count)
 
-    def _fail(self, run: int, reason: str) -> None:
+    def _reject(self, run: int, key: str, error: ArtifactError) -> None:
+        """An artifact that does not verify: the remote is skipped for reads for the rest of the
+        run. A damaged (or, where signatures are required, unsigned) one is written over by the
+        next upload of a build of its key, so it never poisons the key for good; one signed
+        with a key this machine does not hold is left alone (this machine may be the stale one)."""
+        with self._lock:
+            if not isinstance(error, SignatureMismatch):
+                self._rejected.add(key)
+                self._offered.discard(key)
+        self._fail(run, f"artifact {key[:16]}: {error}", writes_too=False)
+
+    def _fail(self, run: int, reason: str, *, writes_too: bool = True) -> None:
         """Count a failure; the first of the run is said once and skips the remote."""
         with self._lock:
             if run != self._run:
                 return  # a request of a finished run
             self.stats.errors += 1
             if self.stats.skipped is not None:
+                self._writes_skipped = self._writes_skipped or writes_too
                 return
             self.stats.skipped = reason
+            self._writes_skipped = writes_too
         log.warning("warning: remote cache %s: %s; skipping it for the rest of this run", self.description, reason)
 
 

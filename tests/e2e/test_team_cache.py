@@ -161,6 +161,10 @@ def small_machine(tmp_path: Path, name: str, remote: str, **variables: str) -> d
     return machine(tmp_path, name, remote, ESBUILD_BINARY_PATH=str(ESBUILD), **variables)
 
 
+SNAPSHOTS: dict[str, str] = {}
+"""The key of the small app's deps dir on the remote, by prefix (set by ``populated``)."""
+
+
 @pytest.fixture(scope="module")
 def populated(dav, tmp_path_factory):
     """The small app built by one machine into the remote (``/faults``, unsigned, and
@@ -172,6 +176,7 @@ def populated(dav, tmp_path_factory):
         run = assert_ok(prebundle(str(root), env=small_machine(base / prefix, "builder", f"{dav.url}/{prefix}", **variables)))
         built, _reused = built_and_reused(run)
         assert len(stored_artifacts(dav, prefix)) == remote_counts(run)[2] >= built, run.describe()
+        (SNAPSHOTS[prefix],) = [path.name for path in stored_artifacts(dav, prefix) if path.name.startswith("deps-")]
         outputs[prefix] = output_files(root)
     assert outputs["faults"] == outputs["signed"]
     return outputs["faults"]
@@ -334,7 +339,7 @@ def _forge_snapshot(dav: NginxDav, prefix: str, change) -> None:
     that may write to an unsigned remote can upload."""
     from prebundle.remote.artifact import pack, unpack
 
-    (source,) = [path for path in stored_artifacts(dav, "faults") if path.name.startswith("deps-")]
+    source = dav.root / "faults" / "v1" / SNAPSHOTS["faults"]
     artifact = unpack(source.name, source.read_bytes())
     files = {name: bytes(content) for name, content in artifact.files.items()}
     metadata = json.loads(files["_metadata.json"])

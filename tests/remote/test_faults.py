@@ -24,17 +24,18 @@ def _one_warning(warnings, tier, reason: str) -> str:
     return warning
 
 
-def _skipped_at_once(tier, proxy=None) -> None:
-    """Later calls of the run return at once, without a request."""
+def _skipped_at_once(tier, proxy=None, *, uploads: bool = False) -> None:
+    """Later calls of the run return at once, without a request; with ``uploads`` (the remote
+    answered, only an artifact was bad), uploads still go out."""
     asked = len(proxy.requests) if proxy else 0
     started = time.monotonic()
     assert tier.fetch(KEY) is None
     assert tier.fetch_many([KEY, "00000000000000ff"]) == {}
-    tier.upload("00000000000000fe", {"a.js": b"1"}, {})
-    tier.flush(5)
     assert time.monotonic() - started < 0.05
     if proxy:
         assert len(proxy.requests) == asked
+    assert tier.upload("00000000000000fe", {"a.js": b"1"}, {}) is uploads
+    tier.flush(5)
     assert tier.stats.errors == 1 and tier.stats.skipped
 
 
@@ -70,7 +71,23 @@ def test_download_faults(fault, reason, stored, proxy, open_tier, warnings):
     assert tier.fetch(KEY) is None
     assert time.monotonic() - started < TIMEOUT + MARGIN
     _one_warning(warnings, tier, reason)
-    _skipped_at_once(tier, proxy)
+    _skipped_at_once(tier, proxy, uploads=reason.startswith("artifact"))
+
+
+def test_a_bad_artifact_is_written_over_by_the_next_upload(stored, proxy, open_tier, warnings, build_files,
+                                                          build_record):
+    """One damaged artifact never poisons its key: the run that rejected it uploads its own build
+    of the key over it (without asking whether the key exists), and the next run reads it."""
+    tier = open_tier(stored, timeout=TIMEOUT)
+    proxy.fault("flip", methods={"GET"})
+    assert tier.fetch(KEY) is None
+    proxy.fault("pass")
+    assert tier.upload(KEY, build_files, build_record)
+    tier.flush(10)
+    assert tier.stats.uploads == 1
+    assert [method for method, _path, _status in proxy.requests if method == "PUT"], proxy.requests
+    tier.begin_run()
+    assert tier.fetch(KEY) is not None
 
 
 def test_a_stall_costs_fetch_many_one_timeout(stored, proxy, open_tier, warnings):

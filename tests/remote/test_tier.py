@@ -118,6 +118,19 @@ def test_another_key_is_refused(webdav_url, open_tier, warnings, build_files):
                                  "of this run"]
 
 
+def test_a_machine_with_another_key_never_writes_over_signed_artifacts(webdav_url, open_tier, build_files):
+    """A laptop still on a rotated key refuses the team's artifacts, and leaves them alone: its
+    own build of the key is not sent over them (a damaged artifact would be)."""
+    team_key = b"the-team-secret-after-rotation"
+    _upload(open_tier, webdav_url, KEY, build_files, signing_key=team_key)
+    stale = open_tier(webdav_url, signing_key=SECRET)
+    assert stale.fetch(KEY) is None
+    stale.upload(KEY, {"a.js": b"the stale machine's build"}, {})
+    stale.flush()
+    assert stale.stats.uploads == 0
+    assert open_tier(webdav_url, signing_key=team_key, require_signature=True).fetch(KEY).files == build_files
+
+
 def test_unsigned_is_refused_when_signatures_are_required(webdav_url, open_tier, warnings, build_files):
     _upload(open_tier, webdav_url, KEY, build_files)
     assert open_tier(webdav_url, signing_key=SECRET).fetch(KEY).files == build_files  # allowed unless required
