@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .config import Config
     from .optimizer import OptimizeResult
 
-__all__ = ["KEEP", "RUNS", "TRIGGERS", "RunRecord", "append_run", "build_ms_shares", "read_runs", "record_run",
+__all__ = ["DAEMON_REQUESTS", "KEEP", "RUNS", "TRIGGERS", "RunRecord", "append_run", "build_ms_shares", "read_runs", "record_run",
            "utc_now"]
 
 log = logging.getLogger("prebundle.inventory")

@@ -34,7 +34,7 @@ from .esbuild import EsbuildError, ServiceStopped
 from .hashing import CacheHashes, InstallState, cache_hashes, interop_rule, package_key
 from .integrations.compress import precompress
 from .interop import InteropCache
-from .inventory_runs import build_ms_shares, record_run
+from .inventory_runs import DAEMON_REQUESTS, build_ms_shares, record_run
 from .machine_cache import package_cache_dir
 from .metadata import FileInfo, Metadata, PackageRecord, read_metadata
 from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
@@ -134,7 +134,7 @@ def optimize(
     try:
         with build_hooks(config) if plugin_hooks else nullcontext():
             result = _optimize(config, force=force, scan_result=scan_result, resolver=resolver, service=service,
-                               on_progress=on_progress, on_wait=on_wait)
+                               on_progress=on_progress, on_wait=on_wait, offer_snapshot=not _follows_edits(trigger))
     except DaemonServing:
         raise  # not a run: the daemon runs it (and records it)
     except PrebundleError as error:
@@ -146,8 +146,10 @@ def optimize(
 
 def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | None, resolver: Resolver | None,
               service: Service | None, on_progress: Callable[[int, int], None] | None,
-              on_wait: Callable[[str], None] | None) -> OptimizeResult:
-    """One run of :func:`optimize`."""
+              on_wait: Callable[[str], None] | None, offer_snapshot: bool = True) -> OptimizeResult:
+    """One run of :func:`optimize`. ``offer_snapshot``: hand the deps dir to the team's remote
+    when this run builds it (not for a daemon's run after an edit: it follows a work in
+    progress that no other machine will have, and would upload tens of MB each time)."""
     started = time.perf_counter()
     if resolver is None:
         resolver = Resolver.for_config(config)
@@ -176,13 +178,19 @@ def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | N
             if result is None:
                 run.build(staging)
                 result = run.commit()
-                if run.offer_snapshot():
+                if offer_snapshot and run.offer_snapshot():
                     result = replace(result, cache=run.cache_report())
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
     run.keep_machine_cache_in_bounds()
     return result
+
+
+def _follows_edits(trigger: str) -> bool:
+    """Whether a run was started by the daemon seeing files change (its trigger names them),
+    rather than by a command, the API or the daemon's start."""
+    return trigger not in ("cli", "api", "startup", *DAEMON_REQUESTS)
 
 
 def _refuse_beside_daemon(config: Config) -> None:
