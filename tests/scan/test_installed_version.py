@@ -21,7 +21,7 @@ from prebundle.scanner.run import installed_version
 @pytest.mark.parametrize("name", [
     "tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript",  # the scanner's grammars
     "tree_sitter", "Tree-Sitter", "tree.sitter_JavaScript",  # spelled otherwise, as metadata accepts
-    "click", "opendal", "python-dateutil", "markdown-it-py", "Django",
+    "click", "opendal", "markdown-it-py", "Django",  # what the package and its test extras install
     "jsonschema", "jsonschema-specifications",  # one name the start of another's
 ])
 def test_the_version_importlib_metadata_reports(name: str):
