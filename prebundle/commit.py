@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["OutputLock", "atomic_write", "commit_dir", "make_temp_dir", "new_staging_dir", "recover", "remove_path"]
+__all__ = ["OutputLock", "atomic_write", "commit_dir", "link_or_copy", "make_temp_dir", "new_staging_dir", "recover",
+           "remove_path"]
 
 log = logging.getLogger("prebundle.commit")
 
@@ -130,6 +131,15 @@ def recover(cache_dir: Path) -> None:
         log.debug("restored %s from an interrupted run", deps)
     for path in [*leftovers, *cache_dir.glob(STAGING_PREFIX + "*")]:
         remove_path(path)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source``, or a copy where links fail (another file
+    system): for files that are never modified in place, as every output and cache file is."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def remove_path(path: Path) -> None:

@@ -26,7 +26,7 @@ from . import __version__, esbuild
 from .bundle import BundleError, PackageBuild, PackageBundler
 from .bundle.asset_urls import bundles_workers
 from .bundle.builder import interop_key
-from .commit import OutputLock, commit_dir, new_staging_dir, recover
+from .commit import OutputLock, commit_dir, link_or_copy, new_staging_dir, recover
 from .config import Config
 from .daemon.pidfile import PIDFILE, read_daemon
 from .errors import DaemonServing, PrebundleError
@@ -361,7 +361,7 @@ class OptimizeRun:
         if shared is None or shared.remote is None:
             return None
         build_digest = self._hashes.build_digest
-        if not all(installed(package.dir) for package in self._plan.packages):
+        if not all(self._installed(package.dir) for package in self._plan.packages):
             return None  # a linked package: its key does not follow its source, never shared
         if all(shared.has(self._key(package, build_digest)) for package in self._plan.packages):
             return None  # this machine has the packages: no need to ask the remote
@@ -410,7 +410,7 @@ class OptimizeRun:
         shared = self._shared
         if shared is None or shared.remote is None or shared.remote.read_only or self._restored:
             return False
-        if not all(installed(build.package.dir) for build in self._builds):
+        if not all(self._installed(build.package.dir) for build in self._builds):
             return False  # a linked package's build is never shared
         from .deps_snapshot import snapshot_files, snapshot_record
 
@@ -473,12 +473,17 @@ class OptimizeRun:
         """Whether the package a restored record was built from is installed here: a package
         folder inside ``node_modules``, of that name and version."""
         try:
-            if not installed(package_dir):
+            if not self._installed(package_dir):
                 return False
-            manifest = self.resolver.package_json(Path(os.path.realpath(package_dir)))
+            manifest = self.resolver.package_json(Path(self.resolver.realpath(str(package_dir))))
         except (OSError, ValueError, ResolveError):
             return False
         return manifest.get("name") == record.name and manifest.get("version") == record.version
+
+    def _installed(self, package_dir: Path) -> bool:
+        """``shared_cache.installed``, on the resolver's cached real paths (asked for every
+        package of every run)."""
+        return installed(package_dir, realpath=self.resolver.realpath)
 
     def _shared_for_run(self) -> SharedCache | None:
         """This run's machine-wide cache (one per run: it counts what the run took)."""
@@ -521,7 +526,7 @@ class OptimizeRun:
                     self.warned_before.add(package.dir)  # this project saw its warnings already
                 else:
                     self.warned_before.discard(package.dir)
-                    if shared is not None and not self.force and installed(package.dir):
+                    if shared is not None and not self.force and self._installed(package.dir):
                         reused = shared.get(package, key)
                         if reused is not None and bundles_workers(reused.file_infos):
                             reused = None  # not shared: see ``bundles_workers``
@@ -531,7 +536,7 @@ class OptimizeRun:
                     todo.append((package, key))
             for build in self._build(bundler, todo, done=len(plan.packages) - len(todo), total=len(plan.packages)):
                 builds[build.package.dir] = build
-                if shared is not None and not bundles_workers(build.file_infos) and installed(build.package.dir):
+                if shared is not None and not bundles_workers(build.file_infos) and self._installed(build.package.dir):
                     shared.put(build, package_record(build))
             added = self._externals(builds.values(), plan)
             if added:
@@ -821,10 +826,7 @@ def _place(content: bytes | Path, target: Path) -> None:
     (they are never modified in place), new bytes go to a new file, never through a link."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, Path):
-        try:
-            os.link(content, target)
-        except OSError:
-            shutil.copyfile(content, target)
+        link_or_copy(content, target)
         return
     with open(target, "xb") as handle:
         handle.write(content)

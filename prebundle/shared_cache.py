@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from .bundle import PackageBuild
 from .bundle.asset_urls import bundles_workers
 from .cache_marks import mark_used
 from .cache_stats import CacheStats
-from .commit import make_temp_dir
+from .commit import link_or_copy, make_temp_dir
 from .config import RemoteCacheConfig
 from .errors import PrebundleError
 from .machine_cache import package_cache_dir
@@ -51,11 +51,12 @@ FORMAT = 3
 """Version of ``record.json``; entries of another format are ignored."""
 
 
-def installed(package_dir: Path) -> bool:
+def installed(package_dir: Path, *, realpath: Callable[[str], str] = os.path.realpath) -> bool:
     """Whether a package's files are an install (inside a ``node_modules`` folder, by its real
-    path). A linked or workspace package's key does not follow edits of its source, so its
-    build is never taken from, nor put into, a cache shared with other projects or machines."""
-    return "node_modules" in Path(os.path.realpath(package_dir)).parts
+    path: ``Resolution.linked`` without ``preserve_symlinks``' exception). A linked or workspace
+    package's key does not follow edits of its source, so its build is never taken from, nor
+    put into, a cache shared with other projects or machines."""
+    return "node_modules" in Path(realpath(str(package_dir))).parts
 
 
 NO_REMOTE = RemoteCacheConfig()
@@ -172,7 +173,7 @@ class SharedCache:
         if self.remote is None or self.directory in self._broken:
             return
         missing = [key for key in dict.fromkeys(keys)
-                   if key not in self._asked_remote and not os.path.exists(self.directory / key / "record.json")]
+                   if key not in self._asked_remote and not self.has(key)]
         if not missing:
             return
         self._asked_remote.update(missing)
@@ -239,7 +240,7 @@ class SharedCache:
                 target = temp / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if isinstance(content, Path) and link:
-                    _link_or_copy(content, target)
+                    link_or_copy(content, target)
                 elif isinstance(content, Path):
                     shutil.copyfile(content, target)
                 else:
@@ -277,13 +278,6 @@ class SharedCache:
         log.warning("warning: the machine-wide package cache %s is not usable (%s); continuing "
                     "without it (set PREBUNDLE_CACHE_DIR to a writable folder, or to off)",
                     self.directory.parent, reason)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _parse(record: object) -> PackageRecord | None:
