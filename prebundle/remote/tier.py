@@ -164,7 +164,7 @@ class RemoteTier:
         answers: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         stop = threading.Event()
 
-        def work() -> None:  # reads and verifies (zlib and SHA-256 run beside other threads)
+        def work() -> None:  # reads and verifies (decompression and SHA-256 run beside other threads)
             while not stop.is_set():
                 try:
                     key = todo.get_nowait()

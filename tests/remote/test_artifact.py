@@ -8,6 +8,7 @@ import struct
 import zlib
 
 import pytest
+import zstandard
 
 from prebundle.remote.artifact import MAGIC, Artifact, ArtifactError, pack, unpack
 
@@ -21,8 +22,9 @@ RECORD = {"format": 3, "name": "react", "nested": {"list": [1, 2, None]}, "text"
 def forge(raw: bytes, *, raw_size: int | None = None, version: int = 1, codec: int = 1, signed: int = 0,
           payload: bytes | None = None) -> bytes:
     """A blob with a valid digest around ``raw`` (what a writer without the key can make),
-    laid out as artifact.py documents it."""
-    payload = zlib.compress(raw) if payload is None else payload
+    laid out as artifact.py documents it; compressed with zlib (codec 1) or Zstandard (2)."""
+    if payload is None:
+        payload = zstandard.ZstdCompressor().compress(raw) if codec == 2 else zlib.compress(raw)
     header = struct.pack(">10sBBBxQ32s", MAGIC, version, codec, signed,
                          len(raw) if raw_size is None else raw_size, hashlib.sha256(payload).digest())
     return header + bytes(32) + payload
@@ -121,6 +123,16 @@ def test_damaged_blobs_are_refused(blob):
         unpack(KEY, blob, SECRET)
 
 
+@pytest.mark.parametrize("codec", [1, 2], ids=["zlib (what earlier versions wrote)", "zstd"])
+def test_both_codecs_are_read(codec):
+    raw = raw_payload(b'{"a": 1}', [(b"x.js", b"export {}")])
+    assert unpack(KEY, forge(raw, codec=codec)) == Artifact(files={"x.js": b"export {}"}, record={"a": 1})
+
+
+def test_zstd_is_written():
+    assert pack(KEY, FILES, RECORD)[11] == 2
+
+
 def test_a_newer_format_is_refused_by_name():
     with pytest.raises(ArtifactError, match="format 2"):
         unpack(KEY, forge(raw_payload(), version=2))
@@ -143,6 +155,17 @@ FORGED = {
     "size field lies (bomb)": (forge(b"\0" * 10_000_000, raw_size=100), "size mismatch"),
     "size field too big": (forge(raw_payload(), raw_size=1 << 40), "header"),
     "payload not zlib": (forge(b"{}", payload=b"not zlib at all"), "payload"),
+    "payload not zstd": (forge(b"{}", codec=2, payload=b"not zstd at all"), "payload"),
+    "zstd frame states another size": (forge(raw_payload(), codec=2, raw_size=len(raw_payload()) + 1), "size mismatch"),
+    "zstd bomb (size field lies)": (forge(b"\0" * 10_000_000, codec=2, raw_size=100), "size mismatch"),
+    "zstd frame without its size": (
+        forge(raw_payload(), codec=2,
+              payload=zstandard.ZstdCompressor(write_content_size=False).compress(raw_payload())), "size mismatch"),
+    "zstd data after the frame": (
+        forge(raw_payload(), codec=2, payload=zstandard.ZstdCompressor().compress(raw_payload()) + b"more"),
+        "payload"),
+    "zstd frame cut short": (
+        forge(raw_payload(), codec=2, payload=zstandard.ZstdCompressor().compress(raw_payload())[:-3]), "payload"),
     "unknown codec": (forge(raw_payload(), codec=9), "header"),
 }
 
