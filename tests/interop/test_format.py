@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prebundle.interop import has_module_syntax, needs_interop
+from prebundle.interop.format import _has_module_word
 
 from ._support import NPM
 
@@ -64,3 +68,24 @@ def test_extension_decides(tmp_path: Path) -> None:
     (tmp_path / "empty.js").write_text("console.log(1)")
     assert needs_interop(tmp_path / "empty.mjs") is False
     assert needs_interop(tmp_path / "empty.js") is True
+
+
+# The words ``import``/``export`` are found with bytes.find: the same answer as the regex it
+# replaced, ``\b(?:import|export)\b``, on any text.
+
+_WORD_REGEX = re.compile(rb"\b(?:import|export)\b")
+_WORD_CASES = [b"", b"import", b"export", b"exports.a = 1", b"reimport", b"import_", b"_export", b"x.export()",
+               b"module.exports", b"// import", b"importexport", b"export\n", b"9import", b"\xffimport\xff",
+               b"imp" + b"ort", b"exportexports export"]
+
+
+@pytest.mark.parametrize("source", _WORD_CASES)
+def test_module_word_matches_the_regex_on_cases(source):
+    assert _has_module_word(source) == bool(_WORD_REGEX.search(source))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"import", b"export", b"s", b"_", b"a", b"0", b" ", b".", b"\n", b"\xc3\xa9", b"$"]),
+                max_size=12).map(b"".join))
+def test_module_word_matches_the_regex(source):
+    assert _has_module_word(source) == bool(_WORD_REGEX.search(source))
