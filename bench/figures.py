@@ -12,12 +12,12 @@ update :func:`prebundle_cache_dirs`: it is what "cold" deletes.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from measure import Run
+from set_aside import set_aside
 
 __all__ = ["Context", "Figure", "Goal", "figures", "prebundle_cache_dirs"]
 
@@ -131,8 +131,8 @@ def prebundle_cache_dirs(root: Path) -> list[Path]:
 
 
 def _rm(*paths: Path) -> None:
-    for path in paths:
-        shutil.rmtree(path, ignore_errors=True)
+    """The last run's output out of the way (``set_aside``: moved, deleted after the rounds)."""
+    set_aside(*paths)
 
 
 # -- peers -------------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ its process tree, ``bench/measure.py``):
 
 Each figure runs once untimed, then in interleaved rounds; values are medians, ratios divide two
 medians of this run. The bytes moved are the downloads the run recorded (``runs.json``), beside
-the bytes of the packages' files. Raw runs go to ``bench/.work/remote_cache.json``.
+the bytes of the packages' files. Raw runs go to ``bench/.work/remote_cache.json``. Each run's
+output and caches are set aside before the next (``set_aside.py``: renamed, deleted after the
+last round), for every figure alike.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def main() -> None:
     sys.path[:0] = [str(ROOT), str(BENCH)]
     import gen_tree
     from measure import measure
+    from set_aside import empty_trash, set_aside
 
     from tests.support.stores import NginxDav, RedisServer
 
@@ -62,7 +65,7 @@ def main() -> None:
     if not FLOOR_ESBUILD.exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FLOOR_ESBUILD.parents[3],
                        check=True)
-    shutil.rmtree(WORK, ignore_errors=True)
+    set_aside(WORK)  # the last bench's folders: deleted after this one's rounds
     WORK.mkdir(parents=True)
     import compileall  # prebundle runs byte-compiled, as pip leaves it
 
@@ -90,7 +93,7 @@ def main() -> None:
         floor_out = WORK / "floor-out"
 
         def floor():
-            shutil.rmtree(floor_out, ignore_errors=True)
+            set_aside(floor_out)
             entries = ["".join(c if c.isalnum() or c == "-" else "_" for c in spec) + f"={spec}" for spec in specifiers]
             return measure([str(FLOOR_ESBUILD), *entries, "--bundle", "--format=esm", "--splitting",
                             "--platform=browser", "--sourcemap", '--define:process.env.NODE_ENV="development"',
@@ -98,15 +101,14 @@ def main() -> None:
 
         def second_machine(remote: str):
             def run():
-                shutil.rmtree(second / "node_modules" / ".vite", ignore_errors=True)
                 cache = WORK / "second-cache"
-                shutil.rmtree(cache, ignore_errors=True)
+                set_aside(second / "node_modules" / ".vite", cache)
                 return measure([prebundle, str(second)], cwd=ROOT,
                                env={**base_env, "PREBUNDLE_CACHE_DIR": str(cache), "PREBUNDLE_REMOTE_CACHE": remotes[remote]})
             return run
 
         def second_project():
-            shutil.rmtree(second / "node_modules" / ".vite", ignore_errors=True)
+            set_aside(second / "node_modules" / ".vite")
             return measure([prebundle, str(second)], cwd=ROOT, env={**base_env, "PREBUNDLE_CACHE_DIR": str(warm_cache)})
 
         figures = {"esbuild-floor": floor, "second-machine-webdav": second_machine("webdav"),
@@ -128,6 +130,7 @@ def main() -> None:
     finally:
         dav.stop()
         redis.stop()
+        empty_trash()
     report(runs, caches, args.runs)
 
 

@@ -238,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         rounds(results, ctx, runs)
     finally:
         ctx.restore_edit()
+        from set_aside import empty_trash
+
+        empty_trash()
     load_after = load()
     seconds_total = (datetime.now(timezone.utc) - started).total_seconds()
 
