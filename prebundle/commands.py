@@ -7,7 +7,6 @@ The console script's entry, with the fast path tried first, is ``cli.py``. After
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -176,6 +175,8 @@ def _listening(serving: DaemonServing):
     writes the file before it binds its port (with ``--port 0`` before it knows the port). None
     when the daemon is gone; after ``DAEMON_START_SECONDS`` the last info (the request then says
     why it fails)."""
+    import socket  # only a command that meets a daemon connects to one
+
     from .daemon.pidfile import read_daemon
 
     info = serving.info

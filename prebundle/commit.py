@@ -9,7 +9,6 @@ simply taken over.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import logging
 import os
@@ -161,6 +160,8 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux ``renameat2``); False where that is not available."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # only to replace a deps dir: a first run or a restore has none
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

@@ -8,11 +8,9 @@ reported as ``<file>:<line>: <key>: <what is wrong>`` before any work starts.
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 import re
 import runpy
-import tomllib
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -322,8 +320,10 @@ def _server(value: Any) -> ServerConfig:
                         fs_deny=_fs_deny(value.get("fs_deny", default.fs_deny)))
 
 
-_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s]+", re.IGNORECASE)
-_HOST_NAME = re.compile(r"\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*", re.IGNORECASE)
+# The patterns of this module are compiled on first use (``re``'s own cache), not at import: a
+# config names an origin, a host or a target only now and then, and every command loads this module.
+_ORIGIN = r"[a-z][a-z0-9+.-]*://[^/?#\s]+"
+_HOST_NAME = r"\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*"
 
 
 def _cors(value: Any) -> bool | tuple[str | re.Pattern[str], ...]:
@@ -343,7 +343,7 @@ def _cors(value: Any) -> bool | tuple[str | re.Pattern[str], ...]:
             except re.error as error:
                 raise TypeError(f"cors: bad regular expression {item!r}: {error}") from None
             checked.append(item)
-        elif isinstance(item, str) and _ORIGIN.fullmatch(item.rstrip("/")):
+        elif isinstance(item, str) and re.fullmatch(_ORIGIN, item.rstrip("/"), re.IGNORECASE):
             checked.append(item.rstrip("/").lower())
         else:
             raise TypeError(f"cors: {item!r} is not an origin such as 'http://localhost:8000' "
@@ -362,7 +362,7 @@ def _allowed_hosts(value: Any) -> bool | tuple[str, ...]:
     except TypeError:
         raise TypeError("allowed_hosts: expected true or a list of host names") from None
     for host in hosts:
-        if not _HOST_NAME.fullmatch(host):
+        if not re.fullmatch(_HOST_NAME, host, re.IGNORECASE):
             raise TypeError(f"allowed_hosts: {host!r} is not a host name; give the name alone "
                             "(no scheme, port or path), such as 'dev.example.test', or true to allow any host")
     return tuple(host.lower() for host in hosts)
@@ -441,17 +441,14 @@ def _merge_server(current: Any, value: Any) -> Any:
     return value
 
 
-_TARGET = re.compile(
-    r"(esnext|es5|es6|es20\d\d|(chrome|deno|edge|firefox|hermes|ie|ios|node|opera|rhino|safari)\d+(\.\d+){0,2})",
-    re.IGNORECASE,
-)
+_TARGET = r"(esnext|es5|es6|es20\d\d|(chrome|deno|edge|firefox|hermes|ie|ios|node|opera|rhino|safari)\d+(\.\d+){0,2})"
 
 
 def _targets(value: Any) -> tuple[str, ...]:
     """esbuild targets, checked here so a typo is reported with its file and line."""
     targets = _str_tuple(value)
     for target in targets:
-        if not _TARGET.fullmatch(target):
+        if not re.fullmatch(_TARGET, target, re.IGNORECASE):
             raise TypeError(f"unknown target {target!r} (esbuild accepts esnext, es2015 to es2024, "
                             "or a browser and version such as chrome120, firefox115, safari17)")
     return targets
@@ -466,13 +463,13 @@ RESERVED_ESBUILD_OPTIONS = frozenset({
 """esbuild options prebundle sets itself for every package build."""
 ESBUILD_OPTIONS_AS_KEYS = {"external": "exclude", "conditions": "conditions", "main_fields": "main_fields"}
 """esbuild options a config key covers (the key drives prebundle's own resolver too): option -> key."""
-_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_CAMEL_HUMP = r"(?<=[a-z0-9])([A-Z])"
 
 
 def _esbuild_option_name(name: str) -> str:
     """The snake_case name of an esbuild option as written: ``keepNames`` (esbuild's JavaScript
     API, as Vite users write ``esbuildOptions``), ``keep-names`` (TOML style) or ``keep_names``."""
-    return _CAMEL_HUMP.sub(lambda m: "_" + m.group(1).lower(), name).replace("-", "_")
+    return re.sub(_CAMEL_HUMP, lambda m: "_" + m.group(1).lower(), name).replace("-", "_")
 
 
 def _esbuild_options(value: Any) -> Mapping[str, Any]:
@@ -502,6 +499,8 @@ def _esbuild_options(value: Any) -> Mapping[str, Any]:
         if snake in RESERVED_ESBUILD_OPTIONS:
             raise TypeError(f"{shown} is set by prebundle for every package build and cannot be changed")
         if snake not in BUILD_OPTIONS:
+            import difflib
+
             close = difflib.get_close_matches(snake, sorted(BUILD_OPTIONS), n=1)
             hint = f"did you mean {close[0]}?" if close else "esbuild's build options: keep_names, drop, pure, jsx, ..."
             raise TypeError(f"unknown esbuild option {name!r} ({hint})")
@@ -702,6 +701,8 @@ def _load_python(path: Path, env: ConfigEnv) -> dict[str, Any]:
 
 
 def _load_toml(path: Path, *, explicit: bool) -> dict[str, Any]:
+    import tomllib  # only for a project whose config is TOML (pyproject.toml and the like)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Config
+from .interop.format import esm_by_text
 
 if TYPE_CHECKING:
     from .interop import DefaultRule
+    from .plan import PlannedPackage
 
 log = logging.getLogger("prebundle.hashing")
 
@@ -37,6 +39,7 @@ __all__ = [
     "config_hash",
     "find_lockfile_dir",
     "hash_of",
+    "interop_key",
     "interop_rule",
     "lockfile_hash",
     "package_key",
@@ -314,3 +317,18 @@ def package_key(identity: str, ids: Iterable[str], config_hash_value: str, *, in
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()[:32]
+
+
+def interop_key(package: PlannedPackage, config: Config, rule: DefaultRule) -> str:
+    """The interop settings that may shape ``package``'s bundle, for its cache key: the
+    ``default`` rule and its ids in ``needs_interop``; nothing for a package whose entries are
+    all ES modules by name or text (``esm_by_text``), which those settings leave as it is (so
+    its build stays shared with projects of the other rule).
+
+    Asked without a parse: the key is computed for every package of every run, and parsing the
+    few entries whose text leaves it open (a big ESM file with CommonJS words in it) cost a
+    fully cached run more than all its reuse. Such a package gets the rule in its key: correct,
+    only shared less."""
+    if all(planned.id not in config.needs_interop and esm_by_text(planned.src) for planned in package.ids):
+        return ""
+    return json.dumps([rule, [planned.id for planned in package.ids if planned.id in config.needs_interop]])

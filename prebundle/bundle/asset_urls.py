@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .. import esbuild
-from ..esbuild import OnLoadResult
 from ..metadata import file_hash
 from .hooks import LOADERS
 from .modules import OWN_NAMESPACES
@@ -146,6 +145,7 @@ def bundles_workers(file_names: Iterable[str]) -> bool:
     shared between projects."""
     return any(name.startswith(ASSETS_DIR + "/") and name.endswith(".js") for name in file_names)
 
+
 def serve_rewrites(build: PluginBuild, rewrites: Mapping[str, bytes], loaders: Mapping[str, str]) -> None:
     """An ``onLoad`` callback that gives esbuild the rewritten code of exactly these files, with
     the loader the build would have used (``loaders``: the build's ``loader`` option)."""
@@ -157,7 +157,7 @@ def serve_rewrites(build: PluginBuild, rewrites: Mapping[str, bytes], loaders: M
         if code is None:
             return None
         suffix = Path(args.path).suffix
-        return OnLoadResult(contents=code, loader=loaders.get(suffix) or LOADERS.get(suffix, "js"))
+        return esbuild.OnLoadResult(contents=code, loader=loaders.get(suffix) or LOADERS.get(suffix, "js"))
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import esbuild
 from ..esbuild import OnLoadResult, OnResolveResult
-from ..hashing import interop_rule
-from ..interop.format import esm_by_text, needs_interop
+from ..hashing import interop_key, interop_rule  # interop_key: kept importable from here
+from ..interop.format import needs_interop
 from ..interop.proxy import proxy_entry_source
 from ..plan import PlannedId, PlannedPackage
 from ..plugins.plugin import PluginError
@@ -59,21 +59,6 @@ def goes_through_proxy(planned: PlannedId, config: Config) -> bool:
     """Whether ``planned`` is bundled through a CommonJS proxy: its entry is CommonJS/UMD, or
     the config's ``needs_interop`` names it."""
     return planned.id in config.needs_interop or needs_interop(planned.src)
-
-
-def interop_key(package: PlannedPackage, config: Config, rule: DefaultRule) -> str:
-    """The interop settings that may shape ``package``'s bundle, for its cache key: the
-    ``default`` rule and its ids in ``needs_interop``; nothing for a package whose entries are
-    all ES modules by name or text (``esm_by_text``), which those settings leave as it is (so
-    its build stays shared with projects of the other rule).
-
-    Asked without a parse: the key is computed for every package of every run, and parsing the
-    few entries whose text leaves it open (a big ESM file with CommonJS words in it) cost a
-    fully cached run more than all its reuse. Such a package gets the rule in its key: correct,
-    only shared less."""
-    if all(planned.id not in config.needs_interop and esm_by_text(planned.src) for planned in package.ids):
-        return ""
-    return json.dumps([rule, [planned.id for planned in package.ids if planned.id in config.needs_interop]])
 
 
 @dataclass

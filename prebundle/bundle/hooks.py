@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..esbuild import OnLoadResult, OnResolveResult
+from .. import esbuild
 from ..filetypes import read_text
 from .modules import OWN_NAMESPACES, PROXY_NS, VIRTUAL_NS
 
@@ -92,8 +92,8 @@ def bridge_plugins(build: PluginBuild, plugins: PluginContainer, root: Path, fil
             if resolved is None:
                 return None
             if resolved.startswith("\0"):
-                return OnResolveResult(path=resolved[1:], namespace=VIRTUAL_NS)
-            return OnResolveResult(path=resolved)
+                return esbuild.OnResolveResult(path=resolved[1:], namespace=VIRTUAL_NS)
+            return esbuild.OnResolveResult(path=resolved)
 
     if plugins.has("load") or plugins.has("transform"):
         @build.on_load(filter=".*", namespace=VIRTUAL_NS)
@@ -102,7 +102,7 @@ def bridge_plugins(build: PluginBuild, plugins: PluginContainer, root: Path, fil
             code = plugins.load(id_)
             if code is None:
                 return None
-            return OnLoadResult(contents=plugins.transform(code, id_), loader="js", resolve_dir=str(root))
+            return esbuild.OnLoadResult(contents=plugins.transform(code, id_), loader="js", resolve_dir=str(root))
 
     if file_hooks is not None:
         @build.on_load(filter=file_hooks.filter, namespace="file")
@@ -110,7 +110,7 @@ def bridge_plugins(build: PluginBuild, plugins: PluginContainer, root: Path, fil
             code = file_hooks.code_of(args.path)
             if code is None:
                 return None  # untouched: esbuild reads the file itself
-            return OnLoadResult(contents=code, loader=LOADERS.get(Path(args.path).suffix, "js"))
+            return esbuild.OnLoadResult(contents=code, loader=LOADERS.get(Path(args.path).suffix, "js"))
 
 
 def files_read(metafile: Mapping[str, Any] | None, root: Path) -> list[str]:

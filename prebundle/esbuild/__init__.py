@@ -8,29 +8,36 @@ esbuild's own, in snake_case: ``build(entry_points=["src/a.js"], bundle=True, ou
 
 Threading: sync calls may come from any thread (not from a Future callback on the reader
 thread). Plugin callbacks run on a pool thread and may call ``build.resolve()``.
+
+Finding the binary and its version (``find_esbuild``) and the errors load with the package; the
+client itself (``Service`` and the protocol, plugin and result types) on first use: every
+optimize run needs the version for its cache keys, and only a run that builds needs the client.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from ._context import BuildContext
+from ..lazy_names import lazy_names
 from ._errors import (
     BinaryNotFound, BuildFailure, EsbuildError, ProtocolError, ServiceError, ServiceStopped,
     TransformFailure,
 )
 from ._locate import EsbuildBinary, find_binary, find_esbuild, install_pinned
 from ._pinned import PINNED_VERSION
-from ._plugins import (
-    OnLoadArgs, OnLoadResult, OnResolveArgs, OnResolveResult, OnStartResult, Plugin,
-    PluginBuild, ResolveResult,
-)
-from ._service import SUPPORTED_VERSIONS, Service
-from ._types import (
-    BuildResult, Location, Message, Note, OutputFile, ServeResult, TransformResult,
-)
+
+if TYPE_CHECKING:
+    from ._context import BuildContext
+    from ._plugins import (
+        OnLoadArgs, OnLoadResult, OnResolveArgs, OnResolveResult, OnStartResult, Plugin,
+        PluginBuild, ResolveResult,
+    )
+    from ._service import SUPPORTED_VERSIONS, Service
+    from ._types import (
+        BuildResult, Location, Message, Note, OutputFile, ServeResult, TransformResult,
+    )
 
 __all__ = [
     "build", "context", "transform", "format_messages", "analyze_metafile", "build_async",
@@ -43,6 +50,29 @@ __all__ = [
     "BinaryNotFound", "ProtocolError", "SUPPORTED_VERSIONS",
 ]
 
+_LAZY = {
+    "BuildContext": "._context",
+    "OnLoadArgs": "._plugins",
+    "OnLoadResult": "._plugins",
+    "OnResolveArgs": "._plugins",
+    "OnResolveResult": "._plugins",
+    "OnStartResult": "._plugins",
+    "Plugin": "._plugins",
+    "PluginBuild": "._plugins",
+    "ResolveResult": "._plugins",
+    "SUPPORTED_VERSIONS": "._service",
+    "Service": "._service",
+    "BuildResult": "._types",
+    "Location": "._types",
+    "Message": "._types",
+    "Note": "._types",
+    "OutputFile": "._types",
+    "ServeResult": "._types",
+    "TransformResult": "._types",
+}
+
+__getattr__ = lazy_names(__name__, _LAZY, globals())
+
 _services: dict[str, Service] = {}
 _services_lock = threading.Lock()
 
@@ -50,6 +80,8 @@ _services_lock = threading.Lock()
 def get_service(root: str | os.PathLike | None = None) -> Service:
     """The default ``Service`` for the binary found from ``root`` (default: the cwd), fetching
     the pinned esbuild if the project has none (see ``find_esbuild``)."""
+    from ._service import Service
+
     found = find_esbuild(root)
     binary = str(found.path)
     with _services_lock:

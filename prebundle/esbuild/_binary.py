@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -125,6 +124,8 @@ def remember_version(path: str | os.PathLike, version: str) -> None:
 
 
 def _run_version(path: str) -> str:
+    import subprocess  # only for a binary with no package.json beside it: not loaded on most runs
+
     try:
         out = subprocess.run([path, "--version"], capture_output=True, check=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as exc:

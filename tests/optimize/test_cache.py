@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -170,6 +171,38 @@ def test_a_second_project_reuses_the_machine_wide_cache(tmp_path):
     a = json.loads((first.deps_dir / "importmap.json").read_text())
     b = json.loads((second.deps_dir / "importmap.json").read_text())
     assert a == b  # same files, same hashes
+
+
+ESBUILD_CLIENT = ("prebundle.bundle.builder", "prebundle.esbuild._plugins", "prebundle.esbuild._service",
+                  "prebundle.esbuild._transport")
+"""The bundler and the esbuild client (its plugins, its service and the protocol): only a run
+that builds a package needs them."""
+PROBE = f"""\
+import atexit, sys
+
+def loaded():
+    print("loaded:", *sorted(name for name in {ESBUILD_CLIENT!r} if name in sys.modules))
+
+atexit.register(loaded)  # registered first, run last: after every exit handler of the run
+sys.argv = ["prebundle", *sys.argv[1:]]
+from prebundle.cli import main
+main()
+"""
+"""Runs the console script's entry on its arguments, then says which modules of the client it loaded."""
+
+
+def test_a_run_served_by_the_machine_wide_cache_never_loads_the_esbuild_client(tmp_path):
+    """The project's deps dir gone, every package in the machine-wide cache: ``prebundle`` puts
+    the deps dir together without loading the bundler or the esbuild client (so without starting
+    esbuild); finding the binary for its version (the packages' keys hold it) is all it needs."""
+    root = make_app(tmp_path / "app", MAIN)
+    config = load_config(root)
+    assert len(optimize(config).built) == 3
+    shutil.rmtree(config.cache_dir)
+    done = subprocess.run([sys.executable, "-c", PROBE, str(root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "0 packages built, 3 reused" in done.stdout, done.stdout
+    assert done.stdout.splitlines()[-1] == "loaded:"
 
 
 def test_concurrent_writers_of_the_shared_cache_are_safe(tmp_path):
