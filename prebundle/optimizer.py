@@ -23,17 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, esbuild
-from .bundle import BundleError, PackageBuild, PackageBundler
+from .bundle import BundleError, PackageBuild
 from .bundle.asset_urls import bundles_workers
-from .bundle.builder import interop_key
 from .commit import OutputLock, commit_dir, link_or_copy, new_staging_dir, recover
 from .config import Config
 from .daemon.pidfile import PIDFILE, read_daemon
 from .errors import DaemonServing, PrebundleError
 from .esbuild import EsbuildError, ServiceStopped
-from .hashing import CacheHashes, InstallState, cache_hashes, interop_rule, package_key
-from .integrations.compress import precompress
-from .interop import InteropCache
+from .hashing import CacheHashes, InstallState, cache_hashes, interop_key, interop_rule, package_key
 from .inventory_runs import DAEMON_REQUESTS, build_ms_shares, record_run
 from .machine_cache import package_cache_dir
 from .metadata import FileInfo, Metadata, PackageRecord, read_metadata
@@ -45,10 +42,11 @@ from .records import build_from_record, importmap_differs, package_record, packa
 from .resolve import ResolveError, Resolver
 from .scanner import scan
 from .scanner.result import missing_error
-from .shared_cache import SharedCache, installed, shared_cache
+from .shared_cache import SharedCache, finish_adopting, installed, shared_cache
 from .unbundled import Unbundled, unbundled, unreachable_excluded
 
 if TYPE_CHECKING:
+    from .bundle import PackageBundler
     from .esbuild import Service
     from .interop import DefaultRule, InteropCache
     from .plan import PlannedPackage
@@ -163,6 +161,7 @@ def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | N
     _refuse_beside_daemon(config)
 
     with OutputLock(config.cache_dir, on_wait=on_wait):
+        finish_adopting()  # a restore's packages are linked from the deps dir this run may replace
         recover(config.cache_dir)
         run = OptimizeRun(config, scan_result, resolver=resolver, service=service, force=force,
                           on_progress=on_progress, started=started)
@@ -246,10 +245,9 @@ class OptimizeRun:
         if self._plan is not None:
             return
 
-        if self.service is None:
-            self.service = esbuild.get_service(self.config.root)
-        self._hashes = cache_hashes(self.config, esbuild_version=self.service.version,
-                                    prebundle_version=__version__)
+        # the binary's version only: the esbuild client loads, and the service starts, for a build
+        version = self.service.version if self.service is not None else esbuild.find_esbuild(self.config.root).version
+        self._hashes = cache_hashes(self.config, esbuild_version=version, prebundle_version=__version__)
         self._rule = interop_rule(self.config)  # as configHash holds it (same file stamp, same read)
         self._previous = None if self.force else read_metadata(self.config.deps_dir)
         self._plan = make_plan(self.config, self.scan_result, self.resolver)
@@ -309,6 +307,7 @@ class OptimizeRun:
         try:
             self._published = self._publish(self._builds, staging)
             if self.config.mode == "production":  # static servers can send .br/.gz as they are
+                from .integrations.compress import precompress  # gzip and brotli: for production only
 
                 machine = package_cache_dir()
                 precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None,
@@ -368,7 +367,11 @@ class OptimizeRun:
         from .deps_snapshot import is_snapshot, write_snapshot
 
         key = self._snapshot_key()
-        artifact = shared.remote.fetch(key)
+        with ThreadPoolExecutor(1, thread_name_prefix="prebundle-restore") as pool:
+            fetching = pool.submit(shared.remote.fetch, key)  # the download and its unpacking let go of the GIL
+            for package in self._plan.packages:  # the keys the check needs, meanwhile
+                self._key(package, build_digest)
+            artifact = fetching.result()
         if artifact is None or not is_snapshot(artifact.record, key):
             return None
         deps_dir = self.config.deps_dir
@@ -390,7 +393,7 @@ class OptimizeRun:
             raise _write_failure(error, deps_dir) from None
         self._restored = True
         shared.stats.restored = True
-        shared.adopt(deps_dir, metadata.packages.values())  # this machine's now, package by package
+        shared.adopt(deps_dir, metadata.packages.values())  # this machine's now, package by package, meanwhile
         warnings = tuple(w for record in metadata.packages.values() for w in record.warnings)
         for warning in warnings:
             log.warning("warning: %s", warning)
@@ -508,8 +511,7 @@ class OptimizeRun:
         they lead to are built in the same pass instead of one pass per level of imports; an
         id planned that way that nothing imports after all is dropped again."""
         previous, cfg_hash = self._previous, self._hashes.build_digest
-        bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging,
-                                 interop_cache=self._interop_cache(), rule=self._rule)
+        bundler = None  # made for the first package to build (``_bundler``)
         shared = self._shared_for_run()
         asked = set(plan.ids)
         plan = self._predicted(plan, previous, shared, cfg_hash)
@@ -534,6 +536,8 @@ class OptimizeRun:
                     builds[package.dir] = reused
                 else:
                     todo.append((package, key))
+            if todo and bundler is None:
+                bundler = self._bundler(staging)
             for build in self._build(bundler, todo, done=len(plan.packages) - len(todo), total=len(plan.packages)):
                 builds[build.package.dir] = build
                 if shared is not None and not bundles_workers(build.file_infos) and self._installed(build.package.dir):
@@ -547,9 +551,20 @@ class OptimizeRun:
                 return [builds[package.dir] for package in plan.packages]
             plan = plan_ids([planned for id_, planned in plan.ids.items() if id_ in needed])
 
-    def _build(self, bundler: PackageBundler, todo: list[tuple[PlannedPackage, str]], *, done: int,
+    def _bundler(self, staging: Path) -> PackageBundler:
+        """The bundler of this run's builds into ``staging``, on this run's esbuild service: only
+        a run with a package to build loads it (and the esbuild client) and starts the service."""
+        from .bundle import PackageBundler
+
+        if self.service is None:
+            self.service = esbuild.get_service(self.config.root)
+        return PackageBundler(self.config, self.resolver, self.service, staging=staging,
+                              interop_cache=self._interop_cache(), rule=self._rule)
+
+    def _build(self, bundler: PackageBundler | None, todo: list[tuple[PlannedPackage, str]], *, done: int,
                total: int) -> list[PackageBuild]:
-        """Build ``todo`` in groups, ``MAX_CONCURRENT_BUILDS`` at a time."""
+        """Build ``todo`` in groups, ``MAX_CONCURRENT_BUILDS`` at a time (``bundler``: None only
+        when there is nothing to build)."""
         self._progress(done, total)
         if not todo:
             return []
@@ -649,6 +664,8 @@ class OptimizeRun:
         """Interop answers are shared machine-wide when the machine-wide cache is on, else kept
         in the project's cache dir. They are keyed and checked by the content they were computed
         from, so ``--force`` uses them too (see ``interop.cache``)."""
+        from .interop import InteropCache
+
         base = package_cache_dir()
         return InteropCache(base / "interop" if base is not None else self.config.cache_dir / "interop")
 

@@ -20,10 +20,12 @@ tier did (``cache_stats.py``).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +45,7 @@ from .records import build_from_record
 if TYPE_CHECKING:
     from .remote import RemoteSettings, RemoteTier
 
-__all__ = ["SharedCache", "installed", "remote_tier", "shared_cache"]
+__all__ = ["SharedCache", "finish_adopting", "installed", "remote_tier", "shared_cache"]
 
 log = logging.getLogger("prebundle.cache")
 
@@ -57,6 +59,24 @@ def installed(package_dir: Path, *, realpath: Callable[[str], str] = os.path.rea
     package's key does not follow edits of its source, so its build is never taken from, nor
     put into, a cache shared with other projects or machines."""
     return "node_modules" in Path(realpath(str(package_dir))).parts
+
+
+_adopting: list[threading.Thread] = []
+"""Threads keeping a restored deps dir's packages as entries (``SharedCache.adopt``)."""
+
+
+def finish_adopting() -> None:
+    """Wait until the packages of restored deps dirs are kept here: before a run reads or
+    replaces a deps dir (they are linked from it), and before the process exits."""
+    while _adopting:
+        _adopting.pop().join()
+
+
+@functools.cache
+def _finish_before_exit() -> None:
+    import atexit
+
+    atexit.register(finish_adopting)
 
 
 NO_REMOTE = RemoteCacheConfig()
@@ -118,6 +138,8 @@ class SharedCache:
         """Keys this run asked the remote for: a miss stays a miss until the next run."""
         self._downloaded: set[str] = set()
         """Keys this run stored from the remote (their reuse counts as a remote hit)."""
+        self._made_directory = False
+        """Whether this run made sure ``directory`` exists (once, not per entry stored)."""
         if remote is not None:
             remote.begin_run()
 
@@ -211,14 +233,24 @@ class SharedCache:
     def adopt(self, deps_dir: Path, records: Iterable[PackageRecord]) -> None:
         """Keep the packages of a deps dir that came whole from the remote as entries here too
         (hard links: the deps dir's files are never modified in place), so the next project,
-        or this one after a change, finds them without the remote."""
+        or this one after a change, finds them without the remote. Done on a thread of its
+        own while the run reports its result: ``finish_adopting`` waits for it (the next run
+        does, and so does the process before it exits)."""
         if self.directory in self._broken:
             return
         from .deps_snapshot import PACKAGE_KEY
 
+        kept = [record for record in records  # others are never shared (``bundles_workers``), or not keys of ours
+                if not bundles_workers(record.files) and PACKAGE_KEY.fullmatch(record.key)]
+        thread = threading.Thread(target=self._keep, args=(deps_dir, kept), name="prebundle-adopt", daemon=True)
+        _adopting.append(thread)
+        thread.start()
+        _finish_before_exit()
+
+    def _keep(self, deps_dir: Path, records: list[PackageRecord]) -> None:
         for record in records:
-            if bundles_workers(record.files) or not PACKAGE_KEY.fullmatch(record.key):
-                continue  # never shared (see ``bundles_workers``), or not a key of ours
+            if self.directory in self._broken:
+                return
             if not os.path.lexists(self.directory / record.key):
                 self._store(record.key, {name: deps_dir / name for name in record.files},
                             {**record.to_json(), "format": FORMAT}, link=True)
@@ -234,11 +266,14 @@ class SharedCache:
         try:
             if os.path.lexists(final):
                 return True
-            self.directory.mkdir(parents=True, exist_ok=True)
+            if not self._made_directory:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._made_directory = True
             temp = make_temp_dir(self.directory, ".tmp-")
             for name, content in files.items():
                 target = temp / name
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if "/" in name:  # most packages' files sit side by side: one mkdir less per file
+                    target.parent.mkdir(parents=True, exist_ok=True)
                 if isinstance(content, Path) and link:
                     link_or_copy(content, target)
                 elif isinstance(content, Path):
@@ -256,6 +291,8 @@ class SharedCache:
                 return True
             if download or isinstance(error, ValueError):
                 return False
+            if link and isinstance(error, FileNotFoundError):
+                return False  # the folder linked from was replaced meanwhile: not this cache's fault
             self._give_up(error)
             return False
         finally:
