@@ -47,6 +47,7 @@ from .unbundled import Unbundled, unbundled, unreachable_excluded
 
 if TYPE_CHECKING:
     from .bundle import PackageBundler
+    from .remote import Artifact
     from .esbuild import Service
     from .interop import DefaultRule, InteropCache
     from .plan import PlannedPackage
@@ -367,20 +368,35 @@ class OptimizeRun:
         from .deps_snapshot import is_snapshot, write_snapshot
 
         key = self._snapshot_key()
+
+        def download() -> tuple[Artifact | None, str | None]:
+            """The deps dir of these inputs written into ``staging``, and what went wrong writing it."""
+            artifact = shared.remote.fetch(key)
+            if artifact is None or not is_snapshot(artifact.record, key):
+                return None, None
+            try:
+                write_snapshot(artifact.files, staging)
+            except (OSError, ValueError) as error:  # names this file system refuses, say
+                return artifact, f"cannot be written here ({type(error).__name__}: {error})"
+            return artifact, None
+
+        # Downloading, checking the digest, decompressing and writing files let go of the GIL:
+        # on a thread of their own, while this one computes the package keys the check needs.
         with ThreadPoolExecutor(1, thread_name_prefix="prebundle-restore") as pool:
-            fetching = pool.submit(shared.remote.fetch, key)  # the download and its unpacking let go of the GIL
-            for package in self._plan.packages:  # the keys the check needs, meanwhile
+            downloading = pool.submit(download)
+            for package in self._plan.packages:
                 self._key(package, build_digest)
-            artifact = fetching.result()
-        if artifact is None or not is_snapshot(artifact.record, key):
+            artifact, problem = downloading.result()
+        if artifact is None:
             return None
         deps_dir = self.config.deps_dir
-        try:
-            write_snapshot(artifact.files, staging)
-            metadata = read_metadata(staging)
-            problem = self._snapshot_problem(metadata, staging, artifact.files)
-        except (OSError, ValueError) as error:  # names this file system refuses, say
-            metadata, problem = None, f"cannot be written here ({type(error).__name__}: {error})"
+        metadata = None
+        if problem is None:
+            try:
+                metadata = read_metadata(staging)
+                problem = self._snapshot_problem(metadata, staging, artifact.files)
+            except (OSError, ValueError) as error:
+                problem = f"cannot be read here ({type(error).__name__}: {error})"
         if problem is not None or metadata is None:
             log.warning("warning: remote cache %s: the deps dir it has for this project %s; building it here",
                         shared.remote.description, problem)

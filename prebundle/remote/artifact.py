@@ -172,24 +172,28 @@ def _check_signature(key: str, blob: bytes, signed: int, signature: bytes, signi
 
 
 def _decompress(codec: int, payload: memoryview, raw_size: int) -> bytes:
-    """The payload decompressed, exactly ``raw_size`` bytes in one complete stream or frame,
-    with nothing after it; never more than ``raw_size`` + 1 bytes are produced."""
+    """The payload decompressed: exactly ``raw_size`` bytes from one complete zlib stream
+    (with nothing after it) or Zstandard frame (that states this size); never more than
+    ``raw_size`` + 1 bytes are produced."""
     if codec == ZSTD:
         import zstandard
 
         try:  # the frame states its size: checked before anything is allocated for it
             if zstandard.frame_content_size(payload) != raw_size:
                 raise ArtifactError("damaged artifact payload (size mismatch)")
-            decompressor = zstandard.ZstdDecompressor().decompressobj()
-            raw = decompressor.decompress(payload)
+            # One call: it lets go of the GIL (a decompressobj does not) and is faster. It reads
+            # the first frame only; bytes after it (covered by the digest) are never used.
+            raw = zstandard.ZstdDecompressor().decompress(payload, max_output_size=raw_size)
         except zstandard.ZstdError as error:
             raise ArtifactError(f"damaged artifact payload ({error})") from None
-    else:
-        decompressor = zlib.decompressobj()
-        try:
-            raw = decompressor.decompress(payload, raw_size + 1)
-        except zlib.error as error:
-            raise ArtifactError(f"damaged artifact payload ({error})") from None
+        if len(raw) != raw_size:
+            raise ArtifactError("damaged artifact payload (size mismatch)")
+        return raw
+    decompressor = zlib.decompressobj()
+    try:
+        raw = decompressor.decompress(payload, raw_size + 1)
+    except zlib.error as error:
+        raise ArtifactError(f"damaged artifact payload ({error})") from None
     if len(raw) != raw_size or not decompressor.eof or decompressor.unused_data:
         raise ArtifactError("damaged artifact payload (size mismatch)")
     return raw
