@@ -26,7 +26,8 @@ class CacheStats:
     local_bytes: int = 0
     """Bytes of the packages taken from the machine-wide cache."""
     stored: int = 0
-    """Packages written into the machine-wide cache (built here or downloaded)."""
+    """Packages written into the machine-wide cache (built here or downloaded; of a restored deps
+    dir, those handed to the thread that keeps them)."""
     remote: str | None = None
     remote_hits: int = 0
     """Packages downloaded from the remote (verified) instead of being built."""

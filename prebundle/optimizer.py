@@ -47,10 +47,10 @@ from .unbundled import Unbundled, unbundled, unreachable_excluded
 
 if TYPE_CHECKING:
     from .bundle import PackageBundler
-    from .remote import Artifact
     from .esbuild import Service
     from .interop import DefaultRule, InteropCache
     from .plan import PlannedPackage
+    from .remote import Artifact
     from .resolve import Resolver
     from .scanner import ScanResult
 
@@ -409,7 +409,7 @@ class OptimizeRun:
             raise _write_failure(error, deps_dir) from None
         self._restored = True
         shared.stats.restored = True
-        shared.adopt(deps_dir, metadata.packages.values())  # this machine's now, package by package, meanwhile
+        shared.adopt(deps_dir, metadata.packages.values())  # this machine's now, package by package
         warnings = tuple(w for record in metadata.packages.values() for w in record.warnings)
         for warning in warnings:
             log.warning("warning: %s", warning)

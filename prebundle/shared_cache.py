@@ -241,7 +241,9 @@ class SharedCache:
         from .deps_snapshot import PACKAGE_KEY
 
         kept = [record for record in records  # others are never shared (``bundles_workers``), or not keys of ours
-                if not bundles_workers(record.files) and PACKAGE_KEY.fullmatch(record.key)]
+                if not bundles_workers(record.files) and PACKAGE_KEY.fullmatch(record.key)
+                and not os.path.lexists(self.directory / record.key)]
+        self.stats.stored += len(kept)  # counted now: the run reports before the thread is done
         thread = threading.Thread(target=self._keep, args=(deps_dir, kept), name="prebundle-adopt", daemon=True)
         _adopting.append(thread)
         thread.start()
@@ -251,16 +253,15 @@ class SharedCache:
         for record in records:
             if self.directory in self._broken:
                 return
-            if not os.path.lexists(self.directory / record.key):
-                self._store(record.key, {name: deps_dir / name for name in record.files},
-                            {**record.to_json(), "format": FORMAT}, link=True)
+            self._store(record.key, {name: deps_dir / name for name in record.files},
+                        {**record.to_json(), "format": FORMAT}, link=True, counted=True)
 
     def _store(self, key: str, files: Mapping[str, bytes | memoryview | Path], record: Mapping[str, Any], *,
-               link: bool = False, download: bool = False) -> bool:
+               link: bool = False, download: bool = False, counted: bool = False) -> bool:
         """Write an entry atomically (temp folder, then rename); whether it is there now. With
         ``link``, files given as paths are hard-linked (copied where links fail). A failure to
         write a ``download`` (a name this file system refuses) rejects it; other failures turn
-        the cache off for the process, with one warning."""
+        the cache off for the process, with one warning. ``counted``: already in ``stored``."""
         final = self.directory / key
         temp = None
         try:
@@ -282,7 +283,8 @@ class SharedCache:
                     target.write_bytes(content)
             (temp / "record.json").write_text(json.dumps(record), encoding="utf-8")
             os.rename(temp, final)
-            self.stats.stored += 1
+            if not counted:
+                self.stats.stored += 1
             return True
         except FileExistsError:
             return True
