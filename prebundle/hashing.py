@@ -179,14 +179,16 @@ def _patch_files(folder: Path) -> list[Path]:
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """A hash of the code that decides what a bundle contains (bundler, interop, shims), so a
-    changed prebundle never reuses bundles an older one built, even at the same version."""
+    changed prebundle never reuses bundles an older one built, even at the same version. At
+    full length: builds are shared between machines that may run other checkouts."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
     for path in sorted([*package.glob("bundle/*.py"), *package.glob("interop/*"), *package.glob("shims/*")]):
         if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:8]
+            content = path.read_bytes()
+            digest.update(f"{path.relative_to(package).as_posix()}\0{len(content)}\0".encode())
+            digest.update(content)
+    return digest.hexdigest()
 
 
 def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str) -> str:
