@@ -108,33 +108,9 @@ def scan(root: str, config_file: str | None, log_level: str | None, as_json: boo
 @reported
 def optimize(root: str, config_file: str | None, log_level: str | None, force: bool, mode: str | None) -> None:
     """Scan, then pre-bundle the dependencies into the cache dir (the default command)."""
-    from .console import DelayedProgress, echo, print_optimize, setup_logging
-    from .fastpath import config_source
-    from .fastpath_record import count_warnings, remember_optimize
-    from .optimizer import optimize as run_optimize
+    from .optimize_command import optimize_command
 
-    source = config_source(root, config_file) if mode is None else None  # before the config is read
-    config = _load(root, config_file, log_level=log_level, mode=mode)
-    setup_logging(config.log_level)
-    here = True
-    warnings = count_warnings()
-    try:
-        with DelayedProgress("bundling packages", enabled=config.log_level in ("debug", "info")) as progress:
-            result = run_optimize(
-                config, force=force or None, on_progress=progress, trigger="cli",
-                on_wait=lambda pid: echo(f"waiting for another prebundle run (pid {pid}) to finish", err=True),
-            )
-    except DaemonServing as serving:
-        result = _through_daemon(serving, config, force=force)
-        here = result is None
-        if result is None:  # the daemon stopped before it listened: nothing serves the output now
-            result = run_optimize(config, force=force or None, trigger="cli")
-    finally:
-        warnings.close()
-    if config.log_level not in ("error", "silent"):
-        print_optimize(result, config)
-    if here:
-        remember_optimize(source, config, log_level, result, warnings.count)
+    optimize_command(root, config_file, log_level, force, mode)
 
 
 def _build_hooks(config: Config) -> AbstractContextManager[None]:
@@ -146,7 +122,7 @@ def _build_hooks(config: Config) -> AbstractContextManager[None]:
     return build_hooks(config)
 
 
-def _through_daemon(serving: DaemonServing, config: Config, *, force: bool):
+def through_daemon(serving: DaemonServing, config: Config, *, force: bool):
     """A daemon serves this project: its run replaces its output, never ours under it. A run in
     another mode than the daemon's would change what it serves, so that is refused. None when
     the daemon went away before it listened."""

@@ -114,17 +114,17 @@ class _Args:
         self.json = False
 
 
-def _parse(argv: list[str]) -> _Args | None:
+def parse_plain(argv: list[str]) -> _Args | None:
     """The plain forms only: ``[optimize] [ROOT] [--log-level L] [--config F]`` and
     ``scan [ROOT] --json [--log-level L] [--config F]``; None for anything else."""
     args = _Args()
     first = next((arg for arg in argv if not arg.startswith("-")), None)
     tokens = list(argv)
     if first in _COMMANDS:  # as click's DefaultGroup decides: the first non-option word
-        if first not in ("scan", "optimize"):
-            return None
+        if first not in ("scan", "optimize") or argv[0] != first:
+            return None  # options before a command's name are the group's (click refuses them)
         args.command = first
-        tokens.remove(first)
+        tokens = tokens[1:]
     positional: list[str] = []
     seen: set[str] = set()
     i = 0
@@ -256,7 +256,7 @@ def answer(argv: list[str]) -> int | None:
     global last_reason
     try:
         last_reason = "not a plain scan --json or optimize command line"
-        args = _parse(argv)
+        args = parse_plain(argv)
         if args is None:
             return fall(last_reason)
         source = config_source(args.root, args.config_file)

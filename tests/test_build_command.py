@@ -16,30 +16,13 @@ from hypothesis import strategies as st
 
 from prebundle.build_command import parse_build
 from prebundle.commands import build, cli
-from tests.support.apps import make_app
+from tests.support.cli_lines import CLICK_ONLY, PREBUNDLE, make_places, probe, small_app
 
-PREBUNDLE = Path(sys.executable).parent / "prebundle"
-CLICK_ONLY = "import sys\nfrom prebundle.commands import cli\ncli(sys.argv[1:], prog_name='prebundle')\n"
-"""The click commands alone, as ``prebundle`` ran every line before the fast parser."""
 
 
 @pytest.fixture(scope="module")
 def places(tmp_path_factory) -> dict[str, str]:
-    """Paths a line may name: a folder, a file, a config file, one that does not exist."""
-    base = tmp_path_factory.mktemp("places")
-    (base / "app").mkdir()
-    (base / "notes.txt").write_text("not a folder\n")
-    (base / "prebundle.config.py").write_text("")
-    return {"app": str(base / "app"), "file": str(base / "notes.txt"), "config": str(base / "prebundle.config.py"),
-            "missing": str(base / "missing")}
-
-
-def small_app(root: Path) -> Path:
-    """Two small packages and esbuild linked in, ``src/main.js`` importing both."""
-    return make_app(root, 'import dayjs from "dayjs"\nimport cx from "classnames"\n'
-                          'document.title = cx("app", dayjs().format("YYYY"))\n',
-                    packages=("dayjs", "classnames", "esbuild", "@esbuild"), hand_packages=False,
-                    lockfile=False, dependencies={"dayjs": "*", "classnames": "*"})
+    return make_places(tmp_path_factory.mktemp("places"))
 
 
 def click_parse(args: list[str]) -> dict[str, object]:
@@ -152,19 +135,6 @@ def test_lines_click_refuses_or_answers_read_as_before(tmp_path: Path, args: lis
 
 # -- what a build started so loads ------------------------------------------------------------
 
-PROBE = """\
-import atexit, sys
-
-def loaded():
-    print("loaded:", *sorted(name for name in ("asyncio", "click") if name in sys.modules))
-
-atexit.register(loaded)  # registered first, run last: after every exit handler of the build
-sys.argv = ["prebundle", *sys.argv[1:]]
-from prebundle.cli import main
-main()
-"""
-"""Runs the console script's entry on its arguments, then says which of click and asyncio it loaded."""
-
 BANNER_CONFIG = """\
 from pathlib import Path
 from prebundle import Plugin, define_config
@@ -187,14 +157,6 @@ def banner():
 
 config = define_config(plugins=[banner()])
 """
-
-
-def probe(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """``prebundle <args>`` through the console script's entry, and the modules of interest it loaded."""
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=180)
-    last = done.stdout.splitlines()[-1] if done.stdout else ""
-    assert last.startswith("loaded:"), (done.stdout, done.stderr)
-    return done, set(last.split()[1:])
 
 
 def test_a_build_loads_neither_click_nor_asyncio(tmp_path: Path):

@@ -322,6 +322,6 @@ def test_a_run_that_printed_other_warnings_is_not_remembered(app, capsys):
     (["--", "app"], None),
 ])
 def test_only_plain_command_lines_are_answered(argv, parsed):
-    args = fastpath._parse(argv)
+    args = fastpath.parse_plain(argv)
     got = None if args is None else (args.command, args.root, args.config_file, args.log_level, args.json)
     assert got == parsed
