@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from prebundle.commands import cli, optimize
 from prebundle.optimize_command import parse_optimize
-from tests.support.cli_lines import CLICK_ONLY, PREBUNDLE, make_places, probe, small_app
+from tests.support.cli_lines import CLICK_ONLY, PREBUNDLE, assert_read_as_before, make_places, probe, small_app
 
 
 
@@ -124,16 +124,7 @@ REFUSED_OR_ANSWERED = [
                          ids=[" ".join(args) for args, _, _ in REFUSED_OR_ANSWERED])
 def test_lines_click_refuses_or_answers_read_as_before(tmp_path: Path, args: list[str], code: int, says: str):
     """Through the console script: the same output and exit code as the click commands alone."""
-    done = subprocess.run([str(PREBUNDLE), *args], capture_output=True, text=True, cwd=tmp_path, timeout=60)
-    before = subprocess.run([sys.executable, "-c", CLICK_ONLY, *args], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=60)
-    assert (done.returncode, done.stdout, done.stderr) == (before.returncode, before.stdout, before.stderr)
-    assert done.returncode == code
-    if code:
-        errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
-        assert len(errors) == 1 and errors[0].startswith(says), done.stderr
-    else:
-        assert done.stdout.startswith(says), done.stdout
+    assert_read_as_before([*args], tmp_path, code, says)
 
 
 def test_a_plain_run_loads_no_click_and_says_what_the_click_command_says(tmp_path: Path):

@@ -51,3 +51,19 @@ def probe(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     last = done.stdout.splitlines()[-1] if done.stdout else ""
     assert last.startswith("loaded:"), (done.stdout, done.stderr)
     return done, set(last.split()[1:])
+
+
+def assert_read_as_before(argv: list[str], cwd: Path, code: int, says: str) -> None:
+    """``prebundle <argv>`` through the console script gives the output and exit code of the
+    click commands alone: ``code``, and one ``Error:`` line starting with ``says`` (or, for exit 0,
+    output starting with it)."""
+    done = subprocess.run([str(PREBUNDLE), *argv], capture_output=True, text=True, cwd=cwd, timeout=60)
+    before = subprocess.run([sys.executable, "-c", CLICK_ONLY, *argv], capture_output=True, text=True, cwd=cwd,
+                            timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (before.returncode, before.stdout, before.stderr)
+    assert done.returncode == code
+    if code:
+        errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and errors[0].startswith(says), done.stderr
+    else:
+        assert done.stdout.startswith(says), done.stdout
