@@ -18,8 +18,12 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .remote.artifact import OpenedArtifact, Part
 
 __all__ = ["FORMAT", "PACKAGE_KEY", "is_snapshot", "snapshot_files", "snapshot_key", "snapshot_record", "write_snapshot"]
 
@@ -62,22 +66,26 @@ WRITERS = 4
 interpreter lock, so a few threads keep the cores busy."""
 
 
-def write_snapshot(files: Mapping[str, bytes | memoryview], staging: Path) -> None:
-    """Write a downloaded deps dir into ``staging`` (names were checked safe by the artifact)."""
-    for folder in sorted({(staging / name).parent for name in files}):
+def write_snapshot(artifact: OpenedArtifact, staging: Path) -> None:
+    """Write a downloaded deps dir into ``staging`` (names were checked safe by the artifact),
+    ``WRITERS`` parts at a time, each decompressed by the thread that writes its files. Raises
+    ``ArtifactError`` for a part that is damaged, ``OSError`` for a file that cannot be written."""
+    for folder in sorted({(staging / name).parent for name in artifact.names}):
         folder.mkdir(parents=True, exist_ok=True)
+    base = str(staging)
 
-    def write(item: tuple[str, bytes | memoryview]) -> None:
-        fd = os.open(staging / item[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides, as for any new file
-        try:
-            view = memoryview(item[1])
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+    def write(part: Part) -> None:
+        for name, content in part.files().items():
+            fd = os.open(os.path.join(base, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides
+            try:
+                view = content
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(WRITERS) as pool:
-        for _done in pool.map(write, files.items()):
+        for _done in pool.map(write, artifact.parts):
             pass

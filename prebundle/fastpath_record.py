@@ -169,25 +169,31 @@ def up_to_date_record(config: Config, scan: dict, *, also: tuple[str, ...] = (),
         return None
     paths = _lockfile_inputs(config.root)
     paths += _esbuild_inputs(config.root, found)
-    outputs = [name for package in metadata.packages.values() for name in package.files]
-    outputs += list(metadata.documents) + [METADATA]
-    paths += [str(deps_dir)] + [str(deps_dir / name) for name in outputs]
+    folder = str(deps_dir)
+    recorded = {os.path.join(folder, name): (name, info.hash) for package in metadata.packages.values()
+                for name, info in package.files.items()}  # a package's files: by their paths
+    paths += [folder, *recorded] + [os.path.join(folder, name) for name in (*metadata.documents, METADATA)]
     paths = list(dict.fromkeys(paths))
-    recorded = {str(deps_dir / name): info.hash for package in metadata.packages.values()
-                for name, info in package.files.items()}
-    stamps = tuple(_trusted(path, stamp(path), racy_after, recorded.get(path)) for path in paths)
+    values = [stamp(path) for path in paths]
+    sizes = {}  # the packages' files as stamped: the decision below checks them, not a later look
+    stamps = []
+    for path, value in zip(paths, values):
+        name, file_hash = recorded.get(path, (None, None))
+        if name is not None:
+            sizes[name] = None if value is None else value[2]
+        stamps.append(_trusted(path, value, racy_after, file_hash))
 
     snapshot = scan_snapshot({"scan": scan}, refresh=False, listed=listed)
     if snapshot is None or env != environment():
         return None
     hashes = cache_hashes(config, esbuild_version=found.version, prebundle_version=__version__)
-    if metadata.hash != hashes.hash or metadata.fault(deps_dir) is not None:
+    if metadata.hash != hashes.hash or metadata.fault(deps_dir, sizes) is not None:
         return None
     deps = deps_signature(snapshot["result"])
     ids = {spec for spec, src, *_rest in snapshot["result"][1] if src is not None and not is_excluded(spec, config.exclude)}
     if not ids | set(also) <= set(metadata.optimized):
         return None
-    return {"env": env, "stamps": (tuple(paths), stamps), "deps": deps, "warnings": len(snapshot["result"][4]),
+    return {"env": env, "stamps": (tuple(paths), tuple(stamps)), "deps": deps, "warnings": len(snapshot["result"][4]),
             "optimized": tuple(metadata.optimized)}
 
 

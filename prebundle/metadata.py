@@ -259,15 +259,21 @@ class Metadata:
     def file_count(self) -> int:
         return sum(len(package.files) for package in self.packages.values())
 
-    def fault(self, deps_dir: Path) -> str | None:
+    def fault(self, deps_dir: Path, sizes: Mapping[str, int | None] | None = None) -> str | None:
         """What differs between ``deps_dir`` and this record of it, in a few words naming the
         file: a package's file of another size, a JSON file of other content; None when every
-        file is as recorded, which is what a run checks before it reuses the folder as it is."""
+        file is as recorded, which is what a run checks before it reuses the folder as it is.
+        ``sizes``: the packages' files' sizes by name (None: missing) as the caller just took
+        them, instead of asking the file system again."""
         name = METADATA
+        folder = str(deps_dir)
         try:
             for package in self.packages.values():
                 for name, info in package.files.items():
-                    if os.stat(deps_dir / name).st_size != info.size:
+                    size = os.stat(os.path.join(folder, name)).st_size if sizes is None else sizes.get(name)
+                    if size != info.size:
+                        if size is None:
+                            return f"{deps_dir / name}: missing"
                         return f"{deps_dir / name}: its size differs from {METADATA}"
             for name, info in self.documents.items():
                 if FileInfo.of((deps_dir / name).read_bytes()) != info:
@@ -332,9 +338,13 @@ def stringify_metadata(metadata: Metadata) -> bytes:
 def read_metadata(deps_dir: Path) -> Metadata | None:
     """The metadata of ``deps_dir`` when it is there and of this format; None otherwise (with a
     warning when the file is there but damaged: the run then rebuilds the folder)."""
+    global _last_read
     path = deps_dir / METADATA
     try:
-        metadata = parse_metadata(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        if _last_read is not None and _last_read[0] == data:
+            return _last_read[1]  # the same bytes as the last read (a run's check, then its memo)
+        metadata = parse_metadata(data.decode("utf-8"))
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -344,7 +354,16 @@ def read_metadata(deps_dir: Path) -> Metadata | None:
         reason = error if isinstance(error, MetadataError) else f"not valid JSON ({str(error).splitlines()[0]})"
         log.warning("warning: %s: %s; rebuilding the deps dir", path, reason)
         return None
-    return metadata if metadata.format == FORMAT else None
+    if metadata.format != FORMAT:
+        return None
+    _last_read = (data, metadata)
+    return metadata
+
+
+_last_read: tuple[bytes, Metadata] | None = None
+"""The bytes ``read_metadata`` parsed last and what they gave (records are never modified):
+a run reads the folder's metadata to check it, then again to record its decision for the CLI's
+fast path; the same bytes need no second parse."""
 
 
 # -- importmap.json ----------------------------------------------------------------------------

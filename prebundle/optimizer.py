@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from .esbuild import Service
     from .interop import DefaultRule, InteropCache
     from .plan import PlannedPackage
-    from .remote import Artifact
+    from .remote.artifact import OpenedArtifact
     from .resolve import Resolver
     from .scanner import ScanResult
 
@@ -366,16 +366,19 @@ class OptimizeRun:
         if all(shared.has(self._key(package, build_digest)) for package in self._plan.packages):
             return None  # this machine has the packages: no need to ask the remote
         from .deps_snapshot import is_snapshot, write_snapshot
+        from .remote.artifact import ArtifactError
 
         key = self._snapshot_key()
 
-        def download() -> tuple[Artifact | None, str | None]:
+        def download() -> tuple[OpenedArtifact | None, str | None]:
             """The deps dir of these inputs written into ``staging``, and what went wrong writing it."""
-            artifact = shared.remote.fetch(key)
+            artifact = shared.remote.fetch_opened(key)
             if artifact is None or not is_snapshot(artifact.record, key):
                 return None, None
             try:
-                write_snapshot(artifact.files, staging)
+                write_snapshot(artifact, staging)
+            except ArtifactError as error:
+                return artifact, f"is damaged ({error})"
             except (OSError, ValueError) as error:  # names this file system refuses, say
                 return artifact, f"cannot be written here ({type(error).__name__}: {error})"
             return artifact, None
@@ -394,7 +397,7 @@ class OptimizeRun:
         if problem is None:
             try:
                 metadata = read_metadata(staging)
-                problem = self._snapshot_problem(metadata, staging, artifact.files)
+                problem = self._snapshot_problem(metadata, staging, artifact.names)
             except (OSError, ValueError) as error:
                 problem = f"cannot be read here ({type(error).__name__}: {error})"
         if problem is not None or metadata is None:

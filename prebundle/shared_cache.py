@@ -61,6 +61,10 @@ def installed(package_dir: Path, *, realpath: Callable[[str], str] = os.path.rea
     return "node_modules" in Path(realpath(str(package_dir))).parts
 
 
+ADOPTERS = 4
+"""Entries written at once when a restored deps dir's packages are kept: making folders and
+links is the kernel's work, done outside the interpreter lock."""
+
 _adopting: list[threading.Thread] = []
 """Threads keeping a restored deps dir's packages as entries (``SharedCache.adopt``)."""
 
@@ -250,11 +254,16 @@ class SharedCache:
         _finish_before_exit()
 
     def _keep(self, deps_dir: Path, records: list[PackageRecord]) -> None:
-        for record in records:
-            if self.directory in self._broken:
-                return
-            self._store(record.key, {name: deps_dir / name for name in record.files},
-                        {**record.to_json(), "format": FORMAT}, link=True, counted=True)
+        def keep(record: PackageRecord) -> None:
+            if self.directory not in self._broken:
+                self._store(record.key, {name: deps_dir / name for name in record.files},
+                            {**record.to_json(), "format": FORMAT}, link=True, counted=True)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(ADOPTERS, thread_name_prefix="prebundle-adopt") as pool:
+            for _kept in pool.map(keep, records):
+                pass
 
     def _store(self, key: str, files: Mapping[str, bytes | memoryview | Path], record: Mapping[str, Any], *,
                link: bool = False, download: bool = False, counted: bool = False) -> bool:

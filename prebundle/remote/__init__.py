@@ -7,8 +7,8 @@ skipped until the next run. Stores are reached through Apache OpenDAL.
 
 - ``settings``: ``RemoteSettings`` (config file, then ``PREBUNDLE_REMOTE_CACHE*`` variables);
 - ``stores``: the URL schemes (S3, GCS, Azure Blob, WebDAV, Redis, a folder) and their credentials;
-- ``artifact``: one package as one verified, optionally signed blob;
-- ``tier``: ``RemoteTier`` (``fetch``, ``fetch_many``, ``upload``, ``flush``) and ``open_remote``.
+- ``artifact``: one package (or a whole deps dir) as one verified, optionally signed blob;
+- ``tier``: ``RemoteTier`` (``fetch``, ``fetch_opened``, ``fetch_many``, ``upload``, ``flush``) and ``open_remote``.
 
 OpenDAL is imported only when a remote is configured (import ``prebundle.remote`` lazily).
 """

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import opendal
 
-from .artifact import Artifact, ArtifactError, SignatureMismatch, pack, unpack
+from .artifact import Artifact, ArtifactError, OpenedArtifact, SignatureMismatch, open_artifact, pack
 from .settings import RemoteSettings
 from .stores import WRITE_IO_TIMEOUT, Store, artifact_path, first_line, parse_url
 
@@ -129,6 +129,15 @@ class RemoteTier:
     def fetch(self, key: str) -> Artifact | None:
         """The verified artifact of ``key``; None on a miss, and on any failure (which skips the
         remote for the rest of the run). Waits at most ``timeout`` for the remote."""
+        return self._fetch(key, read=True)
+
+    def fetch_opened(self, key: str) -> OpenedArtifact | None:
+        """``fetch``, with the files left to be read part by part (``OpenedArtifact``): a large
+        artifact's frames are decompressed by whoever writes their files. Damage in a frame
+        shows only then."""
+        return self._fetch(key, read=False)
+
+    def _fetch(self, key: str, *, read: bool) -> Any:
         _check_key(key)
         run = self._run
         if self.stats.skipped is not None:
@@ -142,7 +151,7 @@ class RemoteTier:
             self._fail(run, f"download of {key[:16]}: {failure}")
             return None
         try:
-            artifact = self._unpack(key, blob)
+            artifact = self._unpack(key, blob) if read else self._open(key, blob)
         except ArtifactError as error:
             self._reject(run, key, error)
             return None
@@ -289,8 +298,11 @@ class RemoteTier:
         return _Failure(self._store.redact(reason), status)
 
     def _unpack(self, key: str, blob: bytes) -> Artifact:
+        return self._open(key, blob).read()
+
+    def _open(self, key: str, blob: bytes) -> OpenedArtifact:
         settings = self._settings
-        return unpack(key, blob, settings.signing_key, require_signature=settings.require_signature)
+        return open_artifact(key, blob, settings.signing_key, require_signature=settings.require_signature)
 
     # uploads
 

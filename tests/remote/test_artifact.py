@@ -10,7 +10,7 @@ import zlib
 import pytest
 import zstandard
 
-from prebundle.remote.artifact import MAGIC, Artifact, ArtifactError, pack, unpack
+from prebundle.remote.artifact import FRAME_SIZE, MAGIC, Artifact, ArtifactError, open_artifact, pack, unpack
 
 KEY = "3f2a9c0d11e4b5a6"
 OTHER_KEY = "77aa00bb11cc22dd"
@@ -28,6 +28,25 @@ def forge(raw: bytes, *, raw_size: int | None = None, version: int = 1, codec: i
     header = struct.pack(">10sBBBxQ32s", MAGIC, version, codec, signed,
                          len(raw) if raw_size is None else raw_size, hashlib.sha256(payload).digest())
     return header + bytes(32) + payload
+
+
+def framed(index: bytes, runs: list[tuple[bytes, int]] = (), *, table: list[tuple[int, int, int]] | None = None,
+           count: int | None = None) -> bytes:
+    """A codec 3 payload: ``index`` in the first frame, then a frame per ``(contents, files)``
+    run; ``table`` and ``count`` replace the frame table's entries and count (forgeries)."""
+    frames = [zstandard.ZstdCompressor().compress(raw) for raw in [index] + [raw for raw, _ in runs]]
+    entries = [(len(frames[0]), len(index), 0)] + [(len(f), len(raw), n) for f, (raw, n) in zip(frames[1:], runs)]
+    entries = entries if table is None else table
+    head = struct.pack(">I", len(entries) if count is None else count)
+    return head + b"".join(struct.pack(">QQI", *entry) for entry in entries) + b"".join(frames)
+
+
+def index_of(record: bytes = b"{}", files: list[tuple[bytes, int]] = ()) -> bytes:
+    """The index part of a payload: the record and each file's name and size."""
+    parts = [struct.pack(">I", len(record)), record, struct.pack(">I", len(files))]
+    for name, size in files:
+        parts += [struct.pack(">H", len(name)), name, struct.pack(">Q", size)]
+    return b"".join(parts)
 
 
 def raw_payload(record: bytes = b"{}", files: list[tuple[bytes, bytes]] = (), *, count: int | None = None,
@@ -123,10 +142,12 @@ def test_damaged_blobs_are_refused(blob):
         unpack(KEY, blob, SECRET)
 
 
-@pytest.mark.parametrize("codec", [1, 2], ids=["zlib (what earlier versions wrote)", "zstd"])
-def test_both_codecs_are_read(codec):
+@pytest.mark.parametrize("codec", [1, 2, 3], ids=["zlib (what earlier versions wrote)", "zstd (as well)", "zstd frames"])
+def test_every_codec_is_read(codec):
     raw = raw_payload(b'{"a": 1}', [(b"x.js", b"export {}")])
-    assert unpack(KEY, forge(raw, codec=codec)) == Artifact(files={"x.js": b"export {}"}, record={"a": 1})
+    payload = framed(index_of(b'{"a": 1}', [(b"x.js", 9)]), [(b"export {}", 1)]) if codec == 3 else None
+    assert unpack(KEY, forge(raw, codec=codec, payload=payload)) == Artifact(files={"x.js": b"export {}"},
+                                                                            record={"a": 1})
 
 
 def test_bytes_after_the_zstd_frame_are_never_read():
@@ -135,8 +156,42 @@ def test_bytes_after_the_zstd_frame_are_never_read():
     assert unpack(KEY, blob).files == {"x.js": b"1"}
 
 
-def test_zstd_is_written():
-    assert pack(KEY, FILES, RECORD)[11] == 2
+def test_zstd_frames_are_written():
+    assert pack(KEY, FILES, RECORD)[11] == 3
+
+
+def big_files() -> dict[str, bytes]:
+    """Files enough for several frames, one of them larger than a frame (never split)."""
+    files = {f"chunk-{number}.js": f"export const n{number} = {number};\n".encode() * 20_000 for number in range(12)}
+    files["huge.js"] = bytes(range(256)) * (FRAME_SIZE // 100)
+    files["empty.js"] = b""
+    return files
+
+
+def test_a_large_artifact_is_packed_in_frames_of_whole_files_read_part_by_part():
+    files = big_files()
+    blob = pack(KEY, files, RECORD)
+    opened = open_artifact(KEY, blob)
+    assert opened.names == tuple(files)
+    assert len(opened.parts) >= 4
+    assert max(len(part.entries) for part in opened.parts) < len(files)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:  # parts are read on several threads, in any order
+        read = {}
+        for part_files in pool.map(lambda part: part.files(), reversed(opened.parts)):
+            read.update(part_files)
+    assert read == files
+    assert unpack(KEY, blob) == Artifact(files=files, record=RECORD)
+
+
+@pytest.mark.parametrize("codec", [1, 2])
+def test_a_one_stream_artifact_is_read_in_parts_too(codec):
+    files = big_files()
+    raw = raw_payload(b"{}", [(name.encode(), data) for name, data in files.items()])
+    opened = open_artifact(KEY, forge(raw, codec=codec))
+    assert len(opened.parts) >= 4
+    assert {name: bytes(data) for part in opened.parts for name, data in part.files().items()} == files
 
 
 def test_a_newer_format_is_refused_by_name():
@@ -171,6 +226,40 @@ FORGED = {
         forge(raw_payload(), codec=2, payload=zstandard.ZstdCompressor().compress(raw_payload())[:-3]), "payload"),
     "unknown codec": (forge(raw_payload(), codec=9), "header"),
 }
+A_JS = index_of(files=[(b"a.js", 2)])
+"""The index of one file, ``a.js`` of 2 bytes (``12``)."""
+FRAME_FORGERIES = {
+    "no frame": (framed(A_JS, [(b"12", 1)], count=0), "frame table"),
+    "more frames than the table holds": (framed(A_JS, [(b"12", 1)], count=40_000), "frame table"),
+    "compressed sizes short of the payload": (framed(A_JS, [(b"12", 1)], table=[(9, len(A_JS), 0), (9, 2, 1)]),
+                                              "frame table"),
+    "files in the index's frame": (framed(A_JS, [(b"12", 1)], table=[
+        (len(zstandard.ZstdCompressor().compress(A_JS)), len(A_JS), 1),
+        (len(zstandard.ZstdCompressor().compress(b"12")), 2, 0)]), "frame table"),
+    "a frame claims more files than listed": (framed(A_JS, [(b"12", 2)]), "add up"),
+    "a frame holds other bytes than its files": (framed(index_of(files=[(b"a.js", 3)]), [(b"12", 1)]), "add up"),
+    "files left out of every frame": (framed(index_of(files=[(b"a.js", 2), (b"b.js", 0)]), [(b"12", 1)]), "add up"),
+    "the index ends before its frame": (framed(A_JS + b"??", [(b"12", 1)]), "index"),
+}
+
+
+def forge_frames(payload: bytes, raw_size: int | None = None) -> bytes:
+    """A codec 3 blob around ``payload``, the header's size the sum of its table's."""
+    count = struct.unpack_from(">I", payload)[0]
+    table = [struct.unpack_from(">QQI", payload, 4 + 20 * n) for n in range(min(count, (len(payload) - 4) // 20))]
+    size = sum(entry[1] for entry in table) if raw_size is None else raw_size
+    return forge(b"", raw_size=size, codec=3, payload=payload)
+
+
+FORGED.update({f"frames: {name}": (forge_frames(payload), reason)
+               for name, (payload, reason) in FRAME_FORGERIES.items()})
+FORGED["frames: sizes short of the header's"] = (
+    forge_frames(framed(A_JS, [(b"12", 1)]), raw_size=len(A_JS) + 3), "frame table")
+A3_JS = index_of(files=[(b"a.js", 3)])
+FORGED["frames: a frame that states another size than the table"] = (  # found when the frame is read
+    forge_frames(framed(A3_JS, [(b"12", 1)], table=[
+        (len(zstandard.ZstdCompressor().compress(A3_JS)), len(A3_JS), 0),
+        (len(zstandard.ZstdCompressor().compress(b"12")), 3, 1)])), "size mismatch")
 
 
 @pytest.mark.parametrize(("blob", "reason"), FORGED.values(), ids=FORGED.keys())
