@@ -28,14 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from .cache_usage import MARK_INTERVAL, PRUNABLE, CacheEntry, KindUsage, cache_entries, format_size
-from .machine_cache import package_cache_dir
+from .machine_cache import PRUNE_EVERY, PRUNE_STAMP as STAMP, package_cache_dir, prune_due
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: concurrent prunes are merely wasteful
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["DEFAULT_MAX_SIZE", "PruneResult", "SizeLimit", "maybe_prune", "parse_size", "prune", "size_limit"]
+__all__ = ["DEFAULT_MAX_SIZE", "PRUNE_EVERY", "PruneResult", "STAMP", "SizeLimit", "maybe_prune", "parse_size", "prune",
+           "size_limit"]
 
 log = logging.getLogger("prebundle.cache")
 
@@ -45,10 +46,6 @@ KEEP_RECENT = 600.0
 """Seconds a run may go on reading entries it looked up: those are never pruned."""
 LEFTOVER_AGE = 3600.0
 """Seconds after which a temp file or folder is taken for a killed writer's."""
-PRUNE_EVERY = 24 * 3600.0
-"""Seconds between two automatic prunes."""
-STAMP = ".last-prune"
-"""The file in the cache folder whose mtime is the last prune's time."""
 LOCK = ".prune.lock"
 """The file locked while pruning: two prunes at once would each remove what the limit asks."""
 ENV = "PREBUNDLE_CACHE_MAX_SIZE"
@@ -287,10 +284,7 @@ def _delete(path: Path) -> bool:
 
 def _fresh(stamp: Path) -> bool:
     """Whether the last prune is less than ``PRUNE_EVERY`` old."""
-    try:
-        return time.time() - os.stat(stamp).st_mtime < PRUNE_EVERY
-    except FileNotFoundError:
-        return False
+    return not prune_due(stamp.parent)
 
 
 @contextmanager

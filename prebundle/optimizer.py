@@ -32,7 +32,7 @@ from .errors import DaemonServing, PrebundleError
 from .esbuild import EsbuildError, ServiceStopped
 from .hashing import CacheHashes, InstallState, cache_hashes, interop_key, interop_rule, package_key
 from .inventory_runs import DAEMON_REQUESTS, build_ms_shares, record_run
-from .machine_cache import package_cache_dir
+from .machine_cache import package_cache_dir, prune_due, start_prune_clock
 from .metadata import FileInfo, Metadata, PackageRecord, read_metadata
 from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
 from .plugins.cache_key import shareable
@@ -361,8 +361,6 @@ class OptimizeRun:
         if shared is None or shared.remote is None:
             return None
         build_digest = self._hashes.build_digest
-        if not all(self._installed(package.dir) for package in self._plan.packages):
-            return None  # a linked package: its key does not follow its source, never shared
         if all(shared.has(self._key(package, build_digest)) for package in self._plan.packages):
             return None  # this machine has the packages: no need to ask the remote
         from .deps_snapshot import is_snapshot, write_snapshot
@@ -384,12 +382,18 @@ class OptimizeRun:
             return artifact, None
 
         # Downloading, checking the digest, decompressing and writing files let go of the GIL:
-        # on a thread of their own, while this one computes the package keys the check needs.
+        # on a thread of their own, while this one looks at the packages and computes the keys
+        # the check needs.
         with ThreadPoolExecutor(1, thread_name_prefix="prebundle-restore") as pool:
             downloading = pool.submit(download)
-            for package in self._plan.packages:
+            linked = not all(self._installed(package.dir) for package in self._plan.packages)
+            for package in () if linked else self._plan.packages:
                 self._key(package, build_digest)
             artifact, problem = downloading.result()
+        if linked:  # its key does not follow its source: never shared (nor offered: a miss, usually)
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
+            return None
         if artifact is None:
             return None
         deps_dir = self.config.deps_dir
@@ -515,11 +519,15 @@ class OptimizeRun:
 
     def keep_machine_cache_in_bounds(self) -> None:
         """After a run that stored packages in the machine-wide cache: its size limit, checked
-        at most once a day (``cache_housekeeping.maybe_prune``; one ``stat`` otherwise)."""
+        at most once a day (``cache_housekeeping.maybe_prune``; one ``stat`` otherwise). A cache
+        this run began holds nothing to prune: its first check is a day later."""
         if self._shared is not None and self._shared.stats.stored:
+            base = self._shared.directory.parent
+            if self._shared.new and start_prune_clock(base) or not prune_due(base):
+                return
             from .cache_housekeeping import maybe_prune
 
-            maybe_prune(self._shared.directory.parent)
+            maybe_prune(base)
 
     # -- bundling until the plan is closed ----------------------------------------------------
 

@@ -144,6 +144,8 @@ class SharedCache:
         """Keys this run stored from the remote (their reuse counts as a remote hit)."""
         self._made_directory = False
         """Whether this run made sure ``directory`` exists (once, not per entry stored)."""
+        self.new = False
+        """Whether ``directory`` was made by this run: the cache holds nothing older than it."""
         if remote is not None:
             remote.begin_run()
 
@@ -247,6 +249,11 @@ class SharedCache:
         kept = [record for record in records  # others are never shared (``bundles_workers``), or not keys of ours
                 if not bundles_workers(record.files) and PACKAGE_KEY.fullmatch(record.key)
                 and not os.path.lexists(self.directory / record.key)]
+        try:
+            self._make_directory()
+        except OSError as error:
+            self._give_up(error)
+            return
         self.stats.stored += len(kept)  # counted now: the run reports before the thread is done
         thread = threading.Thread(target=self._keep, args=(deps_dir, kept), name="prebundle-adopt", daemon=True)
         _adopting.append(thread)
@@ -276,9 +283,7 @@ class SharedCache:
         try:
             if os.path.lexists(final):
                 return True
-            if not self._made_directory:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                self._made_directory = True
+            self._make_directory()
             temp = make_temp_dir(self.directory, ".tmp-")
             for name, content in files.items():
                 target = temp / name
@@ -309,6 +314,16 @@ class SharedCache:
         finally:
             if temp is not None and temp.exists():
                 shutil.rmtree(temp, ignore_errors=True)
+
+    def _make_directory(self) -> None:
+        if self._made_directory:
+            return
+        try:
+            self.directory.mkdir(parents=True)
+            self.new = True
+        except FileExistsError:
+            pass
+        self._made_directory = True
 
     def report(self) -> CacheStats:
         """What both tiers did in this run."""

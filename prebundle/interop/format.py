@@ -44,7 +44,8 @@ _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 _STATEMENT_AT = re.compile(
     rb"import[ \t]*[\w{*'\"]|export[ \t]*(?:[{*]|default\b|const\b|let\b|var\b|function\b|class\b|async\b)")
 _STATEMENT_BEFORE = frozenset(b";}\n")
-_COMMONJS_USE = re.compile(rb"\bmodule\s*\.\s*exports\b|\bexports\s*(?:[.\[]|=[^=])|\brequire\s*\(|\bdefine\s*\(")
+_COMMONJS_AT = re.compile(rb"module\s*\.\s*exports\b|exports\s*(?:[.\[]|=[^=])|require\s*\(|define\s*\(")
+"""A use of CommonJS (or AMD) starting here: ``_has_commonjs_use`` tries it where a word starts."""
 
 
 def needs_interop(entry: Path) -> bool:
@@ -92,9 +93,24 @@ def _by_text(path: str, _size: int, _mtime_ns: int) -> bool | None:
     source = Path(path).read_bytes()
     if not _has_module_word(source):
         return False
-    if _has_esm_statement(source) and not _COMMONJS_USE.search(source):
+    if _has_esm_statement(source) and not _has_commonjs_use(source):
         return True
     return None
+
+
+def _has_commonjs_use(source: bytes) -> bool:
+    """Whether ``module.exports``, ``exports.x``, ``exports[``, ``exports =``, ``require(`` or
+    ``define(`` occurs, each starting as a word (the regex
+    ``\\b(?:module\\s*\\.\\s*exports\\b|exports\\s*(?:[.\\[]|=[^=])|require\\s*\\(|define\\s*\\()``): found with
+    ``bytes.find`` and checked where found, since an ES module, where the answer is no, must
+    be read to its end (the regex took 1.2 ms a file on the bench app's big ES modules)."""
+    for word in (b"exports", b"require", b"define", b"module"):
+        start = source.find(word)
+        while start != -1:
+            if (start == 0 or source[start - 1] not in _WORD_BYTES) and _COMMONJS_AT.match(source, start):
+                return True
+            start = source.find(word, start + 1)
+    return False
 
 
 def _has_module_word(source: bytes) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -386,3 +387,26 @@ def test_a_deps_dir_made_with_other_package_versions_is_refused(tmp_path, dav, p
     warnings = remote_warnings(run)
     assert len(warnings) == 1 and "dayjs@1.0.0, which is not installed here" in warnings[0], run.describe()
     assert output_files(root) == populated
+
+
+def test_a_checkout_with_a_linked_package_builds_it_and_never_takes_the_deps_dir(tmp_path, dav):
+    """A package linked into a checkout (``npm link``: its real path outside any ``node_modules``)
+    has a key that does not follow its source: the deps dir another machine made with the
+    package installed (same lockfile, same config: the same remote key) is not taken; the
+    linked package is built here, from its files."""
+    config = {"pyproject.toml": '[tool.prebundle]\ninclude = ["dayjs"]\n'}  # a linked package is bundled when included
+    builder = make_app(tmp_path / "ci" / "app", SOURCE, html=PAGE, packages=PACKAGES, hand_packages=False, extra=config)
+    first = assert_ok(prebundle(str(builder), env=small_machine(tmp_path, "ci", f"{dav.url}/linked")))
+    assert remote_counts(first)[2] >= 1, first.describe()
+    root = make_app(tmp_path / "dev" / "app", SOURCE, html=PAGE, packages=PACKAGES, hand_packages=False, extra=config)
+    installed = root / "node_modules" / "dayjs"
+    linked = tmp_path / "work" / "dayjs"
+    shutil.copytree(installed.resolve(), linked)
+    main = linked / "dayjs.min.js"
+    main.write_text(main.read_text() + "\n;globalThis.linkedHere = 1;\n")  # its own source, which the build must show
+    installed.unlink()
+    installed.symlink_to(linked, target_is_directory=True)
+    run = assert_ok(prebundle(str(root), env=small_machine(tmp_path, "dev", f"{dav.url}/linked")))
+    assert not RESTORED.search(run.output) and remote_warnings(run) == [], run.describe()
+    assert built_and_reused(run)[0] >= 1, run.describe()
+    assert any(b"linkedHere" in path.read_bytes() for path in deps_dir_of(root).glob("dayjs*.js")), run.describe()
