@@ -18,12 +18,13 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 __all__ = [
+    "ASSETS_DIR",
     "FORMAT",
     "IMPORTMAP",
     "MANIFEST",
@@ -41,6 +42,7 @@ __all__ = [
     "MetadataError",
     "OptimizedDep",
     "PackageRecord",
+    "bundles_workers",
     "file_hash",
     "parse_importmap",
     "parse_manifest",
@@ -281,6 +283,18 @@ class Metadata:
         except OSError as error:
             return f"{deps_dir / name}: {error.strerror or type(error).__name__}"
         return None
+
+
+ASSETS_DIR = "assets"
+"""The folder of the deps dir emitted files go to (esbuild's own assets are there too)."""
+
+
+def bundles_workers(file_names: Iterable[str]) -> bool:
+    """Whether a package's output holds a worker module (``bundle.asset_urls``): one with every
+    package it imports bundled in, which the package's key (its own files and its direct
+    dependencies' versions) does not cover. Such output is reused only while the install stays
+    the same, and never shared between projects."""
+    return any(name.startswith(ASSETS_DIR + "/") and name.endswith(".js") for name in file_names)
 
 
 def parse_metadata(text: str | bytes) -> Metadata:

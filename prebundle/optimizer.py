@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, esbuild
 from .bundle import BundleError, PackageBuild
-from .bundle.asset_urls import bundles_workers
 from .commit import OutputLock, commit_dir, link_or_copy, new_staging_dir, recover
 from .config import Config
 from .daemon.pidfile import PIDFILE, read_daemon
@@ -33,7 +32,7 @@ from .esbuild import EsbuildError, ServiceStopped
 from .hashing import CacheHashes, InstallState, cache_hashes, interop_key, interop_rule, package_key
 from .inventory_runs import DAEMON_REQUESTS, build_ms_shares, record_run
 from .machine_cache import package_cache_dir, prune_due, start_prune_clock
-from .metadata import FileInfo, Metadata, PackageRecord, read_metadata
+from .metadata import FileInfo, Metadata, PackageRecord, bundles_workers, read_metadata
 from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
 from .plugins.cache_key import shareable
 from .plugins.lifecycle import build_hooks

@@ -31,14 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .bundle import PackageBuild
-from .bundle.asset_urls import bundles_workers
 from .cache_marks import mark_used
 from .cache_stats import CacheStats
 from .commit import link_or_copy, make_temp_dir
 from .config import RemoteCacheConfig
 from .errors import PrebundleError
 from .machine_cache import package_cache_dir
-from .metadata import MetadataError, PackageRecord
+from .metadata import MetadataError, PackageRecord, bundles_workers
 from .plan import PlannedPackage
 from .records import build_from_record
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .. import esbuild
-from ..metadata import file_hash
+from ..metadata import ASSETS_DIR, bundles_workers, file_hash  # (re-exported)
 from .hooks import LOADERS
 from .modules import OWN_NAMESPACES
 from .sourcemaps import MAP_SUFFIX, SCHEME, SourceNamer, is_below, rewrite_maps
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["ASSETS_DIR", "NOTHING_EMITTED", "AssetUrls", "EmittedFiles", "UrlReference", "bundles_workers",
            "find_references", "serve_rewrites"]
 
-ASSETS_DIR = "assets"
-"""The folder of the deps dir emitted files go to (esbuild's own assets are there too)."""
 IMPORT_META_URL = b"import.meta.url"
 URL_CALL = re.compile(rb"\bnew\s+URL\s*\(\s*('[^'\n]+'|\"[^\"\n]+\"|`[^`]+`)\s*,\s*import\.meta\.url\s*(?:,\s*)?\)")
 """``new URL(<literal>, import.meta.url)``; group 1 is the literal, quotes included."""
@@ -136,14 +134,6 @@ class EmittedFiles:
 
 NOTHING_EMITTED = EmittedFiles()
 
-
-
-def bundles_workers(file_names: Iterable[str]) -> bool:
-    """Whether a package's output holds a worker module: one with every package it imports
-    bundled in, which the package's key (its own files and its direct dependencies' versions)
-    does not cover. Such output is reused only while the install stays the same, and never
-    shared between projects."""
-    return any(name.startswith(ASSETS_DIR + "/") and name.endswith(".js") for name in file_names)
 
 
 def serve_rewrites(build: PluginBuild, rewrites: Mapping[str, bytes], loaders: Mapping[str, str]) -> None:
