@@ -132,7 +132,7 @@ def recover(cache_dir: Path) -> None:
         remove_path(path)
 
 
-def link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: Path | str, target: Path | str) -> None:
     """``target`` as a hard link to ``source``, or a copy where links fail (another file
     system): for files that are never modified in place, as every output and cache file is."""
     try:

@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -400,7 +400,7 @@ class OptimizeRun:
         if problem is None:
             try:
                 metadata = read_metadata(staging)
-                problem = self._snapshot_problem(metadata, staging, artifact.names)
+                problem = self._snapshot_problem(metadata, staging, artifact.sizes())
             except (OSError, ValueError) as error:
                 problem = f"cannot be read here ({type(error).__name__}: {error})"
         if problem is not None or metadata is None:
@@ -458,11 +458,12 @@ class OptimizeRun:
 
         return snapshot_key(self._hashes.digest, self._plan.ids, self.config.mode)
 
-    def _snapshot_problem(self, metadata: Metadata | None, staging: Path, files: Iterable[str]) -> str | None:
+    def _snapshot_problem(self, metadata: Metadata | None, staging: Path, files: Mapping[str, int]) -> str | None:
         """What makes a downloaded deps dir unfit to serve for this run, in a few words. Its
         records are checked as a stranger's: their keys and file names (they become entries of
         the machine-wide cache), the packages they name (installed here, at those versions), and
-        the keys of the packages the plan holds (as this machine computes them)."""
+        the keys of the packages the plan holds (as this machine computes them). ``files``: the
+        size of each file written into ``staging``."""
         from .deps_snapshot import PACKAGE_KEY
         from .remote.artifact import unsafe_name
 
@@ -473,7 +474,7 @@ class OptimizeRun:
         missing = sorted(set(self._plan.ids) - set(metadata.optimized))
         if missing:
             return f"lacks {', '.join(missing[:3])}"
-        present = set(files)
+        present = files
         for where, record in metadata.packages.items():
             if not PACKAGE_KEY.fullmatch(record.key) or any(unsafe_name(name) or name not in present
                                                             for name in record.files):
@@ -487,7 +488,7 @@ class OptimizeRun:
             record = metadata.packages.get(package_record_key(package.dir, self.config.deps_dir))
             if record is None or record.key != self._key(package, build_digest):
                 return f"holds another build of {package.label}"
-        fault = metadata.fault(staging)
+        fault = metadata.fault(staging, files)
         if fault is not None:
             return f"is damaged ({fault})"
         if importmap_differs(staging, metadata, self.config.base, self._unbundled):

@@ -60,10 +60,6 @@ def installed(package_dir: Path, *, realpath: Callable[[str], str] = os.path.rea
     return "node_modules" in Path(realpath(str(package_dir))).parts
 
 
-ADOPTERS = 4
-"""Entries written at once when a restored deps dir's packages are kept: making folders and
-links is the kernel's work, done outside the interpreter lock."""
-
 _adopting: list[threading.Thread] = []
 """Threads keeping a restored deps dir's packages as entries (``SharedCache.adopt``)."""
 
@@ -260,41 +256,43 @@ class SharedCache:
         _finish_before_exit()
 
     def _keep(self, deps_dir: Path, records: list[PackageRecord]) -> None:
-        def keep(record: PackageRecord) -> None:
-            if self.directory not in self._broken:
-                self._store(record.key, {name: deps_dir / name for name in record.files},
-                            {**record.to_json(), "format": FORMAT}, link=True, counted=True)
+        """One thread, one entry after another: more threads only queue up on the cache
+        folder's lock (134 entries: 92 ms alone, 116 ms on four threads)."""
+        folder = str(deps_dir)
+        for record in records:
+            if self.directory in self._broken:
+                return
+            self._store(record.key, {name: os.path.join(folder, name) for name in record.files},
+                        {**record.to_json(), "format": FORMAT}, link=True, counted=True)
 
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(ADOPTERS, thread_name_prefix="prebundle-adopt") as pool:
-            for _kept in pool.map(keep, records):
-                pass
-
-    def _store(self, key: str, files: Mapping[str, bytes | memoryview | Path], record: Mapping[str, Any], *,
+    def _store(self, key: str, files: Mapping[str, bytes | memoryview | Path | str], record: Mapping[str, Any], *,
                link: bool = False, download: bool = False, counted: bool = False) -> bool:
-        """Write an entry atomically (temp folder, then rename); whether it is there now. With
-        ``link``, files given as paths are hard-linked (copied where links fail). A failure to
-        write a ``download`` (a name this file system refuses) rejects it; other failures turn
-        the cache off for the process, with one warning. ``counted``: already in ``stored``."""
-        final = self.directory / key
+        """Write an entry atomically (temp folder, then rename); whether it is there now. Files
+        are given by their contents or by their paths (``Path`` or ``str``); with ``link``,
+        paths are hard-linked (copied where links fail). A failure to write a ``download`` (a
+        name this file system refuses) rejects it; other failures turn the cache off for the
+        process, with one warning. ``counted``: already in ``stored``. Paths as strings: an
+        entry is some files, and ``pathlib`` cost a third of keeping a restored deps dir."""
+        final = os.path.join(self.directory, key)
         temp = None
         try:
             if os.path.lexists(final):
                 return True
             self._make_directory()
-            temp = make_temp_dir(self.directory, ".tmp-")
+            temp = str(make_temp_dir(self.directory, ".tmp-"))
             for name, content in files.items():
-                target = temp / name
+                target = os.path.join(temp, name)
                 if "/" in name:  # most packages' files sit side by side: one mkdir less per file
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(content, Path) and link:
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                if isinstance(content, (Path, str)) and link:
                     link_or_copy(content, target)
-                elif isinstance(content, Path):
+                elif isinstance(content, (Path, str)):
                     shutil.copyfile(content, target)
                 else:
-                    target.write_bytes(content)
-            (temp / "record.json").write_text(json.dumps(record), encoding="utf-8")
+                    with open(target, "wb") as file:
+                        file.write(content)
+            with open(os.path.join(temp, "record.json"), "w", encoding="utf-8") as file:
+                file.write(json.dumps(record))
             os.rename(temp, final)
             if not counted:
                 self.stats.stored += 1
@@ -311,7 +309,7 @@ class SharedCache:
             self._give_up(error)
             return False
         finally:
-            if temp is not None and temp.exists():
+            if temp is not None and os.path.exists(temp):
                 shutil.rmtree(temp, ignore_errors=True)
 
     def _make_directory(self) -> None:

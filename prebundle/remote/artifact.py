@@ -136,6 +136,10 @@ class OpenedArtifact:
     """Every file's name (``/`` separated, relative), in the order packed."""
     parts: tuple[Part, ...]
 
+    def sizes(self) -> dict[str, int]:
+        """Every file's size, by name."""
+        return {name: size for part in self.parts for name, size in part.entries}
+
     def read(self) -> Artifact:
         """Every file decompressed and checked. Raises ``ArtifactError``."""
         files: dict[str, bytes | memoryview] = {}
