@@ -508,3 +508,38 @@ def test_after_a_prune_the_next_run_builds_again_the_same_files(base: Path, tmp_
 def output_files(deps_dir: Path) -> dict[str, bytes]:
     return {path.relative_to(deps_dir).as_posix(): path.read_bytes() for path in sorted(deps_dir.rglob("*"))
             if path.is_file() and path.name != "_metadata.json"}
+
+
+def test_a_run_that_begins_the_cache_starts_its_daily_clock_and_a_later_one_prunes_on_time(base: Path, tmp_path: Path,
+                                                                                           monkeypatch):
+    """A cache a run began has nothing a day old: its first check is a day later (the run only
+    stamps it, and walks none of the entries it is still writing). An older cache without the
+    stamp is checked by the next run that stores packages."""
+    monkeypatch.setenv("PREBUNDLE_CACHE_MAX_SIZE", "1k")
+    first = optimize(load_config(make_app(tmp_path / "app", MAIN)))
+    assert len(first.built) == 2 and len(list((base / "packages").iterdir())) == 2
+    assert time.time() - (base / STAMP).stat().st_mtime < 60
+    for path in base.rglob("*"):  # a day later, without the stamp (a cache of an earlier version)
+        if not path.is_symlink():
+            used(path, 25)
+    (base / STAMP).unlink()
+    other = optimize(load_config(make_app(tmp_path / "other", 'import React from "react"\n')))
+    assert other.built  # it stores packages, so it checks the limit: the day-old entries go
+    assert {path.name for path in (base / "packages").iterdir()} == {build_key for build_key in
+                                                                      _keys_of(other.deps_dir)}
+    assert time.time() - (base / STAMP).stat().st_mtime < 60
+
+
+def _keys_of(deps_dir: Path) -> set[str]:
+    metadata = json.loads((deps_dir / "_metadata.json").read_text())
+    return {record["key"] for record in metadata["prebundle"]["packages"].values()}
+
+
+def test_the_prune_clock_is_one_stat(tmp_path: Path):
+    from prebundle.machine_cache import prune_due, start_prune_clock
+
+    assert prune_due(tmp_path / "missing")  # no cache yet: maybe_prune looks closer
+    assert start_prune_clock(tmp_path) and not prune_due(tmp_path)
+    assert not start_prune_clock(tmp_path)  # a stamp is there: its age decides
+    used(tmp_path / STAMP, PRUNE_EVERY / 3600 + 1)
+    assert prune_due(tmp_path)

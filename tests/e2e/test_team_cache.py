@@ -410,3 +410,37 @@ def test_a_checkout_with_a_linked_package_builds_it_and_never_takes_the_deps_dir
     assert not RESTORED.search(run.output) and remote_warnings(run) == [], run.describe()
     assert built_and_reused(run)[0] >= 1, run.describe()
     assert any(b"linkedHere" in path.read_bytes() for path in deps_dir_of(root).glob("dayjs*.js")), run.describe()
+
+
+def test_a_deps_dir_with_a_frame_of_another_size_is_refused_as_it_is_written(tmp_path, dav, populated):
+    """The files' frames are decompressed as they are written: one that decompresses to
+    another size than its table says (a digest that matches, as an unsigned remote allows) is
+    found then; the half-written folder is dropped, one warning, the run builds here."""
+    import hashlib
+    import struct
+
+    import zstandard
+
+    source = dav.root / "faults" / "v1" / SNAPSHOTS["faults"]
+    blob = source.read_bytes()
+    header, payload = blob[:86], blob[86:]
+    (count,) = struct.unpack_from(">I", payload)
+    table = [list(struct.unpack_from(">QQI", payload, 4 + 20 * number)) for number in range(count)]
+    frames, offset = [], 4 + 20 * count
+    for compressed, _size, _files in table:
+        frames.append(payload[offset:offset + compressed])
+        offset += compressed
+    assert count >= 2 and header[11] == 3  # the index and at least one frame of files
+    frames[-1] = zstandard.ZstdCompressor().compress(zstandard.ZstdDecompressor().decompress(frames[-1])[:-1])
+    table[-1][0] = len(frames[-1])  # the table still states the frame's old size
+    payload = struct.pack(">I", count) + b"".join(struct.pack(">QQI", *entry) for entry in table) + b"".join(frames)
+    forged = header[:22] + hashlib.sha256(payload).digest() + header[54:] + payload
+    target = dav.root / "frame" / "v1" / source.name
+    target.parent.mkdir(parents=True)
+    target.write_bytes(forged)
+    root = small_app(tmp_path / "ci" / "app")
+    run = assert_ok(prebundle(str(root), env=small_machine(tmp_path, "ci", f"{dav.url}/frame")))
+    warnings = remote_warnings(run)
+    assert len(warnings) == 1 and "is damaged (damaged artifact payload (size mismatch))" in warnings[0], run.describe()
+    assert not RESTORED.search(run.output), run.describe()
+    assert output_files(root) == populated

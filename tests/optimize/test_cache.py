@@ -217,3 +217,21 @@ def test_concurrent_writers_of_the_shared_cache_are_safe(tmp_path):
     cache = Path(os.environ["PREBUNDLE_CACHE_DIR"]) / "packages"
     assert not [p for p in cache.iterdir() if p.name.startswith(".tmp-")]
     assert len([p for p in cache.iterdir()]) == 3
+
+
+def test_metadata_is_parsed_again_whenever_its_bytes_change(tmp_path):
+    """``read_metadata`` keeps what it parsed last, for the same bytes only (a run checks the
+    folder, then records its decision): any change of the file is read anew."""
+    from prebundle.metadata import read_metadata
+
+    result = optimize(load_config(make_app(tmp_path / "app", "import cn from 'classnames'\n")))
+    first = read_metadata(result.deps_dir)
+    assert first is not None and read_metadata(result.deps_dir) is first
+    path = result.deps_dir / "_metadata.json"
+    data = json.loads(path.read_text())
+    data["browserHash"] = "0" * len(data["browserHash"])
+    path.write_text(json.dumps(data, indent=2))
+    changed = read_metadata(result.deps_dir)
+    assert changed is not first and changed.browser_hash == data["browserHash"]
+    path.write_text("{ damaged")
+    assert read_metadata(result.deps_dir) is None
