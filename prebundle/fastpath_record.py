@@ -177,7 +177,7 @@ def up_to_date_record(config: Config, scan: dict, *, also: tuple[str, ...] = (),
     values = [stamp(path) for path in paths]
     sizes = {}  # the packages' files as stamped: the decision below checks them, not a later look
     stamps = []
-    for path, value in zip(paths, values):
+    for path, value in zip(paths, values, strict=True):
         name, file_hash = recorded.get(path, (None, None))
         if name is not None:
             sizes[name] = None if value is None else value[2]

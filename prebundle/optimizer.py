@@ -764,6 +764,7 @@ class OptimizeRun:
     def _publish(self, builds: list[PackageBuild], staging: Path) -> _Published:
         """Place every output file into ``staging`` (each once), then the JSON files."""
         written: dict[str, FileInfo] = {}
+        folders: set[str] = set()  # made already: most files sit side by side in the deps dir
         for build in builds:
             for name, info in build.file_infos.items():
                 if name in written:
@@ -773,7 +774,7 @@ class OptimizeRun:
                         raise PrebundleError(f"{build.package.label}: writes {name}, which another "
                                              "package wrote with other content; run with --force")
                     continue
-                _place(build.files[name], staging / name)
+                _place(build.files[name], staging, name, folders)
                 written[name] = info
         for leftover in staging.glob(".build-*"):
             shutil.rmtree(leftover, ignore_errors=True)
@@ -781,7 +782,7 @@ class OptimizeRun:
                           mode=self.config.mode, hashes=self._hashes, version=__version__,
                           unbundled=self._unbundled)
         for name, data in rendered.files.items():
-            _place(data, staging / name)
+            _place(data, staging, name, folders)
         return _Published(rendered.metadata, len(written), sum(info.size for info in written.values()))
 
 
@@ -865,10 +866,16 @@ def _describe_failures(errors: list[BundleError]) -> str:
     return "\n".join(lines)
 
 
-def _place(content: bytes | Path, target: Path) -> None:
+def _place(content: bytes | Path, staging: Path, name: str, folders: set[str]) -> None:
     """Put one file into the staging folder, always as a new name: reused files are hard-linked
-    (they are never modified in place), new bytes go to a new file, never through a link."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    (they are never modified in place), new bytes go to a new file, never through a link.
+    ``folders``: the folders this publish made already (one ``mkdir`` each, paths as strings:
+    a deps dir is hundreds of files)."""
+    target = os.path.join(staging, name)
+    folder = os.path.dirname(target)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
     if isinstance(content, Path):
         link_or_copy(content, target)
         return

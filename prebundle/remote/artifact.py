@@ -331,7 +331,7 @@ def _open_frames(payload: memoryview, raw_size: int) -> OpenedArtifact:
         raise ArtifactError("damaged artifact index")
     parts = []
     taken = 0
-    for frame, (_compressed, size, files) in zip(frames[1:], table[1:]):
+    for frame, (_compressed, size, files) in zip(frames[1:], table[1:], strict=True):
         run = tuple(entries[taken:taken + files])
         if len(run) != files or sum(file_size for _, file_size in run) != size:
             raise ArtifactError("artifact sizes do not add up")
