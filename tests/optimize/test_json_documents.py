@@ -1,0 +1,38 @@
+"""The deps dir's JSON files are written by orjson: the same bytes as ``json.dumps(value,
+indent=2, ensure_ascii=False) + "\\n"`` (what they were, and Vite's ``JSON.stringify(value,
+null, 2)``), on any value such files hold and on a real deps dir's files."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prebundle import load_config
+from prebundle.metadata import IMPORTMAP, MANIFEST, METADATA, _json
+from prebundle.optimizer import optimize
+from tests.support.apps import make_app
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # no lone surrogates: not UTF-8
+SCALARS = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | TEXT
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+                      max_leaves=30)
+
+
+def as_json_module_writes(value) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@settings(max_examples=500, deadline=None)
+@given(VALUES)
+def test_the_bytes_of_json_dumps_with_indent_2(value):
+    assert _json(value) == as_json_module_writes(value)
+
+
+def test_a_real_deps_dir_s_files_are_written_as_before(tmp_path):
+    source = "import React from 'react'\nimport cn from 'classnames'\nimport { chunk } from 'lodash-es'\n"
+    result = optimize(load_config(make_app(tmp_path / "app", source)))
+    for name in (METADATA, IMPORTMAP, MANIFEST):
+        data = (result.deps_dir / name).read_bytes()
+        assert data == as_json_module_writes(json.loads(data)), name
