@@ -73,6 +73,7 @@ ZSTD_LEVEL = 6
 FRAME_SIZE = 2 << 20
 """A frame of files is closed once it holds this many bytes (a file is never split)."""
 MAX_FRAMES = 1 << 16
+"""Most frames a table may list: a bound for a damaged or hostile count."""
 
 MAX_PAYLOAD = 1 << 30
 """Largest decompressed payload accepted (1 GiB): a bound for a damaged or hostile size field."""
