@@ -10,7 +10,6 @@ says what it always said.
 
 from __future__ import annotations
 
-import gc
 import os
 
 TYPE_CHECKING = False
@@ -83,18 +82,11 @@ def parse_build(argv: list[str]) -> dict[str, str | None] | None:
 
 
 def run_build(argv: list[str]) -> int | None:
-    """Run a plain ``build`` command line; its exit code, or None to leave the line to click.
-    A failure exits as the click command's does.
-
-    Once the build is done the process only exits: ``gc.freeze()`` spares the interpreter's
-    teardown its searches for reference cycles among everything the build loaded, most of what
-    exiting costs. Exit handlers still run and modules are torn down as before; only cycles are
-    left to the system, which takes their memory back with the process."""
+    """Run a plain ``build`` command line (``cli_errors.run_plain``); its exit code, or None to
+    leave the line to click."""
     values = parse_build(argv)
     if values is None:
         return None
-    from .cli_errors import reported
+    from .cli_errors import run_plain
 
-    reported(build_command)(**values)
-    gc.freeze()
-    return 0
+    return run_plain(build_command, values)

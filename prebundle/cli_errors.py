@@ -15,7 +15,7 @@ from typing import Any
 from .console import echo
 from .errors import PrebundleError
 
-__all__ = ["fail", "reported", "unexpected"]
+__all__ = ["fail", "reported", "run_plain", "unexpected"]
 
 
 def fail(error: PrebundleError) -> None:
@@ -59,3 +59,19 @@ def unexpected(error: Exception) -> str:
     text = " ".join(str(error).split())
     return (f"internal error: {type(error).__name__}: {text} (run again with --log-level debug for the "
             "traceback, and please report it)")
+
+
+def run_plain(command: Callable[..., Any], values: dict[str, Any]) -> int:
+    """Run a plain command line read without click (``command(**values)``); its exit code. A
+    failure exits as the click command's does (``reported``).
+
+    Once the command is done the process only exits: ``gc.freeze()`` spares the interpreter's
+    teardown its searches for reference cycles among everything the run loaded, most of what
+    exiting costs. Exit handlers still run (the uploads and the packages being kept finish
+    first) and modules are torn down as before; only cycles are left to the system, which takes
+    their memory back with the process."""
+    import gc
+
+    reported(command)(**values)
+    gc.freeze()
+    return 0

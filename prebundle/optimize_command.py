@@ -11,7 +11,6 @@ shell completion) is left to click, which says what it always said.
 
 from __future__ import annotations
 
-import gc
 import os
 
 TYPE_CHECKING = False
@@ -79,15 +78,11 @@ def parse_optimize(argv: list[str]) -> dict[str, str | None] | None:
 
 
 def run_optimize(argv: list[str]) -> int | None:
-    """Run a plain ``prebundle [ROOT]`` line; its exit code, or None to leave the line to click.
-    A failure exits as the click command's does. Once the run is done the process only exits:
-    ``gc.freeze()`` spares the interpreter's teardown its search for reference cycles (exit
-    handlers still run: the uploads and the packages being kept finish first)."""
+    """Run a plain ``prebundle [ROOT]`` line (``cli_errors.run_plain``); its exit code, or None
+    to leave the line to click."""
     values = parse_optimize(argv)
     if values is None:
         return None
-    from .cli_errors import reported
+    from .cli_errors import run_plain
 
-    reported(optimize_command)(**values)
-    gc.freeze()
-    return 0
+    return run_plain(optimize_command, values)
