@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -268,16 +269,21 @@ def _jsonable(value: Any) -> Any:
 class InstallState:
     """What the lockfile says about each installed package: its integrity, for package keys."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, realpath: Callable[[str], str] = os.path.realpath) -> None:
         self.folder = find_lockfile_dir(root)
         self._packages = _read_npm_packages(self.folder)
         self._patches = _patch_files(self.folder)
+        self._realpath = realpath
+        """The run's cached ``realpath`` (the resolver's): a key is computed for every package."""
+        self._real_folder = realpath(str(self.folder.absolute()))
 
     def identity(self, package_dir: Path, name: str, version: str | None) -> str:
         """A string that changes whenever the installed bytes of that package may have changed."""
-        try:
-            relative = package_dir.resolve().relative_to(self.folder.resolve()).as_posix()
-        except ValueError:  # installed through a symlink from elsewhere: the hoisted record
+        real = self._realpath(str(package_dir.absolute()))
+        prefix = self._real_folder.rstrip(os.sep) + os.sep
+        if real.startswith(prefix) or real == self._real_folder:
+            relative = real[len(prefix):].replace(os.sep, "/") or "."
+        else:  # installed through a symlink from elsewhere: the hoisted record
             relative = f"node_modules/{name}"
         record = self._packages.get(relative, {})
         integrity = record.get("integrity") or record.get("resolved") or ""

@@ -220,7 +220,8 @@ class OptimizeRun:
         self.warned_before: set[Path] = set()
         """Packages reused from this project's previous output; a build from the machine-wide
         cache is new to the project, so its build-time warnings are shown again."""
-        self._install = InstallState(config.root)
+        self._install = InstallState(config.root, realpath=resolver.realpath)
+        self._root = str(config.root)
         self._keys: dict[tuple[Path, tuple[str, ...]], str] = {}
         self._hints: dict[str, PackageRecord | None] = {}
         """Package key -> the record of an earlier build with that key (its imports, its size)."""
@@ -707,18 +708,20 @@ class OptimizeRun:
     def _layout(self, package: PlannedPackage) -> str:
         """How the packages this one depends on are installed (version, hoisted or nested): the
         bundle keeps hoisted ones external and bundles nested ones, so a change must rebuild."""
-        manifest = self.resolver.package_json(package.dir)
+        resolver = self.resolver
+        manifest = resolver.package_json(package.dir)
         names = sorted({name for field in ("dependencies", "peerDependencies", "optionalDependencies")
                         for name in (manifest.get(field) or {})})
         layout = []
+        where = str(package.dir)
         for name in names:
-            found = self.resolver.find_package_dir(name, package.dir)
+            found = resolver.find_package_path(name, where)
             if found is None:
                 layout.append((name, None, None))
                 continue
-            hoisted = self.resolver.find_package_dir(name, self.config.root)
-            same = hoisted is not None and self.resolver.realpath(str(hoisted)) == self.resolver.realpath(str(found))
-            layout.append((name, self.resolver.package_json(found).get("version"), same))
+            hoisted = resolver.find_package_path(name, self._root)
+            same = hoisted is not None and resolver.realpath(hoisted) == resolver.realpath(found)
+            layout.append((name, resolver.package_json(found).get("version"), same))
         return json.dumps(layout)
 
     def _reuse(self, package: PlannedPackage, key: str, previous: Metadata | None) -> PackageBuild | None:

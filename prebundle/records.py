@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,18 +75,25 @@ def package_record(build: PackageBuild) -> PackageRecord:
     )
 
 
-def build_from_record(package: PlannedPackage, key: str, record: PackageRecord, folder: Path) -> PackageBuild | None:
+def build_from_record(package: PlannedPackage, key: str, record: PackageRecord, folder: Path, *,
+                      unchanged: AbstractSet[str] = frozenset()) -> PackageBuild | None:
     """A ``PackageBuild`` standing for a package's files already in ``folder`` (a deps dir, or an
     entry of the machine-wide cache); None when the record is for another key or any file is
-    missing or differs from its recorded size and hash."""
+    missing or differs from its recorded size and hash. The files named in ``unchanged`` are
+    known intact without reading them (``entry_stamps``)."""
     if record.key != key:
         return None
     sources = {planned.id: planned.src for planned in package.ids}
     if set(record.entries) != set(sources):
         return None
+    where = str(folder)
     for name, info in record.files.items():
+        if name in unchanged:
+            continue
         try:
-            if FileInfo.of((folder / name).read_bytes()) != info:
+            with open(os.path.join(where, name), "rb") as file:
+                data = file.read()
+            if FileInfo.of(data) != info:
                 return None
         except OSError:
             return None

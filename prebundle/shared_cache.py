@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import entry_stamps
 from .bundle import PackageBuild
 from .cache_marks import mark_used
 from .cache_stats import CacheStats
@@ -172,7 +173,16 @@ class SharedCache:
             return None
         mark_used(folder / "record.json")  # its mtime is the entry's last use, for pruning
         parsed = _parse(record)
-        return build_from_record(package, key, parsed, folder) if parsed is not None else None
+        if parsed is None:
+            return None
+        checked = entry_stamps.check(str(folder), parsed.files)  # stat before reading: a later edit shows
+        if checked is None:
+            return None
+        unchanged, stats = checked
+        build = build_from_record(package, key, parsed, folder, unchanged=unchanged)
+        if build is not None and len(unchanged) < len(stats):
+            entry_stamps.write(str(folder), stats)
+        return build
 
     def has(self, key: str) -> bool:
         """Whether an entry of ``key`` is here (unchecked: ``get`` checks it before any reuse)."""

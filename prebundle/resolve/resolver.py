@@ -195,9 +195,14 @@ class Resolver:
         does. The path returned is the one found, symlinks not followed, so a caller can tell
         a hoisted copy from a nested one.
         """
-        start = os.path.join(self.root, from_dir)  # relative to the root; absolute stays
-        found = self._find_package(name, self._walk_start(start))
+        found = self.find_package_path(name, os.fspath(from_dir))
         return None if found is None else Path(found)
+
+    def find_package_path(self, name: str, from_dir: str) -> str | None:
+        """:meth:`find_package_dir` with paths as strings, for callers that ask it per
+        dependency of every package."""
+        start = os.path.join(self.root, from_dir)  # relative to the root; absolute stays
+        return self._find_package(name, self._walk_start(start))
 
     def resolve_file(self, specifier: str, importer: Path) -> Path | None:
         """Resolve a relative (``./x``, ``../x``) or absolute (``/src/x``) source import.
@@ -223,7 +228,7 @@ class Resolver:
             return None
         return Path(found if self.preserve_symlinks else self._real(found))
 
-    def package_json(self, package_dir: Path) -> dict[str, Any]:
+    def package_json(self, package_dir: Path | str) -> dict[str, Any]:
         """The parsed ``package.json`` of a folder (``{}`` when it has none); cached, so do
         not modify it. Raises :class:`ResolveError` when the file is not valid JSON."""
         return self._manifest(os.fspath(package_dir))
