@@ -41,6 +41,7 @@ __all__ = ["MAP_SUFFIX", "SourceNamer", "is_below", "rewrite_maps"]
 MAP_SUFFIX = ".map"
 SHIMS = Path(__file__).resolve().parent.parent / "shims"
 """prebundle's own modules that builds read from disk (``shims/process.js``)."""
+_SHIMS = str(SHIMS)
 TO_NODE_MODULES = "../../"
 """From the deps dir (``node_modules/.vite/deps/``) up to ``node_modules/``."""
 TO_ROOT = "../../../"
@@ -74,26 +75,27 @@ class SourceNamer:
         return cls(outdir, os.path.realpath(root), tuple(folders), ids)
 
     def name(self, source: str) -> tuple[str, bool]:
-        """The name ``source`` (as esbuild wrote it) gets, and whether it is library code."""
+        """The name ``source`` (as esbuild wrote it) gets, and whether it is library code.
+        Paths as strings: a build's maps list every file bundled (lodash-es: 640)."""
         namespace, colon, path = source.partition(":")
         if colon:
             own = self._own(namespace, path)
             if own is not None:
                 return own, True
         file = os.path.normpath(os.path.join(self.outdir, source))
-        if is_below(file, str(SHIMS)):
-            return f"{SCHEME}shims/{Path(os.path.relpath(file, SHIMS)).as_posix()}", True
-        library = "node_modules" in Path(file).parts
+        if is_below(file, _SHIMS):
+            return f"{SCHEME}shims/{_inside(file, _SHIMS)}", True
+        parts = file.split(os.sep)
+        library = "node_modules" in parts
         for folder, package in self.packages:
             if is_below(file, folder):
-                return f"{TO_NODE_MODULES}{package}/{Path(os.path.relpath(file, folder)).as_posix()}", library
-        parts = Path(file).parts
+                return f"{TO_NODE_MODULES}{package}/{_inside(file, folder)}", library
         if library:
             last = len(parts) - 1 - parts[::-1].index("node_modules")
             return TO_NODE_MODULES + "/".join(parts[last + 1:]), True
         if is_below(file, self.root):
-            return TO_ROOT + Path(os.path.relpath(file, self.root)).as_posix(), False
-        return f"{SCHEME}file/{parts[-1]}", False  # outside the project: its name, not its place
+            return TO_ROOT + _inside(file, self.root), False
+        return f"{SCHEME}file/{parts[-1] or file}", False  # outside the project: its name, not its place
 
     def _own(self, namespace: str, path: str) -> str | None:
         if namespace == PROXY_NS:
@@ -182,6 +184,14 @@ def _renamed(sources: list[str], namer: SourceNamer) -> tuple[list[str], list[in
     """The new names of ``sources``, and the indexes of library code (``x_google_ignoreList``)."""
     named = [namer.name(source) for source in sources]
     return [name for name, _ in named], [index for index, (_, library) in enumerate(named) if library]
+
+
+def _inside(path: str, folder: str) -> str:
+    """``path`` relative to ``folder`` (which holds it), with ``/``: ``os.path.relpath`` for
+    a path known to be below."""
+    if path == folder:
+        return "."
+    return path[len(folder.rstrip(os.sep)) + 1:].replace(os.sep, "/")
 
 
 def is_below(path: str, folder: str) -> bool:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prebundle import load_config
+from prebundle.bundle.sourcemaps import SourceNamer
 from prebundle.optimizer import OptimizeResult, optimize
 from tests.support.apps import REPO, make_app
 from tests.support.daemon import Daemon
@@ -198,3 +202,32 @@ def test_text_that_looks_like_an_inline_map_is_left_as_it_is(tmp_path: Path):
     })
     result = optimize(load_config(root))
     assert text in (result.deps_dir / "odd-text.js").read_text()
+
+
+_SEGMENTS = st.sampled_from(["a", "node_modules", "pkg", "@s", "x.js", "..", ".", "deps", "src", "lib", ""])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_SEGMENTS, min_size=1, max_size=9), st.integers(0, 7))
+def test_source_names_are_those_of_paths_relative_to_each_folder(segments, ups):
+    """The namer works on strings; each name is the one ``os.path.relpath`` and ``pathlib``
+    give, for any source esbuild could write relative to the outdir."""
+    outdir = Path("/r/proj/node_modules/.vite/deps/.build-1")
+    packages = (("/r/proj/node_modules/@s/pkg", "@s/pkg"), ("/r/proj/node_modules/pkg", "pkg"), ("/store/pkg", "pkg2"))
+    namer = SourceNamer(outdir, "/r/proj", packages, {})
+    source = "../" * ups + "/".join(segments)
+    file = os.path.normpath(os.path.join(outdir, source))
+    name, library = namer.name(source)
+    parts = Path(file).parts
+    assert library == ("node_modules" in parts)
+    for folder, package in packages:
+        if file == folder or file.startswith(folder + "/"):
+            assert name == f"../../{package}/{Path(os.path.relpath(file, folder)).as_posix()}"
+            return
+    if library:
+        last = len(parts) - 1 - parts[::-1].index("node_modules")
+        assert name == "../../" + "/".join(parts[last + 1:])
+    elif file == "/r/proj" or file.startswith("/r/proj/"):
+        assert name == "../../../" + Path(os.path.relpath(file, "/r/proj")).as_posix()
+    else:
+        assert name == f"prebundle:file/{parts[-1]}"
