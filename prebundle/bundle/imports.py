@@ -95,6 +95,8 @@ class ImportPolicy:
     config: Config
     resolver: Resolver
     _decisions: dict[tuple[str, str, str, str], tuple[Decision, Any]] = field(default_factory=dict)
+    """(owner package, ``node_modules`` scope of the importer, specifier, kind) -> decision."""
+    _scopes: dict[str, str] = field(default_factory=dict)
     _hoisted: dict[str, Path | None] = field(default_factory=dict)
     _root_ok: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -109,7 +111,7 @@ class ImportPolicy:
             return None
         specifier = args.path
         resolve_dir = args.resolve_dir or str(owner.dir)
-        key = (str(owner.dir), resolve_dir, specifier, args.kind)
+        key = (str(owner.dir), self._scope(resolve_dir), specifier, args.kind)
         cached = self._decisions.get(key)
         if cached is None:
             cached = self._decide(specifier, args.kind, owner, Path(resolve_dir))
@@ -212,6 +214,14 @@ class ImportPolicy:
         finally:
             self._probes.release()
         return bool(probe.errors)
+
+    def _scope(self, resolve_dir: str) -> str:
+        """The folder whose ``node_modules`` lookups ``resolve_dir`` shares (``modules_scope``):
+        one decision per package, scope and specifier, not per folder of the package's files."""
+        scope = self._scopes.get(resolve_dir)
+        if scope is None:
+            scope = self._scopes[resolve_dir] = self.resolver.modules_scope(resolve_dir)
+        return scope
 
     # -- facts about packages, cached -------------------------------------------------------
 

@@ -63,10 +63,13 @@ class GroupOutput:
         packages built, whose files the source maps name; ``emitted`` the files their URLs
         point at (already named and mapped)."""
 
-        def name_of(path: str) -> str:
-            return Path(os.path.normpath(root / path)).relative_to(outdir).as_posix()
+        inside = _Inside(outdir)
+        root_path = str(root)
 
-        files = {Path(o.path).relative_to(outdir).as_posix(): o.contents for o in result.output_files}
+        def name_of(path: str) -> str:
+            return inside.name(os.path.normpath(os.path.join(root_path, path)))
+
+        files = {inside.name(o.path): o.contents for o in result.output_files}
         files = rewrite_maps(files, SourceNamer.for_build(outdir=outdir, root=root, packages=packages))
         files.update(emitted.files)
         outputs: dict[str, _Output] = {}
@@ -80,6 +83,21 @@ class GroupOutput:
             if meta.get("entryPoint") and name.endswith(".js"):
                 entry_file_of[meta["entryPoint"]] = name
         return cls(files, outputs, entry_file_of)
+
+
+class _Inside:
+    """Names of paths inside the build's outdir, relative to it with ``/``: string slicing
+    for what ``Path.relative_to`` answers (it raises for a path outside), as a build names
+    hundreds of outputs and imports."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.prefix = str(outdir).rstrip(os.sep) + os.sep
+
+    def name(self, path: str) -> str:
+        if path.startswith(self.prefix) and "//" not in path and "/./" not in path and not path.endswith(("/", "/.")):
+            return path[len(self.prefix):].replace(os.sep, "/")
+        return Path(path).relative_to(self.outdir).as_posix()
 
 
 def _describe(meta: Mapping[str, Any], name_of: Callable[[str], str]) -> _Output:

@@ -27,7 +27,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,13 @@ class SourceNamer:
     ids: Mapping[str, str]
     """Flattened id (a proxy's path) -> the id (``react-dom_client`` -> ``react-dom/client``)."""
 
+    _below: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False)
+    """``(folder + "/", folder, name)`` of each package: each source is tried against every one."""
+
+    def __post_init__(self) -> None:
+        below = tuple((folder.rstrip(os.sep) + os.sep, folder, package) for folder, package in self.packages)
+        object.__setattr__(self, "_below", below)
+
     @classmethod
     def for_build(cls, *, outdir: Path, root: Path, packages: Iterable[PlannedPackage]) -> SourceNamer:
         packages = list(packages)
@@ -87,8 +94,8 @@ class SourceNamer:
             return f"{SCHEME}shims/{_inside(file, _SHIMS)}", True
         parts = file.split(os.sep)
         library = "node_modules" in parts
-        for folder, package in self.packages:
-            if is_below(file, folder):
+        for prefix, folder, package in self._below:
+            if file.startswith(prefix) or file == folder:
                 return f"{TO_NODE_MODULES}{package}/{_inside(file, folder)}", library
         if library:
             last = len(parts) - 1 - parts[::-1].index("node_modules")

@@ -198,6 +198,20 @@ class Resolver:
         found = self.find_package_path(name, os.fspath(from_dir))
         return None if found is None else Path(found)
 
+    def modules_scope(self, from_dir: str) -> str:
+        """The nearest folder at or above ``from_dir`` (its real path, unless
+        ``preserve_symlinks``) that holds a ``node_modules`` folder, else the file system's
+        root: bare specifiers resolve from every folder in between exactly as from it."""
+        directory = self._walk_start(os.path.join(self.root, from_dir))
+        while True:
+            if os.path.basename(directory) != "node_modules" and \
+                    self._kind(os.path.join(directory, "node_modules")) == _DIR:
+                return directory
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return directory
+            directory = parent
+
     def find_package_path(self, name: str, from_dir: str) -> str | None:
         """:meth:`find_package_dir` with paths as strings, for callers that ask it per
         dependency of every package."""

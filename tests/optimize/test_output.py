@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prebundle import load_config
+from prebundle.bundle.output import _Inside
 from prebundle.errors import PrebundleError
 from prebundle.optimizer import optimize
 from tests.support.apps import make_app
@@ -194,3 +198,46 @@ def test_esbuild_error_names_file_line_and_keeps_previous_output(tmp_path):
         optimize(config)
     assert "node_modules/broken-dep/index.js:2:" in str(info.value)
     assert (good.deps_dir / "_metadata.json").read_text() == before
+
+
+def test_each_folder_of_a_package_gets_the_copy_its_own_node_modules_holds(tmp_path):
+    """Import decisions are shared between the folders of a package that see the same
+    ``node_modules`` folders, and only between those: a subfolder with a ``node_modules`` of
+    its own bundles its copy, while the package's other files keep the hoisted one external."""
+    copy = {"package.json": '{"name": "nested-dep", "version": "3.0.0", "module": "index.js"}',
+            "index.js": "export const which = 'nested-dep@3';\n"}
+    extra = {
+        "node_modules/scoped-host/package.json": '{"name": "scoped-host", "version": "1.0.0", "module": "index.js"}',
+        "node_modules/scoped-host/index.js": "import { which } from 'nested-dep';\n"
+                                             "import { inner } from './legacy/deep/inner.js';\n"
+                                             "export const host = which + ' / ' + inner;\n",
+        "node_modules/scoped-host/legacy/deep/inner.js": "import { which } from 'nested-dep';\n"
+                                                         "export const inner = which;\n",
+        **{f"node_modules/scoped-host/legacy/node_modules/nested-dep/{name}": text for name, text in copy.items()},
+    }
+    root = make_app(tmp_path / "app", "import { host } from 'scoped-host'\nimport { which } from 'nested-dep'\n",
+                    extra=extra)
+    result = optimize(load_config(root))
+    out = run_node(result.deps_dir, """
+        import { host } from 'scoped-host';
+        console.log(host);
+    """)
+    assert out.strip() == "nested-dep@1 / nested-dep@3"
+    assert json.loads((result.deps_dir / "manifest.json").read_text())["scoped-host"]["externals"] == ["nested-dep"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["a", "chunk-X.js", "..", ".", "", "deps", "b.js.map"]), min_size=1, max_size=6),
+       st.booleans())
+def test_output_names_are_what_relative_to_gives(segments, trailing):
+    """Outputs are named by slicing the outdir off their paths; any path ``Path.relative_to``
+    answers gets the same name, and any it refuses is refused too."""
+    outdir = Path("/p/node_modules/.vite/deps_temp_1/.build-2")
+    path = str(outdir) + "/" + "/".join(segments) + ("/" if trailing else "")
+    try:
+        expected = Path(path).relative_to(outdir).as_posix()
+    except ValueError:
+        with pytest.raises(ValueError):
+            _Inside(outdir).name(path)
+        return
+    assert _Inside(outdir).name(path) == expected
