@@ -138,6 +138,9 @@ class SharedCache:
         """Keys this run asked the remote for: a miss stays a miss until the next run."""
         self._downloaded: set[str] = set()
         """Keys this run stored from the remote (their reuse counts as a remote hit)."""
+        self._records: dict[str, PackageRecord] = {}
+        """Records ``record`` read this run, for ``get`` to check the entry's files against
+        without reading and parsing ``record.json`` a second time."""
         self._made_directory = False
         """Whether this run made sure ``directory`` exists (once, not per entry stored)."""
         self.new = False
@@ -162,17 +165,19 @@ class SharedCache:
 
     def _get_local(self, package: PlannedPackage, key: str) -> PackageBuild | None:
         folder = self.directory / key
-        try:
-            record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except PermissionError as error:
-            self._give_up(error)
-            return None
-        except (OSError, ValueError, RecursionError):
-            return None
+        parsed = self._records.pop(key, None)  # read by ``record`` for the plan: entries are written once
+        if parsed is None:
+            try:
+                record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                return None
+            except PermissionError as error:
+                self._give_up(error)
+                return None
+            except (OSError, ValueError, RecursionError):
+                return None
+            parsed = _parse(record)
         mark_used(folder / "record.json")  # its mtime is the entry's last use, for pruning
-        parsed = _parse(record)
         if parsed is None:
             return None
         checked = entry_stamps.check(str(folder), parsed.files)  # stat before reading: a later edit shows
@@ -197,7 +202,10 @@ class SharedCache:
             record = json.loads((self.directory / key / "record.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             return None
-        return _parse(record)
+        parsed = _parse(record)
+        if parsed is not None:
+            self._records[key] = parsed
+        return parsed
 
     def prefetch(self, keys: Iterable[str]) -> None:
         """Download, a few at a time, the remote's builds of the keys this machine lacks, so the
