@@ -230,7 +230,7 @@ def main() -> None:
         latency, optimizing, alone = [], [], []
         builds = AloneBuilds(work, args.package)
         try:
-            for index in range(args.rounds):  # interleaved: each ratio compares the same minutes
+            for index in range(args.rounds):  # interleaved: both medians come from the same minutes
                 took, optimize_took = save_to_reload(work, args.package, index)
                 latency.append(took)
                 optimizing.append(optimize_took)

@@ -140,7 +140,8 @@ class SharedCache:
         """Keys this run stored from the remote (their reuse counts as a remote hit)."""
         self._records: dict[str, PackageRecord] = {}
         """Records ``record`` read this run, for ``get`` to check the entry's files against
-        without reading and parsing ``record.json`` a second time."""
+        without reading and parsing ``record.json`` a second time (those ``get`` never asks
+        for, a package reused from the project's own deps dir, stay until the run ends)."""
         self._made_directory = False
         """Whether this run made sure ``directory`` exists (once, not per entry stored)."""
         self.new = False
@@ -183,10 +184,9 @@ class SharedCache:
         checked = entry_stamps.check(str(folder), parsed.files)  # stat before reading: a later edit shows
         if checked is None:
             return None
-        unchanged, stats = checked
-        build = build_from_record(package, key, parsed, folder, unchanged=unchanged)
-        if build is not None and len(unchanged) < len(stats):
-            entry_stamps.write(str(folder), stats)
+        build = build_from_record(package, key, parsed, folder, unchanged=checked.unchanged)
+        if build is not None and len(checked.unchanged) < len(checked.stats):
+            entry_stamps.write(str(folder), checked)
         return build
 
     def has(self, key: str) -> bool:

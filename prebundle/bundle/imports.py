@@ -16,8 +16,10 @@
 
 Several packages are built together in one esbuild build, so every decision starts from the
 package that makes the import: the planned package whose folder holds the importing file
-(``Owners``). Answers that depend only on the specifier and the importing folder are cached for
-the whole run; esbuild asks about the same imports thousands of times.
+(``Owners``). Answers are cached for the whole run by package, specifier and the importing
+folder's ``node_modules`` scope (``Resolver.modules_scope``: the folders of a package that see
+the same ``node_modules`` folders share them); esbuild asks about the same imports thousands
+of times.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class ImportPolicy:
     _decisions: dict[tuple[str, str, str, str], tuple[Decision, Any]] = field(default_factory=dict)
     """(owner package, ``node_modules`` scope of the importer, specifier, kind) -> decision."""
     _scopes: dict[str, str] = field(default_factory=dict)
+    """Importing folder -> its ``node_modules`` scope."""
     _hoisted: dict[str, Path | None] = field(default_factory=dict)
     _root_ok: dict[str, bool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -95,7 +95,8 @@ class _Inside:
         self.prefix = str(outdir).rstrip(os.sep) + os.sep
 
     def name(self, path: str) -> str:
-        if path.startswith(self.prefix) and "//" not in path and "/./" not in path and not path.endswith(("/", "/.")):
+        if os.sep == "/" and path.startswith(self.prefix) and "//" not in path and "/./" not in path \
+                and not path.endswith(("/", "/.")):
             return path[len(self.prefix):].replace(os.sep, "/")
         return Path(path).relative_to(self.outdir).as_posix()
 

@@ -60,7 +60,8 @@ class PackageBuild:
     warnings: tuple[str, ...] = ()
     reused: bool = False
     checked: Mapping[str, FileInfo] = field(default_factory=dict, repr=False)
-    """Size and hash of reused files, verified when they were reused (not read again)."""
+    """Size and hash of reused files, checked when they were reused (hashed, or found unchanged
+    since a stamp of the machine-wide cache's entry: ``entry_stamps``), not read again."""
 
     @cached_property
     def file_infos(self) -> dict[str, FileInfo]:

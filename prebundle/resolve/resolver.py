@@ -201,7 +201,9 @@ class Resolver:
     def modules_scope(self, from_dir: str) -> str:
         """The nearest folder at or above ``from_dir`` (its real path, unless
         ``preserve_symlinks``) that holds a ``node_modules`` folder, else the file system's
-        root: bare specifiers resolve from every folder in between exactly as from it."""
+        root: the ``node_modules`` lookups of bare specifiers (``find_package_dir``,
+        :meth:`resolve`) give every folder in between the answers they give it. (A package's
+        ``imports``, ``browser`` map or a tsconfig may still tell folders apart.)"""
         directory = self._walk_start(os.path.join(self.root, from_dir))
         while True:
             if os.path.basename(directory) != "node_modules" and \

@@ -226,14 +226,17 @@ def test_each_folder_of_a_package_gets_the_copy_its_own_node_modules_holds(tmp_p
     assert json.loads((result.deps_dir / "manifest.json").read_text())["scoped-host"]["externals"] == ["nested-dep"]
 
 
-@settings(max_examples=2000, deadline=None)
-@given(st.lists(st.sampled_from(["a", "chunk-X.js", "..", ".", "", "deps", "b.js.map"]), min_size=1, max_size=6),
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from(["/p/node_modules/.vite/deps_temp_1/.build-2/", "/p/node_modules/.vite/deps_temp_1/.build-2x/",
+                        "/p/node_modules/.vite/deps_temp_1/.build-2", "/p/node_modules/.vite/", "/other/"]),
+       st.lists(st.sampled_from(["a", "chunk-X.js", "..", ".", "", "deps", "b.js.map"]), min_size=0, max_size=6),
        st.booleans())
-def test_output_names_are_what_relative_to_gives(segments, trailing):
+def test_output_names_are_what_relative_to_gives(start, segments, trailing):
     """Outputs are named by slicing the outdir off their paths; any path ``Path.relative_to``
-    answers gets the same name, and any it refuses is refused too."""
+    answers gets the same name, and any it refuses (a sibling folder, a parent, elsewhere) is
+    refused too."""
     outdir = Path("/p/node_modules/.vite/deps_temp_1/.build-2")
-    path = str(outdir) + "/" + "/".join(segments) + ("/" if trailing else "")
+    path = start + "/".join(segments) + ("/" if trailing else "")
     try:
         expected = Path(path).relative_to(outdir).as_posix()
     except ValueError:
