@@ -21,7 +21,7 @@ from ..plan import PlannedId, PlannedPackage
 from ..specifiers import is_bare
 from .asset_urls import NOTHING_EMITTED, EmittedFiles
 from .result import BuiltEntry, BundleError, Chunk, PackageBuild
-from .sourcemaps import MAP_SUFFIX, SourceNamer, rewrite_maps
+from .sourcemaps import MAP_SUFFIX, SourceNamer, is_below, path_below, rewrite_maps
 
 if TYPE_CHECKING:
     from ..esbuild import BuildResult
@@ -92,13 +92,13 @@ class _Inside:
 
     def __init__(self, outdir: Path) -> None:
         self.outdir = outdir
-        self.prefix = str(outdir).rstrip(os.sep) + os.sep
+        self.folder = str(outdir)
 
     def name(self, path: str) -> str:
-        if os.sep == "/" and path.startswith(self.prefix) and "//" not in path and "/./" not in path \
-                and not path.endswith(("/", "/.")):
-            return path[len(self.prefix):].replace(os.sep, "/")
-        return Path(path).relative_to(self.outdir).as_posix()
+        if os.sep == "/" and is_below(path, self.folder) and "//" not in path \
+                and "/./" not in path and not path.endswith(("/", "/.")):
+            return path_below(path, self.folder)
+        return Path(path).relative_to(self.outdir).as_posix()  # what pathlib makes of the odd ones
 
 
 def _describe(meta: Mapping[str, Any], name_of: Callable[[str], str]) -> _Output:

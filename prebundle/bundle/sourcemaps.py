@@ -36,7 +36,7 @@ from .modules import BUILTIN_NS, MISSING_NS, PROXY_NS, REQUIRE_NS, VIRTUAL_NS, s
 if TYPE_CHECKING:
     from ..plan import PlannedPackage
 
-__all__ = ["MAP_SUFFIX", "SourceNamer", "is_below", "rewrite_maps"]
+__all__ = ["MAP_SUFFIX", "SourceNamer", "is_below", "path_below", "rewrite_maps"]
 
 MAP_SUFFIX = ".map"
 SHIMS = Path(__file__).resolve().parent.parent / "shims"
@@ -91,17 +91,17 @@ class SourceNamer:
                 return own, True
         file = os.path.normpath(os.path.join(self.outdir, source))
         if is_below(file, _SHIMS):
-            return f"{SCHEME}shims/{_inside(file, _SHIMS)}", True
+            return f"{SCHEME}shims/{path_below(file, _SHIMS)}", True
         parts = file.split(os.sep)
         library = "node_modules" in parts
         for prefix, folder, package in self._below:
             if file.startswith(prefix) or file == folder:
-                return f"{TO_NODE_MODULES}{package}/{_inside(file, folder)}", library
+                return f"{TO_NODE_MODULES}{package}/{path_below(file, folder)}", library
         if library:
             last = len(parts) - 1 - parts[::-1].index("node_modules")
             return TO_NODE_MODULES + "/".join(parts[last + 1:]), True
         if is_below(file, self.root):
-            return TO_ROOT + _inside(file, self.root), False
+            return TO_ROOT + path_below(file, self.root), False
         return f"{SCHEME}file/{parts[-1] or file}", False  # outside the project: its name, not its place
 
     def _own(self, namespace: str, path: str) -> str | None:
@@ -193,9 +193,9 @@ def _renamed(sources: list[str], namer: SourceNamer) -> tuple[list[str], list[in
     return [name for name, _ in named], [index for index, (_, library) in enumerate(named) if library]
 
 
-def _inside(path: str, folder: str) -> str:
-    """``path`` relative to ``folder`` (which holds it), with ``/``: ``os.path.relpath`` for
-    a path known to be below."""
+def path_below(path: str, folder: str) -> str:
+    """``path`` relative to ``folder`` (which holds it: ``is_below``), with ``/``: what
+    ``os.path.relpath`` gives for such a path, by slicing."""
     if path == folder:
         return "."
     return path[len(folder.rstrip(os.sep)) + 1:].replace(os.sep, "/")
