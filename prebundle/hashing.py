@@ -276,13 +276,13 @@ class InstallState:
         self._realpath = realpath
         """The run's cached ``realpath`` (the resolver's): a key is computed for every package."""
         self._real_folder = realpath(str(self.folder.absolute()))
+        self._below_folder = self._real_folder.rstrip(os.sep) + os.sep
 
     def identity(self, package_dir: Path, name: str, version: str | None) -> str:
         """A string that changes whenever the installed bytes of that package may have changed."""
         real = self._realpath(str(package_dir.absolute()))
-        prefix = self._real_folder.rstrip(os.sep) + os.sep
-        if real.startswith(prefix) or real == self._real_folder:
-            relative = real[len(prefix):].replace(os.sep, "/") or "."
+        if real.startswith(self._below_folder) or real == self._real_folder:
+            relative = real[len(self._below_folder):].replace(os.sep, "/") or "."
         else:  # installed through a symlink from elsewhere: the hoisted record
             relative = f"node_modules/{name}"
         record = self._packages.get(relative, {})

@@ -475,14 +475,13 @@ class OptimizeRun:
         missing = sorted(set(self._plan.ids) - set(metadata.optimized))
         if missing:
             return f"lacks {', '.join(missing[:3])}"
-        present = files
         for where, record in metadata.packages.items():
-            if not PACKAGE_KEY.fullmatch(record.key) or any(unsafe_name(name) or name not in present
+            if not PACKAGE_KEY.fullmatch(record.key) or any(unsafe_name(name) or name not in files
                                                             for name in record.files):
                 return f"has a record of another shape ({record.label})"
             if not self._installed_as(self.config.deps_dir / where, record):
                 return f"was made with {record.label}, which is not installed here as it was there"
-        if any(unsafe_name(name) or name not in present for name in metadata.documents):
+        if any(unsafe_name(name) or name not in files for name in metadata.documents):
             return "has a record of another shape (documents)"
         build_digest = self._hashes.build_digest
         for package in self._plan.packages:
