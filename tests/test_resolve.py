@@ -406,3 +406,97 @@ def test_resolve_file_sees_new_source_files_without_clear(tmp_path: Path) -> Non
     assert resolver.resolve_file("./later.js", importer) == tmp_path / "src" / "later.ts"
     (tmp_path / "src" / "later.ts").unlink()
     assert resolver.resolve_file("./later.js", importer) is None
+
+
+# -- a crawl's view: files probed in folder listings -----------------------------------------
+
+@pytest.mark.parametrize(
+    "specifier",
+    ["./util", "./util.js", "./comp", "./mod.mjs", "./conf.cjs", "./plain", "./both.js", "./lib", "./lib/",
+     "./widget", "./data", "./util?raw", "../src/util.js", "/src/util", "/package.json", "./missing",
+     "./missing.js", "/nope/x.js", "react"],
+)
+def test_listing_view_resolves_as_the_resolver_does(resolver: Resolver, specifier: str) -> None:
+    view = Resolver(APP).with_listings()
+    expected = resolver.resolve_file(specifier, MAIN)
+    assert view.resolve_source(specifier, str(MAIN)) == (None if expected is None else str(expected))
+
+
+def test_listing_view_follows_symlinks_to_real_paths(tmp_path: Path) -> None:
+    (tmp_path / "real" / "lib").mkdir(parents=True)
+    (tmp_path / "real" / "x.ts").write_text("export {}")
+    (tmp_path / "real" / "lib" / "index.js").write_text("export {}")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.ts").symlink_to(tmp_path / "real" / "x.ts")
+    (tmp_path / "src" / "lib").symlink_to(tmp_path / "real" / "lib")
+    (tmp_path / "src" / "gone.ts").symlink_to(tmp_path / "real" / "missing.ts")
+    importer = str(tmp_path / "src" / "main.ts")
+    view = Resolver(tmp_path).with_listings()
+    assert view.resolve_source("./x.js", importer) == str(tmp_path / "real" / "x.ts")
+    assert view.resolve_source("./lib", importer) == str(tmp_path / "real" / "lib" / "index.js")
+    assert view.resolve_source("./gone", importer) is None  # a dangling link is no file
+    kept = Resolver(tmp_path, preserve_symlinks=True).with_listings()
+    assert kept.resolve_source("./x.js", importer) == str(tmp_path / "src" / "x.ts")
+
+
+def test_listing_view_lists_a_folder_once_after_stamping_it(tmp_path: Path) -> None:
+    """``before_listing`` runs before the folder is read (a crawl stamps the folder there):
+    a file it creates is in the listing. Files added later are not, until a new view."""
+    src = tmp_path / "src"
+    src.mkdir()
+    importer = str(src / "main.ts")
+    stamped: list[str] = []
+
+    def before_listing(folder: str) -> None:
+        stamped.append(folder)
+        if folder == str(src):
+            (src / "early.ts").write_text("export {}")
+
+    view = Resolver(tmp_path).with_listings(before_listing)
+    assert view.resolve_source("./early", importer) == str(src / "early.ts")
+    (src / "late.ts").write_text("export {}")
+    assert view.resolve_source("./late", importer) is None
+    assert stamped.count(str(src)) == 1
+    assert Resolver(tmp_path).with_listings().resolve_source("./late", importer) == str(src / "late.ts")
+
+
+def test_listing_view_asks_stat_for_a_name_in_another_case(tmp_path: Path, monkeypatch) -> None:
+    """A case-insensitive file system (macOS, Windows) opens ``./Util`` for ``util.ts``: the
+    listing cannot say so, so such a name is looked up with ``stat``."""
+    import prebundle.resolve.resolver as resolver_module
+
+    (tmp_path / "util.ts").write_text("export {}")
+    asked: list[str] = []
+    real_stat_kind = resolver_module._stat_kind
+
+    def stat_kind(path: str) -> int:
+        asked.append(os.path.basename(path))
+        return real_stat_kind(path)
+
+    monkeypatch.setattr(resolver_module, "_stat_kind", stat_kind)
+    view = Resolver(tmp_path).with_listings()
+    assert view.resolve_source("./Util.ts", str(tmp_path / "main.ts")) is None  # this file system is exact
+    assert "Util.ts" in asked
+    asked.clear()
+    assert view.resolve_source("./util", str(tmp_path / "main.ts")) == str(tmp_path / "util.ts")
+    assert view.resolve_source("./other", str(tmp_path / "main.ts")) is None
+    assert asked == []  # exact names and plain misses come from the listing
+
+
+def test_listing_view_falls_back_to_stat_in_a_folder_it_cannot_list(tmp_path: Path, monkeypatch) -> None:
+    """A folder with ``x`` but not ``r`` permission opens files by name but cannot be listed
+    (denied here by a stand-in ``scandir``: this suite may run as root, which lists anything)."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "x.ts").write_text("export {}")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    view = Resolver(tmp_path).with_listings()
+    assert view.resolve_source("./locked/x", str(tmp_path / "main.ts")) == str(locked / "x.ts")
+    assert view.resolve_source("./locked/y", str(tmp_path / "main.ts")) is None

@@ -6,7 +6,7 @@ import copy
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 _MISSING, _FILE, _DIR = 0, 1, 2
+_LINK, _OTHER_CASE = -1, -2
+"""In a folder listing (``Resolver._list``): a symlink, and the lowercase form of a name."""
 _NODE_MODULES = f"{os.sep}node_modules{os.sep}"
 _DOTS = frozenset((".", ".."))
 
@@ -49,6 +51,15 @@ _TS_REWRITES: dict[str, tuple[str, ...]] = {
     ".cjs": (".cts",),
 }
 """``./foo.js`` may be written for ``./foo.ts``: TypeScript's output-extension convention."""
+
+
+def _stat_kind(path: str) -> int:
+    """Missing, file or folder, by ``os.stat`` (symlinks followed)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return _MISSING
+    return _DIR if stat.S_ISDIR(mode) else _FILE
 
 
 def kind_of(path: str | os.PathLike[str]) -> str:
@@ -142,6 +153,9 @@ class Resolver:
         self.main_fields = tuple(main_fields)
         self.extensions = tuple(extensions)
         self.preserve_symlinks = preserve_symlinks
+        self._listings: dict[str, dict[str, int] | None] | None = None
+        """Folder -> its entries' kinds, in a view made by :meth:`with_listings`; None otherwise."""
+        self._before_listing: Callable[[str], object] | None = None
         self.clear()
 
     def clear(self) -> None:
@@ -154,6 +168,22 @@ class Resolver:
         self._results: dict[tuple[str, str], Resolution | _Failure] = {}
         self._importers: dict[str, str] = {}
         self._require_twin: Resolver | None = None
+
+    def with_listings(self, before_listing: Callable[[str], object] | None = None) -> Resolver:
+        """This resolver for one crawl of the source tree: files outside ``node_modules`` are
+        probed in a listing of their folder, read once (``os.scandir``), instead of with a
+        ``stat`` per candidate (a relative import tries the exact name, each extension, then a
+        folder's ``index``). The view sees a folder as it was when first listed, so drop it
+        when the crawl ends; ``before_listing(folder)`` is called just before a folder is
+        listed (a crawl stamps the folder there: a later change then shows in the stamp).
+        A name the listing does not hold exactly but holds in another case (or a non-ASCII
+        name) is looked up with ``stat``, as case-insensitive file systems answer it. Shares
+        every other cache of this resolver."""
+        view = copy.copy(self)
+        view._listings = {}
+        view._before_listing = before_listing
+        view._require_twin = None
+        return view
 
     def for_require(self) -> Resolver:
         """This resolver as a ``require()`` call resolves: the ``exports`` condition
@@ -232,6 +262,10 @@ class Resolver:
         """
         found = self._resolve_relative(specifier, self._importer_dir(importer))
         return None if found is None else Path(found)
+
+    def resolve_source(self, specifier: str, importer: str) -> str | None:
+        """:meth:`resolve_file` with paths as strings, for the crawl (thousands of imports)."""
+        return self._resolve_relative(specifier, self._importer_dir(importer))
 
     def resolve_path(self, path: str) -> Path | None:
         """Resolve an absolute path as :meth:`resolve_file` resolves a relative import (a
@@ -479,18 +513,65 @@ class Resolver:
         return cached
 
     def _kind(self, path: str) -> int:
-        """Missing, file or folder; remembered only under ``node_modules`` (see the class)."""
+        """Missing, file or folder; remembered only under ``node_modules`` (see the class),
+        and read from folder listings in a :meth:`with_listings` view."""
         kind = self._kinds.get(path)
         if kind is None:
-            try:
-                mode = os.stat(path).st_mode
-            except (OSError, ValueError):
-                kind = _MISSING
-            else:
-                kind = _DIR if stat.S_ISDIR(mode) else _FILE
             if _NODE_MODULES in path:
-                self._kinds[path] = kind
+                kind = self._kinds[path] = _stat_kind(path)
+            elif self._listings is not None:
+                kind = self._listed_kind(path)
+            else:
+                kind = _stat_kind(path)
         return kind
+
+    def _listed_kind(self, path: str) -> int:
+        cut = path.rfind(os.sep)
+        name = path[cut + 1 :]
+        if cut <= 0 or not path.startswith(os.sep) or not name or name in _DOTS or not name.isascii():
+            return _stat_kind(path)  # not a plain absolute path (or the root's own entries)
+        kind = self._listed(path[:cut], name)
+        return _stat_kind(path) if kind < 0 else kind  # a symlink, or a name in another case
+
+    def _listed(self, folder: str, name: str) -> int:
+        """``name``'s kind in ``folder``'s listing; ``_LINK`` for a symlink and ``_OTHER_CASE``
+        when only ``stat`` can tell (another case, or a folder that cannot be listed)."""
+        listings = self._listings
+        entries = listings.get(folder, False)
+        if entries is False:
+            entries = listings[folder] = self._list(folder)
+        if entries is None:
+            return _OTHER_CASE  # a folder that cannot be listed (no read permission, say)
+        kind = entries.get(name)
+        if kind is None:
+            # Missing, unless a case-insensitive file system finds it under another case.
+            return _OTHER_CASE if name.lower() in entries else _MISSING
+        return kind
+
+    def _list(self, folder: str) -> dict[str, int] | None:
+        """The kinds of a folder's entries (symlinks as ``_LINK``: followed with ``stat`` when
+        asked), with each name's lowercase form mapped too (see ``_listed_kind``); ``{}``
+        for a missing folder, None when it cannot be listed."""
+        if self._before_listing is not None:
+            self._before_listing(folder)
+        entries: dict[str, int] = {}
+        try:
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    name = entry.name
+                    if entry.is_symlink():
+                        entries[name] = _LINK
+                    else:
+                        entries[name] = _DIR if entry.is_dir(follow_symlinks=False) else _FILE
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        except (OSError, ValueError):
+            return None
+        for name in list(entries):
+            lower = name.lower()
+            if lower != name:
+                entries.setdefault(lower, _OTHER_CASE)
+        return entries
 
     def realpath(self, path: str) -> str:
         """``os.path.realpath``, cached per path and built on the cached real path of the parent
@@ -502,12 +583,27 @@ class Resolver:
             if not os.path.isabs(path) or not name or parent == path or _DOTS.intersection(path.split(os.sep)):
                 real = os.path.realpath(path)  # not a plain absolute path: no shortcut
             else:
-                joined = os.path.join(self.realpath(parent), name)
-                real = os.path.realpath(joined) if os.path.islink(joined) else joined
+                real_parent = self.realpath(parent)
+                joined = os.path.join(real_parent, name)
+                real = os.path.realpath(joined) if self._is_link(joined, real_parent, name) else joined
             self._reals[path] = real
         return real
 
     _real = realpath
+
+    def is_folder(self, path: str) -> bool:
+        """Whether ``path`` is a folder (symlinks followed); from the listings in a
+        :meth:`with_listings` view."""
+        return self._kind(path) == _DIR
+
+    def _is_link(self, path: str, folder: str, name: str) -> bool:
+        """``os.path.islink(path)`` (``path`` is ``name`` in ``folder``), from the folder's
+        listing in a :meth:`with_listings` view."""
+        if self._listings is not None and _NODE_MODULES not in path and name not in _DOTS and name.isascii():
+            kind = self._listed(folder, name)
+            if kind != _OTHER_CASE:
+                return kind == _LINK
+        return os.path.islink(path)
 
     def _importer_dir(self, importer: Path | str) -> str:
         """The folder of an importing file (or the folder itself), absolute."""

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from ..specifiers import split_package
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..resolve import Resolver
 
 __all__ = ["CONSTANT_PREFIXES", "Evidence", "ctime"]
@@ -74,12 +76,14 @@ class Evidence:
 
     # -- relative imports --------------------------------------------------------------------
 
-    def proof_folders(self, specifier: str, folder: str) -> tuple[str, ...]:
+    def proof_folders(self, specifier: str, folder: str,
+                      is_dir: Callable[[str], bool] | None = None) -> tuple[str, ...]:
         """The paths whose stamps decide a non-bare import's resolution: the folder the
         candidate is probed in (its listing decides extension probing) and, when the candidate
         is a folder, the folder and its package.json (index probing, ``main``); for ``/x``
         both under the root and on the file system. ``()`` when nothing on disk decides it.
-        (A file's own stamp is not among them: editing it changes no resolution.)"""
+        (A file's own stamp is not among them: editing it changes no resolution.) ``is_dir``:
+        how to tell a folder (the crawl's listings), else ``stat``."""
         if specifier.startswith(CONSTANT_PREFIXES):
             return ()
         path = specifier.split("?", 1)[0].split("#", 1)[0]
@@ -93,7 +97,7 @@ class Evidence:
         out: list[str] = []
         for candidate in candidates:
             items = [os.path.dirname(candidate)]
-            if self.is_dir(candidate):  # appearing as a folder changes the parent's stamp
+            if (is_dir or self.is_dir)(candidate):  # appearing as a folder changes the parent's stamp
                 items += [candidate, os.path.join(candidate, "package.json")]
             out.extend(item for item in items if item not in out)
         return tuple(out)

@@ -62,6 +62,14 @@ _KEYWORDS = (b"import", b"export", b"require")
 # character passes this check but is not a token of its own, so the tree rejects it.)
 _IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 _BOM = b"\xef\xbb\xbf"
+_EXPORT_DECLARATION = re.compile(
+    rb"export[ \t\r\n]+(?:const|let|var|function|class|default|async|interface|enum|abstract|declare"
+    rb"|namespace|type)(?![A-Za-z0-9_$])"
+)
+"""An ``export`` that declares (``export const x``, ``export default``, ``export type X``): it
+imports nothing itself, so once a source is known to be a module (``esm``) such a keyword need
+not be looked up in the tree. (An import inside it has a keyword of its own; ``export type {
+A } from`` and ``export type * from`` are types only.)"""
 
 
 class SourceImports:
@@ -172,6 +180,8 @@ def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> So
     for pos in positions:
         if pos < skip_to:
             continue
+        if out.esm and _EXPORT_DECLARATION.match(data, pos) is not None:
+            continue  # `export const …`: imports nothing, and the source is known to be a module
         leaf = _token_at(cursor, root, pos)
         if leaf is not None:
             skip_to = reader.keyword(cursor, leaf, pos)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RelativeLinks"]
 
+_NODE_MODULES = f"{os.sep}node_modules{os.sep}"
+
 
 class RelativeLinks:
     """The relative resolutions of one crawl. ``remembered``: the last crawl's links;
@@ -31,7 +33,9 @@ class RelativeLinks:
 
     def __init__(self, resolver: Resolver, evidence: Evidence, remembered: dict[tuple[str, str], Link], *,
                  root: Path, any_suffix: bool, package_of: Callable[[str], str | None] | None = None) -> None:
-        self.resolver = resolver
+        self.resolver = resolver.with_listings(evidence.ctime)
+        """Probes each folder's files in one listing, stamped before it is read (the stamps
+        the proofs carry, so a folder changed after its listing shows as changed)."""
         self.evidence = evidence
         self.remembered = remembered
         self.kept: dict[tuple[str, str], Link] = {}
@@ -53,7 +57,7 @@ class RelativeLinks:
         if key in self._memo:
             return self._memo[key]
         evidence = self.evidence
-        folders = evidence.proof_folders(specifier, folder)
+        folders = evidence.proof_folders(specifier, folder, self.resolver.is_folder)
         if not folders:  # an answer that does not depend on the disk
             self._memo[key] = None
             return None
@@ -64,9 +68,8 @@ class RelativeLinks:
             evidence.resolved(folders, None)
         else:
             proof = evidence.proof(folders)  # before the folders are read
-            resolved = self._resolve(specifier, importer)
-            found = None if resolved is None else str(resolved)
-            target = found if resolved is not None and self._crawled(resolved, folder) else None
+            found = self._resolve(specifier, importer)
+            target = found if found is not None and self._crawled(found, folder) else None
             if evidence.resolved(folders, found):
                 self.kept[key] = Link(target or "", proof)
         self._memo[key] = target
@@ -91,25 +94,26 @@ class RelativeLinks:
         return {key: link if _settled(link, racy_after) else _unsettled(link, racy_after)
                 for key, link in self.kept.items()}
 
-    def _resolve(self, specifier: str, importer: str) -> Path | None:
+    def _resolve(self, specifier: str, importer: str) -> str | None:
         """The file a relative or root-absolute import resolves to, if any."""
         if specifier.startswith(CONSTANT_PREFIXES):
             return None
         target = None
         if specifier.startswith("/"):  # root-relative first (`<script src="/src/main.js">`)
-            target = self.resolver.resolve_file("." + specifier, self._root_importer)
+            target = self.resolver.resolve_source("." + specifier, self._root_importer)
         if target is None:
-            target = self.resolver.resolve_file(specifier, importer)
+            target = self.resolver.resolve_source(specifier, importer)
         return target
 
-    def _crawled(self, target: Path, folder: str) -> bool:
+    def _crawled(self, target: str, folder: str) -> bool:
         """Whether the crawl follows a resolved file's imports (of a file in ``folder``)."""
-        if "node_modules" in target.parts:  # only within the excluded package the importer is in
+        suffix = os.path.splitext(target)[1]
+        if _NODE_MODULES in target:  # only within the excluded package the importer is in
             package = self._package_of(folder)
-            same = package is not None and package == self._package_of(str(target.parent))
-            return same and target.suffix in CRAWLED_SUFFIXES
+            same = package is not None and package == self._package_of(os.path.dirname(target))
+            return same and suffix in CRAWLED_SUFFIXES
         # without plugins, nothing turns other files into modules
-        return self._any_suffix or target.suffix in CRAWLED_SUFFIXES
+        return self._any_suffix or suffix in CRAWLED_SUFFIXES
 
 
 def _no_package(folder: str) -> None:

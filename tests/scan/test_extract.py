@@ -112,6 +112,31 @@ def test_require_only_in_commonjs(path: str, source: str, expected: list) -> Non
     assert found(path, source) == expected
 
 
+DECLARING_EXPORTS = [
+    # Once a source is known to be a module, `export const` and the like are not looked up in
+    # the tree; until then they are (one in a comment or string must not make it ESM).
+    ("a.js", "// export const x = 1\nconst a = require('a')", [("a", 2, "require")]),
+    ("a.js", "const s = 'export default 1'\nconst a = require('a')", [("a", 2, "require")]),
+    ("a.js", "/* export\nfunction */ const a = require('a')\nexport const y = 1", []),
+    ("a.js", "export const y = 1\nexport * from 'b'\nexport default function f() { return import('c') }",
+     [("b", 2, "static"), ("c", 3, "dynamic")]),
+    ("a.js", "export default 1\nexport {x} from 'b'\nexport async function f() {}", [("b", 2, "static")]),
+    ("a.ts", "export type T = 1\nexport interface I {}\nexport type { A } from 'types'\nexport * from 'b'",
+     [("b", 4, "static")]),
+    ("a.ts", "export const y = 1\nimport z = require('z')", [("z", 2, "static")]),
+    ("a.js", "export constant from 'a'", None),  # not a declaration: looked up (and a syntax error)
+]
+
+
+@pytest.mark.parametrize(("path", "source", "expected"), DECLARING_EXPORTS)
+def test_declaring_exports(path: str, source: str, expected: list | None) -> None:
+    if expected is None:
+        result = extract_file(path, source.encode())
+        assert result.warnings and "syntax error" in result.warnings[0]
+    else:
+        assert found(path, source) == expected
+
+
 DECOYS = [
     "// import a from 'line-comment'",
     "/* import a from 'block-comment' */",
