@@ -75,7 +75,7 @@ A } from`` and ``export type * from`` are types only.)"""
 class SourceImports:
     """What one script source (a file or a ``<script>`` block) imports."""
 
-    __slots__ = ("records", "esm", "error_line", "abandoned")
+    __slots__ = ("records", "esm", "error_line", "abandoned", "explained")
 
     def __init__(self, *, abandoned: bool = False) -> None:
         self.records: list[ImportRecord] = []
@@ -86,6 +86,9 @@ class SourceImports:
         """1-based line of the first syntax error, if any."""
         self.abandoned = abandoned
         """Whether parsing ran out of time (nothing was extracted)."""
+        self.explained: list[tuple[int, int]] = []
+        """Byte ranges read from the text where the grammar is wrong: errors there are not
+        syntax errors."""
 
 
 def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_PARSE_BYTES) -> FileImports:
@@ -186,7 +189,7 @@ def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> So
         if leaf is not None:
             skip_to = reader.keyword(cursor, leaf, pos)
     if root.has_error:
-        row = _first_error_row(root)
+        row = _first_error_row(root, out.explained)
         if row is not None:
             out.error_line = row + 1 + line_offset
     return out
@@ -268,7 +271,7 @@ class _Reader:
             if ptype == "import_statement":
                 self._import_statement(parent)
             else:
-                self._export_statement(parent)
+                return self._export_statement(parent)
         elif ptype == "import" and cursor.goto_parent() and cursor.node.type == "call_expression":
             self._first_argument(cursor.node, "dynamic")
         elif ptype == "meta_property":
@@ -297,20 +300,48 @@ class _Reader:
         if source is not None and not type_only:
             self._add_string(source, "static")
 
-    def _export_statement(self, node: Node) -> None:
+    def _export_statement(self, node: Node) -> int:
+        """Record a re-export; returns the offset up to which later keywords are covered."""
         self.out.esm = True
         source = node.child_by_field_name("source")
-        if source is None:
-            return
+        if source is None and node.children[-1].type != "export_clause":
+            return 0  # a declaration, or `export {x};`
+        if not self._type_only_export(node):
+            if source is None:
+                return self._split_export_from(node, record=True)
+            self._add_string(source, "static")
+        elif source is None:
+            return self._split_export_from(node, record=False)
+        return 0
+
+    @staticmethod
+    def _type_only_export(node: Node) -> bool:
         for child in node.children:
             ctype = child.type
             if ctype == "type" and not child.is_named:
-                return
+                return True
             if ctype == "ERROR" and child.text == b"type":  # `export type * from` (TS 5)
-                return
+                return True
             if ctype == "export_clause" and _all_type_specifiers(node, "export_clause", "export_specifier"):
-                return
-        self._add_string(source, "static")
+                return True
+        return False
+
+    def _split_export_from(self, node: Node, *, record: bool) -> int:
+        """``export {x}`` with ``from 'm'`` on the next line: one re-export (no semicolon is
+        inserted before ``from``), which the grammars end at the line break, leaving ``from``
+        and the string as two statements. Read from the text (``record``: False for a
+        type-only export, read and not recorded); the grammar's missing ``;`` there is not
+        reported as a syntax error."""
+        end = node.end_byte
+        m = _FROM_ON_NEXT_LINE.match(self.data, end)
+        if m is None:
+            return 0
+        specifier = _unescape(m.group("spec"))
+        if specifier and record:
+            row = node.end_point.row + self.data.count(b"\n", end, m.start("spec"))
+            self.out.records.append(ImportRecord(specifier, row + 1 + self.line_offset, "static"))
+        self.out.explained.append((end, m.end()))
+        return m.end()
 
     # -- calls ------------------------------------------------------------------------
 
@@ -410,6 +441,8 @@ def _first_argument(call: Node) -> Node | None:
 
 
 _Q = rb"""(?P<q>['"])(?P<spec>[^'"\\\n]*(?:\\.[^'"\\\n]*)*)(?P=q)"""
+_FROM_ON_NEXT_LINE = re.compile(rb"[ \t]*\r?\n\s*from\s*" + _Q + rb"(?![\w$.(\[`])")
+"""What follows ``export {x}`` when its ``from`` clause starts on the next line."""
 _RECOVERY: tuple[tuple[re.Pattern[bytes], ImportKind | None], ...] = (
     (re.compile(rb"import\s*\(\s*(?P<q>['\"`])(?P<spec>[^'\"`\\\n$]*)(?P=q)"), "dynamic"),
     (re.compile(rb"(?:import|export)\s+type\s+(?!from\b)[\w${*]"), None),
@@ -440,16 +473,18 @@ def _resolve_escape(m: re.Match[str]) -> str:
     return _SIMPLE_ESCAPES.get(body, body)
 
 
-def _first_error_row(root: Node) -> int | None:
+def _first_error_row(root: Node, explained: list[tuple[int, int]] = ()) -> int | None:
     """0-based row of the first ERROR or MISSING node, found without recursion.
 
     An ERROR that is only the ``type`` of TS 5's ``export type * from`` is not counted: the
-    grammar predates that syntax.
+    grammar predates that syntax. Nor is a MISSING node inside an ``explained`` byte range.
     """
     stack: list[tuple[Node, str]] = [(root, "")]
     while stack:
         node, parent_type = stack.pop()
         if node.is_missing:
+            if any(start <= node.start_byte <= end for start, end in explained):
+                continue
             return node.start_point.row
         if node.is_error:
             if parent_type == "export_statement" and node.text == b"type":

@@ -128,6 +128,29 @@ DECLARING_EXPORTS = [
 ]
 
 
+SPLIT_EXPORT_FROM = [
+    # `from` on a line of its own: valid (no semicolon is inserted before `from`), and what
+    # esbuild reads as a re-export; tree-sitter's grammars end the statement at the newline.
+    ("a.js", "export {x}\n  from 'b'", [("b", 2, "static")]),
+    ("a.ts", "export { x, y }\nfrom\n  \"b\"", [("b", 3, "static")]),
+    ("a.tsx", "export {x}\n  from 'b'\nexport const z = 1", [("b", 2, "static")]),
+    ("a.ts", "export type {X}\n  from 'types'", []),
+    ("a.js", "export {x}\nfrom('b')", []),  # a call, not a re-export
+    ("a.js", "export {x};\nfrom('b')", []),
+]
+
+
+@pytest.mark.parametrize(("path", "source", "expected"), SPLIT_EXPORT_FROM)
+def test_export_with_from_on_the_next_line(path: str, source: str, expected: list) -> None:
+    assert found(path, source) == expected
+
+
+def test_a_split_export_from_does_not_hide_a_real_syntax_error() -> None:
+    result = extract_file("a.js", b"export {x}\n  from 'b'\nconst y = ;\n")
+    assert [(r.specifier, r.line) for r in result.imports] == [("b", 2)]
+    assert result.warnings == ("a.js:3: syntax error; imports recovered where possible",)
+
+
 @pytest.mark.parametrize(("path", "source", "expected"), DECLARING_EXPORTS)
 def test_declaring_exports(path: str, source: str, expected: list | None) -> None:
     if expected is None:
