@@ -466,6 +466,7 @@ def test_listing_view_asks_stat_for_a_name_in_another_case(tmp_path: Path, monke
     import prebundle.resolve.resolver as resolver_module
 
     (tmp_path / "util.ts").write_text("export {}")
+    (tmp_path / "\ufb01x.ts").write_text("export {}")  # "ﬁx.ts" folds to "fix.ts" (ext4's casefold)
     asked: list[str] = []
     real_stat_kind = resolver_module._stat_kind
 
@@ -477,6 +478,9 @@ def test_listing_view_asks_stat_for_a_name_in_another_case(tmp_path: Path, monke
     view = Resolver(tmp_path).with_listings()
     assert view.resolve_source("./Util.ts", str(tmp_path / "main.ts")) is None  # this file system is exact
     assert "Util.ts" in asked
+    asked.clear()
+    assert view.resolve_source("./fix.ts", str(tmp_path / "main.ts")) is None
+    assert "fix.ts" in asked
     asked.clear()
     assert view.resolve_source("./util", str(tmp_path / "main.ts")) == str(tmp_path / "util.ts")
     assert view.resolve_source("./other", str(tmp_path / "main.ts")) is None

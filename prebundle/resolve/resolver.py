@@ -31,7 +31,7 @@ __all__ = [
 
 _MISSING, _FILE, _DIR = 0, 1, 2
 _LINK, _OTHER_CASE = -1, -2
-"""In a folder listing (``Resolver._list``): a symlink, and the lowercase form of a name."""
+"""In a folder listing (``Resolver._list``): a symlink, and the case-folded form of a name."""
 _NODE_MODULES = f"{os.sep}node_modules{os.sep}"
 _DOTS = frozenset((".", ".."))
 
@@ -545,12 +545,12 @@ class Resolver:
         kind = entries.get(name)
         if kind is None:
             # Missing, unless a case-insensitive file system finds it under another case.
-            return _OTHER_CASE if name.lower() in entries else _MISSING
+            return _OTHER_CASE if name.casefold() in entries else _MISSING
         return kind
 
     def _list(self, folder: str) -> dict[str, int] | None:
         """The kinds of a folder's entries (symlinks as ``_LINK``: followed with ``stat`` when
-        asked), with each name's lowercase form mapped too (see ``_listed_kind``); ``{}``
+        asked), with each name's case-folded form mapped too (see ``_listed_kind``); ``{}``
         for a missing folder, None when it cannot be listed."""
         if self._before_listing is not None:
             self._before_listing(folder)
@@ -568,9 +568,9 @@ class Resolver:
         except (OSError, ValueError):
             return None
         for name in list(entries):
-            lower = name.lower()
-            if lower != name:
-                entries.setdefault(lower, _OTHER_CASE)
+            folded = name.casefold()
+            if folded != name:
+                entries.setdefault(folded, _OTHER_CASE)
         return entries
 
     def realpath(self, path: str) -> str:

@@ -64,12 +64,12 @@ _IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 _BOM = b"\xef\xbb\xbf"
 _EXPORT_DECLARATION = re.compile(
     rb"export[ \t\r\n]+(?:const|let|var|function|class|default|async|interface|enum|abstract|declare"
-    rb"|namespace|type)(?![A-Za-z0-9_$])"
+    rb"|namespace)(?![A-Za-z0-9_$])"
 )
-"""An ``export`` that declares (``export const x``, ``export default``, ``export type X``): it
-imports nothing itself, so once a source is known to be a module (``esm``) such a keyword need
-not be looked up in the tree. (An import inside it has a keyword of its own; ``export type {
-A } from`` and ``export type * from`` are types only.)"""
+"""An ``export`` that declares (``export const x``, ``export default``): it imports nothing
+itself, so once a source that parsed without errors is known to be a module (``esm``), such a
+keyword need not be looked up in the tree. (An import inside it has a keyword of its own. Not
+``export type``: ``export type { A }`` may go on with ``from`` on the next line.)"""
 
 
 class SourceImports:
@@ -180,10 +180,11 @@ def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> So
     reader = _Reader(data, line_offset, out)
     cursor = root.walk()
     skip_to = 0
+    clean = not root.has_error  # error recovery may hang a later statement on a declaration
     for pos in positions:
         if pos < skip_to:
             continue
-        if out.esm and _EXPORT_DECLARATION.match(data, pos) is not None:
+        if out.esm and clean and _EXPORT_DECLARATION.match(data, pos) is not None:
             continue  # `export const …`: imports nothing, and the source is known to be a module
         leaf = _token_at(cursor, root, pos)
         if leaf is not None:
@@ -340,7 +341,7 @@ class _Reader:
         if specifier and record:
             row = node.end_point.row + self.data.count(b"\n", end, m.start("spec"))
             self.out.records.append(ImportRecord(specifier, row + 1 + self.line_offset, "static"))
-        self.out.explained.append((end, m.end()))
+        self.out.explained.append((end, m.start("spec")))
         return m.end()
 
     # -- calls ------------------------------------------------------------------------
@@ -441,8 +442,12 @@ def _first_argument(call: Node) -> Node | None:
 
 
 _Q = rb"""(?P<q>['"])(?P<spec>[^'"\\\n]*(?:\\.[^'"\\\n]*)*)(?P=q)"""
-_FROM_ON_NEXT_LINE = re.compile(rb"[ \t]*\r?\n\s*from\s*" + _Q + rb"(?![\w$.(\[`])")
-"""What follows ``export {x}`` when its ``from`` clause starts on the next line."""
+_FROM_ON_NEXT_LINE = re.compile(
+    rb"[ \t]*\r?\n\s*from\s*" + _Q + rb"(?=[ \t]*(?:;|\r|\n|$|//|/\*|\}))"
+)
+"""What follows ``export {x}`` when its ``from`` clause starts on the next line: up to the
+string, which must end the statement (import attributes after it are not read: the grammars
+make an ``ERROR`` of them there, and such a file keeps its syntax-error warning)."""
 _RECOVERY: tuple[tuple[re.Pattern[bytes], ImportKind | None], ...] = (
     (re.compile(rb"import\s*\(\s*(?P<q>['\"`])(?P<spec>[^'\"`\\\n$]*)(?P=q)"), "dynamic"),
     (re.compile(rb"(?:import|export)\s+type\s+(?!from\b)[\w${*]"), None),
@@ -483,7 +488,7 @@ def _first_error_row(root: Node, explained: list[tuple[int, int]] = ()) -> int |
     while stack:
         node, parent_type = stack.pop()
         if node.is_missing:
-            if any(start <= node.start_byte <= end for start, end in explained):
+            if any(start <= node.start_byte < end for start, end in explained):
                 continue
             return node.start_point.row
         if node.is_error:

@@ -137,6 +137,7 @@ SPLIT_EXPORT_FROM = [
     ("a.ts", "export type {X}\n  from 'types'", []),
     ("a.js", "export {x}\nfrom('b')", []),  # a call, not a re-export
     ("a.js", "export {x};\nfrom('b')", []),
+    ("a.ts", "import a from './a'\nexport type { A }\n  from './types'\n", [("./a", 1, "static")]),
 ]
 
 
@@ -149,6 +150,20 @@ def test_a_split_export_from_does_not_hide_a_real_syntax_error() -> None:
     result = extract_file("a.js", b"export {x}\n  from 'b'\nconst y = ;\n")
     assert [(r.specifier, r.line) for r in result.imports] == [("b", 2)]
     assert result.warnings == ("a.js:3: syntax error; imports recovered where possible",)
+
+
+@pytest.mark.parametrize("tail", [" 1", " 'n'", " - 1"])
+def test_a_split_export_from_that_goes_on_is_a_syntax_error(tail: str) -> None:
+    result = extract_file("a.js", f"export {{x}}\nfrom 'm'{tail}\n".encode())
+    assert result.warnings == ("a.js:2: syntax error; imports recovered where possible",)
+
+
+def test_declaring_exports_in_a_broken_source_are_still_looked_up() -> None:
+    """Error recovery can hang the next statement on a declaration (``,`` then a line
+    break): the keyword is looked up as before, and the re-export is recovered."""
+    result = extract_file("a.ts", b"import a from './a'\nexport const x = 1,\nexport * from './s'\n")
+    assert [r.specifier for r in result.imports] == ["./a", "./s"]
+    assert result.warnings == ("a.ts:2: syntax error; imports recovered where possible",)
 
 
 @pytest.mark.parametrize(("path", "source", "expected"), DECLARING_EXPORTS)
