@@ -260,6 +260,9 @@ class _Reader:
                 self._first_argument(parent, "require")
             elif parent.type == "ERROR":
                 return self._recover(leaf, pos)
+            elif parent.type == "expression_statement" and parent.child_count == 1 \
+                    and self.data[pos : pos + 6] == b"export":
+                return self._lone_export(pos)
             return 0
         if kind not in ("import", "export") or not cursor.goto_parent():
             return 0
@@ -326,6 +329,21 @@ class _Reader:
             if ctype == "export_clause" and _all_type_specifiers(node, "export_clause", "export_specifier"):
                 return True
         return False
+
+    def _lone_export(self, pos: int) -> int:
+        """``export`` alone on its line, then ``{x} from 'm'`` (or ``* from 'm'``): one
+        re-export, which the grammars read as the name ``export`` and a block. Read from the
+        text; the grammar's missing ``;`` before the string is not reported as a syntax error."""
+        m = _EXPORT_FROM.match(self.data, pos)
+        if m is None:
+            return 0
+        self.out.esm = True
+        specifier = _unescape(m.group("spec"))
+        if specifier:
+            row = self.data.count(b"\n", 0, m.start("spec"))
+            self.out.records.append(ImportRecord(specifier, row + 1 + self.line_offset, "static"))
+        self.out.explained.append((pos, m.start("spec")))
+        return m.end()
 
     def _split_export_from(self, node: Node, *, record: bool) -> int:
         """``export {x}`` with ``from 'm'`` on the next line: one re-export (no semicolon is
@@ -442,6 +460,11 @@ def _first_argument(call: Node) -> Node | None:
 
 
 _Q = rb"""(?P<q>['"])(?P<spec>[^'"\\\n]*(?:\\.[^'"\\\n]*)*)(?P=q)"""
+_EXPORT_FROM = re.compile(
+    rb"export[ \t]*\r?\n\s*(?:\*\s*(?:as\s+[\w$]+\s*)?|\{[^}'\"]*\}\s*)from\s*" + _Q
+    + rb"(?=[ \t]*(?:;|\r|\n|$|//|/\*|\}))"
+)
+"""A re-export whose ``export`` ends its line (see ``_Reader._lone_export``)."""
 _FROM_ON_NEXT_LINE = re.compile(
     rb"[ \t]*\r?\n\s*from\s*" + _Q + rb"(?=[ \t]*(?:;|\r|\n|$|//|/\*|\}))"
 )
@@ -482,7 +505,8 @@ def _first_error_row(root: Node, explained: list[tuple[int, int]] = ()) -> int |
     """0-based row of the first ERROR or MISSING node, found without recursion.
 
     An ERROR that is only the ``type`` of TS 5's ``export type * from`` is not counted: the
-    grammar predates that syntax. Nor is a MISSING node inside an ``explained`` byte range.
+    grammar predates that syntax. Nor is a MISSING node inside an ``explained`` byte range, or
+    an ERROR wholly inside one.
     """
     stack: list[tuple[Node, str]] = [(root, "")]
     while stack:
@@ -493,6 +517,8 @@ def _first_error_row(root: Node, explained: list[tuple[int, int]] = ()) -> int |
             return node.start_point.row
         if node.is_error:
             if parent_type == "export_statement" and node.text == b"type":
+                continue
+            if any(start <= node.start_byte and node.end_byte <= end for start, end in explained):
                 continue
             return node.start_point.row
         ntype = node.type

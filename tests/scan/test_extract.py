@@ -138,6 +138,10 @@ SPLIT_EXPORT_FROM = [
     ("a.js", "export {x}\nfrom('b')", []),  # a call, not a re-export
     ("a.js", "export {x};\nfrom('b')", []),
     ("a.ts", "import a from './a'\nexport type { A }\n  from './types'\n", [("./a", 1, "static")]),
+    # `export` alone on its line: the grammars read a name and a block.
+    ("a.js", "export\n  {a as b} from 'm'", [("m", 2, "static")]),
+    ("a.ts", "export\n{ a,\n  b }\nfrom\n  'm'\nconst x = 1", [("m", 5, "static")]),
+    ("a.tsx", "export\n  * from 'm'", [("m", 2, "static")]),
 ]
 
 
@@ -153,8 +157,9 @@ def test_a_split_export_from_does_not_hide_a_real_syntax_error() -> None:
 
 
 @pytest.mark.parametrize("tail", [" 1", " 'n'", " - 1"])
-def test_a_split_export_from_that_goes_on_is_a_syntax_error(tail: str) -> None:
-    result = extract_file("a.js", f"export {{x}}\nfrom 'm'{tail}\n".encode())
+@pytest.mark.parametrize("head", ["export {x}\nfrom", "export\n{x} from"])
+def test_a_split_export_from_that_goes_on_is_a_syntax_error(head: str, tail: str) -> None:
+    result = extract_file("a.js", f"{head} 'm'{tail}\n".encode())
     assert result.warnings == ("a.js:2: syntax error; imports recovered where possible",)
 
 
