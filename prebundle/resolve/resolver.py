@@ -526,6 +526,7 @@ class Resolver:
         return kind
 
     def _listed_kind(self, path: str) -> int:
+        """``_kind`` from ``path``'s folder listing, or ``stat`` where the listing cannot tell."""
         cut = path.rfind(os.sep)
         name = path[cut + 1 :]
         if cut <= 0 or not path.startswith(os.sep) or not name or name in _DOTS or not name.isascii():

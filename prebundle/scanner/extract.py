@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Sequence
 
 from tree_sitter import Node, Tree, TreeCursor
 
@@ -320,6 +321,7 @@ class _Reader:
 
     @staticmethod
     def _type_only_export(node: Node) -> bool:
+        """Whether an export statement exports types only (``export type``, ``{ type A }``)."""
         for child in node.children:
             ctype = child.type
             if ctype == "type" and not child.is_named:
@@ -501,7 +503,7 @@ def _resolve_escape(m: re.Match[str]) -> str:
     return _SIMPLE_ESCAPES.get(body, body)
 
 
-def _first_error_row(root: Node, explained: list[tuple[int, int]] = ()) -> int | None:
+def _first_error_row(root: Node, explained: Sequence[tuple[int, int]] = ()) -> int | None:
     """0-based row of the first ERROR or MISSING node, found without recursion.
 
     An ERROR that is only the ``type`` of TS 5's ``export type * from`` is not counted: the
