@@ -302,8 +302,10 @@ class _Reader:
                     self._add_string(child.child_by_field_name("source"), "static")
                 return
         self.out.esm = True
-        if source is not None and not type_only:
-            self._add_string(source, "static")
+        if source is not None:
+            self._attributes_on_next_line(node)
+            if not type_only:
+                self._add_string(source, "static")
 
     def _export_statement(self, node: Node) -> int:
         """Record a re-export; returns the offset up to which later keywords are covered."""
@@ -317,7 +319,20 @@ class _Reader:
             self._add_string(source, "static")
         elif source is None:
             return self._split_export_from(node, record=False)
+        if source is not None:
+            self._attributes_on_next_line(node)
         return 0
+
+    def _attributes_on_next_line(self, node: Node) -> None:
+        """``with { type: 'json' }`` on the line after an import's (or re-export's) string:
+        part of the statement (no semicolon is inserted before ``with``), which the grammars
+        end at the line break. The grammar's error there is not reported as a syntax error."""
+        end = node.end_byte
+        if self.data[end - 1 : end] == b";":
+            return  # the statement ended: what follows is another one
+        m = _ATTRIBUTES_ON_NEXT_LINE.match(self.data, end)
+        if m is not None:
+            self.out.explained.append((end, m.end()))
 
     @staticmethod
     def _type_only_export(node: Node) -> bool:
@@ -467,6 +482,8 @@ _EXPORT_FROM = re.compile(
     + rb"(?=[ \t]*(?:;|\r|\n|$|//|/\*|\}))"
 )
 """A re-export whose ``export`` ends its line (see ``_Reader._lone_export``)."""
+_ATTRIBUTES_ON_NEXT_LINE = re.compile(rb"[ \t]*\r?\n\s*(?:with|assert)\s*\{[^{}]*\}")
+"""Import attributes that start on the line after the statement's string."""
 _FROM_ON_NEXT_LINE = re.compile(
     rb"[ \t]*\r?\n\s*from\s*" + _Q + rb"(?=[ \t]*(?:;|\r|\n|$|//|/\*|\}))"
 )

@@ -163,6 +163,19 @@ def test_a_split_export_from_that_goes_on_is_a_syntax_error(head: str, tail: str
     assert result.warnings == ("a.js:2: syntax error; imports recovered where possible",)
 
 
+@pytest.mark.parametrize(("path", "source"), [
+    ("a.js", "import data from './a.json'\n  with { type: 'json' }\n"),
+    ("a.ts", "export { default } from './a.json'\n  assert { type: 'json' }\n"),
+])
+def test_import_attributes_on_the_next_line(path: str, source: str) -> None:
+    assert found(path, source) == [("./a.json", 1, "static")]
+
+
+def test_a_with_after_a_finished_import_is_a_syntax_error() -> None:
+    result = extract_file("a.js", b"import x from 'm';\nwith { }\n")
+    assert result.warnings == ("a.js:2: syntax error; imports recovered where possible",)
+
+
 def test_declaring_exports_in_a_broken_source_are_still_looked_up() -> None:
     """Error recovery can hang the next statement on a declaration (``,`` then a line
     break): the keyword is looked up as before, and the re-export is recovered."""
