@@ -260,11 +260,11 @@ class Resolver:
         file's realpath (unless ``preserve_symlinks``), or ``None``; ``None`` also for
         specifiers that are neither relative nor absolute.
         """
-        found = self._resolve_relative(specifier, self._importer_dir(importer))
+        found = self.resolve_source(specifier, importer)
         return None if found is None else Path(found)
 
-    def resolve_source(self, specifier: str, importer: str) -> str | None:
-        """:meth:`resolve_file` with paths as strings, for the crawl (thousands of imports)."""
+    def resolve_source(self, specifier: str, importer: Path | str) -> str | None:
+        """:meth:`resolve_file` with the answer as a string, for the crawl (thousands of imports)."""
         return self._resolve_relative(specifier, self._importer_dir(importer))
 
     def resolve_path(self, path: str) -> Path | None:

@@ -263,7 +263,7 @@ class _Reader:
                 return self._recover(leaf, pos)
             elif parent.type == "expression_statement" and parent.child_count == 1 \
                     and self.data[pos : pos + 6] == b"export":
-                return self._lone_export(pos)
+                return self._lone_export(leaf, pos)
             return 0
         if kind not in ("import", "export") or not cursor.goto_parent():
             return 0
@@ -347,7 +347,7 @@ class _Reader:
                 return True
         return False
 
-    def _lone_export(self, pos: int) -> int:
+    def _lone_export(self, leaf: Node, pos: int) -> int:
         """``export`` alone on its line, then ``{x} from 'm'`` (or ``* from 'm'``): one
         re-export, which the grammars read as the name ``export`` and a block. Read from the
         text; the grammar's missing ``;`` before the string is not reported as a syntax error."""
@@ -355,10 +355,7 @@ class _Reader:
         if m is None:
             return 0
         self.out.esm = True
-        specifier = _unescape(m.group("spec"))
-        if specifier:
-            row = self.data.count(b"\n", 0, m.start("spec"))
-            self.out.records.append(ImportRecord(specifier, row + 1 + self.line_offset, "static"))
+        self._add_matched(m, leaf.start_point.row, pos, "static")
         self.out.explained.append((pos, m.start("spec")))
         return m.end()
 
@@ -372,10 +369,8 @@ class _Reader:
         m = _FROM_ON_NEXT_LINE.match(self.data, end)
         if m is None:
             return 0
-        specifier = _unescape(m.group("spec"))
-        if specifier and record:
-            row = node.end_point.row + self.data.count(b"\n", end, m.start("spec"))
-            self.out.records.append(ImportRecord(specifier, row + 1 + self.line_offset, "static"))
+        if record:
+            self._add_matched(m, node.end_point.row, end, "static")
         self.out.explained.append((end, m.start("spec")))
         return m.end()
 
@@ -437,12 +432,16 @@ class _Reader:
             if kind is None:  # type-only
                 return m.end()
             self.out.esm = self.out.esm or kind == "static"
-            specifier = _unescape(m.group("spec"))
-            if specifier:
-                row = leaf.start_point.row + self.data.count(b"\n", pos, m.start("spec"))
-                self.out.records.append(ImportRecord(specifier, row + 1 + self.line_offset, kind))
+            self._add_matched(m, leaf.start_point.row, pos, kind)
             return m.end()
         return 0
+
+    def _add_matched(self, m: re.Match[bytes], row: int, pos: int, kind: ImportKind) -> None:
+        """Record the ``spec`` of a match read from the text; ``pos`` is on 0-based ``row``."""
+        specifier = _unescape(m.group("spec"))
+        if specifier:
+            row += self.data.count(b"\n", pos, m.start("spec"))
+            self.out.records.append(ImportRecord(specifier, row + 1 + self.line_offset, kind))
 
 
 def _all_type_specifiers(node: Node, list_type: str, item_type: str) -> bool:
