@@ -128,6 +128,23 @@ DECLARING_EXPORTS = [
 ]
 
 
+@pytest.mark.parametrize(("path", "source", "expected"), DECLARING_EXPORTS)
+def test_declaring_exports(path: str, source: str, expected: list | None) -> None:
+    if expected is None:
+        result = extract_file(path, source.encode())
+        assert result.warnings and "syntax error" in result.warnings[0]
+    else:
+        assert found(path, source) == expected
+
+
+def test_declaring_exports_in_a_broken_source_are_still_looked_up() -> None:
+    """Error recovery can hang the next statement on a declaration (``,`` then a line
+    break): the keyword is looked up as before, and the re-export is recovered."""
+    result = extract_file("a.ts", b"import a from './a'\nexport const x = 1,\nexport * from './s'\n")
+    assert [r.specifier for r in result.imports] == ["./a", "./s"]
+    assert result.warnings == ("a.ts:2: syntax error; imports recovered where possible",)
+
+
 SPLIT_EXPORT_FROM = [
     # `from` on a line of its own: valid (no semicolon is inserted before `from`), and what
     # esbuild reads as a re-export; tree-sitter's grammars end the statement at the newline.
@@ -174,23 +191,6 @@ def test_import_attributes_on_the_next_line(path: str, source: str) -> None:
 def test_a_with_after_a_finished_import_is_a_syntax_error() -> None:
     result = extract_file("a.js", b"import x from 'm';\nwith { }\n")
     assert result.warnings == ("a.js:2: syntax error; imports recovered where possible",)
-
-
-def test_declaring_exports_in_a_broken_source_are_still_looked_up() -> None:
-    """Error recovery can hang the next statement on a declaration (``,`` then a line
-    break): the keyword is looked up as before, and the re-export is recovered."""
-    result = extract_file("a.ts", b"import a from './a'\nexport const x = 1,\nexport * from './s'\n")
-    assert [r.specifier for r in result.imports] == ["./a", "./s"]
-    assert result.warnings == ("a.ts:2: syntax error; imports recovered where possible",)
-
-
-@pytest.mark.parametrize(("path", "source", "expected"), DECLARING_EXPORTS)
-def test_declaring_exports(path: str, source: str, expected: list | None) -> None:
-    if expected is None:
-        result = extract_file(path, source.encode())
-        assert result.warnings and "syntax error" in result.warnings[0]
-    else:
-        assert found(path, source) == expected
 
 
 DECOYS = [
