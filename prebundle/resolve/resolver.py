@@ -62,6 +62,12 @@ def _stat_kind(path: str) -> int:
     return _DIR if stat.S_ISDIR(mode) else _FILE
 
 
+def _listable(name: str) -> bool:
+    """Whether a folder listing can answer for ``name`` (an entry's name, ASCII: others may
+    match under Unicode normalization, which only ``stat`` applies)."""
+    return bool(name) and name not in _DOTS and name.isascii()
+
+
 def kind_of(path: str | os.PathLike[str]) -> str:
     """``js`` (also TS, and files without extension), ``css``, ``json``, ``wasm``, ``vue``,
     ``svelte``, or ``asset`` for anything else, by the file's extension."""
@@ -529,7 +535,7 @@ class Resolver:
         """``_kind`` from ``path``'s folder listing, or ``stat`` where the listing cannot tell."""
         cut = path.rfind(os.sep)
         name = path[cut + 1 :]
-        if cut <= 0 or not path.startswith(os.sep) or not name or name in _DOTS or not name.isascii():
+        if cut <= 0 or not path.startswith(os.sep) or not _listable(name):
             return _stat_kind(path)  # not a plain absolute path (or the root's own entries)
         kind = self._listed(path[:cut], name)
         return _stat_kind(path) if kind < 0 else kind  # a symlink, or a name in another case
@@ -600,7 +606,7 @@ class Resolver:
     def _is_link(self, path: str, folder: str, name: str) -> bool:
         """``os.path.islink(path)`` (``path`` is ``name`` in ``folder``), from the folder's
         listing in a :meth:`with_listings` view."""
-        if self._listings is not None and _NODE_MODULES not in path and name not in _DOTS and name.isascii():
+        if self._listings is not None and _NODE_MODULES not in path and _listable(name):
             kind = self._listed(folder, name)
             if kind != _OTHER_CASE:
                 return kind == _LINK

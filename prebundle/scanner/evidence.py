@@ -76,14 +76,13 @@ class Evidence:
 
     # -- relative imports --------------------------------------------------------------------
 
-    def proof_folders(self, specifier: str, folder: str,
-                      is_dir: Callable[[str], bool] | None = None) -> tuple[str, ...]:
+    def proof_folders(self, specifier: str, folder: str, is_dir: Callable[[str], bool]) -> tuple[str, ...]:
         """The paths whose stamps decide a non-bare import's resolution: the folder the
         candidate is probed in (its listing decides extension probing) and, when the candidate
         is a folder, the folder and its package.json (index probing, ``main``); for ``/x``
         both under the root and on the file system. ``()`` when nothing on disk decides it.
         (A file's own stamp is not among them: editing it changes no resolution.) ``is_dir``:
-        how to tell a folder (the crawl's listings), else ``stat``."""
+        how to tell a folder (the crawl's listings)."""
         if specifier.startswith(CONSTANT_PREFIXES):
             return ()
         path = specifier.split("?", 1)[0].split("#", 1)[0]
@@ -97,7 +96,7 @@ class Evidence:
         out: list[str] = []
         for candidate in candidates:
             items = [os.path.dirname(candidate)]
-            if (is_dir or self.is_dir)(candidate):  # appearing as a folder changes the parent's stamp
+            if is_dir(candidate):  # appearing as a folder changes the parent's stamp
                 items += [candidate, os.path.join(candidate, "package.json")]
             out.extend(item for item in items if item not in out)
         return tuple(out)

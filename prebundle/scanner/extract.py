@@ -476,16 +476,15 @@ def _first_argument(call: Node) -> Node | None:
 
 
 _Q = rb"""(?P<q>['"])(?P<spec>[^'"\\\n]*(?:\\.[^'"\\\n]*)*)(?P=q)"""
-_EXPORT_FROM = re.compile(
-    rb"export[ \t]*\r?\n\s*(?:\*\s*(?:as\s+[\w$]+\s*)?|\{[^}'\"]*\}\s*)from\s*" + _Q
-    + rb"(?=[ \t]*(?:;|\r|\n|$|//|/\*|\}))"
-)
+_EXPORTED_FROM = rb"(?:\*\s*(?:as\s+[\w$]+\s*)?|\{[^}'\"]*\}\s*)from\s*" + _Q
+"""What follows ``export`` in a re-export: ``* from 'm'``, ``* as ns from 'm'``, ``{...} from 'm'``."""
+_STATEMENT_END = rb"(?=[ \t]*(?:;|\r|\n|$|//|/\*|\}))"
+"""After a string that must end its statement."""
+_EXPORT_FROM = re.compile(rb"export[ \t]*\r?\n\s*" + _EXPORTED_FROM + _STATEMENT_END)
 """A re-export whose ``export`` ends its line (see ``_Reader._lone_export``)."""
 _ATTRIBUTES_ON_NEXT_LINE = re.compile(rb"[ \t]*\r?\n\s*(?:with|assert)\s*\{[^{}]*\}")
 """Import attributes that start on the line after the statement's string."""
-_FROM_ON_NEXT_LINE = re.compile(
-    rb"[ \t]*\r?\n\s*from\s*" + _Q + rb"(?=[ \t]*(?:;|\r|\n|$|//|/\*|\}))"
-)
+_FROM_ON_NEXT_LINE = re.compile(rb"[ \t]*\r?\n\s*from\s*" + _Q + _STATEMENT_END)
 """What follows ``export {x}`` when its ``from`` clause starts on the next line: up to the
 string, which must end the statement (import attributes after it are not read: the grammars
 make an ``ERROR`` of them there, and such a file keeps its syntax-error warning)."""
@@ -493,7 +492,7 @@ _RECOVERY: tuple[tuple[re.Pattern[bytes], ImportKind | None], ...] = (
     (re.compile(rb"import\s*\(\s*(?P<q>['\"`])(?P<spec>[^'\"`\\\n$]*)(?P=q)"), "dynamic"),
     (re.compile(rb"(?:import|export)\s+type\s+(?!from\b)[\w${*]"), None),
     (re.compile(rb"import\s*(?:[\w$]+\s*,?\s*)?(?:\*\s*as\s+[\w$]+\s*|\{[^}'\"]*\}\s*)?(?:from\s*)?" + _Q), "static"),
-    (re.compile(rb"export\s*(?:\*\s*(?:as\s+[\w$]+\s*)?|\{[^}'\"]*\}\s*)from\s*" + _Q), "static"),
+    (re.compile(rb"export\s*" + _EXPORTED_FROM), "static"),
     (re.compile(rb"require\s*\(\s*" + _Q + rb"\s*\)"), "require"),
 )
 
