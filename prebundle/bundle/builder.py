@@ -18,7 +18,9 @@ free ``process`` gets a small shim (``shims/process.js``, injected only where it
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ from ..interop.format import needs_interop
 from ..interop.proxy import proxy_entry_source
 from ..plan import PlannedId, PlannedPackage
 from ..plugins.plugin import PluginError
+from ..resolve import ResolveError
 from .asset_urls import NOTHING_EMITTED, AssetUrls, EmittedFiles, serve_rewrites
 from .hooks import FileHooks, bridge_plugins, build_with_file_hooks
 from .imports import ImportPolicy, Owners
@@ -39,6 +42,7 @@ from .modules import (
 )
 from .output import GroupOutput, split_output
 from .result import BundleError, PackageBuild
+from .up_front import UpFront, installed_names, lookup_folders
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -48,11 +52,18 @@ if TYPE_CHECKING:
 
 __all__ = ["PackageBundler", "goes_through_proxy", "interop_key"]
 
+log = logging.getLogger("prebundle.bundle")
+
 PROCESS_SHIM = Path(__file__).resolve().parent.parent / "shims" / "process.js"
 ASSET_LOADERS = {ext: "file" for ext in (
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
     ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm", ".wav", ".ogg", ".wasm",
 )}
+DECIDE_UP_FRONT = True
+"""Give each build its externals up front (``up_front``); False: every bare import asks Python."""
+OWN_RESOLUTION_OPTIONS = ("alias", "external", "packages")
+"""``esbuild_options`` that change which bare imports stay external: with any of them set, every
+bare import asks Python, as the check of the up-front guess cannot tell their effect from it."""
 
 
 def goes_through_proxy(planned: PlannedId, config: Config) -> bool:
@@ -75,6 +86,8 @@ class _Group:
     proxied: dict[str, PlannedId]
     """Proxy path (the flattened id) -> the CommonJS id it stands for."""
     by_name: dict[str, PlannedPackage]
+    up_front: UpFront | None = None
+    """The build's externals and the filter of the imports it asks about (None: asks about all)."""
     warnings: dict[Path, list[str]] = field(default_factory=dict)
     emitted: EmittedFiles = NOTHING_EMITTED
     """What the ``new URL(..., import.meta.url)`` of the packages' code point at (``asset_urls``)."""
@@ -102,6 +115,8 @@ class PackageBundler:
         """Where interop answers are kept (keyed by the content they were computed from)."""
         self.policy = ImportPolicy(config, resolver)
         self.asset_urls = AssetUrls(service, config.root, self._worker_options)
+        self._installed: tuple[frozenset[str], frozenset[str]] | None = None
+        self._installed_lock = threading.Lock()
 
     # -- a group of packages ----------------------------------------------------------------
 
@@ -145,7 +160,30 @@ class PackageBundler:
                     entry_inputs[planned.id] = Path(os.path.relpath(planned.src, self.config.root)).as_posix()
         members = [package for package, _ in packages]
         return _Group(packages, Owners(members), entry_points, entry_inputs, interop_of, proxied,
-                      {package.name: package for package in members})
+                      {package.name: package for package in members}, self._up_front(members, interop_of))
+
+    def _up_front(self, members: list[PlannedPackage], interop_of: dict[str, bool]) -> UpFront | None:
+        """The group's externals and asked imports (``up_front``), when the config lets them be
+        guessed: no plugins (they may resolve any import) and no option of the user's that
+        makes imports external or renames them."""
+        if not DECIDE_UP_FRONT or self.config.plugins or \
+                any(name in self.config.esbuild_options for name in OWN_RESOLUTION_OPTIONS):
+            return None
+        with self._installed_lock:
+            if self._installed is None:
+                folders = lookup_folders(os.path.realpath(self.config.root))
+                self._installed = folders, installed_names(folders)
+            root_folders, installed = self._installed
+        described = []
+        try:
+            for package in members:
+                commonjs = any(interop_of[planned.id] for planned in package.ids)
+                described.append((package.name, os.path.realpath(package.dir), self.resolver.browser_map(package.dir),
+                                  commonjs))
+            return UpFront.for_group(described, installed=installed, root_folders=root_folders,
+                                     manifest_of=self.resolver.package_json)
+        except ResolveError:
+            return None  # a broken package.json: esbuild reports it, in a build that asks as usual
 
     def _build_once(self, group: _Group, outdir: Path, file_hooks: FileHooks | None):
         """The group's build; ``file_hooks`` (if any) sees the files it names. When the code
@@ -172,9 +210,38 @@ class PackageBundler:
         return result
 
     def _esbuild(self, group: _Group, outdir: Path, file_hooks: FileHooks | None):
-        """One esbuild build of the group, with ``group.emitted``'s rewritten code."""
+        """One esbuild build of the group, with ``group.emitted``'s rewritten code: with the
+        externals given up front, unless the metafile shows the guess was wrong somewhere (or
+        that build failed); then again, asking Python about every bare import."""
+        up_front = group.up_front
+        if up_front is not None:
+            said = {folder: len(lines) for folder, lines in group.warnings.items()}
+            try:
+                result = self._esbuild_once(group, outdir, file_hooks, up_front)
+                wrong = up_front.disagreement(result.metafile or {}, root=str(self.config.root),
+                                              decide=lambda spec, kind, folder: self._decide(group, spec, kind, folder))
+            except BundleError as error:
+                wrong = f"the build failed: {error}"
+            if wrong is None:
+                return result
+            log.debug("%s: built again, asking about every bare import (%s)", group.label, wrong)
+            for folder, lines in group.warnings.items():
+                del lines[said.get(folder, 0):]  # said again by the next build
+        return self._esbuild_once(group, outdir, file_hooks, None)
+
+    def _decide(self, group: _Group, specifier: str, kind: str, folder: str):
+        """The policy's decision for an import made in ``folder``; None outside the packages."""
+        owner = group.owners.of(folder)
+        return None if owner is None else self.policy.decision(specifier, kind, owner, folder)
+
+    def _esbuild_once(self, group: _Group, outdir: Path, file_hooks: FileHooks | None, up_front: UpFront | None):
+        """One build: with ``up_front``'s externals and filter, or (None) asking about every
+        bare import."""
         options = self._options(group.entry_points, outdir)
-        options["plugins"] = [esbuild.Plugin("prebundle", lambda build: self._setup(build, group, file_hooks))]
+        if up_front is not None:
+            options["external"] = list(up_front.external)
+        options["plugins"] = [esbuild.Plugin("prebundle", lambda build: self._setup(build, group, file_hooks,
+                                                                                    up_front))]
         try:
             return self.service.build(**options)
         except esbuild.BuildFailure as failure:
@@ -239,7 +306,8 @@ class PackageBundler:
 
     # -- the esbuild plugin ------------------------------------------------------------------
 
-    def _setup(self, build: PluginBuild, group: _Group, file_hooks: FileHooks | None) -> None:
+    def _setup(self, build: PluginBuild, group: _Group, file_hooks: FileHooks | None,
+               up_front: UpFront | None) -> None:
         if group.emitted.rewrites:  # first: the plugins' callback for the same files is not asked
             serve_rewrites(build, group.emitted.rewrites, self.config.esbuild_options.get("loader") or {})
 
@@ -256,7 +324,7 @@ class PackageBundler:
         if self.config.plugins:
             bridge_plugins(build, self.config.plugin_container, self.config.root, file_hooks)
 
-        @build.on_resolve(filter=r"^[^./]")
+        @build.on_resolve(filter=r"^[^./]" if up_front is None else up_front.asked)
         def bare(args: OnResolveArgs):
             if args.namespace == REQUIRE_NS:
                 return OnResolveResult(path=args.path, external=True)  # the facade's own import

@@ -113,13 +113,7 @@ class ImportPolicy:
         if args.kind not in JS_KINDS or args.plugin_data == PROBE:
             return None
         specifier = args.path
-        resolve_dir = args.resolve_dir or str(owner.dir)
-        key = (str(owner.dir), self._scope(resolve_dir), specifier, args.kind)
-        cached = self._decisions.get(key)
-        if cached is None:
-            cached = self._decide(specifier, args.kind, owner, Path(resolve_dir))
-            self._decisions[key] = cached
-        decision, target = cached
+        decision, target = self.decision(specifier, args.kind, owner, args.resolve_dir or str(owner.dir))
         if decision is Decision.BUNDLE:
             return None
         if decision is Decision.EXTERNAL:
@@ -138,6 +132,15 @@ class ImportPolicy:
         warnings.append(f'{owner.label}: {where} imports "{specifier}", which cannot be resolved '
                         "(is it installed?); it throws if it runs in the browser")
         return OnResolveResult(path=stub_path(owner.name, specifier), namespace=MISSING_NS)
+
+    def decision(self, specifier: str, kind: str, owner: PlannedPackage, resolve_dir: str) -> tuple[Decision, Any]:
+        """What becomes of ``specifier`` imported (``kind``) from the folder ``resolve_dir`` of
+        ``owner``, and its target (the external path, the CommonJS file); cached."""
+        key = (str(owner.dir), self._scope(resolve_dir), specifier, kind)
+        cached = self._decisions.get(key)
+        if cached is None:
+            cached = self._decisions[key] = self._decide(specifier, kind, owner, Path(resolve_dir))
+        return cached
 
     def on_resolve_shared(self, args: OnResolveArgs):
         """The ``OnResolveResult`` for a bare import made by a module no package holds (a
@@ -169,9 +172,15 @@ class ImportPolicy:
             specifier = name
         if name == owner.name:
             return Decision.BUNDLE, None  # the package's own files
-        if specifier in self.resolver.browser_map(owner.dir):
+        browser = self.resolver.browser_map(owner.dir)
+        if specifier in browser:
             # The package's "browser" map replaces it (`"eventsource": "./browser/es.js"`),
             # whether or not a package of that name is installed; esbuild applies that map.
+            # A replacement in another package (`"x/cjs/a.js": "x/esm/a.js"`) is that package's
+            # file: imported as it would be under its own name, so x exists once in the page.
+            replacement = browser[specifier]
+            if isinstance(replacement, str) and is_bare(replacement) and replacement not in browser:
+                return self._decide(replacement, kind, owner, importer_dir)
             return Decision.BUNDLE, None
         found = self.resolver.find_package_dir(name, importer_dir)
         if found is None:

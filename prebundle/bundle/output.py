@@ -144,7 +144,8 @@ def split_output(
                 chunks[name] = Chunk(name, described.imports, described.css, described.externals,
                                      described.dynamic_imports)
         files = {name: output.files[name] for name in sorted(owned)}
-        builds.append(PackageBuild(package, key, entries, chunks, files, tuple(warnings.get(package.dir, ()))))
+        # sorted: the build's callbacks run side by side, so the order they were said in varies
+        builds.append(PackageBuild(package, key, entries, chunks, files, tuple(sorted(warnings.get(package.dir, ())))))
     return builds
 
 

@@ -1,0 +1,160 @@
+"""Externals given to esbuild up front (``bundle.up_front``): the same output as asking Python
+about every bare import, and a wrong guess is caught and built again the usual way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import prebundle.bundle.builder as builder
+from prebundle import load_config
+from prebundle.bundle.up_front import UpFront, installed_names, lookup_folders
+from prebundle.optimizer import optimize
+from tests.support.apps import make_app, write_tree
+
+BUILT_AGAIN = "built again, asking about every bare import"
+
+
+def real_node_modules(root: Path) -> Path:
+    """Replace the app's linked packages by hard-linked copies, so that each package's real
+    folder lies in the app's own ``node_modules`` (as ``npm ci`` leaves it): the layout where the
+    root's externals apply to the packages' files."""
+    modules = root / "node_modules"
+    for entry in sorted(modules.iterdir()):
+        scoped = entry.name.startswith("@") and entry.is_dir() and not entry.is_symlink()
+        for package in sorted(entry.iterdir()) if scoped else [entry]:
+            if package.is_symlink():
+                target = package.resolve()
+                package.unlink()
+                shutil.copytree(target, package, symlinks=True, copy_function=os.link)
+    return root
+
+
+def deps_bytes(deps: Path) -> dict[str, str]:
+    return {p.relative_to(deps).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(deps.rglob("*")) if p.is_file()}
+
+
+def built_again(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if BUILT_AGAIN in r.getMessage()]
+
+
+@pytest.fixture
+def debug_log(caplog):
+    caplog.set_level(logging.DEBUG, logger="prebundle.bundle")
+    return caplog
+
+
+def test_the_compat_app_builds_to_the_same_bytes_and_import_map_either_way(tmp_path, monkeypatch, debug_log):
+    root = real_node_modules(make_app(tmp_path / "app", compat=True, npm_layout=True))
+    config = load_config(root)
+    optimize(config, force=True)  # the machine cache learns the closure: both runs group alike
+    monkeypatch.setattr(builder, "DECIDE_UP_FRONT", False)
+    asking = optimize(config, force=True)
+    asked_bytes = deps_bytes(config.deps_dir)
+    monkeypatch.setattr(builder, "DECIDE_UP_FRONT", True)
+    debug_log.clear()
+    up_front = optimize(config, force=True)
+    assert built_again(debug_log) == []  # every group's guess held: the up-front path was the one taken
+    assert deps_bytes(config.deps_dir) == asked_bytes  # every file, _metadata.json and importmap.json included
+    assert up_front.ids == asking.ids and len(up_front.ids) > 100
+    imports = json.loads((config.deps_dir / "importmap.json").read_text())["imports"]
+    assert "react" in imports and "scheduler" in imports
+
+
+ESM_REQUIRING = {
+    # an ES module package that still calls require(): the guess makes `cjs-dep` external, which
+    # for a require() would leave `__require("cjs-dep")` in the browser; the check catches it
+    "node_modules/esm-requires/package.json": json.dumps({"name": "esm-requires", "version": "1.0.0",
+                                                          "type": "module", "module": "index.js"}),
+    "node_modules/esm-requires/index.js": "const dep = require('cjs-dep')\nexport const value = dep.value\n",
+    "node_modules/cjs-dep/package.json": json.dumps({"name": "cjs-dep", "version": "1.0.0", "main": "index.js"}),
+    "node_modules/cjs-dep/index.js": "exports.value = 'from cjs-dep'\n",
+}
+
+
+def test_a_wrong_guess_is_built_again_asking_about_every_import(tmp_path, debug_log):
+    root = write_tree(tmp_path / "app", {
+        "index.html": '<script type="module" src="/main.js"></script>',
+        "main.js": "import { value } from 'esm-requires'\nconsole.log(value)\n",
+        **ESM_REQUIRING,
+    })
+    result = optimize(load_config(root), force=True)
+    again = built_again(debug_log)
+    assert len(again) == 1 and "require-call 'cjs-dep' is facade, not external" in again[0]
+    code = (result.deps_dir / "esm-requires.js").read_text()
+    assert '__require("cjs-dep")' not in code  # the facade: an import the import map resolves
+    assert re.search(r'from\s*"cjs-dep"', code)
+    assert "cjs-dep" in json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+
+
+def test_a_copy_inside_a_package_and_a_browser_map_into_another_package(tmp_path, debug_log):
+    """Asked up front, so no build is repeated: the nested copy is bundled, and a ``browser``
+    replacement by another package's file imports that file under its own name (so that
+    package's own imports, `react` here, are not bundled a second time)."""
+    root = write_tree(tmp_path / "app", {
+        "index.html": '<script type="module" src="/main.js"></script>',
+        "main.js": "import { host, inner } from 'host'\nconsole.log(host, inner)\n",
+        "node_modules/host/package.json": json.dumps({
+            "name": "host", "version": "1.0.0", "module": "index.js",
+            "browser": {"shared/cjs/context.js": "shared/esm/context.js"}}),
+        "node_modules/host/index.js": ("import { which } from 'dep'\nimport context from 'shared/cjs/context.js'\n"
+                                       "export const host = which\nexport const inner = context\n"),
+        "node_modules/host/node_modules/dep/package.json": json.dumps({"name": "dep", "version": "2.0.0",
+                                                                       "module": "index.js"}),
+        "node_modules/host/node_modules/dep/index.js": "export const which = 'nested dep 2'\n",
+        "node_modules/dep/package.json": json.dumps({"name": "dep", "version": "1.0.0", "module": "index.js"}),
+        "node_modules/dep/index.js": "export const which = 'hoisted dep 1'\n",
+        "node_modules/shared/package.json": json.dumps({"name": "shared", "version": "1.0.0", "main": "index.js"}),
+        "node_modules/shared/index.js": "export default 'shared'\n",
+        "node_modules/shared/esm/context.js": "import lib from 'lib'\nexport default 'esm context ' + lib\n",
+        "node_modules/shared/cjs/context.js": "module.exports = 'cjs context'\n",
+        "node_modules/lib/package.json": json.dumps({"name": "lib", "version": "1.0.0", "module": "index.js"}),
+        "node_modules/lib/index.js": "export default 'LIB-ONCE'\n",
+    })
+    result = optimize(load_config(root), force=True)
+    assert built_again(debug_log) == []
+    code = (result.deps_dir / "host.js").read_text()
+    assert "nested dep 2" in code and "hoisted dep 1" not in code
+    assert re.search(r'from\s*"shared/esm/context\.js"', code) and "esm context" not in code
+    imports = json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+    assert "shared/esm/context.js" in imports and "lib" in imports
+    bundled_lib = [p.name for p in result.deps_dir.glob("*.js") if "LIB-ONCE" in p.read_text()]
+    assert bundled_lib == ["lib.js"]  # the package exists once
+
+
+def test_what_is_asked_and_what_is_external(tmp_path):
+    modules = tmp_path / "node_modules"
+    for name in ("react", "chart.js", "@scope/pkg", "cjs-dep", "events", "esm"):
+        (modules / name).mkdir(parents=True)
+    (modules / ".bin").mkdir()
+    (modules / "esm" / "node_modules" / "inner").mkdir(parents=True)
+    manifests = {
+        str(modules / "esm"): {"dependencies": {"react": "*", "not-installed": "*"}},
+        str(modules / "cjs-dep"): {"dependencies": {"chart.js": "*"}},
+    }
+    folders = lookup_folders(str(tmp_path))
+    installed = installed_names(folders)
+    assert {"react", "chart.js", "@scope/pkg", "cjs-dep", "events", "esm"} <= installed
+    assert ".bin" not in installed and "@scope" not in installed
+    up_front = UpFront.for_group(
+        [("esm", str(modules / "esm"), {"./x.js": "./y.js", "@scope/pkg": False}, False),
+         ("cjs-dep", str(modules / "cjs-dep"), {}, True)],
+        installed=installed, root_folders=folders, manifest_of=lambda folder: manifests.get(folder, {}))
+    # members, browser-map names, a nested copy, a CommonJS package's dependencies, declared
+    # ones not installed, and Node builtins (an installed `events` too) are Python's
+    assert {"esm", "cjs-dep", "@scope/pkg", "inner", "chart.js", "not-installed", "events", "fs"} <= up_front.asked_names
+    assert "react" not in up_front.asked_names  # an ES module package's installed dependency
+    assert up_front.external == ("react",)
+    pattern = re.compile(up_front.asked)  # the Go filter reads the same in Python
+    for specifier in ("chart.js", "chart.js/auto", "@scope/pkg/x", "node:fs", "fs/promises", "inner"):
+        assert pattern.match(specifier) and up_front.is_asked(specifier)
+    for specifier in ("react", "react/jsx-runtime", "chartXjs", "@scope/pkgs", "innerx"):
+        assert not pattern.match(specifier) and not up_front.is_asked(specifier)
