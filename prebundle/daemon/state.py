@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from .. import esbuild
 from ..app.dev_serve import AppModules, url_of
 from ..app.dev_tsconfig import NAMES as TSCONFIG_NAMES
-from ..config import Config, load_config
+from ..config import CONFIG_FILE, Config, load_config
 from ..errors import PrebundleError
 from ..metadata import IMPORTMAP, METADATA, parse_importmap, parse_metadata
 from ..optimizer import missing_error, optimize
@@ -120,6 +120,8 @@ class _Pipeline:
 
     def _set_config(self, config: Config) -> None:
         self.config = config
+        self.config_read = _config_files(config)
+        """The bytes of the files a config comes from, as they were when it was loaded."""
         self.resolver = Resolver.for_config(config)
         old = getattr(self, "scan_cache", None)
         if old is not None:
@@ -132,7 +134,8 @@ class _Pipeline:
         ``force_optimize`` runs the optimizer even when no new id was found (its hashes decide
         what to rebuild); ``rebuild`` rebuilds everything (``prebundle --force`` beside the
         daemon)."""
-        if changes.config:
+        if changes.config and _config_files(self.config) != self.config_read:
+            # (a change seen twice, or undone, is no reason to load the config and restart plugins)
             config = load_config(self.config.root, config_file=self.config.config_arg, command="serve",
                                  overrides=self.config.overrides)
             self._set_config(config)
@@ -186,6 +189,20 @@ class _Pipeline:
             self.plugin_hooks.end(error)
         except PrebundleError as hook_error:  # stopping anyway: say it
             log.error("error: %s", hook_error)
+
+
+def _config_files(config: Config) -> dict[Path, bytes | None]:
+    """The bytes of each file the daemon watches as config (None: absent or unreadable)."""
+    paths = {config.root / CONFIG_FILE, config.root / "pyproject.toml"}
+    if config.config_file is not None:
+        paths.add(Path(config.config_file))
+    read: dict[Path, bytes | None] = {}
+    for path in paths:
+        try:
+            read[path] = path.read_bytes()
+        except OSError:
+            read[path] = None
+    return read
 
 
 class DaemonState:
