@@ -42,7 +42,7 @@ from .modules import (
 )
 from .output import GroupOutput, split_output
 from .result import BundleError, PackageBuild
-from .up_front import UpFront, installed_names, lookup_folders
+from .up_front import Installed, Member, UpFront, installed, modules_listing
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -115,8 +115,10 @@ class PackageBundler:
         """Where interop answers are kept (keyed by the content they were computed from)."""
         self.policy = ImportPolicy(config, resolver)
         self.asset_urls = AssetUrls(service, config.root, self._worker_options)
-        self._installed: tuple[frozenset[str], frozenset[str]] | None = None
+        self._installed: Installed | None = None
         self._installed_lock = threading.Lock()
+        self._listings: dict[str, tuple[set[str], set[str]]] = {}
+        """``node_modules`` folder -> its listing (``up_front.modules_listing``), for this run."""
 
     # -- a group of packages ----------------------------------------------------------------
 
@@ -171,19 +173,22 @@ class PackageBundler:
             return None
         with self._installed_lock:
             if self._installed is None:
-                folders = lookup_folders(os.path.realpath(self.config.root))
-                self._installed = folders, installed_names(folders)
-            root_folders, installed = self._installed
-        described = []
+                self._installed = installed(os.path.realpath(self.config.root), self._listing)
+        if self._installed.pnpm:
+            return None  # every package is a symlink into .pnpm: all would be asked anyway
         try:
-            for package in members:
-                commonjs = any(interop_of[planned.id] for planned in package.ids)
-                described.append((package.name, os.path.realpath(package.dir), self.resolver.browser_map(package.dir),
-                                  commonjs))
-            return UpFront.for_group(described, installed=installed, root_folders=root_folders,
-                                     manifest_of=self.resolver.package_json)
+            described = [Member(package.name, os.path.realpath(package.dir), self.resolver.browser_map(package.dir),
+                                any(interop_of[planned.id] for planned in package.ids)) for package in members]
+            return UpFront.for_group(described, self._installed, manifest_of=self.resolver.package_json,
+                                     listing=self._listing)
         except ResolveError:
             return None  # a broken package.json: esbuild reports it, in a build that asks as usual
+
+    def _listing(self, modules: str) -> tuple[set[str], set[str]]:
+        found = self._listings.get(modules)
+        if found is None:
+            found = self._listings[modules] = modules_listing(modules)
+        return found
 
     def _build_once(self, group: _Group, outdir: Path, file_hooks: FileHooks | None):
         """The group's build; ``file_hooks`` (if any) sees the files it names. When the code
@@ -215,18 +220,23 @@ class PackageBundler:
         that build failed); then again, asking Python about every bare import."""
         up_front = group.up_front
         if up_front is not None:
-            said = {folder: len(lines) for folder, lines in group.warnings.items()}
+            warnings_before = {folder: len(lines) for folder, lines in group.warnings.items()}
             try:
                 result = self._esbuild_once(group, outdir, file_hooks, up_front)
-                wrong = up_front.disagreement(result.metafile or {}, root=str(self.config.root),
-                                              decide=lambda spec, kind, folder: self._decide(group, spec, kind, folder))
             except BundleError as error:
-                wrong = f"the build failed: {error}"
+                wrong: str | None = f"the build failed: {error}"
+            else:
+                try:
+                    wrong = up_front.disagreement(result.metafile or {}, root=str(self.config.root),
+                                                  decide=lambda spec, kind, folder: self._decide(group, spec, kind,
+                                                                                                 folder))
+                except Exception as error:  # noqa: BLE001 - the policy failed on a file: the usual build says how
+                    wrong = f"checking the build failed: {error!r}"
             if wrong is None:
                 return result
             log.debug("%s: built again, asking about every bare import (%s)", group.label, wrong)
             for folder, lines in group.warnings.items():
-                del lines[said.get(folder, 0):]  # said again by the next build
+                del lines[warnings_before.get(folder, 0):]  # said again by the next build
         return self._esbuild_once(group, outdir, file_hooks, None)
 
     def _decide(self, group: _Group, specifier: str, kind: str, folder: str):
@@ -324,7 +334,7 @@ class PackageBundler:
         if self.config.plugins:
             bridge_plugins(build, self.config.plugin_container, self.config.root, file_hooks)
 
-        @build.on_resolve(filter=r"^[^./]" if up_front is None else up_front.asked)
+        @build.on_resolve(filter=r"^[^./]" if up_front is None else up_front.filter)
         def bare(args: OnResolveArgs):
             if args.namespace == REQUIRE_NS:
                 return OnResolveResult(path=args.path, external=True)  # the facade's own import

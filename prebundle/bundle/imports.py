@@ -160,7 +160,10 @@ class ImportPolicy:
             return OnResolveResult(path=specifier, namespace=REQUIRE_NS)
         return OnResolveResult(path=specifier, external=True)
 
-    def _decide(self, specifier: str, kind: str, owner: PlannedPackage, importer_dir: Path) -> tuple[Decision, Any]:
+    def _decide(self, specifier: str, kind: str, owner: PlannedPackage, importer_dir: Path, *,
+                mapped: bool = False) -> tuple[Decision, Any]:
+        """``mapped``: ``specifier`` is already what the owner's ``browser`` map replaced an
+        import with (a map is applied once, as esbuild does)."""
         if specifier.startswith("node:"):
             return Decision.BUILTIN, None
         if not is_bare(specifier):
@@ -172,15 +175,15 @@ class ImportPolicy:
             specifier = name
         if name == owner.name:
             return Decision.BUNDLE, None  # the package's own files
-        browser = self.resolver.browser_map(owner.dir)
+        browser = {} if mapped else self.resolver.browser_map(owner.dir)
         if specifier in browser:
             # The package's "browser" map replaces it (`"eventsource": "./browser/es.js"`),
             # whether or not a package of that name is installed; esbuild applies that map.
             # A replacement in another package (`"x/cjs/a.js": "x/esm/a.js"`) is that package's
             # file: imported as it would be under its own name, so x exists once in the page.
             replacement = browser[specifier]
-            if isinstance(replacement, str) and is_bare(replacement) and replacement not in browser:
-                return self._decide(replacement, kind, owner, importer_dir)
+            if isinstance(replacement, str) and is_bare(replacement):
+                return self._decide(replacement, kind, owner, importer_dir, mapped=True)
             return Decision.BUNDLE, None
         found = self.resolver.find_package_dir(name, importer_dir)
         if found is None:

@@ -6,50 +6,81 @@ while an esbuild goroutine waits; a cold build of a 40-package app asks about 2,
 group's build gets, up front:
 
 * ``external``: the names installed where the project root looks (its ``node_modules`` and
-  those above it), which esbuild then leaves as bare imports, subpaths included;
-* ``asked``: a filter for the resolve callback, matching the bare imports whose answer may
-  differ from "external" and so need ``ImportPolicy``: Node builtins, the group's own packages
-  (their self-imports are bundled), names a package's ``browser`` map replaces, names found in
+  those above it), which esbuild then leaves as bare imports, subpaths included, whatever the
+  kind of import;
+* ``filter``: the resolve callback's filter, matching the bare imports whose answer may differ
+  from "external" and so need ``ImportPolicy``: Node builtins, the group's own packages (their
+  self-imports are bundled), names a package's ``browser`` map replaces, names found in
   ``node_modules`` folders inside a package or on its own lookup path but not the root's (a
-  nested copy is bundled), everything a CommonJS package declares as a dependency (its
-  ``require()`` calls become facades), and declared dependencies that are not installed.
+  nested copy is bundled), installed names that are symlinks (a workspace package), everything
+  a CommonJS package declares as a dependency (its ``require()`` calls become facades), and
+  declared dependencies that are not installed.
 
 Those lists are a guess that can be wrong (an ES module package that calls ``require``, a
-subpath no ``exports`` allows). :meth:`UpFront.disagreement` checks the guess afterwards: the
-metafile lists every import of every file the build read and what esbuild made of it, and
-each bare import esbuild settled alone must be what the policy decides. If one is not, or the
-build failed, the group is built again the usual way, asking Python about every bare import:
-the output is the same either way.
+subpath no ``exports`` allows, a CSS ``@import`` of another package). :meth:`UpFront.disagreement`
+checks the guess afterwards: the metafile lists every import of every file the build read and
+what esbuild made of it, and each bare import esbuild settled alone must be what the policy
+decides. If one is not, or the build failed, the group is built again the usual way, asking
+Python about every bare import. So the output is the one asking about every import gives,
+provided nothing else resolves bare imports: no plugins, and none of esbuild's ``alias``,
+``external`` or ``packages`` options (the builder asks about every import then). A project
+installed by pnpm (every package a symlink into ``.pnpm``) asks about every import too.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..specifiers import NODE_BUILTINS, is_bare, split_package
 from .imports import JS_KINDS, Decision
 from .modules import OWN_NAMESPACES, REQUIRE_NS
 
-__all__ = ["UpFront", "installed_names", "lookup_folders", "modules_listing"]
+__all__ = ["Installed", "Member", "UpFront", "installed", "lookup_folders"]
 
 RUNTIME = "<runtime>"
-"""How the metafile names esbuild's own helpers, which no resolve callback sees."""
+"""How the metafile names the import of esbuild's own helpers: it looks bare, but no resolve
+callback ever sees it."""
 _NOT_BARE = ("", ".", "/")
 """First characters of specifiers that are plainly not bare (relative, absolute): skipped before
 the full test, as most imports in a build are relative."""
 _BUILTIN_NAMES = frozenset(split_package(name)[0] for name in NODE_BUILTINS)
 _DECLARED = ("dependencies", "peerDependencies", "optionalDependencies")
-_LITERAL = re.compile(r"[^A-Za-z0-9@/_~-]")
-"""Characters of a package name that a regular expression must escape (Go's and Python's
-syntax both read a backslash before punctuation as the character itself)."""
+_UNESCAPED = frozenset("@/_~-")
+"""ASCII punctuation a package name may hold that needs no backslash in a regular expression.
+Other ASCII punctuation is escaped (Go's and Python's syntax both read a backslash before it as
+the character itself); non-ASCII characters are left as they are (Go refuses to escape them)."""
 
 Decide = Callable[[str, str, str], "tuple[Decision, Any] | None"]
 """(specifier, kind, importing folder) -> the policy's decision, or None for a file no
 package of the group holds."""
+
+
+class Member(NamedTuple):
+    """A package of the group, as the guess needs it."""
+
+    name: str
+    folder: str
+    """Its real folder."""
+    browser: Mapping[str, Any]
+    """Its ``browser`` map."""
+    commonjs: bool
+    """An id of it has a CommonJS entry."""
+
+
+class Installed(NamedTuple):
+    """What the project root sees installed."""
+
+    folders: frozenset[str]
+    """The ``node_modules`` folders it looks in (``lookup_folders``)."""
+    names: frozenset[str]
+    """Package names in them that are folders."""
+    links: frozenset[str]
+    """Package names in them that are symlinks (a workspace or linked package)."""
+    pnpm: bool
+    """One of them holds ``.pnpm``: every package is a symlink into it."""
 
 
 @dataclass(frozen=True)
@@ -62,36 +93,37 @@ class UpFront:
     """The package names whose bare imports Python decides (``node:`` imports too)."""
 
     @property
-    def asked(self) -> str:
+    def filter(self) -> str:
         """The resolve callback's filter (a Go regular expression): ``asked_names`` and their
         subpaths, and ``node:`` imports."""
-        names = "|".join(_LITERAL.sub(lambda m: "\\" + m.group(), name) for name in sorted(self.asked_names))
+        names = "|".join(_literal(name) for name in sorted(self.asked_names))
         return f"^(?:node:|(?:{names})(?:/|$))"
 
     def is_asked(self, specifier: str) -> bool:
-        """Whether the filter sends a bare ``specifier`` to Python (what :attr:`asked` matches)."""
+        """Whether the filter sends a bare ``specifier`` to Python (what :attr:`filter` matches)."""
         return specifier.startswith("node:") or split_package(specifier)[0] in self.asked_names
 
     @classmethod
-    def for_group(cls, packages: Iterable[tuple[str, str, Mapping[str, Any], bool]], *,
-                  installed: frozenset[str], root_folders: frozenset[str],
-                  manifest_of: Callable[[str], Mapping[str, Any]]) -> UpFront:
-        """``packages``: each package of the group as (name, real folder, browser map,
-        CommonJS entry); ``installed``: :func:`installed_names` of the root; ``root_folders``:
-        :func:`lookup_folders` of the root; ``manifest_of``: a folder's package.json."""
-        asked = set(_BUILTIN_NAMES)
-        for name, folder, browser, commonjs in packages:
-            asked.add(name)
-            asked.update(split_package(key)[0] for key in browser if is_bare(key))
-            asked.update(_declared(manifest_of(folder), installed, everything=commonjs))
-            for copy_name, copy_folder in _other_copies(folder, root_folders):
+    def for_group(cls, members: Iterable[Member], installed: Installed, *,
+                  manifest_of: Callable[[str], Mapping[str, Any]],
+                  listing: Callable[[str], tuple[set[str], set[str]]]) -> UpFront:
+        """``manifest_of``: a folder's package.json; ``listing``: :func:`modules_listing`,
+        cached by the caller (every group lists the same folders)."""
+        asked = set(_BUILTIN_NAMES) | installed.links
+        every = installed.names | installed.links
+        for member in members:
+            asked.add(member.name)
+            asked.update(split_package(key)[0] for key in member.browser if is_bare(key))
+            asked.update(_declared(manifest_of(member.folder), every, everything=member.commonjs))
+            for copy_name, copy_folder in _other_copies(member.folder, installed.folders, listing):
                 asked.add(copy_name)  # a copy the root does not see: bundled inside, whatever its syntax
-                asked.update(_declared(manifest_of(copy_folder), installed, everything=True))
-        return cls(tuple(sorted(installed - asked)), frozenset(asked))
+                asked.update(_declared(manifest_of(copy_folder), every, everything=True))
+        return cls(tuple(sorted(installed.names - asked)), frozenset(asked))
 
     def disagreement(self, metafile: Mapping[str, Any], *, root: str, decide: Decide) -> str | None:
         """The first bare import the build settled without asking that the policy decides
-        otherwise, described for a debug line; None when every one agrees."""
+        otherwise, described for a debug line; None when every one agrees. ``root``: the build's
+        working directory, which the metafile's paths are relative to."""
         for path, meta in (metafile.get("inputs") or {}).items():
             namespace, colon, _rest = path.partition(":")
             if not (colon and namespace in OWN_NAMESPACES):
@@ -104,6 +136,8 @@ class UpFront:
                 if written[:1] in _NOT_BARE or written == RUNTIME or self.is_asked(written) or not is_bare(written):
                     continue
                 external, kind = bool(item.get("external")), item.get("kind")
+                if kind == "require-resolve":
+                    continue  # esbuild leaves `require.resolve(x)` as written, external or not
                 if namespace == REQUIRE_NS:  # a facade imports its package, always external
                     expected: tuple[Decision, Any] | None = (Decision.EXTERNAL, written)
                 elif kind not in JS_KINDS:
@@ -135,34 +169,50 @@ def lookup_folders(folder: str) -> frozenset[str]:
         folder = parent
 
 
-def installed_names(root_folders: Iterable[str]) -> frozenset[str]:
-    """Every package name in the given ``node_modules`` folders."""
+def installed(root: str, listing: Callable[[str], tuple[set[str], set[str]]]) -> Installed:
+    """What the project root (a real path) sees installed."""
+    folders = lookup_folders(root)
     names: set[str] = set()
-    for modules in root_folders:
-        names.update(modules_listing(modules))
-    return frozenset(names)
+    links: set[str] = set()
+    for modules in folders:
+        found, linked = listing(modules)
+        names |= found
+        links |= linked
+    pnpm = any(os.path.isdir(os.path.join(modules, ".pnpm")) for modules in folders)
+    return Installed(folders, frozenset(names - links), frozenset(links), pnpm)
 
 
-def modules_listing(modules: str) -> set[str]:
-    """The package names in one ``node_modules`` folder (``@scope/name`` for scoped ones); none
-    when it cannot be listed."""
+def modules_listing(modules: str) -> tuple[set[str], set[str]]:
+    """The entries of one ``node_modules`` folder as package names (``@scope/name`` for scoped
+    ones), and which of them are symlinks; nothing when it cannot be listed. Hidden entries
+    (``.bin``, ``.vite``, ``.pnpm``) are left out; a stray file counts as a name, harmlessly."""
     names: set[str] = set()
+    links: set[str] = set()
     try:
         entries = list(os.scandir(modules))
     except OSError:
-        return names
+        return names, links
     for entry in entries:
         if entry.name.startswith("."):
-            continue  # .bin, .package-lock.json, .vite (this output), .pnpm
-        if not entry.name.startswith("@"):
-            names.add(entry.name)
             continue
-        try:
-            names.update(f"{entry.name}/{scoped.name}" for scoped in os.scandir(entry.path)
-                         if not scoped.name.startswith("."))
-        except OSError:
-            continue
-    return names
+        scoped = [entry]
+        if entry.name.startswith("@"):
+            try:
+                scoped = [sub for sub in os.scandir(entry.path) if not sub.name.startswith(".")]
+            except OSError:
+                continue
+        for package in scoped:
+            name = package.name if package is entry else f"{entry.name}/{package.name}"
+            names.add(name)
+            if package.is_symlink():
+                links.add(name)
+    return names, links
+
+
+def _literal(name: str) -> str:
+    """``name`` as a regular expression that matches exactly it (see ``_UNESCAPED``)."""
+    return "".join("\\" + char if char.isascii() and not char.isalnum() and char not in _UNESCAPED else char
+                   for char in name)
 
 
 def _declared(manifest: Mapping[str, Any], installed: frozenset[str], *, everything: bool) -> set[str]:
@@ -176,7 +226,8 @@ def _declared(manifest: Mapping[str, Any], installed: frozenset[str], *, everyth
     return names
 
 
-def _other_copies(folder: str, root_folders: frozenset[str]) -> list[tuple[str, str]]:
+def _other_copies(folder: str, root_folders: frozenset[str],
+                  listing: Callable[[str], tuple[set[str], set[str]]]) -> list[tuple[str, str]]:
     """(name, folder) of the packages that this package's files may import instead of the
     root's copy: those in ``node_modules`` folders inside the package (and inside those copies),
     and in ``node_modules`` folders on the package's own lookup path that the root does not
@@ -189,7 +240,7 @@ def _other_copies(folder: str, root_folders: frozenset[str]) -> list[tuple[str, 
         if modules in seen:
             continue
         seen.add(modules)
-        for name in sorted(modules_listing(modules)):
+        for name in sorted(listing(modules)[0]):
             copy = os.path.join(modules, name)
             copies.append((name, copy))
             if modules.startswith(folder + os.sep):  # a copy inside the package may hold its own

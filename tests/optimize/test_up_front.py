@@ -15,7 +15,7 @@ import pytest
 
 import prebundle.bundle.builder as builder
 from prebundle import load_config
-from prebundle.bundle.up_front import UpFront, installed_names, lookup_folders
+from prebundle.bundle.up_front import Member, UpFront, installed, modules_listing
 from prebundle.optimizer import optimize
 from tests.support.apps import make_app, write_tree
 
@@ -33,8 +33,15 @@ def real_node_modules(root: Path) -> Path:
             if package.is_symlink():
                 target = package.resolve()
                 package.unlink()
-                shutil.copytree(target, package, symlinks=True, copy_function=os.link)
+                shutil.copytree(target, package, symlinks=True, copy_function=_link_or_copy)
     return root
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copy2(source, target)
 
 
 def deps_bytes(deps: Path) -> dict[str, str]:
@@ -130,31 +137,64 @@ def test_a_copy_inside_a_package_and_a_browser_map_into_another_package(tmp_path
     assert bundled_lib == ["lib.js"]  # the package exists once
 
 
+def test_a_browser_map_that_names_the_npm_package_of_a_builtin(tmp_path, debug_log):
+    """`"buffer": "buffer/"` (the npm package, not Node's builtin) is applied once, as esbuild
+    applies a map: `buffer` is then an import of the installed package like any other."""
+    root = write_tree(tmp_path / "app", {
+        "index.html": '<script type="module" src="/main.js"></script>',
+        "main.js": "import { encoded } from 'uses-buffer'\nconsole.log(encoded)\n",
+        "node_modules/uses-buffer/package.json": json.dumps({
+            "name": "uses-buffer", "version": "1.0.0", "module": "index.js", "browser": {"buffer": "buffer/"}}),
+        "node_modules/uses-buffer/index.js": "import { Buffer } from 'buffer'\nexport const encoded = Buffer.from('hi')\n",
+        "node_modules/buffer/package.json": json.dumps({"name": "buffer", "version": "6.0.3", "module": "index.js"}),
+        "node_modules/buffer/index.js": "export const Buffer = { from: (text) => 'BUFFER-OF ' + text }\n",
+    })
+    result = optimize(load_config(root), force=True)
+    assert built_again(debug_log) == []
+    code = (result.deps_dir / "uses-buffer.js").read_text()
+    assert re.search(r'from\s*"buffer"', code) and "BUFFER-OF" not in code
+    assert "buffer" in json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+
+
 def test_what_is_asked_and_what_is_external(tmp_path):
     modules = tmp_path / "node_modules"
     for name in ("react", "chart.js", "@scope/pkg", "cjs-dep", "events", "esm"):
         (modules / name).mkdir(parents=True)
     (modules / ".bin").mkdir()
     (modules / "esm" / "node_modules" / "inner").mkdir(parents=True)
+    (tmp_path / "workspace-lib").mkdir()
+    (modules / "linked").symlink_to(tmp_path / "workspace-lib", target_is_directory=True)
     manifests = {
         str(modules / "esm"): {"dependencies": {"react": "*", "not-installed": "*"}},
         str(modules / "cjs-dep"): {"dependencies": {"chart.js": "*"}},
     }
-    folders = lookup_folders(str(tmp_path))
-    installed = installed_names(folders)
-    assert {"react", "chart.js", "@scope/pkg", "cjs-dep", "events", "esm"} <= installed
-    assert ".bin" not in installed and "@scope" not in installed
+    seen = installed(str(tmp_path), modules_listing)
+    assert {"react", "chart.js", "@scope/pkg", "cjs-dep", "events", "esm"} <= seen.names
+    assert seen.links >= {"linked"} and "linked" not in seen.names and not seen.pnpm
+    assert not {".bin", "@scope"} & (seen.names | seen.links)
     up_front = UpFront.for_group(
-        [("esm", str(modules / "esm"), {"./x.js": "./y.js", "@scope/pkg": False}, False),
-         ("cjs-dep", str(modules / "cjs-dep"), {}, True)],
-        installed=installed, root_folders=folders, manifest_of=lambda folder: manifests.get(folder, {}))
+        [Member("esm", str(modules / "esm"), {"./x.js": "./y.js", "@scope/pkg": False}, False),
+         Member("cjs-dep", str(modules / "cjs-dep"), {}, True)],
+        seen, manifest_of=lambda folder: manifests.get(folder, {}), listing=modules_listing)
     # members, browser-map names, a nested copy, a CommonJS package's dependencies, declared
-    # ones not installed, and Node builtins (an installed `events` too) are Python's
-    assert {"esm", "cjs-dep", "@scope/pkg", "inner", "chart.js", "not-installed", "events", "fs"} <= up_front.asked_names
+    # ones not installed, a linked package, and Node builtins (an installed `events` too)
+    assert {"esm", "cjs-dep", "@scope/pkg", "inner", "chart.js", "not-installed", "linked", "events",
+            "fs"} <= up_front.asked_names
     assert "react" not in up_front.asked_names  # an ES module package's installed dependency
-    assert up_front.external == ("react",)
-    pattern = re.compile(up_front.asked)  # the Go filter reads the same in Python
+    assert "react" in up_front.external and not up_front.asked_names & set(up_front.external)
+    pattern = re.compile(up_front.filter)  # the Go filter reads the same in Python
     for specifier in ("chart.js", "chart.js/auto", "@scope/pkg/x", "node:fs", "fs/promises", "inner"):
         assert pattern.match(specifier) and up_front.is_asked(specifier)
     for specifier in ("react", "react/jsx-runtime", "chartXjs", "@scope/pkgs", "innerx"):
         assert not pattern.match(specifier) and not up_front.is_asked(specifier)
+
+
+def test_odd_package_names_make_a_filter_both_regexp_syntaxes_read_literally():
+    names = frozenset({"a.b", "c+d", "e(f)", "g!h", "caf\u00e9", "@s/p-q_r~s"})
+    up_front = UpFront((), names)
+    pattern = re.compile(up_front.filter)
+    assert "\\\u00e9" not in up_front.filter  # Go refuses an escaped non-ASCII character
+    for name in names:
+        assert pattern.match(name) and pattern.match(name + "/sub")
+    for other in ("aXb", "cd", "ef", "caf", "@s/p-q_r~st"):
+        assert not pattern.match(other)
