@@ -116,12 +116,12 @@ class _Pipeline:
         self.plugin_hooks = PluginLifetime()
         """``build_start`` once before the first run (and after a config reload), ``build_end``
         when the daemon stops."""
-        self._set_config(config)
+        self._set_config(config, _config_stamps(config))
 
-    def _set_config(self, config: Config) -> None:
+    def _set_config(self, config: Config, stamps: dict[Path, tuple[int, int, int] | None]) -> None:
         self.config = config
-        self.config_read = _config_files(config)
-        """The bytes of the files a config comes from, as they were when it was loaded."""
+        self.config_stamps = stamps
+        """The ``stat`` of the files a config comes from, taken before it was loaded."""
         self.resolver = Resolver.for_config(config)
         old = getattr(self, "scan_cache", None)
         if old is not None:
@@ -134,11 +134,14 @@ class _Pipeline:
         ``force_optimize`` runs the optimizer even when no new id was found (its hashes decide
         what to rebuild); ``rebuild`` rebuilds everything (``prebundle --force`` beside the
         daemon)."""
-        if changes.config and _config_files(self.config) != self.config_read:
-            # (a change seen twice, or undone, is no reason to load the config and restart plugins)
+        stamps = _config_stamps(self.config) if changes.config else self.config_stamps
+        if stamps != self.config_stamps:
+            # Not for an event seen twice (the watches overlap while they are re-armed): that
+            # would restart the plugins again. Stamped before loading, so a save during the load
+            # is loaded by the next event.
             config = load_config(self.config.root, config_file=self.config.config_arg, command="serve",
                                  overrides=self.config.overrides)
-            self._set_config(config)
+            self._set_config(config, stamps)
             self.forced = False
         self.plugin_hooks.started_for(self.config)
         needs = force_optimize or rebuild or bool(changes.config or changes.install or changes.watched)
@@ -191,18 +194,19 @@ class _Pipeline:
             log.error("error: %s", hook_error)
 
 
-def _config_files(config: Config) -> dict[Path, bytes | None]:
-    """The bytes of each file the daemon watches as config (None: absent or unreadable)."""
+def _config_stamps(config: Config) -> dict[Path, tuple[int, int, int] | None]:
+    """(mtime, size, inode) of each file the daemon watches as config; None when absent."""
     paths = {config.root / CONFIG_FILE, config.root / "pyproject.toml"}
     if config.config_file is not None:
         paths.add(Path(config.config_file))
-    read: dict[Path, bytes | None] = {}
+    stamps: dict[Path, tuple[int, int, int] | None] = {}
     for path in paths:
         try:
-            read[path] = path.read_bytes()
+            stat = path.stat()
+            stamps[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         except OSError:
-            read[path] = None
-    return read
+            stamps[path] = None
+    return stamps
 
 
 class DaemonState:
