@@ -88,10 +88,11 @@ def app_entry_url(assets: Assets, name: str) -> str:
 
 
 def app_link_header(assets: Assets, names: list[str]) -> list[str]:
-    """``Link`` header values preloading app entries, their CSS and their static closure."""
-    origin = assets.daemon_url()
-    if origin is not None:
-        return [f"<{app_entry_url(assets, name)}>; rel=modulepreload; crossorigin=anonymous" for name in names]
+    """``Link`` header values preloading the stylesheets of app entries' static closure (none
+    in development: the daemon serves CSS through the modules; and no module: see
+    ``PageFiles.link_header``)."""
+    if assets.daemon_url() is not None:
+        return []
     graph = _built_graph(assets, names)
     return assets.page_files(app=True).link_header(graph.closure([_key(name) for name in names]))
 

@@ -424,7 +424,9 @@ class Assets:
         return "anonymous" if "://" in base or base.startswith("//") else None
 
     def link_header(self, *names: str) -> str:
-        """The preloads of ``preload_tags`` as one HTTP ``Link`` header value (103 Early Hints)."""
+        """The stylesheet preloads of ``preload_tags`` as one HTTP ``Link`` header value (103
+        Early Hints); empty when there is none. Modules are left to the tags: a header's
+        ``modulepreload`` would race the page's import map (``PageFiles.link_header``)."""
         names = _flat(names)
         app = [name for name in names if is_app_entry(self, name)]
         parts = app_link_header(self, app) if app else []

@@ -49,12 +49,14 @@ class PageFiles:
                 for n in nodes if n.is_module]
 
     def link_header(self, nodes: list[Node]) -> list[str]:
-        """The stylesheets and modulepreloads of ``nodes`` as ``Link`` header values."""
+        """The stylesheets of ``nodes`` as ``Link`` header preloads.
+
+        No module: a ``modulepreload`` from a header starts before the browser has read the
+        page's import map, so the module's bare imports resolve without it, and the failure
+        ("Failed to resolve module specifier") stays with the module when the page imports it
+        (whatwg/html#9274). Modules are preloaded by the tags, after the import map."""
         extra = f"; crossorigin={self.crossorigin}" if self.crossorigin else ""
-        parts = [f"<{self.url(f)}>; rel=preload; as=style{extra}" for f in css_files(nodes)]
-        parts += [f"<{self.url(n.file, n.query)}>; rel=modulepreload{extra}"
-                  for n in nodes if n.is_module]
-        return parts
+        return [f"<{self.url(f)}>; rel=preload; as=style{extra}" for f in css_files(nodes)]
 
 
 @dataclass

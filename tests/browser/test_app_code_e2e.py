@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.integrations.conftest import EXAMPLES, build, copy_demo
-from tests.support.browser import PAGE_TIMEOUT_MS
+from tests.support.browser import PAGE_TIMEOUT_MS, wait_for_true
 from tests.support.daemon import Daemon
 from tests.support.servers import free_port, listening_server
 
@@ -94,17 +94,16 @@ def use_the_demo(browser, url: str) -> Seen:
         seen = Seen(response.text(), response.headers.get("content-security-policy", ""), errors, [], requested)
         try:
             page.wait_for_selector("#count", timeout=PAGE_TIMEOUT_MS)
-            page.wait_for_function("document.getElementById('logo').complete", timeout=PAGE_TIMEOUT_MS)
+            wait_for_true(page, "document.getElementById('logo').complete")  # the pages have a CSP
         except Exception as error:  # noqa: BLE001 - reported with the page's own errors
-            errors.append(f"the demo never rendered: {type(error).__name__}")
+            errors.append(f"the demo never rendered: {type(error).__name__}: {str(error)[:200]}")
             return seen
         seen.texts["h1"] = page.inner_text("h1")
         seen.texts["main"] = page.inner_text("main")
         seen.image_width = page.evaluate("document.getElementById('logo').naturalWidth")
         seen.styles["background"] = page.evaluate("getComputedStyle(document.body).backgroundColor")
         page.click("#count")
-        page.wait_for_function("document.getElementById('count').textContent === 'clicked 1 times'",
-                               timeout=PAGE_TIMEOUT_MS)
+        wait_for_true(page, "document.getElementById('count').textContent === 'clicked 1 times'")
         seen.styles["busy title"] = page.evaluate("getComputedStyle(document.querySelector('h1')).color")
         seen.before_click = list(requested)
         page.click("#details")

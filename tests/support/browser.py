@@ -13,6 +13,7 @@ import mimetypes
 import re
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 from .apps import COMPAT
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DEPS_PREFIX", "PAGE_TIMEOUT_MS", "Server", "Visit", "close_page",
-           "compat_cases", "node_exports", "open_page", "serve"]
+           "compat_cases", "node_exports", "open_page", "serve", "wait_for_true"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -137,6 +138,20 @@ def open_page(browser, url: str, *, ready: str = "body[data-done]") -> Visit:
     except Exception as error:  # noqa: BLE001 - reported with the page's own errors
         visit.errors.append(f"page never got ready ({ready}): {type(error).__name__}")
     return visit
+
+
+def wait_for_true(page, expression: str, timeout_ms: int = PAGE_TIMEOUT_MS) -> None:
+    """Wait until ``expression`` is truthy in ``page``, asking from here every 25 ms.
+
+    ``page.wait_for_function`` polls by evaluating the string inside the page, which a
+    Content-Security-Policy without ``'unsafe-eval'`` refuses (the example apps send such a
+    policy): the wait then fails at once, or not, depending on whether the first check passed.
+    ``page.evaluate`` goes through the DevTools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} still false after {timeout_ms} ms")
+        time.sleep(0.025)
 
 
 def close_page(visit: Visit) -> None:

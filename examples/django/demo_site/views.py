@@ -10,7 +10,7 @@ ENTRY = "src/main.tsx"
 def index(request):
     request.csp_nonce = secrets.token_hex(12)  # what a CSP middleware sets; the tags pick it up
     response = render(request, "index.html")
-    response["Link"] = get_assets().link_header(ENTRY)  # the same preloads, for early hints
+    response["Link"] = get_assets().link_header(ENTRY)  # its stylesheets, for early hints
     # 'strict-dynamic': the modules the nonced tags load may import others
     response["Content-Security-Policy"] = (f"script-src 'nonce-{request.csp_nonce}' 'strict-dynamic'; "
                                            f"style-src 'self' 'nonce-{request.csp_nonce}'")
