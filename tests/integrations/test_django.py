@@ -37,7 +37,9 @@ def test_page(demo_built):
     nonce = re.search(r"'nonce-(\w+)'", response["Content-Security-Policy"]).group(1)
     check_built_page(page, demo_built / "dist", BASE, nonce=nonce)
     entry = json.loads((demo_built / "dist" / ".prebundle" / "manifest.json").read_text())["src/main.tsx"]
-    assert f"<{BASE}{entry['file']}>; rel=modulepreload" in response["Link"]  # the same preloads, as a header
+    # the stylesheets, as a header; no module: a header's preload would race the import map
+    assert entry["css"] and all(f"<{BASE}{css}>; rel=preload; as=style" in response["Link"] for css in entry["css"])
+    assert "modulepreload" not in response["Link"]
 
 
 def test_tags_take_the_context_nonce(site, deps):

@@ -36,7 +36,9 @@ def test_flask_page_and_files(demo_built):
     page = response.get_data(as_text=True)
     check_built_page(page, demo_built / "dist", BASE, nonce=_nonce(response.headers))
     entry = _entry(demo_built)
-    assert f"<{BASE}{entry['file']}>; rel=modulepreload" in response.headers["Link"]
+    assert entry["css"] and all(f"<{BASE}{css}>; rel=preload; as=style" in response.headers["Link"]
+                                for css in entry["css"])
+    assert "modulepreload" not in response.headers["Link"]  # it would race the import map
     url = importmap_of(page)["imports"]["react"]
     served = client.get(url, headers={"Accept-Encoding": "br"})
     assert served.status_code == 200
@@ -60,7 +62,9 @@ def test_starlette_page_and_files(demo_built):
         assert response.status_code == 200
         page = response.text
         check_built_page(page, demo_built / "dist", BASE, nonce=_nonce(response.headers))
-        assert f"<{BASE}{_entry(demo_built)['file']}>; rel=modulepreload" in response.headers["link"]
+        css = _entry(demo_built)["css"]
+        assert css and all(f"<{BASE}{file}>; rel=preload; as=style" in response.headers["link"] for file in css)
+        assert "modulepreload" not in response.headers["link"]
         files = [s["src"] for s in tag_attrs(page, "script", type="module")]
         files += [s["href"] for s in tag_attrs(page, "link", rel="stylesheet")]
         files += list(importmap_of(page)["imports"].values())
