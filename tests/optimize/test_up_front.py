@@ -53,6 +53,17 @@ def built_again(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if BUILT_AGAIN in r.getMessage()]
 
 
+def optimize_app(folder: Path, main: str, packages: dict[str, str]):
+    """A cold ``--force`` of an app whose page runs ``main`` over the hand-made ``packages``."""
+    root = write_tree(folder, {"index.html": '<script type="module" src="/main.js"></script>', "main.js": main,
+                               **packages})
+    return optimize(load_config(root), force=True)
+
+
+def import_map(result) -> dict[str, str]:
+    return json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+
+
 @pytest.fixture
 def debug_log(caplog):
     caplog.set_level(logging.DEBUG, logger="prebundle.bundle")
@@ -88,27 +99,21 @@ ESM_REQUIRING = {
 
 
 def test_a_wrong_guess_is_built_again_asking_about_every_import(tmp_path, debug_log):
-    root = write_tree(tmp_path / "app", {
-        "index.html": '<script type="module" src="/main.js"></script>',
-        "main.js": "import { value } from 'esm-requires'\nconsole.log(value)\n",
-        **ESM_REQUIRING,
-    })
-    result = optimize(load_config(root), force=True)
+    result = optimize_app(tmp_path / "app", "import { value } from 'esm-requires'\nconsole.log(value)\n",
+                          ESM_REQUIRING)
     again = built_again(debug_log)
     assert len(again) == 1 and "require-call 'cjs-dep' is facade, not external" in again[0]
     code = (result.deps_dir / "esm-requires.js").read_text()
     assert '__require("cjs-dep")' not in code  # the facade: an import the import map resolves
     assert re.search(r'from\s*"cjs-dep"', code)
-    assert "cjs-dep" in json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+    assert "cjs-dep" in import_map(result)
 
 
 def test_a_copy_inside_a_package_and_a_browser_map_into_another_package(tmp_path, debug_log):
     """Asked up front, so no build is repeated: the nested copy is bundled, and a ``browser``
     replacement by another package's file imports that file under its own name (so that
     package's own imports, `react` here, are not bundled a second time)."""
-    root = write_tree(tmp_path / "app", {
-        "index.html": '<script type="module" src="/main.js"></script>',
-        "main.js": "import { host, inner } from 'host'\nconsole.log(host, inner)\n",
+    result = optimize_app(tmp_path / "app", "import { host, inner } from 'host'\nconsole.log(host, inner)\n", {
         "node_modules/host/package.json": json.dumps({
             "name": "host", "version": "1.0.0", "module": "index.js",
             "browser": {"shared/cjs/context.js": "shared/esm/context.js"}}),
@@ -126,13 +131,11 @@ def test_a_copy_inside_a_package_and_a_browser_map_into_another_package(tmp_path
         "node_modules/lib/package.json": json.dumps({"name": "lib", "version": "1.0.0", "module": "index.js"}),
         "node_modules/lib/index.js": "export default 'LIB-ONCE'\n",
     })
-    result = optimize(load_config(root), force=True)
     assert built_again(debug_log) == []
     code = (result.deps_dir / "host.js").read_text()
     assert "nested dep 2" in code and "hoisted dep 1" not in code
     assert re.search(r'from\s*"shared/esm/context\.js"', code) and "esm context" not in code
-    imports = json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
-    assert "shared/esm/context.js" in imports and "lib" in imports
+    assert "shared/esm/context.js" in import_map(result) and "lib" in import_map(result)
     bundled_lib = [p.name for p in result.deps_dir.glob("*.js") if "LIB-ONCE" in p.read_text()]
     assert bundled_lib == ["lib.js"]  # the package exists once
 
@@ -140,20 +143,17 @@ def test_a_copy_inside_a_package_and_a_browser_map_into_another_package(tmp_path
 def test_a_browser_map_that_names_the_npm_package_of_a_builtin(tmp_path, debug_log):
     """`"buffer": "buffer/"` (the npm package, not Node's builtin) is applied once, as esbuild
     applies a map: `buffer` is then an import of the installed package like any other."""
-    root = write_tree(tmp_path / "app", {
-        "index.html": '<script type="module" src="/main.js"></script>',
-        "main.js": "import { encoded } from 'uses-buffer'\nconsole.log(encoded)\n",
+    result = optimize_app(tmp_path / "app", "import { encoded } from 'uses-buffer'\nconsole.log(encoded)\n", {
         "node_modules/uses-buffer/package.json": json.dumps({
             "name": "uses-buffer", "version": "1.0.0", "module": "index.js", "browser": {"buffer": "buffer/"}}),
         "node_modules/uses-buffer/index.js": "import { Buffer } from 'buffer'\nexport const encoded = Buffer.from('hi')\n",
         "node_modules/buffer/package.json": json.dumps({"name": "buffer", "version": "6.0.3", "module": "index.js"}),
         "node_modules/buffer/index.js": "export const Buffer = { from: (text) => 'BUFFER-OF ' + text }\n",
     })
-    result = optimize(load_config(root), force=True)
     assert built_again(debug_log) == []
     code = (result.deps_dir / "uses-buffer.js").read_text()
     assert re.search(r'from\s*"buffer"', code) and "BUFFER-OF" not in code
-    assert "buffer" in json.loads((result.deps_dir / "importmap.json").read_text())["imports"]
+    assert "buffer" in import_map(result)
 
 
 def test_what_is_asked_and_what_is_external(tmp_path):
