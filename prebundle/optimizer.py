@@ -240,6 +240,8 @@ class OptimizeRun:
         self._builds: list[PackageBuild] = []
         self._published: _Published | None = None
         self._build_ms: dict[str, float] = {}
+        self._storing: ThreadPoolExecutor | None = None
+        """The thread storing this run's builds in the machine-wide cache (``_store_later``)."""
 
     def _prepare(self) -> None:
         """The hashes of the project now, the previous output's metadata and the plan."""
@@ -450,8 +452,16 @@ class OptimizeRun:
         shared.stats.uploads += 1
         return True
 
+    def _stored(self) -> None:
+        """Wait until this run's builds are in the machine-wide cache (``_store_later``)."""
+        if self._storing is not None:
+            self._storing.shutdown(wait=True)
+            self._storing = None
+
     def cache_report(self) -> dict[str, Any] | None:
-        """What the package cache's tiers did in this run so far (``CacheStats.to_json``)."""
+        """What the package cache's tiers did in this run so far (``CacheStats.to_json``), its
+        builds stored."""
+        self._stored()
         return self._shared.report().to_json() if self._shared is not None else None
 
     def _snapshot_key(self) -> str:
@@ -517,10 +527,25 @@ class OptimizeRun:
             self._shared = self._shared_cache()
         return self._shared
 
+    def _store_later(self, shared: SharedCache, build: PackageBuild) -> None:
+        """Put a fresh build into the machine-wide cache on a thread of its own: writing its
+        files overlaps the builds still to run instead of holding up the next wave (about
+        150 ms for the bench app's first run). :meth:`_stored` waits for it."""
+        if self._storing is None:
+            self._storing = ThreadPoolExecutor(1, thread_name_prefix="prebundle-store")
+
+        def store() -> None:
+            if not bundles_workers(build.file_infos):  # not shared: see ``bundles_workers``
+                shared.put(build, package_record(build))
+
+        self._storing.submit(store)
+
     def keep_machine_cache_in_bounds(self) -> None:
-        """After a run that stored packages in the machine-wide cache: its size limit, checked
-        at most once a day (``cache_housekeeping.maybe_prune``; one ``stat`` otherwise). A cache
-        this run began holds nothing to prune: its first check is a day later."""
+        """After a run that stored packages in the machine-wide cache (once they are all
+        stored): its size limit, checked at most once a day (``cache_housekeeping.maybe_prune``;
+        one ``stat`` otherwise). A cache this run began holds nothing to prune: its first check
+        is a day later."""
+        self._stored()
         if self._shared is not None and self._shared.stats.stored:
             base = self._shared.directory.parent
             if self._shared.new and start_prune_clock(base) or not prune_due(base):
@@ -567,8 +592,8 @@ class OptimizeRun:
                 bundler = self._bundler(staging)
             for build in self._build(bundler, todo, done=len(plan.packages) - len(todo), total=len(plan.packages)):
                 builds[build.package.dir] = build
-                if shared is not None and not bundles_workers(build.file_infos) and self._installed(build.package.dir):
-                    shared.put(build, package_record(build))
+                if shared is not None and self._installed(build.package.dir) and not shared.has_everywhere(build.key):
+                    self._store_later(shared, build)
             added = self._externals(builds.values(), plan)
             if added:
                 plan = plan_ids([*plan.ids.values(), *added])

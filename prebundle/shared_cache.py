@@ -240,6 +240,11 @@ class SharedCache:
             self._downloaded.add(key)
         return stored
 
+    def has_everywhere(self, key: str) -> bool:
+        """Whether an entry of ``key`` is here and there is no remote to hand it to: a ``put``
+        of it would do nothing (one ``lstat``)."""
+        return self.remote is None and os.path.lexists(os.path.join(self.directory, key))
+
     def put(self, build: PackageBuild, record: PackageRecord) -> None:
         """Store a fresh build, and hand it to the remote's uploader; never raises."""
         if self.directory in self._broken:
