@@ -38,7 +38,7 @@ from urllib.parse import unquote
 from .. import esbuild
 from ..metadata import ASSETS_DIR, bundles_workers, file_hash  # (re-exported)
 from .hooks import LOADERS
-from .modules import OWN_NAMESPACES
+from .modules import own_namespace
 from .sourcemaps import MAP_SUFFIX, SCHEME, SourceNamer, is_below, rewrite_maps
 
 if TYPE_CHECKING:
@@ -287,8 +287,7 @@ def _sources_with_urls(result: BuildResult, root: Path) -> list[str]:
         if os.path.normpath(os.path.join(root, key)) not in holding:
             continue
         for input_key in meta.get("inputs", {}):
-            namespace, colon, _rest = input_key.partition(":")
-            if not (colon and namespace in OWN_NAMESPACES):
+            if own_namespace(input_key) is None:
                 sources.add(os.path.normpath(os.path.join(root, input_key)))
     return sorted(sources)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import esbuild
 from ..filetypes import read_text
-from .modules import OWN_NAMESPACES, PROXY_NS, VIRTUAL_NS
+from .modules import PROXY_NS, VIRTUAL_NS, own_namespace
 
 if TYPE_CHECKING:
     from ..esbuild import OnLoadArgs, OnResolveArgs, PluginBuild
@@ -118,8 +118,7 @@ def files_read(metafile: Mapping[str, Any] | None, root: Path) -> list[str]:
     namespaces, which are written relative to the working directory, the root)."""
     files = []
     for key in (metafile or {}).get("inputs", {}):
-        namespace, colon, _rest = key.partition(":")
-        if colon and namespace in OWN_NAMESPACES:
+        if own_namespace(key) is not None:
             continue
         files.append(os.path.normpath(os.path.join(root, key)))
     return files

@@ -20,7 +20,7 @@ from ..specifiers import is_node_builtin
 
 __all__ = [
     "BUILTIN_NS", "MISSING_NS", "OWN_NAMESPACES", "PROBE", "PROXY_NS", "REQUIRE_NS", "VIRTUAL_NS",
-    "builtin_stub", "facade_source", "missing_stub", "split_stub_path", "stub_path",
+    "builtin_stub", "facade_source", "missing_stub", "own_namespace", "split_stub_path", "stub_path",
 ]
 
 PROXY_NS = "prebundle-proxy"
@@ -31,6 +31,13 @@ VIRTUAL_NS = "prebundle-virtual"
 OWN_NAMESPACES = (PROXY_NS, REQUIRE_NS, BUILTIN_NS, MISSING_NS, VIRTUAL_NS)
 PROBE = "prebundle-probe"
 """``plugin_data`` of our own ``build.resolve()`` calls: our resolve callback leaves them to esbuild."""
+
+
+def own_namespace(input_key: str) -> str | None:
+    """The namespace of a metafile input (``namespace:path``) when it is one of prebundle's own;
+    None for a file (whose key is its path relative to the build's working directory)."""
+    namespace, colon, _rest = input_key.partition(":")
+    return namespace if colon and namespace in OWN_NAMESPACES else None
 
 
 def stub_path(package: str, specifier: str) -> str:

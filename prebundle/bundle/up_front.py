@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from ..specifiers import NODE_BUILTINS, is_bare, split_package
 from .imports import JS_KINDS, Decision
-from .modules import OWN_NAMESPACES, REQUIRE_NS
+from .modules import REQUIRE_NS, own_namespace
 
 __all__ = ["Installed", "Member", "UpFront", "installed", "lookup_folders"]
 
@@ -125,9 +125,7 @@ class UpFront:
         otherwise, described for a debug line; None when every one agrees. ``root``: the build's
         working directory, which the metafile's paths are relative to."""
         for path, meta in (metafile.get("inputs") or {}).items():
-            namespace, colon, _rest = path.partition(":")
-            if not (colon and namespace in OWN_NAMESPACES):
-                namespace = "file"
+            namespace = own_namespace(path) or "file"
             if namespace not in ("file", REQUIRE_NS):
                 continue  # proxies import their entry by a relative path; stubs import nothing
             folder = os.path.dirname(os.path.normpath(os.path.join(root, path)))
