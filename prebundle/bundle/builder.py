@@ -23,6 +23,7 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -228,8 +229,7 @@ class PackageBundler:
             else:
                 try:
                     wrong = up_front.disagreement(result.metafile or {}, root=str(self.config.root),
-                                                  decide=lambda spec, kind, folder: self._decide(group, spec, kind,
-                                                                                                 folder))
+                                                  decide=partial(self._decision_in, group))
                 except Exception as error:  # noqa: BLE001 - the policy failed on a file: the usual build says how
                     wrong = f"checking the build failed: {error!r}"
             if wrong is None:
@@ -239,8 +239,9 @@ class PackageBundler:
                 del lines[warnings_before.get(folder, 0):]  # said again by the next build
         return self._esbuild_once(group, outdir, file_hooks, None)
 
-    def _decide(self, group: _Group, specifier: str, kind: str, folder: str):
-        """The policy's decision for an import made in ``folder``; None outside the packages."""
+    def _decision_in(self, group: _Group, specifier: str, kind: str, folder: str):
+        """The policy's decision for an import made in ``folder`` by a package of ``group``;
+        None for a folder no package of it holds."""
         owner = group.owners.of(folder)
         return None if owner is None else self.policy.decision(specifier, kind, owner, folder)
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from .. import esbuild
 from ..app.dev_serve import AppModules, url_of
 from ..app.dev_tsconfig import NAMES as TSCONFIG_NAMES
-from ..config import CONFIG_FILE, Config, load_config
+from ..config import Config, load_config
 from ..errors import PrebundleError
 from ..metadata import IMPORTMAP, METADATA, parse_importmap, parse_metadata
 from ..optimizer import missing_error, optimize
@@ -49,7 +49,7 @@ from .error_frames import error_frames
 from .served import ServedContent
 from .events import Broadcaster
 from .hooks import filter_hot_updates
-from .watch import Changes
+from .watch import Changes, config_files
 
 if TYPE_CHECKING:
     from ..app.dev_errors import AppCodeProblem
@@ -196,11 +196,8 @@ class _Pipeline:
 
 def _config_stamps(config: Config) -> dict[Path, tuple[int, int, int] | None]:
     """(mtime, size, inode) of each file the daemon watches as config; None when absent."""
-    paths = {config.root / CONFIG_FILE, config.root / "pyproject.toml"}
-    if config.config_file is not None:
-        paths.add(Path(config.config_file))
     stamps: dict[Path, tuple[int, int, int] | None] = {}
-    for path in paths:
+    for path in config_files(config):
         try:
             stat = path.stat()
             stamps[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)

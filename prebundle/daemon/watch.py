@@ -22,7 +22,7 @@ from ..config import CONFIG_FILE, Config
 from ..filetypes import SOURCE_EXTENSIONS
 from ..hashing import INSTALL_STATE_FILES, LOCKFILES
 
-__all__ = ["Changes", "WatchPlan", "classify", "watch_changes"]
+__all__ = ["Changes", "WatchPlan", "classify", "config_files", "watch_changes"]
 
 log = logging.getLogger("prebundle.daemon")
 
@@ -112,15 +112,12 @@ class WatchPlan:
         recursive = [child for child in children if _watched_folder(child, ignored)]
         linked_dirs = tuple(sorted({Path(p) for p in linked if Path(p).is_dir()}))
         recursive.extend(p for p in linked_dirs if not any(p.is_relative_to(r) for r in recursive))
-        config_files = {root / CONFIG_FILE, root / "pyproject.toml"}
-        if config.config_file is not None:
-            config_files.add(Path(config.config_file))
         watch_files = (frozenset(Path(name) for name in config.plugin_container.watch_files) if config.plugins
                        else frozenset())
         for folder in sorted({file.parent for file in watch_files}):
             if folder not in flat and not any(folder.is_relative_to(r) for r in recursive) and folder.is_dir():
                 flat.append(folder)
-        return cls(root, tuple(flat), tuple(recursive), frozenset(config_files), ignored, linked_dirs,
+        return cls(root, tuple(flat), tuple(recursive), config_files(config), ignored, linked_dirs,
                    config.cache_dir, watch_files)
 
     def key(self) -> tuple:
@@ -196,6 +193,14 @@ _ROOT_FILE_SUFFIXES = frozenset({*SOURCE_EXTENSIONS, ".html", ".htm", ".css", ".
 """Files at the root that are the app's (its sources, pages, stylesheets, tsconfig, assets);
 other files there (``README.md``, ``LICENSE``, ``.eslintcache``) change nothing served."""
 _DEFAULT_FILTER = DefaultFilter()
+
+
+def config_files(config: Config) -> frozenset[Path]:
+    """The files a change of which reloads the config: the config file and pyproject.toml."""
+    paths = {config.root / CONFIG_FILE, config.root / "pyproject.toml"}
+    if config.config_file is not None:
+        paths.add(Path(config.config_file))
+    return frozenset(paths)
 
 
 def _ignored_name(path: Path) -> bool:

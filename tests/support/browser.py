@@ -13,7 +13,6 @@ import mimetypes
 import re
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .apps import COMPAT
+from .wait import wait_until
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DEPS_PREFIX", "PAGE_TIMEOUT_MS", "Server", "Visit", "close_page",
            "compat_cases", "node_exports", "open_page", "serve", "wait_for_true"]
@@ -147,11 +147,7 @@ def wait_for_true(page, expression: str, timeout_ms: int = PAGE_TIMEOUT_MS) -> N
     Content-Security-Policy without ``'unsafe-eval'`` refuses (the example apps send such a
     policy): the wait then fails at once, or not, depending on whether the first check passed.
     ``page.evaluate`` goes through the DevTools protocol, which the policy does not govern."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{expression!r} still false after {timeout_ms} ms")
-        time.sleep(0.025)
+    wait_until(lambda: page.evaluate(expression), timeout_ms / 1000, interval=0.025, message=expression)
 
 
 def close_page(visit: Visit) -> None:
