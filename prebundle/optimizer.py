@@ -132,7 +132,8 @@ def optimize(
     try:
         with build_hooks(config) if plugin_hooks else nullcontext():
             result = _optimize(config, force=force, scan_result=scan_result, resolver=resolver, service=service,
-                               on_progress=on_progress, on_wait=on_wait, offer_snapshot=not _follows_edits(trigger))
+                               on_progress=on_progress, on_wait=on_wait, offer_snapshot=not _follows_edits(trigger),
+                               one_shot=trigger == "cli")
     except DaemonServing:
         raise  # not a run: the daemon runs it (and records it)
     except PrebundleError as error:
@@ -144,10 +145,13 @@ def optimize(
 
 def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | None, resolver: Resolver | None,
               service: Service | None, on_progress: Callable[[int, int], None] | None,
-              on_wait: Callable[[str], None] | None, offer_snapshot: bool = True) -> OptimizeResult:
+              on_wait: Callable[[str], None] | None, offer_snapshot: bool = True,
+              one_shot: bool = False) -> OptimizeResult:
     """One run of :func:`optimize`. ``offer_snapshot``: hand the deps dir to the team's remote
     when this run builds it (not for a daemon's run after an edit: it follows a work in
-    progress that no other machine will have, and would upload tens of MB each time)."""
+    progress that no other machine will have, and would upload tens of MB each time).
+    ``one_shot``: the process ends with the run (a command), so the esbuild service it starts
+    may trade memory for speed (``bundle.go_memory``)."""
     started = time.perf_counter()
     if resolver is None:
         resolver = Resolver.for_config(config)
@@ -164,7 +168,7 @@ def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | N
         finish_adopting()  # a restore's packages are linked from the deps dir this run may replace
         recover(config.cache_dir)
         run = OptimizeRun(config, scan_result, resolver=resolver, service=service, force=force,
-                          on_progress=on_progress, started=started)
+                          on_progress=on_progress, started=started, one_shot=one_shot)
         cached = run.cached()
         if cached is not None:
             return cached
@@ -208,7 +212,7 @@ class OptimizeRun:
 
     def __init__(self, config: Config, scan_result: ScanResult, *, resolver: Resolver, service: Service | None = None,
                  force: bool | None = None, on_progress: Callable[[int, int], None] | None = None,
-                 started: float | None = None) -> None:
+                 started: float | None = None, one_shot: bool = False) -> None:
         self.config = config
         self.scan_result = scan_result
         self.resolver = resolver
@@ -217,6 +221,9 @@ class OptimizeRun:
         """Re-bundle everything: ``force`` when given, else the config key ``force``."""
         self.on_progress = on_progress
         self.started = time.perf_counter() if started is None else started
+        self._tune_service = one_shot
+        """The esbuild service is this run's to start and ends with the process: before its
+        first build, Go's collector is set for a short life (``bundle.go_memory``)."""
         self.warned_before: set[Path] = set()
         """Packages reused from this project's previous output; a build from the machine-wide
         cache is new to the project, so its build-time warnings are shown again."""
@@ -624,6 +631,8 @@ class OptimizeRun:
         errors: list[BundleError] = []
         service_failures: list[tuple[str, EsbuildError]] = []
         groups = self._groups(todo)
+        if self._tune_service:
+            self._set_service_memory(groups)
         with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BUILDS, len(groups))) as pool:
             futures = [(pool.submit(_timed, bundler.build_group, group), group) for group in groups]
             for future, group in futures:
@@ -657,6 +666,26 @@ class OptimizeRun:
             size, members = groups[index]
             groups[index] = (size + sizes[package.dir], [*members, (package, key)])
         return [members for _size, members in sorted(groups, key=lambda g: -g[0]) if members]
+
+    def _set_service_memory(self, groups: list[list[tuple[PlannedPackage, str]]]) -> None:
+        """Go's collector settings for a one-shot run's service, from the first builds' expected
+        output (``bundle.go_memory``); once, and only while the service has not started."""
+        from .bundle.go_memory import service_env
+
+        self._tune_service = False
+        if self.service is None or self.service.pid is not None:
+            return
+        sizes: list[int] = []
+        for group in groups:
+            records = [self._hints.get(key) for _package, key in group]
+            if any(record is None for record in records):
+                sizes = []
+                break
+            sizes.append(sum(info.size for record in records for info in record.files.values()))
+        in_flight = sum(sorted(sizes, reverse=True)[:MAX_CONCURRENT_BUILDS]) if sizes else None
+        env = service_env(in_flight)
+        if env is not None:
+            self.service.env = {**(self.service.env or {}), **env}
 
     def _expected_size(self, package: PlannedPackage, key: str) -> int:
         record = self._hints.get(key)

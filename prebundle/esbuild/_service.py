@@ -45,12 +45,13 @@ class Service:
     version when the caller knows it, which saves asking the binary. ``stderr``: ``None`` passes
     the service's log through to ``sys.stderr``, ``False`` only keeps its tail for error
     messages, or a file object to receive it. ``log_level`` replaces the default levels (``warning`` for
-    builds, ``silent`` for transforms) when a call gives none.
+    builds, ``silent`` for transforms) when a call gives none. ``env``: variables added to the
+    service process's environment (Go's ``GOGC``, say); read when the process starts.
     """
 
     def __init__(self, binary: str | os.PathLike | None = None, *, cwd: str | os.PathLike | None = None,
                  version: str | None = None, max_callback_workers: int = 64, stderr: Any = None,
-                 log_level: str | None = None) -> None:
+                 log_level: str | None = None, env: Mapping[str, str] | None = None) -> None:
         self._binary = os.fspath(binary) if binary is not None else None
         if self._binary is not None and version is not None:
             remember_version(self._binary, version)
@@ -60,6 +61,7 @@ class Service:
         self.max_callback_workers = max_callback_workers
         self.stderr = stderr
         self.log_level = log_level
+        self.env = dict(env) if env else None
         self._lock = threading.Lock()
         self._conn: Connection | None = None
         self._api_pool: ThreadPoolExecutor | None = None
@@ -91,7 +93,7 @@ class Service:
                 warnings.warn(f"esbuild {version} is untested with prebundle.esbuild "
                               f"(tested: {', '.join(SUPPORTED_VERSIONS)}x)", stacklevel=3)
             self._conn = Connection(self.binary, version, cwd=self.cwd, stderr=self.stderr,
-                                    max_callback_workers=self.max_callback_workers)
+                                    max_callback_workers=self.max_callback_workers, env=self.env)
         if conn is not None:
             conn.close(timeout=0.5)  # the dead one: reap it and its threads
         return self._conn

@@ -20,6 +20,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -85,13 +86,14 @@ class Connection:
     """One running service process: requests out, responses and callback requests in."""
 
     def __init__(self, binary: str, version: str, *, cwd: str | None = None,
-                 stderr: Any = None, max_callback_workers: int = 64) -> None:
+                 stderr: Any = None, max_callback_workers: int = 64,
+                 env: Mapping[str, str] | None = None) -> None:
         self.binary = binary
         self.version = version
         self.proc = subprocess.Popen(
             [binary, f"--service={version}", "--ping"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            bufsize=0, cwd=cwd,
+            bufsize=0, cwd=cwd, env={**os.environ, **env} if env else None,
         )
         self.handlers: dict[int, RequestHandler] = {}
         """Request handlers by build key; a key is registered while its build or context lives."""
