@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, esbuild
 from .bundle import BundleError, PackageBuild
-from .commit import OutputLock, commit_dir, link_or_copy, new_staging_dir, recover
+from .commit import OutputLock, commit_dir, new_staging_dir, recover
 from .config import Config
 from .daemon.pidfile import PIDFILE, read_daemon
 from .errors import DaemonServing, PrebundleError
@@ -42,6 +42,7 @@ from .resolve import ResolveError, Resolver
 from .scanner import scan
 from .scanner.result import missing_error
 from .shared_cache import SharedCache, finish_adopting, installed, shared_cache
+from .staging_files import StagingWriter, place, reconcile
 from .unbundled import Unbundled, unbundled, unreachable_excluded
 
 if TYPE_CHECKING:
@@ -312,10 +313,11 @@ class OptimizeRun:
         """Build (or reuse) every package of the plan into ``staging``, with the deps dir's JSON
         files (and, in production, their precompressed copies)."""
         self._prepare()
-        self._builds = self._build_closed(self._plan, staging)
         deps_dir = self.config.deps_dir
+        writer = StagingWriter(staging)
         try:
-            self._published = self._publish(self._builds, staging)
+            self._builds = self._build_closed(self._plan, staging, writer)
+            self._published = self._publish(self._builds, staging, writer)
             if self.config.mode == "production":  # static servers can send .br/.gz as they are
                 from .integrations.compress import precompress  # gzip and brotli: for production only
 
@@ -324,6 +326,8 @@ class OptimizeRun:
                             store=machine / "compressed" if machine is not None else None)
         except OSError as error:
             raise _write_failure(error, deps_dir) from None
+        finally:
+            writer.close()
         self._staging = staging
 
     def commit(self) -> OptimizeResult:
@@ -563,7 +567,7 @@ class OptimizeRun:
 
     # -- bundling until the plan is closed ----------------------------------------------------
 
-    def _build_closed(self, plan: Plan, staging: Path) -> list[PackageBuild]:
+    def _build_closed(self, plan: Plan, staging: Path, writer: StagingWriter) -> list[PackageBuild]:
         """Build (or reuse) every package of the plan, adding the packages the builds import
         until nothing new appears. What earlier builds of the same packages imported (this
         project's last output, the machine-wide cache) is planned up front, so the packages
@@ -597,7 +601,8 @@ class OptimizeRun:
                     todo.append((package, key))
             if todo and bundler is None:
                 bundler = self._bundler(staging)
-            for build in self._build(bundler, todo, done=len(plan.packages) - len(todo), total=len(plan.packages)):
+            for build in self._build(bundler, todo, done=len(plan.packages) - len(todo), total=len(plan.packages),
+                                     on_built=writer.add):
                 builds[build.package.dir] = build
                 if shared is not None and self._installed(build.package.dir) and not shared.has_everywhere(build.key):
                     self._store_later(shared, build)
@@ -621,9 +626,9 @@ class OptimizeRun:
                               interop_cache=self._interop_cache(), rule=self._rule)
 
     def _build(self, bundler: PackageBundler | None, todo: list[tuple[PlannedPackage, str]], *, done: int,
-               total: int) -> list[PackageBuild]:
+               total: int, on_built: Callable[[list[PackageBuild]], None] | None = None) -> list[PackageBuild]:
         """Build ``todo`` in groups, ``MAX_CONCURRENT_BUILDS`` at a time (``bundler``: None only
-        when there is nothing to build)."""
+        when there is nothing to build); ``on_built`` gets each group's builds as it returns."""
         self._progress(done, total)
         if not todo:
             return []
@@ -639,6 +644,8 @@ class OptimizeRun:
                 try:
                     group_builds, seconds = future.result()
                     built.extend(group_builds)
+                    if on_built is not None:
+                        on_built(group_builds)
                     self._build_ms.update(build_ms_shares(group_builds, seconds))
                 except BundleError as error:
                     errors.append(error)
@@ -817,28 +824,31 @@ class OptimizeRun:
 
     # -- publishing ---------------------------------------------------------------------------
 
-    def _publish(self, builds: list[PackageBuild], staging: Path) -> _Published:
-        """Place every output file into ``staging`` (each once), then the JSON files."""
-        written: dict[str, FileInfo] = {}
-        folders: set[str] = set()  # made already: most files sit side by side in the deps dir
+    def _publish(self, builds: list[PackageBuild], staging: Path, writer: StagingWriter) -> _Published:
+        """Place every output file into ``staging`` (each once; ``writer`` wrote the fresh
+        builds' files already, as they returned), then the JSON files."""
+        kept: dict[str, tuple[bytes | Path, FileInfo]] = {}
         for build in builds:
             for name, info in build.file_infos.items():
-                if name in written:
+                if name in kept:
                     # Content-hashed names (esbuild's runtime helpers, say) can come from two
                     # packages: the same bytes, so one file.
-                    if written[name] != info:
+                    if kept[name][1] != info:
                         raise PrebundleError(f"{build.package.label}: writes {name}, which another "
                                              "package wrote with other content; run with --force")
                     continue
-                _place(build.files[name], staging, name, folders)
-                written[name] = info
+                kept[name] = (build.files[name], info)
+        drafts = writer.finish()
+        folders = writer.folders  # made already: most files sit side by side in the deps dir
+        reconcile(kept, drafts, staging, folders)
+        written = {name: info for name, (_content, info) in kept.items()}
         for leftover in staging.glob(".build-*"):
             shutil.rmtree(leftover, ignore_errors=True)
         rendered = render(builds, deps_dir=self.config.deps_dir, base=self.config.base,
                           mode=self.config.mode, hashes=self._hashes, version=__version__,
                           unbundled=self._unbundled)
         for name, data in rendered.files.items():
-            _place(data, staging, name, folders)
+            place(data, staging, name, folders)
         return _Published(rendered.metadata, len(written), sum(info.size for info in written.values()))
 
 
@@ -920,20 +930,3 @@ def _describe_failures(errors: list[BundleError]) -> str:
         who = packages[0] + _and_more(len(packages) - 1)
         lines.append(f"esbuild: {who}: {message}")
     return "\n".join(lines)
-
-
-def _place(content: bytes | Path, staging: Path, name: str, folders: set[str]) -> None:
-    """Put one file into the staging folder, always as a new name: reused files are hard-linked
-    (they are never modified in place), new bytes go to a new file, never through a link.
-    ``folders``: the folders this publish made already (one ``mkdir`` each, paths as strings:
-    a deps dir is hundreds of files)."""
-    target = os.path.join(staging, name)
-    folder = os.path.dirname(target)
-    if folder not in folders:
-        os.makedirs(folder, exist_ok=True)
-        folders.add(folder)
-    if isinstance(content, Path):
-        link_or_copy(content, target)
-        return
-    with open(target, "xb") as handle:
-        handle.write(content)

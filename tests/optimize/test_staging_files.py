@@ -1,0 +1,83 @@
+"""Builds written into the staging folder as they return (``staging_files``): the folder ends
+up holding exactly what the run keeps, whatever was drafted on the way."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from prebundle.metadata import FileInfo
+from prebundle.staging_files import StagingWriter, place, reconcile
+
+
+def build(files: dict[str, bytes], *, reused: bool = False) -> SimpleNamespace:
+    """What the writer reads of a ``PackageBuild``."""
+    return SimpleNamespace(files=files, file_infos={n: FileInfo.of(c) for n, c in files.items()}, reused=reused)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def kept_of(*builds: SimpleNamespace) -> dict[str, tuple[bytes, FileInfo]]:
+    return {name: (b.files[name], b.file_infos[name]) for b in builds for name in b.files}
+
+
+def test_drafts_of_kept_builds_stay_and_the_rest_is_placed(tmp_path: Path) -> None:
+    a = build({"a.js": b"export const a = 1;", "a.js.map": b"{}", "chunk-X.js": b"helpers"})
+    b = build({"b.js": b"export const b = 2;", "chunk-X.js": b"helpers"})
+    writer = StagingWriter(tmp_path)
+    writer.add([a])
+    writer.add([b])
+    drafts = writer.finish()
+    assert set(drafts) == {"a.js", "a.js.map", "chunk-X.js", "b.js"}
+    before = {name: (tmp_path / name).stat().st_ino for name in drafts}
+
+    reconcile(kept_of(a, b), drafts, tmp_path, writer.folders)
+    assert tree(tmp_path) == {"a.js": b"export const a = 1;", "a.js.map": b"{}", "b.js": b"export const b = 2;",
+                              "chunk-X.js": b"helpers"}
+    assert {name: (tmp_path / name).stat().st_ino for name in drafts} == before, "nothing written twice"
+
+
+def test_a_package_built_again_or_dropped_leaves_no_draft_behind(tmp_path: Path) -> None:
+    first = build({"pkg.js": b"export const v = 1;", "pkg.js.map": b"{1}", "dropped.js": b"gone"})
+    writer = StagingWriter(tmp_path)
+    writer.add([first])
+    drafts = writer.finish()
+
+    again = build({"pkg.js": b"export const v = 2;", "pkg_sub.js": b"export const s = 3;"})
+    reconcile(kept_of(again), drafts, tmp_path, writer.folders)
+    assert tree(tmp_path) == {"pkg.js": b"export const v = 2;", "pkg_sub.js": b"export const s = 3;"}
+
+
+def test_reused_builds_are_left_to_the_publish(tmp_path: Path) -> None:
+    writer = StagingWriter(tmp_path)
+    writer.add([build({"old.js": b"x"}, reused=True)])
+    assert writer.finish() == {}
+    assert tree(tmp_path) == {}
+
+
+def test_a_failed_write_is_raised_by_finish(tmp_path: Path) -> None:
+    (tmp_path / "a.js").write_bytes(b"in the way")  # a new file is never written through a name
+    writer = StagingWriter(tmp_path)
+    writer.add([build({"a.js": b"new"})])
+    with pytest.raises(FileExistsError) as caught:
+        writer.finish()
+    assert caught.value.errno == errno.EEXIST
+
+
+def test_place_writes_new_files_and_links_reused_ones(tmp_path: Path) -> None:
+    source = tmp_path / "cache" / "r.js"
+    source.parent.mkdir()
+    source.write_bytes(b"reused")
+    staging = tmp_path / "staging"
+    folders: set[str] = set()
+    place(b"fresh" * 100_000, staging, "sub/new.js", folders)
+    place(source, staging, "r.js", folders)
+    assert (staging / "sub" / "new.js").read_bytes() == b"fresh" * 100_000
+    assert (staging / "r.js").stat().st_ino == source.stat().st_ino
+    with pytest.raises(FileExistsError):
+        place(b"again", staging, "sub/new.js", folders)
