@@ -227,18 +227,21 @@ def print_built(result: OptimizeResult, config: Config) -> None:
     """The packages a run built, as Vite lists a build's files: name, version, the files pages
     load, their size raw and gzipped, and the package's esbuild time."""
     # Loaded here: a scan and a run that built nothing should not pay for the metadata's classes.
-    from .inventory_sizes import SizeCache, loaded_sizes, total
+    from .inventory_sizes import SizeCache, is_loaded, loaded_sizes, total
     from .metadata import read_metadata
 
     metadata = read_metadata(result.deps_dir)
     if metadata is None:
         return
     cache = SizeCache(config.cache_dir)
-    rows = []
+    built = []
     for record in sorted(metadata.packages.values(), key=lambda r: (r.name, r.version or "")):
         label = f"{record.name}@{record.version}" if record.version else record.name
-        if label not in result.built:
-            continue
+        if label in result.built:
+            built.append((label, record))
+    cache.measure(result.deps_dir / name for _label, record in built for name in record.files if is_loaded(name))
+    rows = []
+    for label, record in built:
         sizes = loaded_sizes(result.deps_dir, sorted(record.files), record.files, cache)
         size = total(sizes.values())
         rows.append([record.name, record.version or "", str(len(sizes)), _kb(size.size), _kb(size.gzip),

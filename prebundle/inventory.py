@@ -174,6 +174,8 @@ def read_inventory(config: Config, *, scan_result: ScanResult | None = None, res
     places = import_lines(config, {**scan_result.deps, **scan_result.excluded, **scan_result.linked},
                           [*ids, *(item.id for item in served)])
     sizes = SizeCache(config.cache_dir)
+    sizes.measure(config.deps_dir / name for record in metadata.packages.values() for name in record.files
+                  if is_loaded(name))
     packages = _packages(config, metadata, places, _made_by(runs, metadata.browser_hash), sizes)
     sizes.save()
     served = tuple(ServedAsIs(item.id, item.name, item.version, item.kind, places.get(item.id, ()))
