@@ -109,6 +109,14 @@ class SizeCache:
             self._measured[path] = FileSize(len(data), packed)
         self._added = True
 
+    def learn(self, data: bytes) -> None:
+        """Compress ``data`` now unless its size is known: a run that writes new output
+        measures it beside its builds, so the table after the run finds every size here."""
+        key = _content_key(data)
+        if key not in self._known:
+            self._known[key] = file_size(data).gzip
+            self._added = True
+
     def size_of(self, path: Path) -> FileSize:
         """The size of the file at ``path``, raw and gzipped (``OSError`` when unreadable)."""
         measured = self._measured.get(path)

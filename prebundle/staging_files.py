@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .commit import link_or_copy
+from .inventory_sizes import is_loaded
 
 if TYPE_CHECKING:  # pragma: no cover
     from .bundle import PackageBuild
+    from .inventory_sizes import SizeCache
     from .metadata import FileInfo
 
 __all__ = ["StagingWriter", "place", "reconcile"]
@@ -51,10 +53,13 @@ def place(content: bytes | Path, staging: Path | str, name: str, folders: set[st
 
 
 class StagingWriter:
-    """Writes fresh builds' files into ``staging`` on one thread, in the order given."""
+    """Writes fresh builds' files into ``staging`` on one thread, in the order given.
+    ``sizes``: gzip sizes to learn of the modules written (``SizeCache.learn``), for a run that
+    shows them in its table; the caller saves them."""
 
-    def __init__(self, staging: Path) -> None:
+    def __init__(self, staging: Path, sizes: SizeCache | None = None) -> None:
         self.staging = staging
+        self.sizes = sizes
         self.folders: set[str] = set()
         self._written: dict[str, FileInfo] = {}
         """Name -> what was written there (the first build to write a name wins)."""
@@ -78,6 +83,8 @@ class StagingWriter:
                     continue
                 place(content, self.staging, name, self.folders)
                 self._written[name] = info
+                if self.sizes is not None and is_loaded(name):
+                    self.sizes.learn(content)
 
     def finish(self) -> dict[str, FileInfo]:
         """Wait for every write; what was written where. Raises the first write's error."""

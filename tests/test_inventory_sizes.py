@@ -39,3 +39,41 @@ def test_sizes_are_remembered_by_content(tmp_path: Path, monkeypatch) -> None:
     again.measure([tmp_path / "b.js"])
     assert again.size_of(tmp_path / "b.js") == FileSize(len(data), len(gzip.compress(data, 9, mtime=0)))
     assert os.path.exists(tmp_path / inventory_sizes.SIZES)
+
+
+SOURCE = "import _ from 'lodash';\nimport dayjs from 'dayjs';\nconsole.log(_, dayjs);\n"
+
+
+def test_a_commands_run_learns_the_sizes_its_table_shows(tmp_path: Path, monkeypatch) -> None:
+    from prebundle import load_config
+    from prebundle.inventory_sizes import is_loaded
+    from prebundle.metadata import read_metadata
+    from prebundle.optimizer import optimize
+    from tests.support.apps import make_app
+
+    root = make_app(tmp_path / "app", SOURCE, packages=["lodash", "dayjs"])
+    config = load_config(root)
+    result = optimize(config, trigger="cli")
+    assert result.built
+    modules = [result.deps_dir / name for record in read_metadata(result.deps_dir).packages.values()
+               for name in record.files if is_loaded(name)]
+    assert modules
+
+    monkeypatch.setattr(inventory_sizes, "file_size", lambda _data: pytest.fail("compressed after the run"))
+    table = SizeCache(config.cache_dir)
+    table.measure(modules)
+    for path in modules:
+        data = path.read_bytes()
+        assert table.size_of(path) == FileSize(len(data), len(gzip.compress(data, 9, mtime=0)))
+
+
+@pytest.mark.parametrize(("trigger", "log_level"), [("api", None), ("cli", "warning")])
+def test_a_run_whose_sizes_nobody_shows_learns_none(tmp_path: Path, trigger: str, log_level: str | None) -> None:
+    from prebundle import load_config
+    from prebundle.optimizer import optimize
+    from tests.support.apps import make_app
+
+    root = make_app(tmp_path / "app", SOURCE, packages=["lodash", "dayjs"])
+    config = load_config(root, overrides={"log_level": log_level} if log_level else None)
+    assert optimize(config, trigger=trigger).built
+    assert not (config.cache_dir / inventory_sizes.SIZES).exists()
