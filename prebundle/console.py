@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from .scanner import ScanResult
     from .why import Answer
 
-__all__ = ["DelayedProgress", "echo", "err_console", "lists_built", "not_in_browser", "optimize_summary", "out_console",
-           "print_built", "print_inventory", "print_optimize", "print_scan", "print_why", "setup_logging"]
+__all__ = ["DelayedProgress", "echo", "err_console", "not_in_browser", "optimize_summary", "out_console",
+           "print_built", "print_inventory", "print_optimize", "print_scan", "print_why", "setup_logging",
+           "shows_built_table"]
 
 
 @lru_cache(maxsize=1)
@@ -209,7 +210,7 @@ def print_scan(result: ScanResult) -> None:
     )
 
 
-def lists_built(config: Config) -> bool:
+def shows_built_table(config: Config) -> bool:
     """Whether a command's run is followed by the table of the packages it built (with their
     gzip sizes: such a run learns them as it writes its output)."""
     return config.log_level in ("debug", "info")
@@ -218,7 +219,7 @@ def lists_built(config: Config) -> bool:
 def print_optimize(result: OptimizeResult, config: Config) -> None:
     """After an optimize run: the packages it built (at ``info`` and ``debug``), then one
     summary line saying where the output is."""
-    if result.built and lists_built(config):
+    if result.built and shows_built_table(config):
         print_built(result, config)
     if result.cache is not None and config.log_level in ("debug", "info"):
         from .cache_stats import CacheStats, describe_cache_stats

@@ -104,7 +104,7 @@ class SizeCache:
 
         with ThreadPoolExecutor(max(1, min(len(todo), os.cpu_count() or 1))) as pool:
             packed_sizes = list(pool.map(lambda item: file_size(item[1]).gzip, todo))
-        for (path, data, key), packed in zip(todo, packed_sizes):
+        for (path, data, key), packed in zip(todo, packed_sizes, strict=True):
             self._known[key] = packed
             self._measured[path] = FileSize(len(data), packed)
         self._added = True

@@ -41,7 +41,7 @@ def optimize_command(root: str, config_file: str | None, log_level: str | None, 
     try:
         with DelayedProgress("bundling packages", enabled=config.log_level in ("debug", "info")) as progress:
             result: OptimizeResult | None = run_optimize(
-                config, force=force or None, on_progress=progress, trigger="cli",
+                config, force=force or None, on_progress=progress, trigger="cli", one_shot=True,
                 on_wait=lambda pid: echo(f"waiting for another prebundle run (pid {pid}) to finish", err=True),
             )
     except DaemonServing as serving:
@@ -50,7 +50,7 @@ def optimize_command(root: str, config_file: str | None, log_level: str | None, 
         result = through_daemon(serving, config, force=force)
         here = result is None
         if result is None:  # the daemon stopped before it listened: nothing serves the output now
-            result = run_optimize(config, force=force or None, trigger="cli")
+            result = run_optimize(config, force=force or None, trigger="cli", one_shot=True)
     finally:
         warnings.close()
     if config.log_level not in ("error", "silent"):

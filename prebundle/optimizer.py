@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -123,19 +123,23 @@ def optimize(
     on_wait: Callable[[str], None] | None = None,
     plugin_hooks: bool = True,
     trigger: str = "api",
+    one_shot: bool = False,
 ) -> OptimizeResult:
     """Bring ``config.deps_dir`` up to date with the app's imports. Raises ``PrebundleError``
     (one line per problem) and leaves the previous output in place when anything fails.
     ``force``: re-bundle everything, ignoring caches (None: as the config key ``force`` says).
     ``plugin_hooks``: run the plugins' ``options``/``build_start`` first and
     ``build_end``/``close_bundle`` last (the daemon runs them once for its life instead).
-    ``trigger``: what started the run, for the run history (``inventory_runs``)."""
+    ``trigger``: what started the run, for the run history (``inventory_runs``).
+    ``one_shot``: the process ends with the run, as a command's does: an esbuild service the
+    run starts may trade memory for speed (``bundle.go_memory``), and the run learns the gzip
+    sizes its table shows (``console.shows_built_table``)."""
     started = time.perf_counter()
     try:
         with build_hooks(config) if plugin_hooks else nullcontext():
             result = _optimize(config, force=force, scan_result=scan_result, resolver=resolver, service=service,
                                on_progress=on_progress, on_wait=on_wait, offer_snapshot=not _follows_edits(trigger),
-                               one_shot=trigger == "cli")
+                               one_shot=one_shot)
     except DaemonServing:
         raise  # not a run: the daemon runs it (and records it)
     except PrebundleError as error:
@@ -152,8 +156,7 @@ def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | N
     """One run of :func:`optimize`. ``offer_snapshot``: hand the deps dir to the team's remote
     when this run builds it (not for a daemon's run after an edit: it follows a work in
     progress that no other machine will have, and would upload tens of MB each time).
-    ``one_shot``: the process ends with the run (a command), so the esbuild service it starts
-    may trade memory for speed (``bundle.go_memory``)."""
+    ``one_shot``: as :func:`optimize` says."""
     started = time.perf_counter()
     if resolver is None:
         resolver = Resolver.for_config(config)
@@ -224,10 +227,12 @@ class OptimizeRun:
         self.on_progress = on_progress
         self.started = time.perf_counter() if started is None else started
         self._one_shot = one_shot
-        """A command's run: the process ends with it (``_optimize``)."""
-        self._tune_service = one_shot
-        """The esbuild service is this run's to start and ends with the process: before its
-        first build, Go's collector is set for a short life (``bundle.go_memory``)."""
+        """The process ends with the run (``optimize``)."""
+        self._service_memory_pending = one_shot
+        """Go's collector settings are still to be chosen, before the service's first build
+        (``_set_service_memory``)."""
+        self._service_env_before: dict[str, str] | None = None
+        """The service's ``env`` before this run set it, given back when the run ends."""
         self.warned_before: set[Path] = set()
         """Packages reused from this project's previous output; a build from the machine-wide
         cache is new to the project, so its build-time warnings are shown again."""
@@ -321,28 +326,31 @@ class OptimizeRun:
         writer = StagingWriter(staging, sizes)
         try:
             self._builds = self._build_closed(self._plan, staging, writer)
-            self._published = self._publish(self._builds, staging, writer)
-            if sizes is not None:
-                sizes.save()
-            if self.config.mode == "production":  # static servers can send .br/.gz as they are
-                from .integrations.compress import precompress  # gzip and brotli: for production only
+            try:
+                self._published = self._publish(self._builds, staging, writer)
+                if sizes is not None:
+                    sizes.save()
+                if self.config.mode == "production":  # static servers can send .br/.gz as they are
+                    from .integrations.compress import precompress  # gzip and brotli: for production only
 
-                machine = package_cache_dir()
-                precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None,
-                            store=machine / "compressed" if machine is not None else None)
-        except OSError as error:
-            raise _write_failure(error, deps_dir) from None
+                    machine = package_cache_dir()
+                    precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None,
+                                store=machine / "compressed" if machine is not None else None)
+            except OSError as error:
+                raise _write_failure(error, deps_dir) from None
         finally:
             writer.close()
+            if self._service_env_before is not None and self.service is not None:
+                self.service.env = self._service_env_before or None  # for a service started later
         self._staging = staging
 
     def _sizes_to_learn(self) -> SizeCache | None:
         """The gzip sizes a command's run learns of the modules it writes, beside its builds,
-        when the table after it shows them (``console.lists_built``): compressing a cold run's
-        new output for the table took 0.3 s after the run, on every core."""
-        from .console import lists_built
+        when the table after it shows them (``console.shows_built_table``): compressing a cold
+        run's new output for the table took 0.3 s after the run, on every core."""
+        from .console import shows_built_table
 
-        if not self._one_shot or not lists_built(self.config):
+        if not self._one_shot or not shows_built_table(self.config):
             return None
         from .inventory_sizes import SizeCache
 
@@ -654,25 +662,33 @@ class OptimizeRun:
         errors: list[BundleError] = []
         service_failures: list[tuple[str, EsbuildError]] = []
         groups = self._groups(todo)
-        if self._tune_service:
+        if self._service_memory_pending:
             self._set_service_memory(groups)
+        returned: dict[int, list[PackageBuild]] = {}
         with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_BUILDS, len(groups))) as pool:
-            futures = [(pool.submit(_timed, bundler.build_group, group), group) for group in groups]
-            for future, group in futures:
+            futures = {pool.submit(_timed, bundler.build_group, group): index for index, group in enumerate(groups)}
+            for future in as_completed(futures):
+                index = futures[future]
                 try:
                     group_builds, seconds = future.result()
-                    built.extend(group_builds)
-                    if on_built is not None:
-                        on_built(group_builds)
-                    self._build_ms.update(build_ms_shares(group_builds, seconds))
-                except BundleError as error:
-                    errors.append(error)
-                    continue
-                except EsbuildError as error:  # the service rejected the options, or stopped
-                    service_failures.append((", ".join(p.label for p, _ in group), error))
-                    continue
-                done += len(group)
+                except (BundleError, EsbuildError):
+                    continue  # said below, in the groups' order
+                returned[index] = group_builds
+                if on_built is not None:
+                    on_built(group_builds)
+                self._build_ms.update(build_ms_shares(group_builds, seconds))
+                done += len(groups[index])
                 self._progress(done, total)
+        for future, index in futures.items():  # results and failures in the groups' order
+            if index in returned:
+                built.extend(returned[index])
+                continue
+            try:
+                future.result()
+            except BundleError as error:
+                errors.append(error)
+            except EsbuildError as error:  # the service rejected the options, or stopped
+                service_failures.append((", ".join(p.label for p, _ in groups[index]), error))
         if service_failures:
             raise PrebundleError(_service_failure(service_failures))
         if errors:
@@ -697,9 +713,11 @@ class OptimizeRun:
         output (``bundle.go_memory``); once, and only while the service has not started."""
         from .bundle.go_memory import service_env
 
-        self._tune_service = False
+        self._service_memory_pending = False
         if self.service is None or self.service.pid is not None:
             return
+        if self.service.env and ("GOGC" in self.service.env or "GOMEMLIMIT" in self.service.env):
+            return  # the caller's own settings
         sizes: list[int] = []
         for group in groups:
             records = [self._hints.get(key) for _package, key in group]
@@ -710,7 +728,8 @@ class OptimizeRun:
         in_flight = sum(sorted(sizes, reverse=True)[:MAX_CONCURRENT_BUILDS]) if sizes else None
         env = service_env(in_flight)
         if env is not None:
-            self.service.env = {**(self.service.env or {}), **env}
+            self._service_env_before = dict(self.service.env or {})
+            self.service.env = {**self._service_env_before, **env}
 
     def _expected_size(self, package: PlannedPackage, key: str) -> int:
         record = self._hints.get(key)
@@ -891,10 +910,15 @@ def _write_failure(error: OSError, deps_dir: Path) -> Exception:
 
 
 def _timed(build_group: Callable[[list], list[PackageBuild]], group: list) -> tuple[list[PackageBuild], float]:
-    """A group's builds and the seconds its esbuild build took (for the run history)."""
+    """A group's builds and the seconds its esbuild build took (for the run history), each
+    build's file hashes taken here (``file_infos``: the staging writer, the machine-wide cache
+    and the publish read them on other threads)."""
     started = time.perf_counter()
     builds = build_group(group)
-    return builds, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    for build in builds:
+        build.file_infos  # noqa: B018 - computed once, on this thread
+    return builds, seconds
 
 
 def _needed(asked: set[str], plan: Plan, builds: dict[Path, PackageBuild]) -> set[str]:

@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["StagingWriter", "place", "reconcile"]
 
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+"""A new file only (never through an existing name), not inherited, in binary mode on Windows."""
 
 
 def place(content: bytes | Path, staging: Path | str, name: str, folders: set[str]) -> None:
@@ -43,7 +44,7 @@ def place(content: bytes | Path, staging: Path | str, name: str, folders: set[st
         link_or_copy(content, target)
         return
     # os.open rather than open(): no fstat, isatty or seek for a file written once.
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o666)
+    fd = os.open(target, _CREATE, 0o666)
     try:
         view = memoryview(content)
         while view:
@@ -67,7 +68,7 @@ class StagingWriter:
         self._futures: list[Future] = []
 
     def add(self, builds: Iterable[PackageBuild]) -> None:
-        """Write these builds' new files (reused files are linked at publish time)."""
+        """Queue these builds' new files for writing (reused files are linked at publish time)."""
         fresh = [build for build in builds if not build.reused]
         if not fresh:
             return
@@ -76,6 +77,7 @@ class StagingWriter:
         self._futures.append(self._pool.submit(self._write, fresh))
 
     def _write(self, builds: list[PackageBuild]) -> None:
+        written: list[bytes] = []
         for build in builds:
             for name, info in build.file_infos.items():
                 content = build.files[name]
@@ -83,8 +85,11 @@ class StagingWriter:
                     continue
                 place(content, self.staging, name, self.folders)
                 self._written[name] = info
-                if self.sizes is not None and is_loaded(name):
-                    self.sizes.learn(content)
+                if is_loaded(name):
+                    written.append(content)
+        if self.sizes is not None:  # after the writes: a stop waits for one batch's writes, not its sizes
+            for content in written:
+                self.sizes.learn(content)
 
     def finish(self) -> dict[str, FileInfo]:
         """Wait for every write; what was written where. Raises the first write's error."""
@@ -104,7 +109,8 @@ class StagingWriter:
 def reconcile(kept: Mapping[str, tuple[bytes | Path, FileInfo]], drafts: Mapping[str, FileInfo],
               staging: Path, folders: set[str]) -> None:
     """Make ``staging`` hold exactly ``kept`` (name -> content and its info): files written
-    early with the same info stay, others are replaced, drafts of builds the run dropped go."""
+    early with the same info stay, others are replaced, drafts of builds the run dropped go
+    (and the folders they leave empty)."""
     for name, (content, info) in kept.items():
         draft = drafts.get(name)
         if draft == info:
@@ -112,5 +118,16 @@ def reconcile(kept: Mapping[str, tuple[bytes | Path, FileInfo]], drafts: Mapping
         if draft is not None:
             os.unlink(os.path.join(staging, name))
         place(content, staging, name, folders)
+    emptied: set[str] = set()
     for name in drafts.keys() - kept.keys():
-        os.unlink(os.path.join(staging, name))
+        target = os.path.join(staging, name)
+        os.unlink(target)
+        emptied.add(os.path.dirname(target))
+    for folder in sorted(emptied, key=len, reverse=True):  # an assets folder only a dropped build had
+        while folder != os.fspath(staging):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break  # not empty
+            folders.discard(folder)
+            folder = os.path.dirname(folder)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import prebundle.inventory_sizes as inventory_sizes
 from prebundle.inventory_sizes import FileSize, SizeCache
 
 
-def test_measure_gives_each_files_size_and_level_9_gzip_size(tmp_path: Path) -> None:
+def test_measure_gives_each_files_size_and_level_9_gzip_size(tmp_path: Path, monkeypatch) -> None:
     deps = tmp_path / "deps"
     deps.mkdir()
     contents = {f"m{i}.js": (f"export const v{i} = {i};\n" * (i * 500 + 1)).encode() for i in range(6)}
@@ -20,6 +19,7 @@ def test_measure_gives_each_files_size_and_level_9_gzip_size(tmp_path: Path) -> 
         (deps / name).write_bytes(data)
     cache = SizeCache(tmp_path)
     cache.measure([*(deps / name for name in contents), deps / "gone.js"])
+    monkeypatch.setattr(inventory_sizes, "file_size", lambda _data: pytest.fail("not measured at once"))
     for name, data in contents.items():
         assert cache.size_of(deps / name) == FileSize(len(data), len(gzip.compress(data, 9, mtime=0)))
     with pytest.raises(OSError):
@@ -38,7 +38,6 @@ def test_sizes_are_remembered_by_content(tmp_path: Path, monkeypatch) -> None:
     again = SizeCache(tmp_path)
     again.measure([tmp_path / "b.js"])
     assert again.size_of(tmp_path / "b.js") == FileSize(len(data), len(gzip.compress(data, 9, mtime=0)))
-    assert os.path.exists(tmp_path / inventory_sizes.SIZES)
 
 
 SOURCE = "import _ from 'lodash';\nimport dayjs from 'dayjs';\nconsole.log(_, dayjs);\n"
@@ -53,7 +52,7 @@ def test_a_commands_run_learns_the_sizes_its_table_shows(tmp_path: Path, monkeyp
 
     root = make_app(tmp_path / "app", SOURCE, packages=["lodash", "dayjs"])
     config = load_config(root)
-    result = optimize(config, trigger="cli")
+    result = optimize(config, trigger="cli", one_shot=True)
     assert result.built
     modules = [result.deps_dir / name for record in read_metadata(result.deps_dir).packages.values()
                for name in record.files if is_loaded(name)]
@@ -67,13 +66,13 @@ def test_a_commands_run_learns_the_sizes_its_table_shows(tmp_path: Path, monkeyp
         assert table.size_of(path) == FileSize(len(data), len(gzip.compress(data, 9, mtime=0)))
 
 
-@pytest.mark.parametrize(("trigger", "log_level"), [("api", None), ("cli", "warning")])
-def test_a_run_whose_sizes_nobody_shows_learns_none(tmp_path: Path, trigger: str, log_level: str | None) -> None:
+@pytest.mark.parametrize(("one_shot", "log_level"), [(False, None), (True, "warning")])
+def test_a_run_whose_sizes_nobody_shows_learns_none(tmp_path: Path, one_shot: bool, log_level: str | None) -> None:
     from prebundle import load_config
     from prebundle.optimizer import optimize
     from tests.support.apps import make_app
 
     root = make_app(tmp_path / "app", SOURCE, packages=["lodash", "dayjs"])
     config = load_config(root, overrides={"log_level": log_level} if log_level else None)
-    assert optimize(config, trigger=trigger).built
+    assert optimize(config, one_shot=one_shot).built
     assert not (config.cache_dir / inventory_sizes.SIZES).exists()

@@ -13,7 +13,10 @@ the limit of live data that is fewer collections than the default makes; above, 
 collector would run again and again (``@mui/icons-material``: 4.1 s → 7.0 s). The live heap
 follows the output of the builds in flight (at most ``HEAP_PER_OUTPUT_BYTE`` times it:
 measured 11 × on the bench app, 20 × on ``@mui/icons-material``), which an earlier build of the
-same packages tells; a run whose sizes are unknown, or large, keeps Go's default.
+same packages tells; a run whose sizes are unknown, or large, keeps Go's default. (The
+setting is chosen before the first build. A later pass of the run, for packages no earlier
+build predicted, runs under it too: rare, since the packages earlier builds imported are
+planned up front.)
 
 A daemon's service is long-lived and keeps the default; so does any value of ``GOGC`` or
 ``GOMEMLIMIT`` the user set.

@@ -40,40 +40,55 @@ def _service_environ(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture()
-def fresh_service(tmp_path: Path):
-    """The app, with no esbuild service running for it before or after the test."""
+def fresh_service(tmp_path: Path, monkeypatch):
+    """The app, with no esbuild service running for it before or after the test, and no Go
+    settings of the machine's own."""
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
     root = make_app(tmp_path / "app", SOURCE, packages=["lodash", "dayjs"])
-    esbuild.get_service(root).close()
+    service = esbuild.get_service(root)
+    service.close()
+    service.env = None
     yield root
-    esbuild.get_service(root).close()
+    service.close()
+    service.env = None
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_a_commands_force_run_starts_the_service_with_late_collection(fresh_service: Path, monkeypatch) -> None:
-    monkeypatch.delenv("GOGC", raising=False)
-    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+def test_a_commands_force_run_starts_the_service_with_late_collection(fresh_service: Path) -> None:
     config = load_config(fresh_service)
-    optimize(config, trigger="cli")  # the first build: no earlier build tells the sizes
+    optimize(config, one_shot=True)  # the first build: no earlier build tells the sizes
     first = _service_environ(fresh_service)
     assert "GOGC" not in first and "GOMEMLIMIT" not in first
 
-    esbuild.get_service(fresh_service).close()
-    result = optimize(config, force=True, trigger="cli")
+    service = esbuild.get_service(fresh_service)
+    service.close()
+    result = optimize(config, force=True, one_shot=True)
     assert result.built, "--force re-bundles"
     environ = _service_environ(fresh_service)
     assert {name: environ.get(name) for name in BATCH} == BATCH
+    assert service.env is None, "a service started later in this process gets no setting of that run"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_daemons_service_and_the_users_gogc_are_left_alone(fresh_service: Path, monkeypatch) -> None:
     config = load_config(fresh_service)
-    optimize(config, trigger="cli")
-    esbuild.get_service(fresh_service).close()
+    optimize(config, one_shot=True)
+    service = esbuild.get_service(fresh_service)
+    service.close()
     optimize(config, force=True, trigger="startup")  # a daemon's service lives on
     assert "GOGC" not in _service_environ(fresh_service)
 
-    esbuild.get_service(fresh_service).close()
+    service.close()
     monkeypatch.setenv("GOGC", "150")
-    optimize(config, force=True, trigger="cli")
+    optimize(config, force=True, one_shot=True)
     environ = _service_environ(fresh_service)
     assert environ.get("GOGC") == "150" and "GOMEMLIMIT" not in environ
+
+    service.close()
+    monkeypatch.delenv("GOGC")
+    service.env = {"GOMEMLIMIT": "2GiB"}  # a caller's own setting on the service
+    optimize(config, force=True, one_shot=True)
+    environ = _service_environ(fresh_service)
+    assert environ.get("GOMEMLIMIT") == "2GiB" and "GOGC" not in environ
+    assert service.env == {"GOMEMLIMIT": "2GiB"}

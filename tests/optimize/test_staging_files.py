@@ -53,6 +53,26 @@ def test_a_package_built_again_or_dropped_leaves_no_draft_behind(tmp_path: Path)
     assert tree(tmp_path) == {"pkg.js": b"export const v = 2;", "pkg_sub.js": b"export const s = 3;"}
 
 
+def test_a_dropped_builds_folder_goes_with_it(tmp_path: Path) -> None:
+    worker = build({"pkg.js": b"export {};", "assets/w/worker-1.js": b"onmessage = null;"})
+    writer = StagingWriter(tmp_path)
+    writer.add([worker])
+    drafts = writer.finish()
+    kept = build({"pkg.js": b"export {};"})
+    reconcile(kept_of(kept), drafts, tmp_path, writer.folders)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["pkg.js"]
+
+
+def test_a_stopped_writer_writes_nothing_more(tmp_path: Path) -> None:
+    writer = StagingWriter(tmp_path)
+    for n in range(200):
+        writer.add([build({f"p{n}/f{i}.js": b"x" * 50_000 for i in range(10)})])
+    writer.close()  # a failed run: batches not started are dropped, the one under way ends
+    after_close = tree(tmp_path)
+    assert len(after_close) < 2000
+    assert tree(tmp_path) == after_close
+
+
 def test_reused_builds_are_left_to_the_publish(tmp_path: Path) -> None:
     writer = StagingWriter(tmp_path)
     writer.add([build({"old.js": b"x"}, reused=True)])
