@@ -84,7 +84,9 @@ class SizeCache:
     def measure(self, paths: Iterable[Path]) -> None:
         """Find the sizes of ``paths`` at once, compressing the new contents on every core, so
         that :meth:`size_of` answers from memory. Unreadable files are left to it."""
-        todo: list[tuple[Path, bytes, str]] = []
+        waiting: dict[str, list[tuple[Path, int]]] = {}
+        """Content key -> the files of that content, for contents to compress."""
+        contents: dict[str, bytes] = {}
         for path in paths:
             if path in self._measured:
                 continue
@@ -94,19 +96,22 @@ class SizeCache:
                 continue
             key = _content_key(data)
             packed = self._known.get(key)
-            if packed is None:
-                todo.append((path, data, key))
-            else:
+            if packed is not None:
                 self._measured[path] = FileSize(len(data), packed)
-        if not todo:
+                continue
+            waiting.setdefault(key, []).append((path, len(data)))
+            contents.setdefault(key, data)  # a chunk several packages list: compressed once
+        if not contents:
             return
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max(1, min(len(todo), os.cpu_count() or 1))) as pool:
-            packed_sizes = list(pool.map(lambda item: file_size(item[1]).gzip, todo))
-        for (path, data, key), packed in zip(todo, packed_sizes, strict=True):
+        with ThreadPoolExecutor(max(1, min(len(contents), _cores()))) as pool:
+            packed_sizes = dict(zip(contents, pool.map(lambda data: file_size(data).gzip, contents.values()),
+                                    strict=True))
+        for key, packed in packed_sizes.items():
             self._known[key] = packed
-            self._measured[path] = FileSize(len(data), packed)
+            for path, size in waiting[key]:
+                self._measured[path] = FileSize(size, packed)
         self._added = True
 
     def learn(self, data: bytes) -> None:
@@ -157,6 +162,14 @@ def loaded_sizes(deps_dir: Path, names: Iterable[str], recorded: Mapping[str, Fi
         except OSError:
             found[name] = FileSize(recorded[name].size if name in recorded else 0, 0)
     return found
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
 
 def _content_key(data: bytes) -> str:

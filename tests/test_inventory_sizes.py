@@ -76,3 +76,17 @@ def test_a_run_whose_sizes_nobody_shows_learns_none(tmp_path: Path, one_shot: bo
     config = load_config(root, overrides={"log_level": log_level} if log_level else None)
     assert optimize(config, one_shot=one_shot).built
     assert not (config.cache_dir / inventory_sizes.SIZES).exists()
+
+
+def test_a_content_several_files_hold_is_compressed_once(tmp_path: Path, monkeypatch) -> None:
+    data = b"export const shared = 1;\n" * 100
+    for name in ("chunk-A.js", "copy/chunk-A.js", "other.js"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data if name != "other.js" else data + b"//\n")
+    compressed: list[int] = []
+    real = inventory_sizes.file_size
+    monkeypatch.setattr(inventory_sizes, "file_size", lambda d: compressed.append(len(d)) or real(d))
+    cache = SizeCache(tmp_path)
+    cache.measure([tmp_path / "chunk-A.js", tmp_path / "copy" / "chunk-A.js", tmp_path / "other.js"])
+    assert sorted(compressed) == [len(data), len(data) + 3]
+    assert cache.size_of(tmp_path / "copy" / "chunk-A.js") == cache.size_of(tmp_path / "chunk-A.js")
