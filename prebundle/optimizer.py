@@ -910,15 +910,12 @@ def _write_failure(error: OSError, deps_dir: Path) -> Exception:
 
 
 def _timed(build_group: Callable[[list], list[PackageBuild]], group: list) -> tuple[list[PackageBuild], float]:
-    """A group's builds and the seconds its esbuild build took (for the run history), each
-    build's file hashes taken here (``file_infos``: the staging writer, the machine-wide cache
-    and the publish read them on other threads)."""
+    """A group's builds and the seconds its esbuild build took (for the run history). (Their
+    file hashes, ``file_infos``, are taken by the staging writer, which reads them first: on
+    this thread they would hold up the next group's build.)"""
     started = time.perf_counter()
     builds = build_group(group)
-    seconds = time.perf_counter() - started
-    for build in builds:
-        build.file_infos  # noqa: B018 - computed once, on this thread
-    return builds, seconds
+    return builds, time.perf_counter() - started
 
 
 def _needed(asked: set[str], plan: Plan, builds: dict[Path, PackageBuild]) -> set[str]:
