@@ -1,6 +1,7 @@
-"""The esbuild service of a command's run collects garbage late (``bundle.go_memory``): Go's
-collector off up to a soft limit, when earlier builds say the run is small; Go's default for a
-daemon, a run of unknown or large packages, and whenever the user set ``GOGC``/``GOMEMLIMIT``."""
+"""The esbuild service of a command's run (``one_shot``): Go's collector off up to a soft
+limit when earlier builds say the run is small (``bundle.go_memory``), Go's default for a
+daemon, a run of unknown or large packages, and whenever the user set ``GOGC``/``GOMEMLIMIT``;
+the service ends once the run has built, while a daemon's lives on."""
 
 from __future__ import annotations
 
@@ -31,20 +32,36 @@ def test_unknown_sizes_and_the_users_settings_keep_gos_default() -> None:
     assert service_env(1_000, environ={"GOMEMLIMIT": "1GiB"}) is None
 
 
-def _service_environ(root: Path) -> dict[str, str]:
-    """The environment of the esbuild service process the last run in this process used."""
-    pid = esbuild.get_service(root).pid
-    assert pid is not None, "the run started no esbuild service"
-    raw = Path(f"/proc/{pid}/environ").read_bytes()
-    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+STARTED: list[int] = []
+"""The esbuild service processes started during a test, by pid."""
+_ENVIRONS: dict[int, dict[str, str]] = {}
+"""Their environments, read from ``/proc`` as each started (a command's run ends its own)."""
+
+
+def _service_environ(_root: Path) -> dict[str, str]:
+    """The environment the last esbuild service process started with."""
+    assert STARTED, "the run started no esbuild service"
+    return _ENVIRONS[STARTED[-1]]
 
 
 @pytest.fixture()
 def fresh_service(tmp_path: Path, monkeypatch):
-    """The app, with no esbuild service running for it before or after the test, and no Go
-    settings of the machine's own."""
+    """The app, with no esbuild service running for it before or after the test, no Go settings
+    of the machine's own, and the environment of each service process read as it starts."""
+    import prebundle.esbuild._transport as transport
+
     monkeypatch.delenv("GOGC", raising=False)
     monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    real = transport.Connection._handshake
+
+    def handshake(connection) -> None:  # the process runs: read its environment from /proc
+        raw = Path(f"/proc/{connection.proc.pid}/environ").read_bytes()
+        _ENVIRONS[connection.proc.pid] = dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+        STARTED.append(connection.proc.pid)
+        real(connection)
+
+    monkeypatch.setattr(transport.Connection, "_handshake", handshake)
+    STARTED.clear()
     root = make_app(tmp_path / "app", SOURCE, packages=["lodash", "dayjs"])
     service = esbuild.get_service(root)
     service.close()
@@ -92,3 +109,26 @@ def test_a_daemons_service_and_the_users_gogc_are_left_alone(fresh_service: Path
     environ = _service_environ(fresh_service)
     assert environ.get("GOMEMLIMIT") == "2GiB" and "GOGC" not in environ
     assert service.env == {"GOMEMLIMIT": "2GiB"}
+
+
+def test_a_commands_run_ends_its_service_once_built_and_a_daemons_keeps_it(fresh_service: Path) -> None:
+    import time
+
+    config = load_config(fresh_service)
+    optimize(config, force=True, one_shot=True)
+    pid = STARTED[-1]
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z", "the service outlived the run's builds"
+    assert esbuild.get_service(fresh_service).pid is None
+
+    optimize(config, force=True, trigger="startup")
+    assert esbuild.get_service(fresh_service).pid == STARTED[-1], "a daemon's service lives on"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "gone"
