@@ -104,7 +104,7 @@ def config_source(root: str, config_file: str | None) -> ConfigSource | None:
 # -- the command line ---------------------------------------------------------------------------
 
 class _Args:
-    __slots__ = ("command", "root", "config_file", "log_level", "json")
+    __slots__ = ("command", "root", "config_file", "log_level", "json", "force")
 
     def __init__(self) -> None:
         self.command = "optimize"
@@ -112,11 +112,14 @@ class _Args:
         self.config_file: str | None = None
         self.log_level: str | None = None
         self.json = False
+        self.force = False
 
 
-def parse_plain(argv: list[str]) -> _Args | None:
+def parse_plain(argv: list[str], *, force: bool = False) -> _Args | None:
     """The plain forms only: ``[optimize] [ROOT] [--log-level L] [--config F]`` and
-    ``scan [ROOT] --json [--log-level L] [--config F]``; None for anything else."""
+    ``scan [ROOT] --json [--log-level L] [--config F]``; None for anything else. ``force``:
+    the first form may also hold ``--force`` (once): a line the fast path never answers, which
+    the full run parses the same way."""
     args = _Args()
     first = next((arg for arg in argv if not arg.startswith("-")), None)
     tokens = list(argv)
@@ -149,6 +152,9 @@ def parse_plain(argv: list[str]) -> _Args | None:
         elif token == "--json" and args.command == "scan" and "--json" not in seen:
             seen.add(token)
             args.json = True
+        elif token == "--force" and force and args.command != "scan" and "--force" not in seen:
+            seen.add(token)
+            args.force = True
         elif token.startswith("-") or not token:
             return None  # --force, --mode, --help, --version, --, anything else
         else:

@@ -2,10 +2,10 @@
 
 The fast path (``fastpath.py``) answers a plain line when nothing changed; when something did,
 the full run follows. click and the module of click commands cost such a run more than 20 ms
-and parse nothing a plain ``[optimize] [ROOT] [--log-level L] [--config F]`` needs: such a line
-is parsed here (as the fast path parses it) and runs :func:`optimize_command`, the function the
-click command calls, with the same error reporting (``cli_errors.reported``). Anything else
-(``--force``, ``--mode``, ``--help``, a flag given twice, a value click would refuse or check,
+and parse nothing a plain ``[optimize] [ROOT] [--log-level L] [--config F] [--force]`` needs:
+such a line is parsed here (as the fast path parses it) and runs :func:`optimize_command`, the
+function the click command calls, with the same error reporting (``cli_errors.reported``).
+Anything else (``--mode``, ``--help``, a flag given twice, a value click would refuse or check,
 shell completion) is left to click, which says what it always said.
 """
 
@@ -59,14 +59,14 @@ def optimize_command(root: str, config_file: str | None, log_level: str | None, 
         remember_optimize(source, config, log_level, result, warnings.count)
 
 
-def parse_optimize(argv: list[str]) -> dict[str, str | None] | None:
+def parse_optimize(argv: list[str]) -> dict[str, str | bool | None] | None:
     """``optimize_command``'s arguments from a plain ``[optimize] [ROOT] [--log-level L]
-    [--config F]`` line, as click would parse them; None for any other line."""
+    [--config F] [--force]`` line, as click would parse them; None for any other line."""
     from .fastpath import parse_plain
 
     if COMPLETE_VAR in os.environ:
         return None
-    args = parse_plain(argv)
+    args = parse_plain(argv, force=True)
     if args is None or args.command not in (None, "optimize"):
         return None
     root = args.root or "."
@@ -74,7 +74,7 @@ def parse_optimize(argv: list[str]) -> dict[str, str | None] | None:
         return None
     if args.config_file is not None and (os.path.isdir(args.config_file) or args.config_file.startswith("-")):
         return None  # click says "is a directory", or reads an option where a value was wanted
-    return {"root": root, "config_file": args.config_file, "log_level": args.log_level}
+    return {"root": root, "config_file": args.config_file, "log_level": args.log_level, "force": args.force}
 
 
 def run_optimize(argv: list[str]) -> int | None:

@@ -42,9 +42,9 @@ def click_parse(argv: list[str]) -> dict[str, object] | None:
 
 def expected(argv: list[str]) -> dict[str, object]:
     """What the fast parser must return for a line click reads as this: click's values, with
-    ``force`` and ``mode`` at their defaults (a line with either is click's)."""
+    ``mode`` at its default (a line with it is click's)."""
     params = dict(click_parse(argv) or {})
-    assert params.pop("force") is False and params.pop("mode") is None
+    assert params.pop("mode") is None
     return params
 
 
@@ -59,7 +59,10 @@ LINES = [
     (["--config={missing}", "{app}"], FAST),  # a missing config file is the loader's to report
     (["optimize", "--log-level", "info", "{app}"], FAST),
     (["--log-level", "info", "optimize", "{app}"], CLICK),  # "info" is the first word: click says "extra argument"
-    (["--force", "{app}"], CLICK),
+    (["--force", "{app}"], FAST),
+    (["optimize", "{app}", "--force", "--log-level", "warning"], FAST),
+    (["--force", "--force"], CLICK),
+    (["scan", "{app}", "--json", "--force"], CLICK),
     (["{app}", "--mode", "production"], CLICK),
     (["--help"], CLICK),
     (["-h"], CLICK),
@@ -150,6 +153,14 @@ def test_a_plain_run_loads_no_click_and_says_what_the_click_command_says(tmp_pat
     assert through_click.returncode == 0, through_click.stderr
     assert _lines(plain.stdout) == _lines(through_click.stdout)
     assert "2 reused" in plain.stdout, plain.stdout
+
+    forced, loaded = probe(str(root), "--force")  # re-bundles, still without click
+    assert forced.returncode == 0 and "click" not in loaded, forced.stderr
+    assert "2 packages built" in forced.stdout, forced.stdout
+    forced_by_click = subprocess.run([sys.executable, "-c", CLICK_ONLY, str(root), "--force"], capture_output=True,
+                                     text=True, timeout=180)
+    assert forced_by_click.returncode == 0, forced_by_click.stderr
+    assert _lines(forced.stdout) == _lines(forced_by_click.stdout)
 
 
 def _lines(output: str) -> list[str]:
