@@ -190,6 +190,12 @@ def commit_dir(staging: Path, deps: Path) -> None:
     remove_path(old)
 
 
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+"""``os.open`` flags of a file written once under a new name: never through an existing name,
+not inherited by child processes, and in binary mode on Windows (where a descriptor is in text
+mode otherwise, and a write would turn each ``\n`` into ``\r\n``)."""
+
+
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: bool = False) -> os.stat_result:
     """Write a file so readers see the old bytes or the new, never a part; returns its stat.
 
@@ -200,7 +206,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, durable: b
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{_random_hex()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
+        fd = os.open(tmp, NEW_FILE, 0o666 if mode is None else mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -70,19 +70,16 @@ def write_snapshot(artifact: OpenedArtifact, staging: Path) -> None:
     """Write a downloaded deps dir into ``staging`` (names were checked safe by the artifact),
     ``WRITERS`` parts at a time, each decompressed by the thread that writes its files. Raises
     ``ArtifactError`` for a part that is damaged, ``OSError`` for a file that cannot be written."""
+    from .staging_files import place
+
+    folders: set[str] = set()
     for folder in sorted({(staging / name).parent for name in artifact.names}):
         folder.mkdir(parents=True, exist_ok=True)
-    base = str(staging)
+        folders.add(str(folder))
 
     def write(part: Part) -> None:
         for name, content in part.files().items():
-            fd = os.open(os.path.join(base, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides
-            try:
-                view = content
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
+            place(content, staging, name, folders)
 
     from concurrent.futures import ThreadPoolExecutor
 

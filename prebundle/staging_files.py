@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .commit import link_or_copy
+from .commit import NEW_FILE, link_or_copy
 from .inventory_sizes import is_loaded
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,8 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["StagingWriter", "place", "reconcile"]
 
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-"""A new file only (never through an existing name), not inherited, in binary mode on Windows."""
 
 
 def place(content: bytes | Path, staging: Path | str, name: str, folders: set[str]) -> None:
@@ -44,7 +42,7 @@ def place(content: bytes | Path, staging: Path | str, name: str, folders: set[st
         link_or_copy(content, target)
         return
     # os.open rather than open(): no fstat, isatty or seek for a file written once.
-    fd = os.open(target, _CREATE, 0o666)
+    fd = os.open(target, NEW_FILE, 0o666)  # the umask decides
     try:
         view = memoryview(content)
         while view:
