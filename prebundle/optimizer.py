@@ -734,14 +734,11 @@ class OptimizeRun:
             return
         if self.service.env and ("GOGC" in self.service.env or "GOMEMLIMIT" in self.service.env):
             return  # the caller's own settings
-        sizes: list[int] = []
-        for group in groups:
-            records = [self._hints.get(key) for _package, key in group]
-            if any(record is None for record in records):
-                sizes = []
-                break
-            sizes.append(sum(info.size for record in records for info in record.files.values()))
-        in_flight = sum(sorted(sizes, reverse=True)[:MAX_CONCURRENT_BUILDS]) if sizes else None
+        in_flight = None
+        if all(self._hints.get(key) is not None for group in groups for _package, key in group):
+            sizes = sorted((sum(self._expected_size(package, key) for package, key in group) for group in groups),
+                           reverse=True)
+            in_flight = sum(sizes[:MAX_CONCURRENT_BUILDS])
         env = service_env(in_flight)
         if env is not None:
             self._service_env_before = dict(self.service.env or {})
