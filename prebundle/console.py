@@ -233,28 +233,36 @@ def print_optimize(result: OptimizeResult, config: Config) -> None:
 def print_built(result: OptimizeResult, config: Config) -> None:
     """The packages a run built, as Vite lists a build's files: name, version, the files pages
     load, their size raw and gzipped, and the package's esbuild time."""
+    if result.built_sizes is not None:  # learned as the run wrote its output
+        sizes = [(row["name"], row["version"], row["files"], row["size"], row["gzip"], row["label"])
+                 for row in result.built_sizes]
+    else:
+        sizes = _measured_sizes(result, config)
+    rows = [[name, version or "", str(files), _kb(size), _kb(packed), _ms(result.build_ms.get(label))]
+            for name, version, files, size, packed, label in sorted(sizes, key=lambda row: (row[0], row[1] or ""))]
+    _table(["package", "version", "files", "size", "gzip", "time"], rows, right=(2, 3, 4, 5))
+
+
+def _measured_sizes(result: OptimizeResult, config: Config) -> list[tuple[str, str | None, int, int, int, str]]:
+    """Name, version, files pages load, size, gzip size and label of each package ``result``
+    built, from its files in the deps dir (a run that did not learn them as it wrote them)."""
     # Loaded here: a scan and a run that built nothing should not pay for the metadata's classes.
     from .inventory_sizes import SizeCache, is_loaded, loaded_sizes, total
     from .metadata import read_metadata
 
     metadata = read_metadata(result.deps_dir)
     if metadata is None:
-        return
+        return []
     cache = SizeCache(config.cache_dir)
-    built = []
-    for record in sorted(metadata.packages.values(), key=lambda r: (r.name, r.version or "")):
-        label = f"{record.name}@{record.version}" if record.version else record.name
-        if label in result.built:
-            built.append((label, record))
-    cache.measure(result.deps_dir / name for _label, record in built for name in record.files if is_loaded(name))
-    rows = []
-    for label, record in built:
-        sizes = loaded_sizes(result.deps_dir, sorted(record.files), record.files, cache)
-        size = total(sizes.values())
-        rows.append([record.name, record.version or "", str(len(sizes)), _kb(size.size), _kb(size.gzip),
-                     _ms(result.build_ms.get(label))])
+    built = [record for record in metadata.packages.values() if record.label in result.built]
+    cache.measure(result.deps_dir / name for record in built for name in record.files if is_loaded(name))
+    sizes = []
+    for record in built:
+        loaded = loaded_sizes(result.deps_dir, sorted(record.files), record.files, cache)
+        size = total(loaded.values())
+        sizes.append((record.name, record.version, len(loaded), size.size, size.gzip, record.label))
     cache.save()  # `prebundle ls` compresses none of these again
-    _table(["package", "version", "files", "size", "gzip", "time"], rows, right=(2, 3, 4, 5))
+    return sizes
 
 
 def print_inventory(inventory: Inventory) -> None:

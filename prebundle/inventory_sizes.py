@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING
 from .commit import atomic_write
 
 if TYPE_CHECKING:
-    from .metadata import FileInfo
+    from collections.abc import Callable
 
-__all__ = ["COMPANION_SUFFIXES", "SIZES", "FileSize", "SizeCache", "file_size", "is_loaded", "loaded_sizes",
-           "total"]
+    from .metadata import FileInfo, PackageRecord
+
+__all__ = ["COMPANION_SUFFIXES", "SIZES", "FileSize", "SizeCache", "built_sizes", "file_size", "is_loaded",
+           "loaded_sizes", "total"]
 
 COMPANION_SUFFIXES = (".map", ".LEGAL.txt")
 """Files beside the modules that pages never load."""
@@ -114,13 +116,15 @@ class SizeCache:
                 self._measured[path] = FileSize(size, packed)
         self._added = True
 
-    def learn(self, data: bytes) -> None:
-        """Compress ``data`` now unless its size is known: a run that writes new output
-        measures it beside its builds, so the table after the run finds every size here."""
+    def learn(self, data: bytes) -> int:
+        """The gzip size of ``data``, compressed now unless it is known: a run that writes new
+        output measures it beside its builds, so the table after the run needs no file again."""
         key = _content_key(data)
-        if key not in self._known:
-            self._known[key] = file_size(data).gzip
+        packed = self._known.get(key)
+        if packed is None:
+            packed = self._known[key] = file_size(data).gzip
             self._added = True
+        return packed
 
     def size_of(self, path: Path) -> FileSize:
         """The size of the file at ``path``, raw and gzipped (``OSError`` when unreadable)."""
@@ -162,6 +166,29 @@ def loaded_sizes(deps_dir: Path, names: Iterable[str], recorded: Mapping[str, Fi
         except OSError:
             found[name] = FileSize(recorded[name].size if name in recorded else 0, 0)
     return found
+
+
+def built_sizes(records: Iterable[PackageRecord], gzip_of: Callable[[str, FileInfo], int | None]
+                ) -> list[dict[str, str | int | None]] | None:
+    """What the table after a run says of each of ``records``: its label, name and version,
+    the files pages load and their size raw and gzipped, from the gzip sizes the run learned
+    as it wrote them (``gzip_of``: a file's name and record -> its gzip size, None when
+    unknown); None when one is unknown (the table then measures the files in the deps dir)."""
+    table: list[dict[str, str | int | None]] = []
+    for record in records:
+        files = size = packed = 0
+        for name, info in record.files.items():
+            if not is_loaded(name):
+                continue
+            gzip_size = gzip_of(name, info)
+            if gzip_size is None:
+                return None
+            files += 1
+            size += info.size
+            packed += gzip_size
+        table.append({"label": record.label, "name": record.name, "version": record.version, "files": files,
+                      "size": size, "gzip": packed})
+    return table
 
 
 def _cores() -> int:

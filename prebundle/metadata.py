@@ -44,6 +44,7 @@ __all__ = [
     "PackageRecord",
     "bundles_workers",
     "file_hash",
+    "note_written",
     "parse_importmap",
     "parse_manifest",
     "parse_metadata",
@@ -378,6 +379,13 @@ _last_read: tuple[bytes, Metadata] | None = None
 """The bytes ``read_metadata`` parsed last and what they gave (records are never modified):
 a run reads the folder's metadata to check it, then again to record its decision for the CLI's
 fast path; the same bytes need no second parse."""
+
+
+def note_written(data: bytes, metadata: Metadata) -> None:
+    """``data``, the ``_metadata.json`` a run writes, is ``metadata``: the run's own checks of
+    the folder it commits (the CLI's fast path records its decision) read it without a parse."""
+    global _last_read
+    _last_read = (data, metadata)
 
 
 # -- importmap.json ----------------------------------------------------------------------------

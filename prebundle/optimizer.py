@@ -33,7 +33,7 @@ from .esbuild import EsbuildError, ServiceStopped
 from .hashing import CacheHashes, InstallState, cache_hashes, interop_key, interop_rule, package_key
 from .inventory_runs import DAEMON_REQUESTS, build_ms_shares, record_run
 from .machine_cache import package_cache_dir, prune_due, start_prune_clock
-from .metadata import FileInfo, Metadata, PackageRecord, bundles_workers, read_metadata
+from .metadata import METADATA, FileInfo, Metadata, PackageRecord, bundles_workers, note_written, read_metadata
 from .plan import Plan, PlannedId, PlannedPackage, is_excluded, make_plan, plan_ids
 from .plugins.cache_key import shareable
 from .plugins.lifecycle import build_hooks
@@ -88,6 +88,10 @@ class OptimizeResult:
     cache: dict[str, Any] | None = None
     """What the package cache's tiers did (``CacheStats.to_json``); None when the run wrote
     nothing or the machine-wide cache is off."""
+    built_sizes: list[dict[str, Any]] | None = None
+    """Each package built: its label, name, version, and the files pages load with their size
+    raw and gzipped (``inventory_sizes.built_sizes``), when the run learned them as it wrote
+    its output (a command's run whose table shows them); else None."""
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "deps_dir": str(self.deps_dir)}
@@ -258,6 +262,8 @@ class OptimizeRun:
         self._staging: Path | None = None
         self._builds: list[PackageBuild] = []
         self._published: _Published | None = None
+        self._built_sizes: list[dict[str, Any]] | None = None
+        """The table's sizes of the packages built (``_sizes_of_built``), when the run learned them."""
         self._build_ms: dict[str, float] = {}
         self._storing: ThreadPoolExecutor | None = None
         """The thread storing this run's builds in the machine-wide cache (``_store_later``)."""
@@ -335,6 +341,7 @@ class OptimizeRun:
                 self._published = self._publish(self._builds, staging, writer)
                 if sizes is not None:
                     sizes.save()
+                    self._built_sizes = self._sizes_of_built(writer)
                 if self.config.mode == "production":  # static servers can send .br/.gz as they are
                     from .integrations.compress import precompress  # gzip and brotli: for production only
 
@@ -371,6 +378,14 @@ class OptimizeRun:
 
         return SizeCache(self.config.cache_dir)
 
+    def _sizes_of_built(self, writer: StagingWriter) -> list[dict[str, Any]] | None:
+        """The table's sizes of the packages this run built, from what ``writer`` learned."""
+        from .inventory_sizes import built_sizes
+
+        fresh = {build.package.label for build in self._builds if not build.reused}
+        records = (record for record in self._published.metadata.packages.values() if record.label in fresh)
+        return built_sizes(records, writer.gzip_size)
+
     def commit(self) -> OptimizeResult:
         """Swap the folder :meth:`build` filled into place, and say what the run did."""
         if self._staging is None or self._published is None:
@@ -399,6 +414,7 @@ class OptimizeRun:
             build_ms={b.package.label: self._build_ms[b.package.label] for b in builds
                       if not b.reused and b.package.label in self._build_ms},
             cache=self.cache_report(),
+            built_sizes=self._built_sizes,
         )
 
     # -- the team's remote cache: the whole deps dir at once --------------------------------------
@@ -899,6 +915,7 @@ class OptimizeRun:
                           unbundled=self._unbundled)
         for name, data in rendered.files.items():
             place(data, staging, name, folders)
+        note_written(rendered.files[METADATA], rendered.metadata)
         return _Published(rendered.metadata, len(written), sum(info.size for info in written.values()))
 
 

@@ -62,6 +62,8 @@ class StagingWriter:
         self.folders: set[str] = set()
         self._written: dict[str, FileInfo] = {}
         """Name -> what was written there (the first build to write a name wins)."""
+        self._gzip: dict[str, int] = {}
+        """Name -> the gzip size of what was written there (pages' modules, when ``sizes``)."""
         self._pool: ThreadPoolExecutor | None = None
         self._futures: list[Future] = []
 
@@ -75,7 +77,7 @@ class StagingWriter:
         self._futures.append(self._pool.submit(self._write, fresh))
 
     def _write(self, builds: list[PackageBuild]) -> None:
-        written: list[bytes] = []
+        written: list[tuple[str, bytes]] = []
         for build in builds:
             for name, info in build.file_infos.items():
                 content = build.files[name]
@@ -84,10 +86,15 @@ class StagingWriter:
                 place(content, self.staging, name, self.folders)
                 self._written[name] = info
                 if is_loaded(name):
-                    written.append(content)
+                    written.append((name, content))
         if self.sizes is not None:  # after the writes: a stop waits for one batch's writes, not its sizes
-            for content in written:
-                self.sizes.learn(content)
+            for name, content in written:
+                self._gzip[name] = self.sizes.learn(content)
+
+    def gzip_size(self, name: str, info: FileInfo) -> int | None:
+        """The gzip size learned of the file written at ``name``, if what was written there is
+        ``info`` (the publish replaces a draft of other content); call after :meth:`finish`."""
+        return self._gzip.get(name) if self._written.get(name) == info else None
 
     def finish(self) -> dict[str, FileInfo]:
         """Wait for every write; what was written where. Raises the first write's error."""

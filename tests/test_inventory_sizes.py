@@ -66,6 +66,29 @@ def test_a_commands_run_learns_the_sizes_its_table_shows(tmp_path: Path, monkeyp
         assert table.size_of(path) == FileSize(len(data), len(gzip.compress(data, 9, mtime=0)))
 
 
+def test_the_table_after_a_run_is_what_its_files_measure(tmp_path: Path, monkeypatch, capsys) -> None:
+    from dataclasses import replace
+
+    from prebundle import load_config
+    from prebundle.console import print_built
+    from prebundle.optimizer import optimize
+    from tests.support.apps import make_app
+
+    root = make_app(tmp_path / "app", SOURCE, packages=["lodash", "dayjs"])
+    config = load_config(root)
+    result = optimize(config, trigger="cli", one_shot=True)
+    assert result.built_sizes is not None and {row["label"] for row in result.built_sizes} == set(result.built)
+    monkeypatch.setattr(inventory_sizes, "SizeCache", lambda _dir: pytest.fail("files read after the run"))
+    print_built(result, config)
+    learned = capsys.readouterr().out
+    monkeypatch.undo()
+
+    print_built(replace(result, built_sizes=None), config)  # as a daemon's answer: measured from the files
+    measured = capsys.readouterr().out
+    assert learned == measured
+    assert "lodash" in learned and "dayjs" in learned
+
+
 @pytest.mark.parametrize(("one_shot", "log_level"), [(False, None), (True, "warning")])
 def test_a_run_whose_sizes_nobody_shows_learns_none(tmp_path: Path, one_shot: bool, log_level: str | None) -> None:
     from prebundle import load_config

@@ -36,3 +36,20 @@ def test_a_real_deps_dir_s_files_are_written_as_before(tmp_path):
     for name in (METADATA, IMPORTMAP, MANIFEST):
         data = (result.deps_dir / name).read_bytes()
         assert data == as_json_module_writes(json.loads(data)), name
+
+
+def test_the_metadata_a_run_wrote_reads_back_as_the_run_holds_it(tmp_path):
+    from prebundle import metadata as metadata_module
+    from prebundle.metadata import parse_metadata, read_metadata
+
+    source = "import React from 'react'\nimport cn from 'classnames'\nimport { chunk } from 'lodash-es'\n"
+    result = optimize(load_config(make_app(tmp_path / "app", source)))
+    written = (result.deps_dir / METADATA).read_bytes()
+    assert metadata_module._last_read is not None and metadata_module._last_read[0] == written
+    held = read_metadata(result.deps_dir)
+    assert held is metadata_module._last_read[1]  # the run's own object: no parse
+    parsed = parse_metadata(written.decode("utf-8"))
+    assert parsed == held
+    assert list(parsed.packages) == list(held.packages) and list(parsed.optimized) == list(held.optimized)
+    for key, record in parsed.packages.items():
+        assert list(record.files) == list(held.packages[key].files)
