@@ -159,3 +159,28 @@ def test_a_file_named_with_its_line_is_not_listed_again_bare() -> None:
 
     # react's own import has a line; the JSX runtime the same file imports has none
     assert _places({"src/App.jsx:1", "src/App.jsx", "src/main.jsx"}) == ("src/App.jsx:1", "src/main.jsx")
+
+
+def test_a_shared_builds_time_is_split_by_output_bytes_without_hashing_them(tmp_path: Path) -> None:
+    from prebundle.bundle import PackageBuild
+    from prebundle.bundle.result import BuiltEntry
+    from prebundle.inventory_runs import build_ms_shares
+    from prebundle.metadata import FileInfo
+    from prebundle.plan import PlannedId, PlannedPackage
+
+    def build(name: str, files: dict, checked: dict | None = None) -> PackageBuild:
+        source = tmp_path / name / "index.js"
+        package = PlannedPackage(name, source.parent, "1.0.0", (PlannedId(name, source, name, source.parent, "1.0.0"),))
+        entry = BuiltEntry(name, f"{name}.js", source, False, (), (), (), ())
+        return PackageBuild(package, name, {name: entry}, {}, files, checked=checked or {})
+
+    reused = tmp_path / "chunk-R.js"
+    reused.write_bytes(b"x" * 100)
+    builds = [build("a", {"a.js": b"a" * 300, "a.js.map": b"m" * 100}),
+              build("b", {"b.js": b"b" * 200, "chunk-R.js": reused}),
+              build("c", {"c.js": b"c" * 50}, checked={"c.js": FileInfo(350, "0" * 8)})]
+    shares = build_ms_shares(builds, 1.0)
+    assert shares == pytest.approx({"a@1.0.0": 1000 * 400 / 1050, "b@1.0.0": 1000 * 300 / 1050,
+                                    "c@1.0.0": 1000 * 350 / 1050})  # a reused file by its stat, c by its check
+    assert all("file_infos" not in b.__dict__ for b in builds)  # sizes, not hashes
+    assert builds[0].output_size == sum(info.size for info in builds[0].file_infos.values())

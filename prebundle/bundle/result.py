@@ -75,6 +75,17 @@ class PackageBuild:
         return infos
 
     @property
+    def output_size(self) -> int:
+        """The bytes of every output file, without the hashes ``file_infos`` computes."""
+        if "file_infos" in self.__dict__:
+            return sum(info.size for info in self.file_infos.values())
+        size = 0
+        for name, content in self.files.items():
+            info = self.checked.get(name)
+            size += info.size if info is not None else len(content) if isinstance(content, bytes) else content.stat().st_size
+        return size
+
+    @property
     def externals(self) -> frozenset[str]:
         found: set[str] = set()
         for entry in self.entries.values():
