@@ -7,11 +7,8 @@ reported as ``<file>:<line>: <key>: <what is wrong>`` before any work starts.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
-import runpy
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
@@ -676,6 +673,8 @@ def _merge_deep(target: dict[str, Any], partial: Mapping[str, Any]) -> None:
 
 
 def _load_python(path: Path, env: ConfigEnv) -> dict[str, Any]:
+    import runpy  # only for a project with a Python config file
+
     try:
         namespace = runpy.run_path(str(path), run_name="prebundle_config")
     except SyntaxError as error:
@@ -718,6 +717,8 @@ def _load_toml(path: Path, *, explicit: bool) -> dict[str, Any]:
 
 def _error_line(error: BaseException, path: Path) -> int:
     """The innermost line of ``path`` in the traceback of ``error``."""
+    import traceback  # the error paths only
+
     line = 1
     for frame in traceback.extract_tb(error.__traceback__):
         if Path(frame.filename).resolve() == path and frame.lineno:
@@ -731,6 +732,8 @@ def _assignment_line(path: Path) -> int:
 
 def _python_key_lines(path: Path) -> dict[str, int]:
     """Line of each keyword in the file's ``define_config(...)``/dict literal; cheap AST walk."""
+    import ast  # only for a Python config file
+
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):

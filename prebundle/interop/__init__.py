@@ -17,8 +17,7 @@ from ..lazy_names import lazy_names
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from .analysis import Interop, analyze
-    from .cache import InteropCache
-    from .evaluate import ANALYZER_VERSION
+    from .cache import ANALYZER_VERSION, InteropCache
     from .format import has_module_syntax, needs_interop
     from .lexer import ResolveRequire
     from .proxy import DefaultRule, proxy_entry_source
@@ -36,7 +35,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ANALYZER_VERSION": ".evaluate",
+    "ANALYZER_VERSION": ".cache",
     "DefaultRule": ".proxy",
     "Interop": ".analysis",
     "InteropCache": ".cache",

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .evaluate import evaluate_exports
 from .format import needs_interop
-from .lexer import cjs_exports
 from .proxy import NOT_NAMES
 
 if TYPE_CHECKING:
@@ -61,6 +59,10 @@ def analyze(
                               resolve_require=resolve_require)
         if stored is not None and isinstance(stored.get("names"), list):
             return Interop(True, tuple(stored["names"]), bool(stored.get("es_module")), bool(stored.get("evaluated")))
+    # The lexer and the sandbox load only for an answer not in the cache (7 ms of imports).
+    from .evaluate import evaluate_exports
+    from .lexer import cjs_exports
+
     requires: list[tuple[Path, str, Path | None]] = []
 
     def recorded(specifier: str, from_file: Path) -> Path | None:

@@ -31,7 +31,11 @@ from ..hashing import code_fingerprint
 if TYPE_CHECKING:
     from .lexer import ResolveRequire
 
-__all__ = ["InteropCache"]
+__all__ = ["ANALYZER_VERSION", "InteropCache"]
+
+ANALYZER_VERSION = "2"
+"""Part of every record's key: bump it when the lexer's or the sandbox's answers can change.
+Here, not beside the analysis: a lookup that hits loads neither of them."""
 
 
 class InteropCache:
@@ -42,8 +46,6 @@ class InteropCache:
 
     def _path_and_key(self, entry: Path, package_dir: Path, package_name: str,
                       mode: str) -> tuple[Path, dict[str, str]] | None:
-        from .evaluate import ANALYZER_VERSION  # loaded when an answer is looked up, not with the cache
-
         identity = _entry_identity(entry, package_dir)
         if identity is None:
             return None

@@ -24,12 +24,9 @@ from .format import module_syntax
 from .lexer import ResolveRequire, lex_tree
 from .resolve import is_relative, resolve_cjs
 
-__all__ = ["Evaluation", "Require", "evaluate_exports", "resolve_require_target", "stats", "ANALYZER_VERSION"]
+__all__ = ["Evaluation", "Require", "evaluate_exports", "resolve_require_target", "stats"]
 
 log = logging.getLogger("prebundle.interop")
-
-ANALYZER_VERSION = "2"
-"""Part of every cache key: bump it when the evaluation's answers can change."""
 
 TIME_LIMIT = 5.0
 """CPU seconds one evaluation may take."""
