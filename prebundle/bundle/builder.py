@@ -67,10 +67,10 @@ OWN_RESOLUTION_OPTIONS = ("alias", "external", "packages")
 bare import asks Python, as the check of the up-front guess cannot tell their effect from it."""
 
 
-def goes_through_proxy(planned: PlannedId, config: Config) -> bool:
+def goes_through_proxy(planned: PlannedId, config: Config, cache: InteropCache | None = None) -> bool:
     """Whether ``planned`` is bundled through a CommonJS proxy: its entry is CommonJS/UMD, or
-    the config's ``needs_interop`` names it."""
-    return planned.id in config.needs_interop or needs_interop(planned.src)
+    the config's ``needs_interop`` names it. ``cache``: the interop answers (``needs_interop``)."""
+    return planned.id in config.needs_interop or needs_interop(planned.src, cache=cache)
 
 
 @dataclass
@@ -153,7 +153,7 @@ class PackageBundler:
         proxied: dict[str, PlannedId] = {}
         for package, _key in packages:
             for planned in package.ids:
-                interop = goes_through_proxy(planned, self.config)
+                interop = goes_through_proxy(planned, self.config, self.interop_cache)
                 interop_of[planned.id] = interop
                 if interop:
                     entry_points[planned.flat] = entry_inputs[planned.id] = f"{PROXY_NS}:{planned.flat}"
@@ -365,7 +365,7 @@ class PackageBundler:
         entry with ESM syntax (forced by ``needs_interop``) also re-exports its own names."""
         from ..interop.analysis import analyze  # the lexer and the sandbox: only for a package built
 
-        forced = not needs_interop(planned.src)
+        forced = not needs_interop(planned.src, cache=self.interop_cache)
         interop = analyze(planned.src, mode=self.config.mode, package_dir=planned.package_dir,
                           package_name=planned.package_name, resolve_require=self.policy.resolve_require,
                           cache=self.interop_cache, force=forced)

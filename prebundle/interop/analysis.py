@@ -52,7 +52,7 @@ def analyze(
     answers between runs, keyed by the content they were computed from. ``evaluate=False``
     never runs the sandbox. ``force=True`` analyses an entry with ESM syntax as CommonJS too
     (config ``needs_interop``): its ``module.exports`` names, as the lexer and sandbox see them."""
-    if not force and not needs_interop(entry):
+    if not force and not needs_interop(entry, cache=cache):
         return Interop(False, (), False, False)
     if cache is not None:
         stored = cache.lookup(entry, package_dir=package_dir, package_name=package_name, mode=mode,

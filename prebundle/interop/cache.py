@@ -13,6 +13,9 @@ so the next check is a ``stat`` again); each ``require`` is resolved again and m
 the same file. A record carries a checksum of itself: one damaged or edited is never used.
 Such a record gives the very answer a fresh analysis of the same bytes would, so
 ``optimize --force`` (which rebuilds every bundle) uses them too.
+
+The folder also keeps, by content alone, whether an entry has ES module syntax where its text
+leaves it open (``module_syntax``): that answer depends on the bytes and the grammar only.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +86,31 @@ class InteropCache:
             mark_used(path)  # least recently used goes first when the cache is pruned
         return data["answer"]
 
+    def module_syntax(self, source: bytes) -> bool | None:
+        """The answer recorded for ``has_module_syntax(source)``, by content, or None: the one
+        check a package entry's text leaves open is a tree-sitter parse of the whole file (27 ms
+        for jQuery's ES module build), done again by every run that bundles it."""
+        path, key = self._syntax_path_and_key(source)
+        try:
+            data = _read_record(path)
+        except (OSError, ValueError, RecursionError):
+            return None
+        answer = data.get("answer") if data is not None and data.get("key") == key else None
+        if not isinstance(answer, dict) or not isinstance(answer.get("esm"), bool):
+            return None
+        mark_used(path)
+        return answer["esm"]
+
+    def store_module_syntax(self, source: bytes, esm: bool) -> None:
+        path, key = self._syntax_path_and_key(source)
+        _write_atomic(path, {"key": key, "answer": {"esm": esm}})
+
+    def _syntax_path_and_key(self, source: bytes) -> tuple[Path, dict[str, str]]:
+        key = {"kind": "module-syntax", "content": hashlib.sha256(source).hexdigest(),
+               "analyzer": ANALYZER_VERSION, "code": code_fingerprint(), "grammar": _grammar_versions()}
+        name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32] + ".json"
+        return self.directory / name, key
+
     def store(self, entry: Path, answer: dict[str, Any], *, package_dir: Path, package_name: str,
               mode: str, files: Iterable[Path], requires: Iterable[tuple[Path, str, Path | None]]) -> None:
         found = self._path_and_key(entry, package_dir, package_name, mode)
@@ -93,6 +122,14 @@ class InteropCache:
             "requires": [[str(importer), spec, None if target is None else str(target)]
                          for importer, spec, target in requires],
         })
+
+
+@lru_cache(maxsize=1)
+def _grammar_versions() -> str:
+    """The parser's and the JavaScript grammar's versions: a new grammar may parse otherwise."""
+    from ..scanner.run import installed_version
+
+    return " ".join(f"{dist}={installed_version(dist)}" for dist in ("tree-sitter", "tree-sitter-javascript"))
 
 
 def _entry_identity(entry: Path, package_dir: Path) -> tuple[str, str] | None:

@@ -12,6 +12,8 @@ from ..filetypes import SCRIPT_EXTENSIONS
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from .cache import InteropCache
+
 __all__ = ["esm_by_text", "has_module_syntax", "module_syntax", "needs_interop"]
 
 _MODULE_SYNTAX = """
@@ -48,18 +50,19 @@ _COMMONJS_AT = re.compile(rb"module\s*\.\s*exports\b|exports\s*(?:[.\[]|=[^=])|r
 """A use of CommonJS (or AMD) starting here: ``_has_commonjs_use`` tries it where a word starts."""
 
 
-def needs_interop(entry: Path) -> bool:
+def needs_interop(entry: Path, *, cache: InteropCache | None = None) -> bool:
     """True when ``entry`` is CommonJS/UMD (no ESM syntax), so its bundle needs a proxy to get
     named exports. ``.mjs``/``.mts`` files are ESM and ``.cjs``/``.cts`` files CommonJS by name; other kinds of
     file (which only plugins turn into code) are taken as ESM.
 
     Most files settle it without a parse (a parse of a big file costs more than esbuild's
-    bundling of it): see :func:`esm_by_text`. Anything else is parsed."""
+    bundling of it): see :func:`esm_by_text`. Anything else is parsed, unless ``cache`` (the
+    interop answers) holds the answer for the same bytes."""
     decided = _by_name(entry)
     if decided is not None:
         return not decided
     stat = entry.stat()
-    return _needs_interop(str(entry), stat.st_size, stat.st_mtime_ns)
+    return _needs_interop(str(entry), stat.st_size, stat.st_mtime_ns, cache)
 
 
 def esm_by_text(entry: Path) -> bool:
@@ -145,9 +148,15 @@ def _has_esm_statement(source: bytes) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _needs_interop(path: str, size: int, mtime_ns: int) -> bool:
+def _needs_interop(path: str, size: int, mtime_ns: int, cache: InteropCache | None) -> bool:
     """The decision for one file, made once per process while the file is unchanged."""
     decided = _by_text(path, size, mtime_ns)
     if decided is not None:
         return not decided
-    return not has_module_syntax(Path(path).read_bytes())
+    source = Path(path).read_bytes()
+    esm = cache.module_syntax(source) if cache is not None else None
+    if esm is None:
+        esm = has_module_syntax(source)
+        if cache is not None:
+            cache.store_module_syntax(source, esm)
+    return not esm

@@ -78,3 +78,50 @@ def test_an_edited_record_is_not_used(package: Path, tmp_path: Path) -> None:
     before = stats.runs
     assert _names(package, cache) == ("alpha",)
     assert stats.runs == before + 1
+
+
+# -- the module-syntax check a package entry's text leaves open ---------------------------------
+
+UNDECIDED = b"export default function define(x) { return x }\nconst exports = {};\n"
+"""ES module syntax beside CommonJS words: its text leaves the question to a parse."""
+
+
+def test_the_parse_an_entry_needs_is_done_once_for_its_bytes(tmp_path: Path, monkeypatch) -> None:
+    from prebundle.interop import format as interop_format
+
+    parses: list[bytes] = []
+    real = interop_format.has_module_syntax
+    monkeypatch.setattr(interop_format, "has_module_syntax", lambda source: parses.append(source) or real(source))
+    cache = InteropCache(tmp_path / "cache")
+    first = tmp_path / "a" / "index.js"
+    first.parent.mkdir()
+    first.write_bytes(UNDECIDED)
+    assert interop_format._by_text(str(first), len(UNDECIDED), first.stat().st_mtime_ns) is None
+    assert interop_format.needs_interop(first, cache=cache) is False
+    assert parses == [UNDECIDED]
+
+    interop_format._needs_interop.cache_clear()  # as the next run, in a new process
+    again = tmp_path / "b" / "index.js"  # another package with the same bytes
+    again.parent.mkdir()
+    again.write_bytes(UNDECIDED)
+    assert interop_format.needs_interop(first, cache=InteropCache(tmp_path / "cache")) is False
+    assert interop_format.needs_interop(again, cache=InteropCache(tmp_path / "cache")) is False
+    assert parses == [UNDECIDED]
+
+    # no ESM syntax left, and the words still in a comment: undecided by its text again
+    changed = UNDECIDED.replace(b"export default function", b"function") + b"// import and export\n"
+    again.write_bytes(changed)
+    assert interop_format._by_text(str(again), len(changed), again.stat().st_mtime_ns) is None
+    assert interop_format.needs_interop(again, cache=cache) is True  # new bytes: parsed
+    assert parses == [UNDECIDED, changed]
+
+
+def test_an_edited_module_syntax_record_is_not_used(tmp_path: Path) -> None:
+    cache = InteropCache(tmp_path / "cache")
+    cache.store_module_syntax(UNDECIDED, True)
+    assert cache.module_syntax(UNDECIDED) is True
+    (record,) = (tmp_path / "cache").glob("*.json")
+    record.write_text(record.read_text().replace("true", "false"))
+    assert cache.module_syntax(UNDECIDED) is None
+    record.write_text("{not json")
+    assert cache.module_syntax(UNDECIDED) is None
