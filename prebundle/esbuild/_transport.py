@@ -256,8 +256,11 @@ class Connection:
                     size = int.from_bytes(buf[offset:offset + 4], "little")
                     if len(buf) - offset - 4 < size:
                         break
-                    # a copy, so that no view pins ``buf`` while it is trimmed below
-                    self._dispatch(bytes(buf[offset + 4:offset + 4 + size]))
+                    # one copy out of ``buf`` (a slice of a bytearray would be a second), through
+                    # a view released at once: a view pinning ``buf`` would stop the trim below
+                    with memoryview(buf) as view:
+                        body = bytes(view[offset + 4:offset + 4 + size])
+                    self._dispatch(body)
                     offset += 4 + size
                 del buf[:offset]
         except Exception as exc:  # noqa: BLE001 - the reader must not die silently

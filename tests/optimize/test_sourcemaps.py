@@ -231,3 +231,34 @@ def test_source_names_are_those_of_paths_relative_to_each_folder(segments, ups):
         assert name == "../../../" + Path(os.path.relpath(file, "/r/proj")).as_posix()
     else:
         assert name == f"prebundle:file/{parts[-1]}"
+
+
+class _Reverser:
+    """A namer whose names are easy to tell from the sources; every third one is library code."""
+
+    def name(self, source: str) -> tuple[str, bool]:
+        return "renamed/" + source[::-1], len(source) % 3 == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=6), st.sampled_from(["", "\n", "  \n\t", "\r\n"]),
+       st.booleans())
+def test_a_map_is_renamed_in_its_bytes_as_a_parse_would_rename_it(sources, blanks, contents):
+    """Only ``sources`` is replaced (and ``x_google_ignoreList`` added at the end), in the bytes
+    esbuild wrote: the same JSON as parsing, renaming and adding the list would give."""
+    from prebundle.bundle.sourcemaps import _rewrite
+
+    value = {"version": 3, "sources": sources}
+    if contents:
+        value["sourcesContent"] = [f"// {source}\n" for source in sources]
+    value.update({"mappings": "AAAA;AACA", "names": []})
+    data = (json.dumps(value, indent=2, ensure_ascii=False) + blanks).encode()
+    renamed = _rewrite(data, _Reverser())
+    expected = dict(value, sources=["renamed/" + source[::-1] for source in sources])
+    ignored = [index for index, source in enumerate(sources) if len(source) % 3 == 0]
+    if ignored:
+        expected["x_google_ignoreList"] = ignored
+    assert json.loads(renamed) == expected
+    assert list(json.loads(renamed)) == list(expected)  # the list comes last
+    after = data.index(b'"sourcesContent"' if contents else b'"mappings"')
+    assert data[after:].rstrip().rstrip(b"}").rstrip() in renamed  # the long fields' bytes are kept as they were
