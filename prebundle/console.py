@@ -238,21 +238,24 @@ def print_built(result: OptimizeResult, config: Config) -> None:
                  for row in result.built_sizes]
     else:
         sizes = _measured_sizes(result, config)
+        if sizes is None:
+            return
     rows = [[name, version or "", str(files), _kb(size), _kb(packed), _ms(result.build_ms.get(label))]
             for name, version, files, size, packed, label in sorted(sizes, key=lambda row: (row[0], row[1] or ""))]
     _table(["package", "version", "files", "size", "gzip", "time"], rows, right=(2, 3, 4, 5))
 
 
-def _measured_sizes(result: OptimizeResult, config: Config) -> list[tuple[str, str | None, int, int, int, str]]:
+def _measured_sizes(result: OptimizeResult, config: Config) -> list[tuple[str, str | None, int, int, int, str]] | None:
     """Name, version, files pages load, size, gzip size and label of each package ``result``
-    built, from its files in the deps dir (a run that did not learn them as it wrote them)."""
+    built, from its files in the deps dir (a run that did not learn them as it wrote them);
+    None when the deps dir's metadata cannot be read."""
     # Loaded here: a scan and a run that built nothing should not pay for the metadata's classes.
     from .inventory_sizes import SizeCache, is_loaded, loaded_sizes, total
     from .metadata import read_metadata
 
     metadata = read_metadata(result.deps_dir)
     if metadata is None:
-        return []
+        return None
     cache = SizeCache(config.cache_dir)
     built = [record for record in metadata.packages.values() if record.label in result.built]
     cache.measure(result.deps_dir / name for record in built for name in record.files if is_loaded(name))

@@ -136,9 +136,11 @@ def append_run(cache_dir: Path, record: RunRecord) -> None:
             fcntl.flock(fd, fcntl.LOCK_EX)
         runs = [*read_runs(cache_dir), record][-KEEP:]
         data = {"runs": [run.to_json() for run in runs]}
-        # orjson: the bytes of an indented json.dumps (the history holds non-ASCII as it is), in
-        # 0.2 ms instead of 4 ms at the end of every run
-        atomic_write(cache_dir / RUNS, orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        try:  # orjson: the layout of an indented json.dumps, in 0.2 ms instead of 4 ms
+            text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError:  # a path that is not UTF-8 (a lone surrogate): json escapes it
+            text = (json.dumps(data, indent=2) + "\n").encode()
+        atomic_write(cache_dir / RUNS, text)
     finally:
         os.close(fd)  # closing releases the lock
 

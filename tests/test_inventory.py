@@ -184,3 +184,14 @@ def test_a_shared_builds_time_is_split_by_output_bytes_without_hashing_them(tmp_
                                     "c@1.0.0": 1000 * 350 / 1050})  # a reused file by its stat, c by its check
     assert all("file_infos" not in b.__dict__ for b in builds)  # sizes, not hashes
     assert builds[0].output_size == sum(info.size for info in builds[0].file_infos.values())
+
+
+def test_a_run_named_by_a_path_that_is_not_utf8_is_recorded(tmp_path: Path) -> None:
+    """A watched file's name that is not UTF-8 reaches the history as a lone surrogate (as Python
+    decodes such names): the record is written, never the run's failure."""
+    changed = "src/caf\udce9.js"
+    append_run(tmp_path, RunRecord("2026-12-01T08:00:00Z", "change", False, f"{changed}: syntax error", detail=changed))
+    append_run(tmp_path, RunRecord("2026-12-01T08:00:01Z", "cli", True, None, built=("caf\u00e9@1.0.0",)))
+    runs = read_runs(tmp_path)
+    assert [run.detail for run in runs] == [changed, None]
+    assert runs[1].built == ("caf\u00e9@1.0.0",)

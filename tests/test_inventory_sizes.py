@@ -113,3 +113,20 @@ def test_a_content_several_files_hold_is_compressed_once(tmp_path: Path, monkeyp
     cache.measure([tmp_path / "chunk-A.js", tmp_path / "copy" / "chunk-A.js", tmp_path / "other.js"])
     assert sorted(compressed) == [len(data), len(data) + 3]
     assert cache.size_of(tmp_path / "copy" / "chunk-A.js") == cache.size_of(tmp_path / "chunk-A.js")
+
+
+def test_no_table_when_the_deps_dirs_metadata_cannot_be_read(tmp_path: Path, capsys) -> None:
+    from dataclasses import replace
+
+    from prebundle import load_config
+    from prebundle.console import print_built
+    from prebundle.metadata import METADATA
+    from prebundle.optimizer import optimize
+    from tests.support.apps import make_app
+
+    root = make_app(tmp_path / "app", SOURCE, packages=["lodash", "dayjs"])
+    config = load_config(root)
+    result = optimize(config)
+    (result.deps_dir / METADATA).write_text("{damaged")
+    print_built(replace(result, built_sizes=None), config)
+    assert capsys.readouterr().out == ""

@@ -82,7 +82,10 @@ class PackageBuild:
         size = 0
         for name, content in self.files.items():
             info = self.checked.get(name)
-            size += info.size if info is not None else len(content) if isinstance(content, bytes) else content.stat().st_size
+            if info is None:
+                size += content.stat().st_size if isinstance(content, Path) else len(content)
+            else:
+                size += info.size
         return size
 
     @property

@@ -166,16 +166,16 @@ def _rewrite(data: bytes, namer: SourceNamer) -> bytes:
         return data
     names, ignored = _renamed(sources, namer)
     end_byte = start + len(listed[:end].encode("utf-8"))
-    head = data[:start] + json.dumps(names, ensure_ascii=False).encode("utf-8")
+    opening = data[:start] + json.dumps(names, ensure_ascii=False).encode("utf-8")
     rest = memoryview(data)  # the rest is copied once, into the result (25 MB of maps in a cold run)
     close = data.rfind(b"}")
     if not ignored or close < end_byte:
-        return b"".join((head, rest[end_byte:]))
+        return b"".join((opening, rest[end_byte:]))
     body_end = close  # the list goes after the last field, before the blanks that close it
     while body_end > end_byte and data[body_end - 1] in _BLANKS:
         body_end -= 1
-    return b"".join((head, rest[end_byte:body_end], b',\n  "x_google_ignoreList": ', json.dumps(ignored).encode(),
-                     b"\n", rest[close:]))
+    return b"".join((opening, rest[end_byte:body_end], b',\n  "x_google_ignoreList": ',
+                     json.dumps(ignored).encode(), b"\n", rest[close:]))
 
 
 def _rewrite_parsed(data: bytes, namer: SourceNamer) -> bytes:

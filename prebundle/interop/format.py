@@ -62,7 +62,11 @@ def needs_interop(entry: Path, *, cache: InteropCache | None = None) -> bool:
     if decided is not None:
         return not decided
     stat = entry.stat()
-    return _needs_interop(str(entry), stat.st_size, stat.st_mtime_ns, cache)
+    path, size, mtime_ns = str(entry), stat.st_size, stat.st_mtime_ns
+    by_text = _by_text(path, size, mtime_ns)
+    if by_text is not None:
+        return not by_text
+    return not _parsed_syntax(path, size, mtime_ns, cache)
 
 
 def esm_by_text(entry: Path) -> bool:
@@ -147,16 +151,27 @@ def _has_esm_statement(source: bytes) -> bool:
     return False
 
 
-@lru_cache(maxsize=4096)
-def _needs_interop(path: str, size: int, mtime_ns: int, cache: InteropCache | None) -> bool:
-    """The decision for one file, made once per process while the file is unchanged."""
-    decided = _by_text(path, size, mtime_ns)
-    if decided is not None:
-        return not decided
+_SYNTAX: dict[tuple[str, int, int], bool] = {}
+"""``(path, size, mtime_ns)`` -> whether the file has ES module syntax, for the files whose text
+leaves it open: asked once per process while the file is unchanged (a daemon's runs each have
+an interop cache of their own)."""
+_SYNTAX_KEPT = 4096
+
+
+def _parsed_syntax(path: str, size: int, mtime_ns: int, cache: InteropCache | None) -> bool:
+    """Whether the file has ES module syntax: remembered in this process, else in ``cache`` by
+    content, else parsed (and the answer stored in ``cache``)."""
+    key = (path, size, mtime_ns)
+    esm = _SYNTAX.get(key)
+    if esm is not None:
+        return esm
     source = Path(path).read_bytes()
     esm = cache.module_syntax(source) if cache is not None else None
     if esm is None:
         esm = has_module_syntax(source)
         if cache is not None:
             cache.store_module_syntax(source, esm)
-    return not esm
+    if len(_SYNTAX) >= _SYNTAX_KEPT:
+        _SYNTAX.clear()
+    _SYNTAX[key] = esm
+    return esm

@@ -100,7 +100,7 @@ def test_the_parse_an_entry_needs_is_done_once_for_its_bytes(tmp_path: Path, mon
     assert interop_format.needs_interop(first, cache=cache) is False
     assert parses == [UNDECIDED]
 
-    interop_format._needs_interop.cache_clear()  # as the next run, in a new process
+    interop_format._SYNTAX.clear()  # as the next run, in a new process
     again = tmp_path / "b" / "index.js"  # another package with the same bytes
     again.parent.mkdir()
     again.write_bytes(UNDECIDED)

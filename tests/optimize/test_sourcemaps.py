@@ -241,8 +241,8 @@ class _Reverser:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=6), st.sampled_from(["", "\n", "  \n\t", "\r\n"]),
-       st.booleans())
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=6),
+       st.sampled_from(["", "\n", "  \n\t", "\r\n"]), st.booleans())
 def test_a_map_is_renamed_in_its_bytes_as_a_parse_would_rename_it(sources, blanks, contents):
     """Only ``sources`` is replaced (and ``x_google_ignoreList`` added at the end), in the bytes
     esbuild wrote: the same JSON as parsing, renaming and adding the list would give."""
