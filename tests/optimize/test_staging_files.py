@@ -101,3 +101,20 @@ def test_place_writes_new_files_and_links_reused_ones(tmp_path: Path) -> None:
     assert (staging / "r.js").stat().st_ino == source.stat().st_ino
     with pytest.raises(FileExistsError):
         place(b"again", staging, "sub/new.js", folders)
+
+
+def test_a_gzip_size_is_known_only_for_what_stays_written(tmp_path: Path) -> None:
+    import gzip
+
+    from prebundle.inventory_sizes import SizeCache
+
+    first = build({"pkg.js": b"export const v = 1;\n" * 50, "pkg.js.map": b"{}"})
+    writer = StagingWriter(tmp_path / "staging", SizeCache(tmp_path / "cache"))
+    (tmp_path / "staging").mkdir()
+    writer.add([first])
+    writer.finish()
+    module = first.files["pkg.js"]
+    assert writer.gzip_size("pkg.js", first.file_infos["pkg.js"]) == len(gzip.compress(module, 9, mtime=0))
+    assert writer.gzip_size("pkg.js.map", first.file_infos["pkg.js.map"]) is None  # maps: not loaded by pages
+    again = build({"pkg.js": b"export const v = 2;\n"})  # the package built again: the publish replaces the draft
+    assert writer.gzip_size("pkg.js", again.file_infos["pkg.js"]) is None
