@@ -31,7 +31,21 @@ __all__ = ["Connection", "RequestHandler"]
 
 _STDERR_TAIL = 8192
 """How much of the service's stderr is kept for error messages."""
+_PIPE_BYTES = 1 << 20
+"""The size asked for the pipe the service writes to (Linux's default for unprivileged users'
+``pipe-max-size``): a build's answer carries its output, megabytes at a time, and with the
+default 64 KB pipe Go blocks every 64 KB until the reader, which needs the GIL, drains it."""
 _HARMLESS = {"on-start": {"errors": [], "warnings": []}, "on-end": {"errors": [], "warnings": []}}
+
+
+def _widen_pipe(fd: int) -> None:
+    """Ask for a larger pipe buffer where the system has that knob (Linux); without it, or
+    refused, the pipe keeps its size and only reads smaller pieces."""
+    try:
+        import fcntl
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 class RequestHandler(Protocol):
@@ -106,6 +120,7 @@ class Connection:
         self._next_key = 0
         self._stopped: ServiceStopped | None = None
         self._stdin_fd = self.proc.stdin.fileno()
+        _widen_pipe(self.proc.stdout.fileno())
         self._stderr = _StderrTail(self.proc.stderr.fileno(), stderr)
         self._stderr.start()
         self._handshake()

@@ -73,6 +73,23 @@ def test_write_false_output_files_and_metafile(service, tmp_path):
     assert result.metafile["outputs"]["o/custom/name.js"]["entryPoint"] == "src/a.js"
 
 
+def test_an_answer_of_megabytes_arrives_whole_through_the_widened_pipe(service, tmp_path):
+    """A build's answer carries its output: the pipe it comes through is asked to hold 1 MB
+    (Linux), and an answer larger than that still arrives byte for byte."""
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("no pipe size knob on this system")
+    lines = "".join(f"export const v{i} = {json.dumps('x' * 60 + str(i))};\n" for i in range(40_000))
+    root = write_tree(tmp_path / "app", {"src/big.js": lines})
+    result = service.build(entry_points=["src/big.js"], bundle=True, format="esm", write=False,
+                           outdir="o", abs_working_dir=str(root))
+    [out] = result.output_files
+    assert len(out.contents) > 3 << 20
+    assert out.text.count("x" * 60) == 40_000 and 'v39999 = "' in out.text
+    stdout = service._connection().proc.stdout.fileno()
+    assert fcntl.fcntl(stdout, fcntl.F_GETPIPE_SZ) == 1 << 20
+
+
 def test_stdin_entry(service, tmp_path):
     result = service.build(stdin={"contents": "export const x: number = 1", "loader": "ts"},
                            write=False, format="esm", abs_working_dir=str(tmp_path))
