@@ -332,7 +332,7 @@ class OptimizeRun:
         self._prepare()
         deps_dir = self.config.deps_dir
         sizes = self._sizes_to_learn()
-        writer = StagingWriter(staging, sizes)
+        writer = StagingWriter(staging, sizes, previous=deps_dir if deps_dir.is_dir() else None)
         try:
             self._builds = self._build_closed(self._plan, staging, writer)
             if self._one_shot:

@@ -6,11 +6,18 @@ a thread of their own as each group of builds returns, that work overlaps the bu
 running. A build written early is only a draft: the run may yet build a package again (its
 ids grew) or drop it (no longer needed), so :meth:`StagingWriter.finish` reports what was
 written and the run's publish reconciles it with the builds it keeps (:func:`reconcile`).
+
+A file whose bytes are exactly those of the same name in the output being replaced (most of a
+``--force`` run of unchanged packages) is not written again: that file is hard-linked into
+the staging folder (:func:`link_unchanged`). Output files are never modified in place, so the
+new output owns it as much as one written anew, without 36 MB of writes on the bench app or
+the creation of 600 files, which costs 5 µs a file on some disks and 150 µs on others.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -24,8 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .inventory_sizes import SizeCache
     from .metadata import FileInfo
 
-__all__ = ["StagingWriter", "place", "reconcile"]
+__all__ = ["StagingWriter", "link_unchanged", "place", "reconcile"]
 
+_COMPARED_BYTES = 1 << 20
+"""How much of a previous file is read at a time to compare it (a source map can be 5 MB)."""
 
 
 def place(content: bytes | Path, staging: Path | str, name: str, folders: set[str]) -> None:
@@ -56,9 +65,12 @@ class StagingWriter:
     ``sizes``: gzip sizes to learn of the modules written (``SizeCache.learn``), for a run that
     shows them in its table; the caller saves them."""
 
-    def __init__(self, staging: Path, sizes: SizeCache | None = None) -> None:
+    def __init__(self, staging: Path, sizes: SizeCache | None = None, *,
+                 previous: Path | None = None) -> None:
         self.staging = staging
         self.sizes = sizes
+        self.previous = None if previous is None else os.fspath(previous)
+        """The output being replaced: its files of identical bytes are linked, not written."""
         self.folders: set[str] = set()
         self._written: dict[str, FileInfo] = {}
         """Name -> what was written there (the first build to write a name wins)."""
@@ -83,7 +95,9 @@ class StagingWriter:
                 content = build.files[name]
                 if name in self._written or isinstance(content, Path):
                     continue
-                place(content, self.staging, name, self.folders)
+                if self.previous is None or not link_unchanged(
+                        content, os.path.join(self.previous, name), self.staging, name, self.folders):
+                    place(content, self.staging, name, self.folders)
                 self._written[name] = info
                 if is_loaded(name):
                     written.append((name, content))
@@ -109,6 +123,47 @@ class StagingWriter:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str, folders: set[str]) -> bool:
+    """Hard-link ``previous`` into the staging folder as ``name`` when it is a regular file
+    holding exactly ``content`` (compared byte for byte: a file edited by hand is written anew);
+    False, and nothing placed, otherwise. The link is checked to be the very file compared."""
+    try:
+        fd = os.open(previous, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return False
+    try:
+        compared = os.fstat(fd)
+        if not stat.S_ISREG(compared.st_mode) or compared.st_size != len(content):
+            return False
+        view = memoryview(content)
+        offset = 0
+        while offset < len(view):
+            chunk = os.read(fd, min(_COMPARED_BYTES, len(view) - offset))
+            if not chunk or view[offset:offset + len(chunk)] != chunk:
+                return False
+            offset += len(chunk)
+        if os.read(fd, 1):
+            return False  # longer than it was
+        target = os.path.join(staging, name)
+        folder = os.path.dirname(target)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        try:
+            os.link(previous, target)
+        except OSError:
+            return False  # another file system, a file system without links: written instead
+        linked = os.stat(target)
+        if (linked.st_dev, linked.st_ino) != (compared.st_dev, compared.st_ino):
+            os.unlink(target)  # replaced between the comparison and the link
+            return False
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def reconcile(kept: Mapping[str, tuple[bytes | Path, FileInfo]], drafts: Mapping[str, FileInfo],

@@ -43,6 +43,27 @@ def test_force_rebuilds_everything(tmp_path):
     assert forced.built == ("classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1") and forced.reused == ()
 
 
+def test_force_links_the_files_it_would_write_unchanged_and_rewrites_an_edited_one(tmp_path):
+    """A --force run bundles again; a file whose new bytes equal the replaced output's is that
+    file, hard-linked; one edited by hand in the deps dir (same size) is written anew."""
+    root = make_app(tmp_path / "app", MAIN)
+    deps = optimize(load_config(root)).deps_dir
+    before = {p.relative_to(deps): (p.read_bytes(), p.stat().st_ino) for p in deps.rglob("*") if p.is_file()}
+    react = next(name for name in before if name.name == "react.js")
+    edited = before[react][0].replace(b"react", b"REACT", 1)
+    assert len(edited) == len(before[react][0]) and edited != before[react][0]
+    (deps / react).write_bytes(edited)  # in place: the inode stays, the bytes change
+
+    forced = optimize(load_config(root), force=True)
+    assert forced.built == ("classnames@2.5.1", "lodash-es@4.18.1", "react@19.3.1")
+    after = {p.relative_to(deps): (p.read_bytes(), p.stat().st_ino) for p in deps.rglob("*") if p.is_file()}
+    assert {name: content for name, (content, _) in after.items()} == {
+        name: content for name, (content, _) in before.items()}, "the same output, the edit undone"
+    assert after[react][1] != before[react][1]
+    outputs = [name for name in before if name.suffix in (".js", ".map") and name != react]
+    assert len(outputs) >= 6 and all(after[name][1] == before[name][1] for name in outputs)
+
+
 def test_new_dependency_builds_only_that_package_and_keeps_other_urls(tmp_path):
     root = make_app(tmp_path / "app", MAIN)
     first = optimize(load_config(root))

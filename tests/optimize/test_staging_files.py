@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from prebundle.metadata import FileInfo
-from prebundle.staging_files import StagingWriter, place, reconcile
+from prebundle.staging_files import StagingWriter, link_unchanged, place, reconcile
 
 
 def build(files: dict[str, bytes], *, reused: bool = False) -> SimpleNamespace:
@@ -118,3 +118,37 @@ def test_a_gzip_size_is_known_only_for_what_stays_written(tmp_path: Path) -> Non
     assert writer.gzip_size("pkg.js.map", first.file_infos["pkg.js.map"]) is None  # maps: not loaded by pages
     again = build({"pkg.js": b"export const v = 2;\n"})  # the package built again: the publish replaces the draft
     assert writer.gzip_size("pkg.js", again.file_infos["pkg.js"]) is None
+
+
+def test_files_identical_to_the_replaced_output_are_linked_and_the_rest_written(tmp_path: Path) -> None:
+    previous = tmp_path / "deps"
+    old = {"same.js": b"export const same = 1;", "sub/same.js.map": b'{"version":3}' * 20_000,
+           "edited.js": b"export const v = 2;", "resized.js": b"export const v = 10;"}
+    for name, content in old.items():
+        (previous / name).parent.mkdir(parents=True, exist_ok=True)
+        (previous / name).write_bytes(content)
+    (previous / "folder.js").mkdir()  # not a file: never linked
+    new = build({"same.js": old["same.js"], "sub/same.js.map": old["sub/same.js.map"],
+                 "edited.js": b"export const v = 3;",  # same size, other bytes (a file edited by hand)
+                 "resized.js": b"export const v = 1;", "fresh.js": b"new", "folder.js": b"export {};"})
+    staging = tmp_path / "staging"
+    writer = StagingWriter(staging, previous=previous)
+    writer.add([new])
+    assert writer.finish() == new.file_infos
+    assert tree(staging) == new.files
+    linked = {name for name in new.files
+              if (previous / name).is_file() and (staging / name).stat().st_ino == (previous / name).stat().st_ino}
+    assert linked == {"same.js", "sub/same.js.map"}
+    assert (previous / "edited.js").read_bytes() == b"export const v = 2;"  # the replaced output is untouched
+
+
+def test_link_unchanged_places_nothing_unless_the_bytes_are_equal(tmp_path: Path) -> None:
+    (tmp_path / "old.js").write_bytes(b"abc")
+    folders: set[str] = set()
+    staging = tmp_path / "staging"
+    assert not link_unchanged(b"abd", str(tmp_path / "old.js"), staging, "a.js", folders)
+    assert not link_unchanged(b"abcd", str(tmp_path / "old.js"), staging, "a.js", folders)
+    assert not link_unchanged(b"abc", str(tmp_path / "missing.js"), staging, "a.js", folders)
+    assert not (staging / "a.js").exists()
+    assert link_unchanged(b"abc", str(tmp_path / "old.js"), staging, "a.js", folders)
+    assert (staging / "a.js").read_bytes() == b"abc"
