@@ -88,3 +88,17 @@ def test_ping_packet_matches_the_reference_bytes():
 def test_rejects_malformed_input(data):
     with pytest.raises(ValueError):
         decode_value(data)
+
+
+def test_a_metafile_naming_a_lone_surrogate_is_read_as_json_reads_it():
+    """orjson reads metafiles; what it refuses (a file name that is not UTF-8, escaped as a
+    lone surrogate) is read by ``json``, not lost."""
+    import json
+
+    from prebundle.esbuild._types import parse_metafile
+
+    plain = '{"inputs": {"src/a.js": {"bytes": 12, "imports": []}}, "outputs": {}}'
+    odd = '{"inputs": {"src/\\udcff.js": {"bytes": 1.5e3}}}'
+    assert parse_metafile(plain) == json.loads(plain)
+    assert parse_metafile(plain.encode()) == json.loads(plain)
+    assert parse_metafile(odd) == json.loads(odd) == {"inputs": {"src/\udcff.js": {"bytes": 1500.0}}}
