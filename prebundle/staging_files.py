@@ -126,11 +126,12 @@ class StagingWriter:
 
 
 def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str, folders: set[str]) -> bool:
-    """Hard-link ``previous`` into the staging folder as ``name`` when it is a regular file
-    holding exactly ``content`` (compared byte for byte: a file edited by hand is written anew);
+    """Hard-link ``previous`` into the staging folder as ``name`` when it is a regular file (not
+    a symlink) holding exactly ``content`` (compared byte for byte: a file edited by hand is written anew);
     False, and nothing placed, otherwise. The link is checked to be the very file compared."""
     try:
-        fd = os.open(previous, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(previous, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                     | getattr(os, "O_BINARY", 0))  # a symlink is never linked (it could point anywhere)
     except OSError:
         return False
     try:
@@ -155,7 +156,7 @@ def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str
             os.link(previous, target)
         except OSError:
             return False  # another file system, a file system without links: written instead
-        linked = os.stat(target)
+        linked = os.lstat(target)
         if (linked.st_dev, linked.st_ino) != (compared.st_dev, compared.st_ino):
             os.unlink(target)  # replaced between the comparison and the link
             return False

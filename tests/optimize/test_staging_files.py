@@ -152,3 +152,20 @@ def test_link_unchanged_places_nothing_unless_the_bytes_are_equal(tmp_path: Path
     assert not (staging / "a.js").exists()
     assert link_unchanged(b"abc", str(tmp_path / "old.js"), staging, "a.js", folders)
     assert (staging / "a.js").read_bytes() == b"abc"
+
+
+def test_a_symlink_in_the_replaced_output_is_never_linked(tmp_path: Path) -> None:
+    """A symlink could point anywhere: the file is written, even when the bytes it points at
+    are the same."""
+    outside = tmp_path / "outside.js"
+    outside.write_bytes(b"export {};")
+    previous = tmp_path / "deps"
+    previous.mkdir()
+    (previous / "a.js").symlink_to(outside)
+    staging = tmp_path / "staging"
+    assert not link_unchanged(b"export {};", str(previous / "a.js"), staging, "a.js", set())
+    writer = StagingWriter(staging, previous=previous)
+    writer.add([build({"a.js": b"export {};"})])
+    writer.finish()
+    assert not (staging / "a.js").is_symlink() and (staging / "a.js").read_bytes() == b"export {};"
+    assert (staging / "a.js").stat().st_ino != outside.stat().st_ino
