@@ -346,7 +346,8 @@ class OptimizeRun:
                     from .integrations.compress import precompress  # gzip and brotli: for production only
 
                     machine = package_cache_dir()
-                    precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() else None,
+                    # --force: every file compressed anew (its output may be the same files, linked)
+                    precompress(staging, reuse_from=deps_dir if deps_dir.is_dir() and not self.force else None,
                                 store=machine / "compressed" if machine is not None else None)
             except OSError as error:
                 raise _write_failure(error, deps_dir) from None

@@ -8,16 +8,18 @@ ids grew) or drop it (no longer needed), so :meth:`StagingWriter.finish` reports
 written and the run's publish reconciles it with the builds it keeps (:func:`reconcile`).
 
 A file whose bytes are exactly those of the same name in the output being replaced (most of a
-``--force`` run of unchanged packages) is not written again: that file is hard-linked into
-the staging folder (:func:`link_unchanged`). Output files are never modified in place, so the
-new output owns it as much as one written anew, without 36 MB of writes on the bench app or
-the creation of 600 files, which costs 5 µs a file on some disks and 150 µs on others.
+``--force`` run of unchanged packages) is not written again: that file, when it is a regular
+file of this user with the permission bits a new file would get, is hard-linked into the
+staging folder (:func:`link_unchanged`). Output files are never modified in place, so serving
+that file is serving the bytes the run built, without their writes (36 MB on the bench app)
+or a new inode for each of 600 files (5 µs a file on some disks, 150 µs on others).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -31,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .inventory_sizes import SizeCache
     from .metadata import FileInfo
 
-__all__ = ["StagingWriter", "link_unchanged", "place", "reconcile"]
+__all__ = ["StagingWriter", "link_unchanged", "new_file_mode", "place", "reconcile"]
 
 _COMPARED_BYTES = 1 << 20
 """How much of a previous file is read at a time to compare it (a source map can be 5 MB)."""
@@ -71,6 +73,8 @@ class StagingWriter:
         self.sizes = sizes
         self.previous = None if previous is None else os.fspath(previous)
         """The output being replaced: its files of identical bytes are linked, not written."""
+        self._mode: int | None = None
+        """The permission bits of a new file here (a linked file must have them)."""
         self.folders: set[str] = set()
         self._written: dict[str, FileInfo] = {}
         """Name -> what was written there (the first build to write a name wins)."""
@@ -95,8 +99,7 @@ class StagingWriter:
                 content = build.files[name]
                 if name in self._written or isinstance(content, Path):
                     continue
-                if self.previous is None or not link_unchanged(
-                        content, os.path.join(self.previous, name), self.staging, name, self.folders):
+                if self.previous is None or not self._link(content, name):
                     place(content, self.staging, name, self.folders)
                 self._written[name] = info
                 if is_loaded(name):
@@ -104,6 +107,16 @@ class StagingWriter:
         if self.sizes is not None:  # after the writes: a stop waits for one batch's writes, not its sizes
             for name, content in written:
                 self._gzip[name] = self.sizes.learn(content)
+
+    def _link(self, content: bytes, name: str) -> bool:
+        if self._mode is None:
+            os.makedirs(self.staging, exist_ok=True)
+            self._mode = new_file_mode(self.staging)
+            if self._mode is None and os.name != "nt":
+                self.previous = None  # cannot tell the mode a new file gets: every file written
+                return False
+        return link_unchanged(content, os.path.join(self.previous, name), self.staging, name, self.folders,
+                              mode=self._mode)
 
     def gzip_size(self, name: str, info: FileInfo) -> int | None:
         """The gzip size learned of the file written at ``name``, if what was written there is
@@ -125,19 +138,37 @@ class StagingWriter:
             self._pool = None
 
 
-def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str, folders: set[str]) -> bool:
-    """Hard-link ``previous`` into the staging folder as ``name`` when it is a regular file (not
-    a symlink) holding exactly ``content`` (compared byte for byte: a file edited by hand is written anew);
-    False, and nothing placed, otherwise. The link is checked to be the very file compared."""
+def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str, folders: set[str], *,
+                   mode: int | None = None) -> bool:
+    """Hard-link ``previous`` into the staging folder as ``name`` when it is a regular file of
+    this user, directly in the replaced output (not through a symlink), holding exactly
+    ``content`` (compared byte for byte: a file edited by hand is written anew), and, when
+    ``mode`` is given, with the permission bits a new file gets (a ``--force`` under another
+    umask writes its files anew). False, and no file placed, otherwise.
+
+    The file is read from one descriptor whose file is checked to be the one at ``previous``,
+    unchanged from before the comparison to after the link. (From then until the run commits,
+    the old output and the new share it: an edit in place in that second is the new output's
+    too, as an edit of the new output after the commit would be.)"""
+    if "/" in name or os.sep in name:
+        return False  # a file in a subfolder: the folder could be a symlink
     try:
-        fd = os.open(previous, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-                     | getattr(os, "O_BINARY", 0))  # a symlink is never linked (it could point anywhere)
+        found = os.lstat(previous)
     except OSError:
         return False
+    if not stat.S_ISREG(found.st_mode) or found.st_size != len(content) or not _ours(found, mode):
+        return False  # a symlink, a FIFO (opening it would wait forever), another size or owner
+    try:
+        fd = os.open(previous, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return False
+    target = os.path.join(staging, name)
+    linked = False
     try:
         compared = os.fstat(fd)
-        if not stat.S_ISREG(compared.st_mode) or compared.st_size != len(content):
-            return False
+        if _identity(compared) != _identity(found):
+            return False  # replaced since the lstat
         view = memoryview(content)
         offset = 0
         while offset < len(view):
@@ -145,26 +176,67 @@ def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str
             if not chunk or view[offset:offset + len(chunk)] != chunk:
                 return False
             offset += len(chunk)
-        if os.read(fd, 1):
-            return False  # longer than it was
-        target = os.path.join(staging, name)
+        if os.read(fd, 1) or _identity(os.fstat(fd)) != _identity(compared):
+            return False  # written to while it was compared
         folder = os.path.dirname(target)
         if folder not in folders:
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
         try:
-            os.link(previous, target)
+            os.link(previous, target)  # a regular file, as the lstat and fstat above found
         except OSError:
             return False  # another file system, a file system without links: written instead
-        linked = os.lstat(target)
-        if (linked.st_dev, linked.st_ino) != (compared.st_dev, compared.st_ino):
-            os.unlink(target)  # replaced between the comparison and the link
+        linked = True
+        if _identity(os.lstat(target)) != _identity(compared):
+            os.unlink(target)  # replaced, or written to, between the comparison and the link
+            linked = False
             return False
         return True
     except OSError:
+        if linked:
+            try:
+                os.unlink(target)
+            except OSError:
+                pass
         return False
     finally:
         os.close(fd)
+
+
+def _identity(found: os.stat_result) -> tuple[int, int, int, int]:
+    """What tells that a file is the same and was not written to (a link changes its ctime,
+    not these)."""
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _ours(found: os.stat_result, mode: int | None) -> bool:
+    """A file of this user with the permission bits ``mode`` (None: not checked)."""
+    if mode is not None and stat.S_IMODE(found.st_mode) != mode:
+        return False
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is None or found.st_uid == geteuid()
+
+
+def new_file_mode(folder: Path | str) -> int | None:
+    """The permission bits a file created in ``folder`` gets (the umask decides), from a probe
+    file made and removed; None where files have no such bits (Windows) or it cannot tell."""
+    if os.name == "nt":
+        return None
+    probe = os.path.join(folder, f".mode-{os.getpid()}-{threading.get_ident()}")
+    try:
+        fd = os.open(probe, NEW_FILE, 0o666)
+    except OSError:
+        return None
+    try:
+        return stat.S_IMODE(os.fstat(fd).st_mode)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+        try:
+            os.unlink(probe)
+        except OSError:
+            pass
 
 
 def reconcile(kept: Mapping[str, tuple[bytes | Path, FileInfo]], drafts: Mapping[str, FileInfo],

@@ -79,6 +79,16 @@ def test_an_answer_of_megabytes_arrives_whole_through_the_widened_pipe(service, 
     fcntl = pytest.importorskip("fcntl")
     if not hasattr(fcntl, "F_GETPIPE_SZ"):
         pytest.skip("no pipe size knob on this system")
+    import os
+
+    read_end, write_end = os.pipe()
+    try:
+        fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except OSError:
+        pytest.skip("this user may not widen pipes to 1 MB here (pipe-max-size, pipe-user-pages-soft)")
+    finally:
+        os.close(read_end)
+        os.close(write_end)
     lines = "".join(f"export const v{i} = {json.dumps('x' * 60 + str(i))};\n" for i in range(40_000))
     root = write_tree(tmp_path / "app", {"src/big.js": lines})
     result = service.build(entry_points=["src/big.js"], bundle=True, format="esm", write=False,

@@ -107,6 +107,24 @@ def test_production_mode_is_minified_with_hashed_names(tmp_path):
     assert text.count("\n") < 50  # minified
 
 
+def test_force_in_production_compresses_anew_a_file_it_links(tmp_path):
+    """A production --force may link its unchanged files from the replaced output; their
+    compressed copies are made again, not taken from beside them (one could be edited)."""
+    import gzip
+
+    root = make_app(tmp_path / "app", MAIN)
+    config = load_config(root, overrides={"mode": "production"})
+    deps = optimize(config).deps_dir
+    react = json.loads((deps / "_metadata.json").read_text())["optimized"]["react"]["file"]
+    assert gzip.decompress((deps / (react + ".gz")).read_bytes()) == (deps / react).read_bytes()
+    (deps / (react + ".gz")).write_bytes(gzip.compress(b"not react"))
+    inode = (deps / react).stat().st_ino
+
+    optimize(config, force=True)
+    assert (deps / react).stat().st_ino == inode  # the same bytes: linked
+    assert gzip.decompress((deps / (react + ".gz")).read_bytes()) == (deps / react).read_bytes()
+
+
 def test_a_broken_cache_is_never_served(tmp_path):
     root = make_app(tmp_path / "app", MAIN)
     first = optimize(load_config(root))
