@@ -48,6 +48,7 @@ from .unbundled import Unbundled, unbundled, unreachable_excluded
 
 if TYPE_CHECKING:
     from .bundle import PackageBundler
+    from .bundle.services import ServiceLease
     from .esbuild import Service
     from .interop import DefaultRule, InteropCache
     from .inventory_sizes import SizeCache
@@ -61,8 +62,9 @@ __all__ = ["OptimizeResult", "OptimizeRun", "missing_error", "optimize"]
 log = logging.getLogger("prebundle.optimizer")
 
 MAX_CONCURRENT_BUILDS = 2
-"""Builds in flight on the esbuild service. esbuild spreads each over every core; two at once
-overlap one build's serial linking with the other's parsing."""
+"""Builds in flight. esbuild spreads each over every core; two at once overlap one build's
+serial linking with the other's parsing. A command's run gives each its own esbuild service
+process (``bundle.services``); a daemon's share its one service."""
 GROUP_BYTES = 3_000_000
 """Output a build of several packages aims at: bounds the syntax trees esbuild holds at once."""
 DEFAULT_PACKAGE_BYTES = 150_000
@@ -240,6 +242,8 @@ class OptimizeRun:
         """This run took the process's esbuild service before it was running (``_bundler``)."""
         self._service_env_before: dict[str, str] | None = None
         """The service's ``env`` before this run set it, given back when the run ends."""
+        self._leases: list[ServiceLease] = []
+        """The bundlers' services, whose companions (``bundle.services``) end with the run."""
         self.warned_before: set[Path] = set()
         """Packages reused from this project's previous output; a build from the machine-wide
         cache is new to the project, so its build-time warnings are shown again."""
@@ -353,6 +357,7 @@ class OptimizeRun:
                 raise _write_failure(error, deps_dir) from None
         finally:
             writer.close()
+            self._close_companions()  # a run that failed: its companions end with it
             if self._service_env_before is not None and self.service is not None:
                 self.service.env = self._service_env_before or None  # for a service started later
         self._staging = staging
@@ -362,6 +367,7 @@ class OptimizeRun:
         it started may end now, on a thread of its own, while the output is published (a cold
         run's service takes 15 ms or more to give back its heap; the process would otherwise
         wait for that at exit)."""
+        self._close_companions()
         service = self.service
         if service is None or service.pid is None or not self._service_started_here:
             return
@@ -681,8 +687,28 @@ class OptimizeRun:
         if self.service is None:
             self.service = esbuild.get_service(self.config.root)
             self._service_started_here = self.service.pid is None
-        return PackageBundler(self.config, self.resolver, self.service, staging=staging,
-                              interop_cache=self._interop_cache(), rule=self._rule)
+        bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging,
+                                 interop_cache=self._interop_cache(), rule=self._rule,
+                                 companion=self._companion if self._companions_allowed() else None,
+                                 most_services=MAX_CONCURRENT_BUILDS)
+        self._leases.append(bundler.services)
+        return bundler
+
+    def _companions_allowed(self) -> bool:
+        """Whether builds may each have a service process of their own: in a command's run that
+        started its service (a daemon's, or a caller's, service is shared as it is)."""
+        return self._one_shot and self._service_started_here
+
+    def _companion(self) -> esbuild.Service:
+        """A second service like this run's, for a build beside the one on it."""
+        primary = self.service
+        assert primary is not None
+        return esbuild.Service(primary.binary, version=primary.version, cwd=primary.cwd,
+                               stderr=primary.stderr, env=primary.env)
+
+    def _close_companions(self) -> None:
+        for lease in self._leases:
+            lease.close_companions()
 
     def _build(self, bundler: PackageBundler | None, todo: list[tuple[PlannedPackage, str]], *, done: int,
                total: int, on_built: Callable[[list[PackageBuild]], None] | None = None) -> list[PackageBuild]:
@@ -752,11 +778,12 @@ class OptimizeRun:
         if self.service.env and ("GOGC" in self.service.env or "GOMEMLIMIT" in self.service.env):
             return  # the caller's own settings
         in_flight = None
+        processes = MAX_CONCURRENT_BUILDS if self._companions_allowed() else 1
         if all(self._hints.get(key) is not None for group in groups for _package, key in group):
             sizes = sorted((sum(self._expected_size(package, key) for package, key in group) for group in groups),
                            reverse=True)
-            in_flight = sum(sizes[:MAX_CONCURRENT_BUILDS])
-        env = service_env(in_flight)
+            in_flight = sum(sizes[:MAX_CONCURRENT_BUILDS // processes])  # what one process holds
+        env = service_env(in_flight, processes=processes)
         if env is not None:
             self._service_env_before = dict(self.service.env or {})
             self.service.env = {**self._service_env_before, **env}

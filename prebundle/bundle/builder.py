@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,6 +43,7 @@ from .modules import (
 )
 from .output import GroupOutput, split_output
 from .result import BundleError, PackageBuild
+from .services import ServiceLease
 from .up_front import Installed, Member, UpFront, installed, modules_listing
 
 if TYPE_CHECKING:
@@ -105,12 +106,16 @@ class PackageBundler:
     """Builds groups of packages for one optimize run; safe to call from several threads."""
 
     def __init__(self, config: Config, resolver: Resolver, service: Service, *, staging: Path,
-                 interop_cache: InteropCache | None = None, rule: DefaultRule | None = None) -> None:
+                 interop_cache: InteropCache | None = None, rule: DefaultRule | None = None,
+                 companion: Callable[[], Service] | None = None, most_services: int = 1) -> None:
         self.config = config
         self.rule: DefaultRule = interop_rule(config) if rule is None else rule
         """``default`` of ``__esModule`` CommonJS modules in the proxies (None: the config's)."""
         self.resolver = resolver
         self.service = service
+        self.services = ServiceLease(service, companion, most=most_services)
+        """The services the builds go to: ``service`` and, with ``companion`` (a new service
+        like it), up to ``most_services`` in all, one build on each at a time (``services``)."""
         self.staging = staging
         self.interop_cache = interop_cache
         """Where interop answers are kept (keyed by the content they were computed from)."""
@@ -254,7 +259,8 @@ class PackageBundler:
         options["plugins"] = [esbuild.Plugin("prebundle", lambda build: self._setup(build, group, file_hooks,
                                                                                     up_front))]
         try:
-            return self.service.build(**options)
+            with self.services.service() as service:  # a service of its own, in a command's run
+                return service.build(**options)
         except esbuild.BuildFailure as failure:
             failures = []
             for message in failure.errors:

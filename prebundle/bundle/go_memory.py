@@ -16,7 +16,8 @@ measured 11 × on the bench app, 20 × on ``@mui/icons-material``), which an ear
 same packages tells; a run whose sizes are unknown, or large, keeps Go's default. (The
 setting is chosen before the first build. A later pass of the run, for packages no earlier
 build predicted, runs under it too: rare, since the packages earlier builds imported are
-planned up front.)
+planned up front.) A command's run builds on two service processes, one build on each
+(``services``): each gets half the limit, for the largest build it may hold.
 
 A daemon's service is long-lived and keeps the default; so does any value of ``GOGC`` or
 ``GOMEMLIMIT`` the user set.
@@ -30,21 +31,26 @@ from collections.abc import Mapping
 __all__ = ["BATCH_HEAP_LIMIT", "HEAP_PER_OUTPUT_BYTE", "service_env"]
 
 BATCH_HEAP_LIMIT = 384 << 20
-"""The soft limit of a one-shot service's heap: the bench app's cold run peaks at about 0.5 GB
-for the whole process tree with it (0.35 GB with Go's default, 0.6 GB for esbuild's own CLI
-bundling the same packages in one build)."""
+"""The soft limit of a one-shot run's service heaps, all together (split evenly between its
+service processes): the bench app's cold run peaks at about 0.5 GB for the whole process tree
+with it (0.35 GB with Go's default, 0.6 GB for esbuild's own CLI bundling the same packages in
+one build)."""
 HEAP_PER_OUTPUT_BYTE = 20
 """Live heap per byte of expected output of the builds in flight, at most (see above)."""
 
 
-def service_env(in_flight_bytes: int | None, environ: Mapping[str, str] = os.environ) -> dict[str, str] | None:
-    """The Go settings for a one-shot run's service, or None for Go's default.
+def service_env(in_flight_bytes: int | None, environ: Mapping[str, str] = os.environ, *,
+                processes: int = 1) -> dict[str, str] | None:
+    """The Go settings for each service process of a one-shot run, or None for Go's default.
 
-    ``in_flight_bytes``: the expected output of the largest builds that run at once, as
-    earlier builds of the same packages tell; None when some package has no earlier build.
+    ``in_flight_bytes``: the expected output of the largest builds one process holds at once,
+    as earlier builds of the same packages tell; None when some package has no earlier build.
+    ``processes``: how many service processes share ``BATCH_HEAP_LIMIT`` (a command's run
+    gives each of its two builds in flight a process of its own: 192 MiB each).
     """
     if "GOGC" in environ or "GOMEMLIMIT" in environ:
         return None
-    if in_flight_bytes is None or 2 * HEAP_PER_OUTPUT_BYTE * in_flight_bytes > BATCH_HEAP_LIMIT:
+    limit = BATCH_HEAP_LIMIT // processes
+    if in_flight_bytes is None or 2 * HEAP_PER_OUTPUT_BYTE * in_flight_bytes > limit:
         return None
-    return {"GOGC": "off", "GOMEMLIMIT": f"{BATCH_HEAP_LIMIT >> 20}MiB"}
+    return {"GOGC": "off", "GOMEMLIMIT": f"{limit >> 20}MiB"}

@@ -16,6 +16,8 @@ from prebundle.optimizer import optimize
 from tests.support.apps import make_app
 
 BATCH = {"GOGC": "off", "GOMEMLIMIT": f"{BATCH_HEAP_LIMIT >> 20}MiB"}
+EACH_OF_TWO = {"GOGC": "off", "GOMEMLIMIT": f"{(BATCH_HEAP_LIMIT // 2) >> 20}MiB"}
+"""A command's run: two service processes, one build on each, sharing the budget."""
 SOURCE = "import _ from 'lodash';\nimport dayjs from 'dayjs';\nconsole.log(_, dayjs);\n"
 
 
@@ -24,6 +26,12 @@ def test_small_known_runs_collect_late() -> None:
     largest = BATCH_HEAP_LIMIT // (2 * HEAP_PER_OUTPUT_BYTE)
     assert service_env(largest, environ={}) == BATCH
     assert service_env(largest + 1, environ={}) is None  # the live heap could near the limit
+
+
+def test_two_processes_share_the_budget() -> None:
+    largest = BATCH_HEAP_LIMIT // 2 // (2 * HEAP_PER_OUTPUT_BYTE)
+    assert service_env(largest, environ={}, processes=2) == EACH_OF_TWO
+    assert service_env(largest + 1, environ={}, processes=2) is None
 
 
 def test_unknown_sizes_and_the_users_settings_keep_gos_default() -> None:
@@ -80,10 +88,13 @@ def test_a_commands_force_run_starts_the_service_with_late_collection(fresh_serv
 
     service = esbuild.get_service(fresh_service)
     service.close()
+    before = len(STARTED)
     result = optimize(config, force=True, one_shot=True)
     assert result.built, "--force re-bundles"
-    environ = _service_environ(fresh_service)
-    assert {name: environ.get(name) for name in BATCH} == BATCH
+    started = STARTED[before:]
+    assert len(started) == 2, "two builds in flight, each on a service process of its own"
+    for pid in started:
+        assert {name: _ENVIRONS[pid].get(name) for name in EACH_OF_TWO} == EACH_OF_TWO
     assert service.env is None, "a service started later in this process gets no setting of that run"
 
 
@@ -115,16 +126,20 @@ def test_a_commands_run_ends_its_service_once_built_and_a_daemons_keeps_it(fresh
     import time
 
     config = load_config(fresh_service)
+    before = len(STARTED)
     optimize(config, force=True, one_shot=True)
-    pid = STARTED[-1]
+    assert len(STARTED) - before == 2
     deadline = time.monotonic() + 5
-    while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z", "the service outlived the run's builds"
+    for pid in STARTED[before:]:  # the run's service and its companion
+        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z", "a service outlived the run's builds"
     assert esbuild.get_service(fresh_service).pid is None
 
+    before = len(STARTED)
     optimize(config, force=True, trigger="startup")
     assert esbuild.get_service(fresh_service).pid == STARTED[-1], "a daemon's service lives on"
+    assert len(STARTED) - before == 1, "a daemon's builds share its one service"
 
 
 def _state(pid: int) -> str:
@@ -132,3 +147,16 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return "gone"
+
+
+def test_builds_on_two_services_write_what_builds_on_one_write(fresh_service: Path) -> None:
+    """Which service process built a group changes nothing in the output."""
+    config = load_config(fresh_service)
+    deps = optimize(config, force=True, trigger="startup").deps_dir  # a daemon's: one service
+    one = {p.relative_to(deps): p.read_bytes() for p in deps.rglob("*") if p.is_file() and p.suffix != ".json"}
+    esbuild.get_service(fresh_service).close()
+    before = len(STARTED)
+    optimize(config, force=True, one_shot=True)
+    assert len(STARTED) - before == 2
+    two = {p.relative_to(deps): p.read_bytes() for p in deps.rglob("*") if p.is_file() and p.suffix != ".json"}
+    assert two == one and len(one) >= 4
