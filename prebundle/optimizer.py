@@ -202,6 +202,11 @@ def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | N
     return result
 
 
+def _go_settings(env: Mapping[str, str] | None) -> bool:
+    """Whether a caller gave the service Go collector settings of its own (kept as they are)."""
+    return bool(env) and ("GOGC" in env or "GOMEMLIMIT" in env)
+
+
 def _follows_edits(trigger: str) -> bool:
     """Whether a run was started by the daemon seeing files change (its trigger names them),
     rather than by a command, the API or the daemon's start."""
@@ -355,9 +360,13 @@ class OptimizeRun:
                                 store=machine / "compressed" if machine is not None else None)
             except OSError as error:
                 raise _write_failure(error, deps_dir) from None
+        except BaseException:
+            if self._one_shot:
+                self._close_service_early()  # a command's run that failed: its services end with it
+            raise
         finally:
             writer.close()
-            self._close_companions()  # a run that failed: its companions end with it
+            self._close_companions()
             if self._service_env_before is not None and self.service is not None:
                 self.service.env = self._service_env_before or None  # for a service started later
         self._staging = staging
@@ -680,31 +689,37 @@ class OptimizeRun:
             plan = plan_ids([planned for id_, planned in plan.ids.items() if id_ in needed])
 
     def _bundler(self, staging: Path) -> PackageBundler:
-        """The bundler of this run's builds into ``staging``, on this run's esbuild service: only
-        a run with a package to build loads it (and the esbuild client) and starts the service."""
+        """The bundler of this run's builds into ``staging``, on this run's esbuild service (and,
+        in a command's run, companions: ``bundle.services``): only a run with a package to build
+        loads it (and the esbuild client) and starts the service."""
         from .bundle import PackageBundler
 
         if self.service is None:
             self.service = esbuild.get_service(self.config.root)
             self._service_started_here = self.service.pid is None
+        allowed = self._one_shot and self._service_started_here and not _go_settings(self.service.env)
         bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging,
                                  interop_cache=self._interop_cache(), rule=self._rule,
-                                 companion=self._companion if self._companions_allowed() else None,
+                                 companion=self._companion if allowed else None,
                                  most_services=MAX_CONCURRENT_BUILDS)
         self._leases.append(bundler.services)
         return bundler
 
-    def _companions_allowed(self) -> bool:
-        """Whether builds may each have a service process of their own: in a command's run that
-        started its service (a daemon's, or a caller's, service is shared as it is)."""
-        return self._one_shot and self._service_started_here
+    def _processes(self, groups: int) -> int:
+        """How many service processes the run's builds may go to: two in a command's run that
+        started its service, when it has two groups to build at once (a daemon's service, or a
+        caller's, is shared as it is; so is one given Go settings of the caller's own)."""
+        if not self._leases or self._leases[-1].shared:
+            return 1
+        return min(MAX_CONCURRENT_BUILDS, groups)
 
     def _companion(self) -> esbuild.Service:
         """A second service like this run's, for a build beside the one on it."""
         primary = self.service
         assert primary is not None
         return esbuild.Service(primary.binary, version=primary.version, cwd=primary.cwd,
-                               stderr=primary.stderr, env=primary.env)
+                               stderr=primary.stderr, log_level=primary.log_level,
+                               max_callback_workers=primary.max_callback_workers, env=primary.env)
 
     def _close_companions(self) -> None:
         for lease in self._leases:
@@ -770,20 +785,20 @@ class OptimizeRun:
     def _set_service_memory(self, groups: list[list[tuple[PlannedPackage, str]]]) -> None:
         """Go's collector settings for a one-shot run's service, from the first builds' expected
         output (``bundle.go_memory``); once, and only while the service has not started."""
-        from .bundle.go_memory import service_env
+        from .bundle.go_memory import held_at_once, service_env
 
         self._service_memory_pending = False
         if self.service is None or self.service.pid is not None:
             return
-        if self.service.env and ("GOGC" in self.service.env or "GOMEMLIMIT" in self.service.env):
+        if _go_settings(self.service.env):
             return  # the caller's own settings
-        in_flight = None
-        processes = MAX_CONCURRENT_BUILDS if self._companions_allowed() else 1
+        processes = self._processes(len(groups))
+        if processes == 1 and self._leases:
+            self._leases[-1].share_one()  # the setting is for one process: a later wave adds none
+        sizes = None
         if all(self._hints.get(key) is not None for group in groups for _package, key in group):
-            sizes = sorted((sum(self._expected_size(package, key) for package, key in group) for group in groups),
-                           reverse=True)
-            in_flight = sum(sizes[:MAX_CONCURRENT_BUILDS // processes])  # what one process holds
-        env = service_env(in_flight, processes=processes)
+            sizes = [sum(self._expected_size(package, key) for package, key in group) for group in groups]
+        env = service_env(held_at_once(sizes, MAX_CONCURRENT_BUILDS, processes), processes=processes)
         if env is not None:
             self._service_env_before = dict(self.service.env or {})
             self.service.env = {**self._service_env_before, **env}

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from ..esbuild import BuildResult, OnLoadArgs, PluginBuild, Service
+    from .services import ServiceLease
 
 __all__ = ["ASSETS_DIR", "NOTHING_EMITTED", "AssetUrls", "EmittedFiles", "UrlReference", "bundles_workers",
            "find_references", "serve_rewrites"]
@@ -165,8 +166,10 @@ class AssetUrls:
     """Emits the files the URLs of one optimize run's builds point at; workers are bundled once
     per run. Safe to call from several build threads."""
 
-    def __init__(self, service: Service, root: Path, worker_options: Callable[[Path], dict[str, Any]]) -> None:
+    def __init__(self, service: Service | ServiceLease, root: Path,
+                 worker_options: Callable[[Path], dict[str, Any]]) -> None:
         self.service = service
+        """What runs a worker's build (``build``): a service, or the run's lease of services."""
         self.root = root
         self.worker_options = worker_options
         """Build options for a worker whose output goes to the given folder (no entry points)."""

@@ -1,4 +1,5 @@
-"""``PackageBundler``: esbuild builds of groups of packages on one long-lived esbuild service.
+"""``PackageBundler``: esbuild builds of groups of packages, on the run's esbuild services
+(``services``: a command's run gives each build in flight a process of its own).
 
 A build takes every id of its packages as an entry (a generated proxy entry for CommonJS/UMD
 ones, so the output has real named exports) and writes browser ESM with code splitting. Imports
@@ -120,7 +121,7 @@ class PackageBundler:
         self.interop_cache = interop_cache
         """Where interop answers are kept (keyed by the content they were computed from)."""
         self.policy = ImportPolicy(config, resolver)
-        self.asset_urls = AssetUrls(service, config.root, self._worker_options)
+        self.asset_urls = AssetUrls(self.services, config.root, self._worker_options)  # leased as a group's build
         self._installed: Installed | None = None
         self._installed_lock = threading.Lock()
         self._listings: dict[str, tuple[set[str], set[str]]] = {}

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-__all__ = ["BATCH_HEAP_LIMIT", "HEAP_PER_OUTPUT_BYTE", "service_env"]
+__all__ = ["BATCH_HEAP_LIMIT", "HEAP_PER_OUTPUT_BYTE", "held_at_once", "service_env"]
 
 BATCH_HEAP_LIMIT = 384 << 20
 """The soft limit of a one-shot run's service heaps, all together (split evenly between its
@@ -37,6 +37,16 @@ with it (0.35 GB with Go's default, 0.6 GB for esbuild's own CLI bundling the sa
 one build)."""
 HEAP_PER_OUTPUT_BYTE = 20
 """Live heap per byte of expected output of the builds in flight, at most (see above)."""
+
+
+def held_at_once(group_sizes: list[int] | None, builds_at_once: int, processes: int) -> int | None:
+    """The expected output of the largest builds one service process holds at once: of the
+    ``builds_at_once`` largest groups, each process's share (one group each when every build
+    in flight has a process of its own); None when some size is unknown."""
+    if group_sizes is None:
+        return None
+    largest = sorted(group_sizes, reverse=True)[:builds_at_once]
+    return sum(largest[:max(1, builds_at_once // processes)])
 
 
 def service_env(in_flight_bytes: int | None, environ: Mapping[str, str] = os.environ, *,

@@ -7,20 +7,26 @@ processes: the bench app's 13 groups, two at a time, took 733–757 ms through o
 command's run leases each build a service of its own: the one it was given and, when that is
 busy, a companion started like it (same binary and environment), up to ``most`` in all. A
 daemon keeps its one long-lived service (no companion): its runs build a package or two.
+A companion that cannot start leaves the builds to share the first service, as before.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from ..esbuild import EsbuildError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..esbuild import Service
+    from ..esbuild import BuildResult, Service
 
 __all__ = ["ServiceLease"]
+
+log = logging.getLogger("prebundle.bundle")
 
 
 class ServiceLease:
@@ -36,7 +42,16 @@ class ServiceLease:
         self._idle.put(primary)
         self._lock = threading.Lock()
         self.companions: list[Service] = []
-        """The services started for this run besides ``primary``: the caller closes them."""
+        """The services started for this run besides ``primary`` (:meth:`close_companions`)."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether the builds share ``primary`` (no companion may start)."""
+        return self._most == 1
+
+    def share_one(self) -> None:
+        """From now on, the builds share ``primary``; companions started already still serve."""
+        self._most = 1 + len(self.companions)
 
     @contextmanager
     def service(self) -> Iterator[Service]:
@@ -50,6 +65,11 @@ class ServiceLease:
         finally:
             self._idle.put(leased)
 
+    def build(self, **options: Any) -> BuildResult:
+        """``Service.build`` on a leased service (a worker module's build, say)."""
+        with self.service() as service:
+            return service.build(**options)
+
     def _take(self) -> Service:
         try:
             return self._idle.get_nowait()
@@ -58,15 +78,25 @@ class ServiceLease:
         with self._lock:
             if 1 + len(self.companions) < self._most:
                 assert self._companion is not None
-                started = self._companion()
-                self.companions.append(started)
-                return started
+                try:
+                    started = self._companion()
+                    started.start()
+                except (OSError, EsbuildError) as error:
+                    log.debug("a second esbuild service did not start (%s): the builds share one", error)
+                    self._most = 1 + len(self.companions)
+                    if self._most == 1:
+                        return self.primary  # shared from now on, as with one service
+                else:
+                    self.companions.append(started)
+                    return started
         return self._idle.get()
 
     def close_companions(self) -> None:
         """End the companions, each on a thread of its own (a cold run's service takes 15 ms or
         more to give back its heap; the interpreter waits for these threads at exit, so no
-        process is left behind)."""
-        companions, self.companions = self.companions, []
+        process is left behind). The builds after it, if any, share ``primary``."""
+        with self._lock:
+            companions, self.companions = self.companions, []
+            self._most = 1
         for companion in companions:
             threading.Thread(target=companion.close, name="prebundle-esbuild-close").start()

@@ -104,6 +104,11 @@ class Service:
         conn = self._conn
         return conn.pid if conn is not None and conn.alive else None
 
+    def start(self) -> int:
+        """Start the service process now, if it is not running; its pid. Raises what starting
+        it raises (``OSError``, ``ServiceStopped``)."""
+        return self._connection().pid
+
     def close(self, timeout: float = 2.0) -> None:
         """Dispose live contexts, close stdin, wait ``timeout`` seconds, then kill."""
         with self._lock:

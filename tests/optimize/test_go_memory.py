@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from prebundle import esbuild, load_config
-from prebundle.bundle.go_memory import BATCH_HEAP_LIMIT, HEAP_PER_OUTPUT_BYTE, service_env
+from prebundle.bundle.go_memory import BATCH_HEAP_LIMIT, HEAP_PER_OUTPUT_BYTE, held_at_once, service_env
 from prebundle.optimizer import optimize
 from tests.support.apps import make_app
 
@@ -32,6 +32,15 @@ def test_two_processes_share_the_budget() -> None:
     largest = BATCH_HEAP_LIMIT // 2 // (2 * HEAP_PER_OUTPUT_BYTE)
     assert service_env(largest, environ={}, processes=2) == EACH_OF_TWO
     assert service_env(largest + 1, environ={}, processes=2) is None
+
+
+def test_each_process_holds_its_share_of_the_largest_builds() -> None:
+    sizes = [1_000_000, 5_000_000, 4_000_000, 3_000_000]
+    assert held_at_once(sizes, 2, processes=2) == 5_000_000  # one build on each process
+    assert held_at_once(sizes, 2, processes=1) == 9_000_000  # both builds on one
+    assert held_at_once([2_000_000], 2, processes=1) == 2_000_000
+    assert held_at_once(None, 2, processes=2) is None
+    assert service_env(held_at_once(sizes, 2, processes=2), environ={}, processes=2) == EACH_OF_TWO
 
 
 def test_unknown_sizes_and_the_users_settings_keep_gos_default() -> None:
@@ -123,23 +132,58 @@ def test_a_daemons_service_and_the_users_gogc_are_left_alone(fresh_service: Path
 
 
 def test_a_commands_run_ends_its_service_once_built_and_a_daemons_keeps_it(fresh_service: Path) -> None:
-    import time
-
     config = load_config(fresh_service)
     before = len(STARTED)
     optimize(config, force=True, one_shot=True)
     assert len(STARTED) - before == 2
-    deadline = time.monotonic() + 5
-    for pid in STARTED[before:]:  # the run's service and its companion
-        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not Path(f"/proc/{pid}").exists() or _state(pid) == "Z", "a service outlived the run's builds"
+    _services_closed()
+    for pid in STARTED[before:]:  # the run's service and its companion: ended and reaped
+        assert not Path(f"/proc/{pid}").exists(), f"esbuild {pid} outlived the run's builds ({_state(pid)})"
     assert esbuild.get_service(fresh_service).pid is None
 
     before = len(STARTED)
     optimize(config, force=True, trigger="startup")
     assert esbuild.get_service(fresh_service).pid == STARTED[-1], "a daemon's service lives on"
     assert len(STARTED) - before == 1, "a daemon's builds share its one service"
+
+
+def _services_closed() -> None:
+    """Wait for the threads a run closes its esbuild services on."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "prebundle-esbuild-close":
+            thread.join(timeout=10)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_commands_run_that_fails_ends_both_its_services(fresh_service: Path) -> None:
+    from prebundle.errors import PrebundleError
+
+    broken = make_app(fresh_service.parent / "broken", SOURCE + "import 'broken-dep'\n", packages=["lodash", "dayjs"],
+                      extra={"node_modules/broken-dep/package.json":
+                             '{"name": "broken-dep", "version": "1.0.0", "module": "index.js"}',
+                             "node_modules/broken-dep/index.js": "export const = ;\n"})
+    esbuild.get_service(broken).close()
+    before = len(STARTED)
+    with pytest.raises(PrebundleError, match="broken-dep/index.js:1:"):
+        optimize(load_config(broken), force=True, one_shot=True)
+    assert len(STARTED) - before == 2, "the other builds ran on a second service"
+    _services_closed()
+    for pid in STARTED[before:]:
+        assert not Path(f"/proc/{pid}").exists(), f"esbuild {pid} outlived the failed run ({_state(pid)})"
+
+
+def test_a_companion_that_cannot_start_leaves_the_builds_on_one_service(fresh_service: Path, monkeypatch) -> None:
+    """No second process (a process limit, say): the run builds on its one service, as before."""
+    from prebundle.optimizer import OptimizeRun
+
+    monkeypatch.setattr(OptimizeRun, "_companion",
+                        lambda self: esbuild.Service(fresh_service / "no-such-esbuild", version="0.0.0"))
+    before = len(STARTED)
+    result = optimize(load_config(fresh_service), force=True, one_shot=True)
+    assert len(result.built) == 2, "both packages built, on the one service"
+    assert len(STARTED) - before == 1
 
 
 def _state(pid: int) -> str:
