@@ -78,11 +78,14 @@ class ServiceLease:
         with self._lock:
             if 1 + len(self.companions) < self._most:
                 assert self._companion is not None
+                started: Service | None = None
                 try:
                     started = self._companion()
                     started.start()
                 except (OSError, EsbuildError) as error:
                     log.debug("a second esbuild service did not start (%s): the builds share one", error)
+                    if started is not None:
+                        started.close(timeout=0.5)  # whatever of it did start
                     self._most = 1 + len(self.companions)
                     if self._most == 1:
                         return self.primary  # shared from now on, as with one service

@@ -26,7 +26,7 @@ class FakeService:
             raise ServiceStopped("the service failed to start")
         return 1
 
-    def close(self) -> None:
+    def close(self, timeout: float = 2.0) -> None:
         self.closed = True
 
     def build(self, *, hold: threading.Event | None = None, **_options) -> str:
@@ -85,7 +85,7 @@ def test_a_companion_that_cannot_start_leaves_one_shared_service() -> None:
     failed = FakeService("companion", starts=False)
     lease = ServiceLease(primary, lambda: failed, most=2)
     assert _two_builds_at_once(lease) == ["primary", "primary"]
-    assert lease.shared and lease.companions == []
+    assert lease.shared and lease.companions == [] and failed.closed, "whatever of it started is ended"
 
 
 def test_without_a_companion_the_builds_share_the_service() -> None:
