@@ -45,10 +45,7 @@ def place(content: bytes | Path, staging: Path | str, name: str, folders: set[st
     ``folders``: the folders made already (one ``mkdir`` each, paths as strings: a deps dir is
     hundreds of files)."""
     target = os.path.join(staging, name)
-    folder = os.path.dirname(target)
-    if folder not in folders:
-        os.makedirs(folder, exist_ok=True)
-        folders.add(folder)
+    _make_folder(os.path.dirname(target), folders)
     if isinstance(content, Path):
         link_or_copy(content, target)
         return
@@ -74,7 +71,9 @@ class StagingWriter:
         self.previous = None if previous is None else os.fspath(previous)
         """The output being replaced: its files of identical bytes are linked, not written."""
         self._mode: int | None = None
-        """The permission bits of a new file here (a linked file must have them)."""
+        """The permission bits of a new file here (a linked file must have them); None on
+        Windows, where files have no such bits."""
+        self._mode_known = False
         self.folders: set[str] = set()
         self._written: dict[str, FileInfo] = {}
         """Name -> what was written there (the first build to write a name wins)."""
@@ -109,12 +108,14 @@ class StagingWriter:
                 self._gzip[name] = self.sizes.learn(content)
 
     def _link(self, content: bytes, name: str) -> bool:
-        if self._mode is None:
-            os.makedirs(self.staging, exist_ok=True)
+        if not self._mode_known:
+            self._mode_known = True
+            _make_folder(os.fspath(self.staging), self.folders)
             self._mode = new_file_mode(self.staging)
             if self._mode is None and os.name != "nt":
                 self.previous = None  # cannot tell the mode a new file gets: every file written
-                return False
+        if self.previous is None:
+            return False
         return link_unchanged(content, os.path.join(self.previous, name), self.staging, name, self.folders,
                               mode=self._mode)
 
@@ -178,10 +179,7 @@ def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str
             offset += len(chunk)
         if os.read(fd, 1) or _identity(os.fstat(fd)) != _identity(compared):
             return False  # written to while it was compared
-        folder = os.path.dirname(target)
-        if folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
+        _make_folder(os.path.dirname(target), folders)
         try:
             os.link(previous, target)  # a regular file, as the lstat and fstat above found
         except OSError:
@@ -201,6 +199,13 @@ def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str
         return False
     finally:
         os.close(fd)
+
+
+def _make_folder(folder: str, folders: set[str]) -> None:
+    """``folder`` made, once per run (``folders``: those made already)."""
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
 
 
 def _identity(found: os.stat_result) -> tuple[int, int, int, int]:
