@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -376,11 +375,13 @@ class OptimizeRun:
         it started may end now, on a thread of its own, while the output is published (a cold
         run's service takes 15 ms or more to give back its heap; the process would otherwise
         wait for that at exit)."""
+        from .bundle.services import close_in_background
+
         self._close_companions()
         service = self.service
         if service is None or service.pid is None or not self._service_started_here:
             return
-        threading.Thread(target=service.close, name="prebundle-esbuild-close").start()
+        close_in_background(service)
 
     def _sizes_to_learn(self) -> SizeCache | None:
         """The gzip sizes a command's run learns of the modules it writes, beside its builds,

@@ -24,7 +24,7 @@ from ..esbuild import EsbuildError
 if TYPE_CHECKING:  # pragma: no cover
     from ..esbuild import BuildResult, Service
 
-__all__ = ["ServiceLease"]
+__all__ = ["ServiceLease", "close_in_background"]
 
 log = logging.getLogger("prebundle.bundle")
 
@@ -95,11 +95,16 @@ class ServiceLease:
         return self._idle.get()
 
     def close_companions(self) -> None:
-        """End the companions, each on a thread of its own (a cold run's service takes 15 ms or
-        more to give back its heap; the interpreter waits for these threads at exit, so no
-        process is left behind). The builds after it, if any, share ``primary``."""
+        """End the companions, each on a thread of its own (:func:`close_in_background`). The
+        builds after it, if any, share ``primary``."""
         with self._lock:
             companions, self.companions = self.companions, []
             self._most = 1
         for companion in companions:
-            threading.Thread(target=companion.close, name="prebundle-esbuild-close").start()
+            close_in_background(companion)
+
+
+def close_in_background(service: Service) -> None:
+    """End ``service`` on a thread of its own (a cold run's service takes 15 ms or more to give
+    back its heap); the interpreter waits for that thread at exit, so no process is left behind."""
+    threading.Thread(target=service.close, name="prebundle-esbuild-close").start()
