@@ -241,6 +241,20 @@ def test_cold_scan_uses_the_process_pool_and_agrees_with_inline(tmp_path, monkey
     assert len(pooled.deps["dep"].importers) == 300
 
 
+
+def test_a_pool_batch_answers_in_the_order_it_was_given(tmp_path):
+    """A worker parses a batch grouped by grammar, yet each answer stays at its file's place."""
+    from prebundle.scanner.files import parse_batch
+
+    names = ["a.ts", "b.js", "c.tsx", "d.jsx", "e.ts", "f.js", "missing.js"]
+    for name in names[:-1]:
+        (tmp_path / name).write_text(f"import '{name}-dep'\n")
+    paths = [str(tmp_path / name) for name in names]
+    parsed = parse_batch(paths)
+    assert [p.path for p in parsed] == paths
+    assert [p.imports[0][0] for p in parsed[:-1]] == [f"{name}-dep" for name in names[:-1]]
+    assert parsed[-1].size == -1 and "cannot read" in parsed[-1].warnings[0]
+
 def test_scan_json_shape(tmp_path):
     root = write_tree(tmp_path / "app", {"index.html": "<script type=module>import 'a/sub'\nimport 'gone'</script>", **package("a")})
     (root / "node_modules" / "a" / "sub.js").write_text("export {}")
