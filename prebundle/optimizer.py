@@ -201,9 +201,10 @@ def _optimize(config: Config, *, force: bool | None, scan_result: ScanResult | N
     return result
 
 
-def _go_settings(env: Mapping[str, str] | None) -> bool:
-    """Whether a caller gave the service Go collector settings of its own (kept as they are)."""
-    return bool(env) and ("GOGC" in env or "GOMEMLIMIT" in env)
+def _go_settings(env: Mapping[str, str] | None, *, names: tuple[str, ...] = ("GOGC", "GOMEMLIMIT")) -> bool:
+    """Whether the service's process gets Go settings ``names`` of the user's or a caller's own,
+    from ``env`` (the service's) or this process's environment: they are kept as they are."""
+    return any(name in os.environ or (env is not None and name in env) for name in names)
 
 
 def _follows_edits(trigger: str) -> bool:
@@ -698,7 +699,9 @@ class OptimizeRun:
         if self.service is None:
             self.service = esbuild.get_service(self.config.root)
             self._service_started_here = self.service.pid is None
-        allowed = self._one_shot and self._service_started_here and not _go_settings(self.service.env)
+        # a limit of the user's on Go's heap or threads is per process: one process keeps it
+        allowed = self._one_shot and self._service_started_here \
+            and not _go_settings(self.service.env, names=("GOGC", "GOMEMLIMIT", "GOMAXPROCS"))
         bundler = PackageBundler(self.config, self.resolver, self.service, staging=staging,
                                  interop_cache=self._interop_cache(), rule=self._rule,
                                  companion=self._companion if allowed else None,

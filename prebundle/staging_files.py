@@ -9,21 +9,22 @@ written and the run's publish reconciles it with the builds it keeps (:func:`rec
 
 A file whose bytes are exactly those of the same name in the output being replaced (most of a
 ``--force`` run of unchanged packages) is not written again: that file, when it is a regular
-file of this user with the permission bits a new file would get, is hard-linked into the
-staging folder (:func:`link_unchanged`). Output files are never modified in place, so serving
-that file is serving the bytes the run built, without their writes (36 MB on the bench app)
-or a new inode for each of 600 files (5 µs a file on some disks, 150 µs on others).
+file of this user with the group and permission bits a new file would get, is hard-linked
+into the staging folder (:func:`link_unchanged`). Output files are never modified in place,
+so serving that file is serving the bytes the run built, without their writes (36 MB on the
+bench app) or a new inode for each of 600 files (5 µs a file on some disks, 150 µs on others).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .commit import NEW_FILE, link_or_copy
 from .inventory_sizes import is_loaded
@@ -33,10 +34,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from .inventory_sizes import SizeCache
     from .metadata import FileInfo
 
-__all__ = ["StagingWriter", "link_unchanged", "new_file_mode", "place", "reconcile"]
+__all__ = ["LinksRefused", "NewFile", "StagingWriter", "link_unchanged", "new_file", "place", "reconcile"]
 
 _COMPARED_BYTES = 1 << 20
 """How much of a previous file is read at a time to compare it (a source map can be 5 MB)."""
+_NO_LINKS = frozenset(getattr(errno, name) for name in ("EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS")
+                      if hasattr(errno, name))
+"""``os.link`` errors that every later link between the same two folders would meet too."""
+
+
+class LinksRefused(Exception):
+    """The file system refused a hard link from the replaced output into the staging folder,
+    as it will refuse the next (another device, a file system without links)."""
+
+
+class NewFile(NamedTuple):
+    """What a file created in the staging folder gets, which a linked file must have too."""
+
+    mode: int
+    """Its permission bits (the umask decides)."""
+    gid: int
+    """Its group (the folder's, when the folder is set-group-ID)."""
 
 
 def place(content: bytes | Path, staging: Path | str, name: str, folders: set[str]) -> None:
@@ -70,10 +88,10 @@ class StagingWriter:
         self.sizes = sizes
         self.previous = None if previous is None else os.fspath(previous)
         """The output being replaced: its files of identical bytes are linked, not written."""
-        self._mode: int | None = None
-        """The permission bits of a new file here (a linked file must have them); None on
-        Windows, where files have no such bits."""
-        self._mode_known = False
+        self._new_file: NewFile | None = None
+        """What a new file here gets (a linked file must have it too); None on Windows, where
+        files have no permission bits or group."""
+        self._new_file_known = False
         self.folders: set[str] = set()
         self._written: dict[str, FileInfo] = {}
         """Name -> what was written there (the first build to write a name wins)."""
@@ -108,16 +126,20 @@ class StagingWriter:
                 self._gzip[name] = self.sizes.learn(content)
 
     def _link(self, content: bytes, name: str) -> bool:
-        if not self._mode_known:
-            self._mode_known = True
+        if not self._new_file_known:
+            self._new_file_known = True
             _make_folder(os.fspath(self.staging), self.folders)
-            self._mode = new_file_mode(self.staging)
-            if self._mode is None and os.name != "nt":
-                self.previous = None  # cannot tell the mode a new file gets: every file written
+            self._new_file = new_file(self.staging)
+            if self._new_file is None and os.name != "nt":
+                self.previous = None  # cannot tell what a new file gets: every file written
         if self.previous is None:
             return False
-        return link_unchanged(content, os.path.join(self.previous, name), self.staging, name, self.folders,
-                              mode=self._mode)
+        try:
+            return link_unchanged(content, os.path.join(self.previous, name), self.staging, name, self.folders,
+                                  new=self._new_file)
+        except LinksRefused:
+            self.previous = None  # no link will be allowed: the run's other files are written, not compared
+            return False
 
     def gzip_size(self, name: str, info: FileInfo) -> int | None:
         """The gzip size learned of the file written at ``name``, if what was written there is
@@ -140,12 +162,16 @@ class StagingWriter:
 
 
 def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str, folders: set[str], *,
-                   mode: int | None = None) -> bool:
+                   new: NewFile | None = None) -> bool:
     """Hard-link ``previous`` into the staging folder as ``name`` when it is a regular file of
     this user, directly in the replaced output (not through a symlink), holding exactly
     ``content`` (compared byte for byte: a file edited by hand is written anew), and, when
-    ``mode`` is given, with the permission bits a new file gets (a ``--force`` under another
-    umask writes its files anew). False, and no file placed, otherwise.
+    ``new`` is given, with the permission bits and group a new file gets (a ``--force`` under
+    another umask, or after a ``chgrp`` of the folder, writes its files anew; without ``new``,
+    a read-only file is written anew). False, and no file placed, otherwise; raises
+    :class:`LinksRefused` when the file system refuses the link as it would any other.
+    (Extended attributes, ACLs among them, are not compared: a linked file keeps those of the
+    replaced one, which was made in a folder beside the staging folder, under the same parent.)
 
     The file is read from one descriptor whose file is checked to be the one at ``previous``,
     unchanged from before the comparison to after the link. (From then until the run commits,
@@ -157,8 +183,8 @@ def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str
         found = os.lstat(previous)
     except OSError:
         return False
-    if not stat.S_ISREG(found.st_mode) or found.st_size != len(content) or not _ours(found, mode):
-        return False  # a symlink, a FIFO (opening it would wait forever), another size or owner
+    if not stat.S_ISREG(found.st_mode) or found.st_size != len(content) or not _ours(found, new):
+        return False  # a symlink, a FIFO (opening it would wait forever), another size, owner or mode
     try:
         fd = os.open(previous, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                      | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
@@ -182,8 +208,10 @@ def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str
         _make_folder(os.path.dirname(target), folders)
         try:
             os.link(previous, target)  # a regular file, as the lstat and fstat above found
-        except OSError:
-            return False  # another file system, a file system without links: written instead
+        except OSError as error:
+            if error.errno in _NO_LINKS:  # another file system, a file system without links
+                raise LinksRefused(str(error)) from None
+            return False  # written instead
         linked = True
         if _identity(os.lstat(target)) != _identity(compared):
             os.unlink(target)  # replaced, or written to, between the comparison and the link
@@ -214,17 +242,22 @@ def _identity(found: os.stat_result) -> tuple[int, int, int, int]:
     return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
-def _ours(found: os.stat_result, mode: int | None) -> bool:
-    """A file of this user with the permission bits ``mode`` (None: not checked)."""
-    if mode is not None and stat.S_IMODE(found.st_mode) != mode:
+def _ours(found: os.stat_result, new: NewFile | None) -> bool:
+    """A file of this user with the permission bits and group of ``new``; without ``new``
+    (Windows), one that is not read-only (the attribute would be the new output's too)."""
+    if new is None:
+        if not found.st_mode & stat.S_IWRITE:
+            return False
+    elif stat.S_IMODE(found.st_mode) != new.mode or found.st_gid != new.gid:
         return False
     geteuid = getattr(os, "geteuid", None)
     return geteuid is None or found.st_uid == geteuid()
 
 
-def new_file_mode(folder: Path | str) -> int | None:
-    """The permission bits a file created in ``folder`` gets (the umask decides), from a probe
-    file made and removed; None where files have no such bits (Windows) or it cannot tell."""
+def new_file(folder: Path | str) -> NewFile | None:
+    """The permission bits (the umask decides) and group a file created in ``folder`` gets,
+    from a probe file made and removed; None where files have no such bits (Windows) or it
+    cannot tell."""
     if os.name == "nt":
         return None
     probe = os.path.join(folder, f".mode-{os.getpid()}-{threading.get_ident()}")
@@ -233,7 +266,8 @@ def new_file_mode(folder: Path | str) -> int | None:
     except OSError:
         return None
     try:
-        return stat.S_IMODE(os.fstat(fd).st_mode)
+        made = os.fstat(fd)
+        return NewFile(stat.S_IMODE(made.st_mode), made.st_gid)
     except OSError:
         return None
     finally:

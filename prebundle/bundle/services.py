@@ -7,7 +7,8 @@ processes: the bench app's 13 groups, two at a time, took 733–757 ms through o
 command's run leases each build a service of its own: the one it was given and, when that is
 busy, a companion started like it (same binary and environment), up to ``most`` in all. A
 daemon keeps its one long-lived service (no companion): its runs build a package or two.
-A companion that cannot start leaves the builds to share the first service, as before.
+A companion that cannot start leaves the builds to wait for the first service, one at a time:
+its Go memory limit may be set for one build (``go_memory``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class ServiceLease:
         self._most = most if companion is not None else 1
         self._idle: queue.SimpleQueue[Service] = queue.SimpleQueue()
         self._idle.put(primary)
+        self._waiting = False
+        """Whether builds take turns on the services started (a companion failed to start)."""
         self._lock = threading.Lock()
         self.companions: list[Service] = []
         """The services started for this run besides ``primary`` (:meth:`close_companions`)."""
@@ -56,7 +59,7 @@ class ServiceLease:
     @contextmanager
     def service(self) -> Iterator[Service]:
         """A service for one build, given back when the build returns."""
-        if self._most == 1:
+        if self._most == 1 and not self._waiting:
             yield self.primary  # one service: builds share it, as esbuild allows
             return
         leased = self._take()
@@ -78,17 +81,13 @@ class ServiceLease:
         with self._lock:
             if 1 + len(self.companions) < self._most:
                 assert self._companion is not None
-                started: Service | None = None
                 try:
                     started = self._companion()
-                    started.start()
+                    started.start()  # a start that fails leaves no process (``Service.start``)
                 except (OSError, EsbuildError) as error:
-                    log.debug("a second esbuild service did not start (%s): the builds share one", error)
-                    if started is not None:
-                        started.close(timeout=0.5)  # whatever of it did start
+                    log.debug("a second esbuild service did not start (%s): the builds take turns", error)
                     self._most = 1 + len(self.companions)
-                    if self._most == 1:
-                        return self.primary  # shared from now on, as with one service
+                    self._waiting = True
                 else:
                     self.companions.append(started)
                     return started
@@ -100,6 +99,7 @@ class ServiceLease:
         with self._lock:
             companions, self.companions = self.companions, []
             self._most = 1
+            self._waiting = False
         for companion in companions:
             close_in_background(companion)
 

@@ -69,6 +69,7 @@ def fresh_service(tmp_path: Path, monkeypatch):
 
     monkeypatch.delenv("GOGC", raising=False)
     monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    monkeypatch.delenv("GOMAXPROCS", raising=False)
     real = transport.Connection._handshake
 
     def handshake(connection) -> None:  # the process runs: read its environment from /proc
@@ -118,12 +119,21 @@ def test_a_daemons_service_and_the_users_gogc_are_left_alone(fresh_service: Path
 
     service.close()
     monkeypatch.setenv("GOGC", "150")
+    before = len(STARTED)
     optimize(config, force=True, one_shot=True)
     environ = _service_environ(fresh_service)
     assert environ.get("GOGC") == "150" and "GOMEMLIMIT" not in environ
+    assert len(STARTED) - before == 1, "the user's setting is per process: one process keeps it"
 
     service.close()
     monkeypatch.delenv("GOGC")
+    monkeypatch.setenv("GOMAXPROCS", "1")  # the user's cap on esbuild's threads
+    before = len(STARTED)
+    optimize(config, force=True, one_shot=True)
+    assert len(STARTED) - before == 1
+    monkeypatch.delenv("GOMAXPROCS")
+
+    service.close()
     service.env = {"GOMEMLIMIT": "2GiB"}  # a caller's own setting on the service
     optimize(config, force=True, one_shot=True)
     environ = _service_environ(fresh_service)

@@ -1,5 +1,6 @@
 """``bundle.services``: each build of a command's run on a service process no other build is
-using, a companion started only when the first is busy, and one shared service otherwise."""
+using, a companion started only when the first is busy, and one shared service otherwise (one
+at a time on it when a companion could not start)."""
 
 from __future__ import annotations
 
@@ -40,14 +41,15 @@ class FakeService:
         return self.name
 
 
-def _two_builds_at_once(lease: ServiceLease) -> list[str]:
-    """Two builds held in flight together; the names of the services they ran on."""
+def _two_builds_at_once(lease: ServiceLease, *, wait: float = 5) -> list[str]:
+    """Two builds held in flight together (for up to ``wait`` seconds, while one of them waits
+    for a service); the names of the services they ran on."""
     hold = threading.Event()
     names: list[str] = []
     threads = [threading.Thread(target=lambda: names.append(lease.build(hold=hold))) for _ in range(2)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + wait
     while _in_flight(lease) < 2 and time.monotonic() < deadline:  # both in flight, or one waits
         time.sleep(0.001)
     hold.set()
@@ -80,12 +82,14 @@ def test_one_build_at_a_time_starts_no_companion() -> None:
     assert started == []
 
 
-def test_a_companion_that_cannot_start_leaves_one_shared_service() -> None:
+def test_a_companion_that_cannot_start_leaves_the_builds_taking_turns_on_the_first() -> None:
+    """The first service's memory limit may be set for one build: two never run on it at once."""
     primary = FakeService("primary")
     failed = FakeService("companion", starts=False)
     lease = ServiceLease(primary, lambda: failed, most=2)
-    assert _two_builds_at_once(lease) == ["primary", "primary"]
-    assert lease.shared and lease.companions == [] and failed.closed, "whatever of it started is ended"
+    assert _two_builds_at_once(lease, wait=0.3) == ["primary", "primary"]
+    assert lease.shared and lease.companions == [] and primary.most_at_once == 1
+    assert _two_builds_at_once(lease, wait=0.3) == ["primary", "primary"] and primary.most_at_once == 1
 
 
 def test_without_a_companion_the_builds_share_the_service() -> None:

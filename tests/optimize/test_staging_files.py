@@ -13,7 +13,7 @@ import pytest
 
 from prebundle.metadata import FileInfo
 from prebundle import staging_files
-from prebundle.staging_files import StagingWriter, link_unchanged, new_file_mode, place, reconcile
+from prebundle.staging_files import StagingWriter, link_unchanged, new_file, place, reconcile
 
 
 def build(files: dict[str, bytes], *, reused: bool = False) -> SimpleNamespace:
@@ -185,21 +185,66 @@ def test_a_difference_past_the_first_piece_compared_is_found(tmp_path: Path, mon
     assert link_unchanged(b"export const v = 1;", str(tmp_path / "old.js"), staging, "a.js", set())
 
 
-def test_a_link_refused_by_the_file_system_writes_the_file(tmp_path: Path, monkeypatch) -> None:
+def test_a_link_refused_by_the_file_system_writes_the_files_without_comparing_more(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    """Another device (or a file system without links) refuses every link: after the first,
+    the run's files are written without reading the old ones again."""
     previous = tmp_path / "deps"
     previous.mkdir()
     (previous / "a.js").write_bytes(b"export {};")
+    (previous / "b.js").write_bytes(b"export {};")
+    links = []
 
     def refuse(*args, **kwargs):
-        raise OSError(18, "Invalid cross-device link")
+        links.append(args)
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
 
     monkeypatch.setattr(staging_files.os, "link", refuse)
     staging = tmp_path / "staging"
     writer = StagingWriter(staging, previous=previous)
+    writer.add([build({"a.js": b"export {};", "b.js": b"export {};"})])
+    writer.finish()
+    assert tree(staging) == {"a.js": b"export {};", "b.js": b"export {};"}
+    assert (staging / "a.js").stat().st_ino != (previous / "a.js").stat().st_ino
+    assert len(links) == 1
+
+
+@pytest.mark.skipif(os.name == "nt" or not hasattr(os, "getgroups"), reason="groups are POSIX's")
+def test_a_file_of_another_group_than_a_new_file_gets_is_written_anew(tmp_path: Path) -> None:
+    """After a chgrp of the folder (set-group-ID, for a server's group), --force gives every
+    file that group, the unchanged ones too."""
+    other = next((gid for gid in os.getgroups() if gid != os.getegid()), None)
+    if other is None and os.geteuid() == 0:
+        other = os.getegid() + 4321  # root may give a file any group
+    if other is None:
+        pytest.skip("this user is in one group only")
+    previous = tmp_path / "deps"
+    previous.mkdir()
+    (previous / "a.js").write_bytes(b"export {};")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    os.chown(staging, -1, other)
+    staging.chmod(staging.stat().st_mode | stat.S_ISGID)
+    made = new_file(staging)
+    assert made is not None and made.gid == other
+    (previous / "a.js").chmod(made.mode)
+    writer = StagingWriter(staging, previous=previous)
     writer.add([build({"a.js": b"export {};"})])
     writer.finish()
-    assert (staging / "a.js").read_bytes() == b"export {};"
+    assert (staging / "a.js").stat().st_gid == other
     assert (staging / "a.js").stat().st_ino != (previous / "a.js").stat().st_ino
+
+
+def test_a_read_only_file_is_not_linked_when_the_new_file_is_unknown(tmp_path: Path) -> None:
+    """Without a probe (Windows), a read-only previous file is written anew: the attribute
+    would otherwise be the new output's, and its folder could not be removed later."""
+    (tmp_path / "old.js").write_bytes(b"export {};")
+    (tmp_path / "old.js").chmod(stat.S_IREAD)
+    staging = tmp_path / "staging"
+    try:
+        assert not link_unchanged(b"export {};", str(tmp_path / "old.js"), staging, "a.js", set())
+    finally:
+        (tmp_path / "old.js").chmod(stat.S_IREAD | stat.S_IWRITE)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="permission bits and FIFOs are POSIX's")
@@ -210,8 +255,9 @@ def test_another_mode_or_a_fifo_in_the_replaced_output_is_written_anew(tmp_path:
     previous.mkdir()
     staging = tmp_path / "staging"
     staging.mkdir()
-    mode = new_file_mode(staging)
-    assert mode is not None
+    made = new_file(staging)
+    assert made is not None
+    mode = made.mode
     (previous / "private.js").write_bytes(b"export {};")
     (previous / "private.js").chmod(0o600 if mode != 0o600 else 0o640)
     (previous / "same.js").write_bytes(b"export {};")
