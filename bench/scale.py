@@ -12,7 +12,10 @@ Two axes, three points each:
 * **files**: synthetic trees of 500, 5,000 and 20,000 source files (``bench/gen_tree.py``, seed 1,
   importing the bench app's specifiers) under ``bench/.work/scale/files-N/``.
 
-At every point, in this order, as in ``bench/run.py``: **force** (``prebundle ROOT --force``:
+On the packages axis, first the **esbuild floor**: the esbuild CLI bundling the point's
+specifiers in one build, with ``bench/run.py``'s flags, into a folder deleted first (how the
+work itself grows). Then at
+every point, in this order, as in ``bench/run.py``: **force** (``prebundle ROOT --force``:
 every package bundled again; the deps dir was deleted by the previous cold scan, whose scan
 cache it finds, so its scan is warm), **no-op** (``prebundle ROOT`` with a valid cache), **warm
 scan** (``prebundle scan ROOT --json`` again, nothing changed) and **cold scan** (the same after
@@ -59,8 +62,11 @@ END = "<!-- bench/scale.py:end -->"
 PACKAGE_POINTS = (10, 50, 200)
 FILE_POINTS = (500, 5000, 20000)
 FIGURES = ("force", "noop", "scan-warm", "scan-cold")
-LABELS = {"force": "`prebundle --force`", "noop": "no-op `prebundle`", "scan-warm": "warm scan",
-          "scan-cold": "cold scan"}
+FLOOR = "floor"
+"""The esbuild CLI, one build of the point's specifiers: measured on the packages axis only (on
+the files axis the specifiers, and so the floor, stay the bench app's)."""
+LABELS = {FLOOR: "esbuild floor (one build)", "force": "`prebundle --force`", "noop": "no-op `prebundle`",
+          "scan-warm": "warm scan", "scan-cold": "cold scan"}
 
 
 def load_packages() -> list[str]:
@@ -78,13 +84,17 @@ class Point:
     root: Path
     expected: list[str]
     """The bare specifiers a scan must find."""
-    runs: dict[str, list] = field(default_factory=lambda: {name: [] for name in FIGURES})
+    runs: dict[str, list] = field(default_factory=lambda: {name: [] for name in (FLOOR, *FIGURES)})
     built: str = ""
     """What the force run said it optimized (ids, packages), from its summary line."""
 
     @property
     def name(self) -> str:
         return f"{self.axis}-{self.size}"
+
+    @property
+    def figures(self) -> tuple[str, ...]:
+        return (FLOOR, *FIGURES) if self.axis == "packages" else FIGURES
 
 
 def _hard_link_tree(source: Path, target: Path) -> None:
@@ -135,6 +145,18 @@ def _cli(ctx, *args: str) -> list[str]:
     return [*ctx.prebundle, *args]
 
 
+def _floor_out(point: Point) -> Path:
+    return BENCH / ".work" / "out" / f"scale-floor-{point.name}"
+
+
+def _floor_argv(ctx, point: Point) -> list[str]:
+    """The esbuild CLI bundling ``point``'s specifiers in one build, as ``bench/run.py``'s floor."""
+    entries = ["".join(c if c.isalnum() or c == "-" else "_" for c in spec) + "=" + spec for spec in point.expected]
+    return [str(ctx.bench / "peers/esbuild/node_modules/esbuild/bin/esbuild"), *entries,
+            "--bundle", "--format=esm", "--splitting", "--platform=browser", "--sourcemap",
+            "--define:process.env.NODE_ENV=\"development\"", f"--outdir={_floor_out(point)}", "--log-level=error"]
+
+
 def _check(point: Point, figure: str, run) -> str | None:
     """A problem with a run's output, or None."""
     if not run.ok:
@@ -157,6 +179,14 @@ def run_figure(ctx, point: Point, figure: str):
 
     env = _prebundle_env(ctx)
     root = str(point.root)
+    if figure == FLOOR:
+        # into a new folder, as the force run after a cold scan writes a new deps dir (on a disk
+        # where creating files costs more than overwriting them, the same work for both)
+        shutil.rmtree(_floor_out(point), ignore_errors=True)
+        run = measure(_floor_argv(ctx, point), cwd=point.root, env=env)
+        if not run.ok:
+            raise SystemExit(f"{point.name} {figure}: exit {run.returncode}: {run.output.strip()[-300:]}")
+        return run
     scan = _cli(ctx, "scan", root, "--json")
     if figure == "noop":
         measure(_cli(ctx, root), cwd=ROOT, env=env)  # untimed: makes the cache valid
@@ -179,7 +209,7 @@ def run_figure(ctx, point: Point, figure: str):
 def measure_rounds(ctx, points: list[Point], rounds: int) -> None:
     for index in range(-1, rounds):  # -1: the untimed warm-up
         for point in points:
-            for figure in FIGURES:
+            for figure in point.figures:
                 run = run_figure(ctx, point, figure)
                 if index >= 0:
                     point.runs[figure].append(run)
@@ -214,7 +244,7 @@ def axis_table(points: list[Point], unit: str) -> list[str]:
     sizes = [f"{p.size:,} {unit}" for p in points]
     lines = [f"| Figure | {' | '.join(sizes)} | growth: k per step | |",
              f"|---|{'---|' * len(points)}---|---|"]
-    for figure in FIGURES:
+    for figure in points[0].figures:
         cells = []
         for point in points:
             runs = point.runs[figure]
@@ -222,6 +252,9 @@ def axis_table(points: list[Point], unit: str) -> list[str]:
             cells.append(f"{_s(median_wall(point, figure))} ({peak:.0f} MB)")
         ks = " → ".join(f"{exponent(a, b, figure):.2f}" for a, b in zip(points, points[1:]))
         lines.append(f"| {LABELS[figure]} | {' | '.join(cells)} | {ks} | {growth_words(points, figure)} |")
+    if FLOOR in points[0].figures:
+        ratios = " | ".join(f"{median_wall(p, 'force') / median_wall(p, FLOOR):.2f} ×" for p in points)
+        lines.append(f"| `--force` ÷ floor | {ratios} | | |")
     return lines
 
 
@@ -239,9 +272,10 @@ def plot(points: dict[str, list[Point]], path: Path) -> None:
     for ax, (axis, unit) in zip(axes, (("packages", "packages imported"), ("files", "source files"))):
         row = points[axis]
         sizes = [p.size for p in row]
-        for figure in FIGURES:
+        for figure in row[0].figures:
             times = [median_wall(p, figure) for p in row]
-            ax.plot(sizes, times, marker="o", label=LABELS[figure].replace("`", ""))
+            ax.plot(sizes, times, marker="o", label=LABELS[figure].replace("`", ""),
+                    **({"linestyle": "--", "color": "black"} if figure == FLOOR else {}))
             ax.plot(sizes, [times[0] * s / sizes[0] for s in sizes], linestyle=":", color="grey", linewidth=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -251,7 +285,7 @@ def plot(points: dict[str, list[Point]], path: Path) -> None:
         ax.grid(True, which="both", linewidth=0.3)
     axes[0].set_title("prebundle vs number of packages")
     axes[1].set_title("prebundle vs number of source files")
-    axes[1].legend(fontsize=8, loc="upper left")
+    axes[0].legend(fontsize=8, loc="upper left")
     fig.text(0.5, 0.005, "dotted: linear growth from the smallest point", ha="center", fontsize=8, color="grey")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=110)
@@ -273,14 +307,15 @@ def markdown(points: dict[str, list[Point]], header: list[str], rounds: int) -> 
              "Python's start-up weigh less as the work grows). Force = `prebundle ROOT --force` with the "
              "deps dir gone and a warm scan cache (so on the files axis it is mostly the bundling of the "
              "bench app's packages); cold scan = `prebundle scan ROOT --json` with the project's cache "
-             "folder deleted.", END]
+             "folder deleted; esbuild floor = the esbuild CLI bundling the point's specifiers in one build "
+             "(`bench/run.py`'s flags): how the bundling work itself grows.", END]
     return "\n".join(lines) + "\n"
 
 
 def summary_lines(points: dict[str, list[Point]]) -> list[str]:
     out = []
     for axis, row in points.items():
-        for figure in FIGURES:
+        for figure in row[0].figures:
             ks = ", ".join(f"{exponent(a, b, figure):.2f}" for a, b in zip(row, row[1:]))
             walls = ", ".join(f"{median_wall(p, figure):.2f}" for p in row)
             out.append(f"{axis:8} {figure:9} {walls} s; k {ks}: {growth_words(row, figure)}")

@@ -1,7 +1,8 @@
 """The esbuild service of a command's run (``one_shot``): Go's collector off up to a soft
-limit when earlier builds say the run is small (``bundle.go_memory``), Go's default for a
-daemon, a run of unknown or large packages, and whenever the user set ``GOGC``/``GOMEMLIMIT``;
-the service ends once the run has built, while a daemon's lives on."""
+limit when earlier builds say the run is small (``bundle.go_memory``), less often than Go's
+default for a run of unknown or large packages, Go's default for a daemon and the user's own
+``GOGC``/``GOMEMLIMIT`` when set; the service ends once the run has built, while a daemon's
+lives on."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from pathlib import Path
 import pytest
 
 from prebundle import esbuild, load_config
-from prebundle.bundle.go_memory import BATCH_HEAP_LIMIT, HEAP_PER_OUTPUT_BYTE, held_at_once, service_env
+from prebundle.bundle.go_memory import (BATCH_HEAP_LIMIT, HEAP_PER_OUTPUT_BYTE, UNBOUNDED_GOGC, held_at_once,
+                                        service_env)
 from prebundle.optimizer import optimize
 from tests.support.apps import make_app
 
 BATCH = {"GOGC": "off", "GOMEMLIMIT": f"{BATCH_HEAP_LIMIT >> 20}MiB"}
 EACH_OF_TWO = {"GOGC": "off", "GOMEMLIMIT": f"{(BATCH_HEAP_LIMIT // 2) >> 20}MiB"}
 """A command's run: two service processes, one build on each, sharing the budget."""
+UNBOUNDED = {"GOGC": UNBOUNDED_GOGC}
+"""A command's run whose heap cannot be bounded ahead (sizes unknown, or too large)."""
 SOURCE = "import _ from 'lodash';\nimport dayjs from 'dayjs';\nconsole.log(_, dayjs);\n"
 
 
@@ -25,13 +29,13 @@ def test_small_known_runs_collect_late() -> None:
     assert service_env(2_000_000, environ={}) == BATCH
     largest = BATCH_HEAP_LIMIT // (2 * HEAP_PER_OUTPUT_BYTE)
     assert service_env(largest, environ={}) == BATCH
-    assert service_env(largest + 1, environ={}) is None  # the live heap could near the limit
+    assert service_env(largest + 1, environ={}) == UNBOUNDED  # the live heap could near the limit
 
 
 def test_two_processes_share_the_budget() -> None:
     largest = BATCH_HEAP_LIMIT // 2 // (2 * HEAP_PER_OUTPUT_BYTE)
     assert service_env(largest, environ={}, processes=2) == EACH_OF_TWO
-    assert service_env(largest + 1, environ={}, processes=2) is None
+    assert service_env(largest + 1, environ={}, processes=2) == UNBOUNDED
 
 
 def test_each_process_holds_its_share_of_the_largest_builds() -> None:
@@ -43,8 +47,9 @@ def test_each_process_holds_its_share_of_the_largest_builds() -> None:
     assert service_env(held_at_once(sizes, 2, processes=2), environ={}, processes=2) == EACH_OF_TWO
 
 
-def test_unknown_sizes_and_the_users_settings_keep_gos_default() -> None:
-    assert service_env(None, environ={}) is None
+def test_unknown_sizes_collect_less_often_and_the_users_settings_are_kept() -> None:
+    assert service_env(None, environ={}) == UNBOUNDED
+    assert service_env(None, environ={}, processes=2) == UNBOUNDED
     assert service_env(1_000, environ={"GOGC": "50"}) is None
     assert service_env(1_000, environ={"GOMEMLIMIT": "1GiB"}) is None
 
@@ -94,7 +99,7 @@ def test_a_commands_force_run_starts_the_service_with_late_collection(fresh_serv
     config = load_config(fresh_service)
     optimize(config, one_shot=True)  # the first build: no earlier build tells the sizes
     first = _service_environ(fresh_service)
-    assert "GOGC" not in first and "GOMEMLIMIT" not in first
+    assert first.get("GOGC") == UNBOUNDED_GOGC and "GOMEMLIMIT" not in first
 
     service = esbuild.get_service(fresh_service)
     service.close()
