@@ -58,7 +58,10 @@ class ServiceLease:
 
     @contextmanager
     def service(self) -> Iterator[Service]:
-        """A service for one build, given back when the build returns."""
+        """A service for one build, given back when the build returns. Not re-entrant: a
+        thread gives its service back before it asks for another (a group's worker builds,
+        ``asset_urls``, run after the group's own build has returned), else, with builds
+        taking turns, it would wait for itself."""
         if self._most == 1 and not self._waiting:
             yield self.primary  # one service: builds share it, as esbuild allows
             return
