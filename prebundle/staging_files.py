@@ -184,7 +184,7 @@ def link_unchanged(content: bytes, previous: str, staging: Path | str, name: str
     except OSError:
         return False
     if not stat.S_ISREG(found.st_mode) or found.st_size != len(content) or not _ours(found, new):
-        return False  # a symlink, a FIFO (opening it would wait forever), another size, owner or mode
+        return False  # a symlink, a FIFO (opening it would wait forever), another size, owner, group or mode
     try:
         fd = os.open(previous, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                      | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))

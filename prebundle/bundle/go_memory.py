@@ -16,11 +16,12 @@ measured 11 × on the bench app, 20 × on ``@mui/icons-material``), which an ear
 same packages tells. A run whose sizes are unknown (a first run), or large, has no safe limit:
 it collects when the heap has grown by twice what was live after the last collection
 (``GOGC=200``) instead of once, half the collections of Go's default, with no limit to run
-into (the first run of a 200-package app: 6.1 → 5.6 s, peak 590 → 714 MB, where esbuild's own
-command line peaks at 1.9 GB). (The setting is chosen before the first build. A later pass
-of the run, for packages no earlier build predicted, runs under it too: rare, since the
-packages earlier builds imported are planned up front.) A command's run builds on two service processes, one build on each
-(``services``): each gets half the limit, for the largest build it may hold.
+into (the first run of a 200-package app: 5.96 → 5.51 s, peak 558 → 717 MB, where esbuild's
+own command line peaks at 1.7–1.9 GB). (The setting is chosen before the first build. A later
+pass of the run, for packages no earlier build predicted, runs under it too: rare, since the
+packages earlier builds imported are planned up front.) A command's run builds on two service
+processes, one build on each (``services``): each gets half the limit, for the largest build
+it may hold.
 
 A daemon's service is long-lived and keeps the default; so does any value of ``GOGC`` or
 ``GOMEMLIMIT`` the user set.
