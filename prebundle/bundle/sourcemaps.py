@@ -53,7 +53,11 @@ _ESBUILD_MAP_HEAD = re.compile(rb'\{\s*"version"\s*:\s*3\s*,\s*"sources"\s*:\s*\
 _DECODER = json.JSONDecoder()
 _BLANKS = frozenset(b" \t\r\n\x0b\x0c")
 """What ``bytes.rstrip()`` strips."""
-_INLINE_MAP = re.compile(rb"(sourceMappingURL=data:application/json(?:;charset=[\w-]+)?;base64,)([A-Za-z0-9+/=]+)")
+_INLINE_MAP = re.compile(
+    rb"(?://|/\*)# sourceMappingURL=data:application/json(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)(?: \*/)?\s*\Z")
+"""The map comment esbuild ends an output with (``//#`` after JavaScript, ``/*# ... */`` after
+CSS), matched on the last line only: the same words inside a package's strings (emotion's
+compiled styles carry maps of their own) are the package's code, left as they are."""
 
 
 @dataclass(frozen=True)
@@ -126,10 +130,18 @@ def rewrite_maps(files: Mapping[str, bytes], namer: SourceNamer) -> dict[str, by
     for name, data in files.items():
         if name.endswith(MAP_SUFFIX):
             data = _rewrite(data, namer)
-        elif b"sourceMappingURL=data:" in data:
-            data = _INLINE_MAP.sub(lambda m: m.group(1) + _rewrite_inline(m.group(2), namer), data)
+        elif (found := _inline_map(data)) is not None:
+            data = data[:found.start(1)] + _rewrite_inline(found.group(1), namer) + data[found.end(1):]
         rewritten[name] = data
     return rewritten
+
+
+def _inline_map(data: bytes) -> re.Match[bytes] | None:
+    """The inline map comment that ends ``data``, if its last line is one."""
+    end = len(data)
+    while end and data[end - 1] in _BLANKS:
+        end -= 1
+    return _INLINE_MAP.match(data, data.rfind(b"\n", 0, end) + 1)
 
 
 def _rewrite_inline(encoded: bytes, namer: SourceNamer) -> bytes:

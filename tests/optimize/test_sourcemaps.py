@@ -204,6 +204,23 @@ def test_text_that_looks_like_an_inline_map_is_left_as_it_is(tmp_path: Path):
     assert text in (result.deps_dir / "odd-text.js").read_text()
 
 
+def test_a_map_inside_a_packages_string_is_its_code_and_stays_as_written(tmp_path: Path):
+    # emotion-compiled packages (react-select) carry each style's own map in a string constant.
+    own_map = {"version": 3, "sources": ["A11yText.tsx"], "names": [], "mappings": "AAAA"}
+    encoded = base64.b64encode(json.dumps(own_map).encode()).decode()
+    text = f"/*# sourceMappingURL=data:application/json;charset=utf-8;base64,{encoded} */"
+    root = make_app(tmp_path / "app", "import { styles } from 'styled-lib'\n", hand_packages=False, extra={
+        "node_modules/styled-lib/package.json": '{"name": "styled-lib", "version": "1.0.0", "module": "index.js"}',
+        "node_modules/styled-lib/index.js": f"export const styles = {{ map: {json.dumps(text)} }};\n",
+    })
+    first = optimize(load_config(root))
+    code = (first.deps_dir / "styled-lib.js").read_text()
+    assert text in code
+    url = json.loads((first.deps_dir / "importmap.json").read_text())["imports"]["styled-lib"]
+    again = optimize(load_config(root), force=True)
+    assert json.loads((again.deps_dir / "importmap.json").read_text())["imports"]["styled-lib"] == url
+
+
 _SEGMENTS = st.sampled_from(["a", "node_modules", "pkg", "@s", "x.js", "..", ".", "deps", "src", "lib", ""])
 
 
