@@ -1,6 +1,10 @@
 """What an app module's import specifier becomes in the code the browser gets.
 
-* Bare imports (``react``) stay bare: the page's import map resolves them. So do URLs
+* Bare imports of modules (``react``) stay bare: the page's import map resolves them. A bare
+  import of a package's stylesheet, JSON or other file (``swiper/css``,
+  ``leaflet/dist/leaflet.css``), which no import map can hold, becomes that file's URL through
+  the project's ``node_modules`` with ``?import`` (``/node_modules/swiper/swiper.css?import``),
+  answered with a module as the app's own stylesheets are. So do URLs
   (``https:``, ``data:``), the daemon's own routes (``/@prebundle/client.js``) and
   root-absolute paths that name no file of the app.
 * A plugin's ``resolve_id`` answers first: a virtual id becomes ``/@id/__x00__<id>``, a file of
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..plugins.virtual import id_to_url
-from ..resolve import may_be_alias
+from ..resolve import ResolveError, may_be_alias
 from ..specifiers import is_bare, split_package
 from .dev_tsconfig import TsconfigError, is_app_path
 
@@ -45,6 +49,9 @@ __all__ = ["MODULE_SUFFIXES", "ImportUrls", "ResolutionMemo", "Unresolved", "fil
 
 MODULE_SUFFIXES = frozenset({".js", ".mjs", ".jsx", ".ts", ".tsx", ".mts"})
 """Files imported as they are named (the browser loads them as modules); the rest get ``?import``."""
+_NOT_MODULES = frozenset({"css", "json", "wasm", "asset"})
+"""Kinds of package files (``Resolution.kind``) that a bare import gets as a URL with ``?import``;
+``js``, ``vue`` and ``svelte`` entries are modules the optimizer bundles for the import map."""
 _URL_SAFE = "/:@!$&'()*+,;=-._~"
 """Characters a browser leaves as they are in a URL path."""
 RACY_NS = 1_000_000_000
@@ -152,7 +159,9 @@ class ImportUrls:
             aliased = self._alias(specifier, source)
             if aliased is not None:
                 return self._file(aliased, specifier)
-        if is_bare(specifier) or not specifier.startswith((".", "/")) or specifier.startswith(("//", "/@")):
+        if is_bare(specifier):
+            return self._package_file(specifier, source)
+        if not specifier.startswith((".", "/")) or specifier.startswith(("//", "/@")):
             return None
         relative = specifier.startswith(".")
         folder, key = (os.path.dirname(source), specifier) if relative else (self.root, "." + specifier)
@@ -166,6 +175,24 @@ class ImportUrls:
             target = str(found)
             self.memo.put(key, folder, target)
         return self._file(target, specifier)
+
+    def _package_file(self, specifier: str, importer: str) -> str | None:
+        """The ``?import`` URL of the package file ``specifier`` names when that file is not a
+        module (a stylesheet, JSON, an image); None to leave it bare: a module (the import map's),
+        a Node builtin, nothing installed, or a file outside the root."""
+        if os.path.splitext(specifier)[1].lower() in MODULE_SUFFIXES:
+            return None  # a module by its name: no resolving
+        try:
+            found = self.resolver.resolve(specifier, Path(importer))
+        except ResolveError:
+            return None
+        if found.entry is None or found.kind not in _NOT_MODULES:
+            return None
+        folder = self.resolver.find_package_dir(split_package(specifier)[0], Path(importer).parent)
+        if folder is None or os.path.realpath(folder) != os.path.realpath(found.package_dir):
+            return None  # a ``browser`` map sent it into another package
+        url = file_url(self.root, os.path.join(folder, os.path.relpath(found.entry, found.package_dir)))
+        return None if url is None else url + "?import"
 
     def _alias(self, specifier: str, importer: str) -> str | None:
         """The app file the tsconfig of ``importer`` maps ``specifier`` to; None when it maps

@@ -125,9 +125,11 @@ class AppModules:
         """How ``file`` (a real path the site policy let through) is served with ``query``;
         None: as it is on disk."""
         path = str(file)
-        if not path.startswith(self.root + os.sep) or "node_modules" in path[len(self.root):].split(os.sep):
-            return None  # packages' files (excluded, linked) are served as they are
         suffix = file.suffix.lower()
+        if not path.startswith(self.root + os.sep) or "node_modules" in path[len(self.root):].split(os.sep):
+            if suffix in JS_SUFFIXES or "import" not in parse_qs(query, keep_blank_values=True):
+                return None  # packages' modules (excluded, linked) are served as they are
+            return {".css": Kind.CSS, ".json": Kind.JSON}.get(suffix, Kind.OTHER)  # ``import 'swiper/css'``
         if suffix in COMPILED_SUFFIXES or (suffix in JS_SUFFIXES and self.config_of().jsx_in_js):
             return Kind.SCRIPT
         if "import" not in parse_qs(query, keep_blank_values=True):
@@ -136,10 +138,13 @@ class AppModules:
             return None
         return {".css": Kind.CSS, ".json": Kind.JSON}.get(suffix, Kind.OTHER)
 
-    def forget(self, changed: set[str]) -> None:
-        """Files changed on disk: a tsconfig among them is looked for again."""
+    def forget(self, changed: set[str], *, installed: bool = False) -> None:
+        """Files changed on disk: a tsconfig among them is looked for again; after an install
+        (``installed``), packages are resolved anew."""
         if any(os.path.basename(path) in TSCONFIG_NAMES for path in changed):
             self.tsconfig.forget()
+        if installed:
+            self._resolver = None
 
     # -- answers ---------------------------------------------------------------------------
 

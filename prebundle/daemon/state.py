@@ -316,7 +316,7 @@ class DaemonState:
                 changes.source = filter_hot_updates(self, changes.source)
             except PrebundleError as error:
                 self.broadcaster.publish("error", {"message": str(error)})
-        self.app_code.forget(changes.source)
+        self.app_code.forget(changes.source, installed=bool(changes.install))
         for path in self._urls(changes.source):
             self.app_errors.pop(path, None)  # what failed was the previous content
         self._pending.merge(changes)

@@ -51,6 +51,15 @@ FILES = {
     "src/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
     "src/data.json": '{"n": 20}\n',
     "src/plain.js": "import x from './App'\nexport default x\n",
+    "src/Styled.tsx": ('import "fancy-styles/css";\nimport "fancy-styles/dist/fancy.css";\n'
+                       'import theme from "fancy-styles/theme.json";\nimport { createRoot } from "react-dom/client";\n'
+                       'export default [theme, createRoot];\n'),
+    "node_modules/fancy-styles/package.json": json.dumps({
+        "name": "fancy-styles", "version": "1.0.0",
+        "exports": {"./css": "./dist/fancy.css", "./dist/*": "./dist/*", "./theme.json": "./theme.json"}}),
+    "node_modules/fancy-styles/dist/fancy.css": ".fancy { background: url(images/dot.svg); }\n",
+    "node_modules/fancy-styles/dist/images/dot.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+    "node_modules/fancy-styles/theme.json": '{"accent": "teal"}\n',
     "src/Bad.tsx": "export const ok = 1;\nexport const broken = 1 +;\n",
     "src/Missing.tsx": "import { gone } from './gone';\nexport default gone;\n",
     "tsconfig.json": ('{\n  // comments and trailing commas, as TypeScript allows\n'
@@ -183,6 +192,22 @@ def test_css_json_and_assets_imported_by_code_are_modules(site: Daemon) -> None:
     polyfill = site.get("/@prebundle/modulepreload-polyfill.js")
     assert polyfill.status_code == 200 and polyfill.text.strip() == "export {};"
     assert polyfill.headers["content-type"].startswith("text/javascript")
+
+
+def test_a_packages_stylesheet_and_json_imported_by_name_are_modules(site: Daemon) -> None:
+    # ``import "swiper/css"``, ``import "leaflet/dist/leaflet.css"``: no import map can hold a
+    # stylesheet, so the import names the package's file, answered as the app's own CSS is.
+    code = site.get("/src/Styled.tsx", headers=MODULE_SCRIPT).text
+    for line in ('import "/node_modules/fancy-styles/dist/fancy.css?import"',
+                 'from "/node_modules/fancy-styles/theme.json?import"', 'from "react-dom/client"'):
+        assert line in code, (line, code)
+    assert code.count("fancy.css?import") == 2  # through ``exports`` and by its path
+    css = site.get("/node_modules/fancy-styles/dist/fancy.css?import", headers=MODULE_SCRIPT)
+    assert css.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert 'const id = "/node_modules/fancy-styles/dist/fancy.css"' in css.text and '"images/dot.svg"' in css.text
+    assert site.get("/node_modules/fancy-styles/dist/images/dot.svg").status_code == 200  # what url() loads
+    assert 'const data = {"accent": "teal"};' in site.get("/node_modules/fancy-styles/theme.json?import").text
+    assert site.get("/node_modules/fancy-styles/dist/fancy.css").text == FILES["node_modules/fancy-styles/dist/fancy.css"]
 
 
 def test_errors_name_the_file_and_show_the_code(site: Daemon) -> None:

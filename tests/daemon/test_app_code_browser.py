@@ -24,6 +24,7 @@ PAGE = """<!doctype html>
 MAIN = """import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import "./style.css";
+import "fancy-styles/css";
 import logo from "./logo.svg";
 import data from "./data.json";
 createRoot(document.getElementById("root")!).render(<App logo={logo} n={data.n} />);
@@ -42,6 +43,9 @@ FILES = {
     "src/page.css": "body { background-color: rgb(1, 2, 3); }\n",
     "src/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>\n',
     "src/data.json": '{"n": 42}\n',
+    "node_modules/fancy-styles/package.json": '{"name": "fancy-styles", "version": "1.0.0", "exports": {"./css": "./dist/fancy.css"}}',
+    "node_modules/fancy-styles/dist/fancy.css": ".fancy { border-top: 7px solid; background-image: url(images/dot.svg); }\n",
+    "node_modules/fancy-styles/dist/images/dot.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>\n',
 }
 
 
@@ -94,6 +98,10 @@ def _drive_react_app(sync_api, url: str, root: Path) -> list[str]:
             assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(1, 2, 3)"
             logo = page.evaluate("[document.getElementById('logo').src, document.getElementById('logo').naturalWidth]")
             assert logo == [url + "/src/logo.svg", 8], logo
+            fancy = page.evaluate("""() => { const box = document.createElement('div'); box.className = 'fancy';
+                document.body.append(box); const style = getComputedStyle(box);
+                return [style.borderTopWidth, style.backgroundImage]; }""")  # ``import "fancy-styles/css"``
+            assert fancy == ["7px", f'url("{url}/node_modules/fancy-styles/dist/images/dot.svg")'], fancy
             page.evaluate("window.__marker = 'same page'")
 
             # a stylesheet imported by a module, then one of a <link>: swapped, no reload
@@ -104,7 +112,7 @@ def _drive_react_app(sync_api, url: str, root: Path) -> list[str]:
             page.wait_for_function("getComputedStyle(document.body).backgroundColor === 'rgb(4, 5, 6)'",
                                    timeout=15_000)
             assert page.evaluate("window.__marker") == "same page"
-            assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 1
+            assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 2  # and the package's
 
             # a module the page did not load: no reload (the stylesheet swapped after it proves the
             # client handled that update first: events come in order)
