@@ -7,8 +7,10 @@ the CSS to its fonts relative to the stylesheet: the build works wherever the fo
 
 Bare imports stay bare (esbuild's ``packages: "external"``, applied after tsconfig ``paths``,
 so aliases such as ``@/components/x`` are the app's own files). Bare imports of stylesheets,
-JSON, images and fonts (``import "some-lib/dist/style.css"``) are bundled: the import map
-holds modules only.
+JSON, images and fonts are bundled, whether their name says so (``some-lib/dist/style.css``) or
+the file their package's ``exports`` give them does (``swiper/css``): the import map holds
+modules only. A URL in a stylesheet (``url(images/a.png)``, ``@import "theme.css"``) is first
+a file beside the stylesheet, as browsers and esbuild take it, and only then a package's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import esbuild
 from ..esbuild import Message, OnLoadResult, OnResolveResult
+from ..filetypes import SCRIPT_EXTENSIONS
 from ..resolve import ResolveError, Resolver
 from ..specifiers import is_bare
 from .build_errors import AppBuildError, message_lines
@@ -48,9 +51,13 @@ ASSET_URL_NAMESPACE = "prebundle-asset-url"
 SOURCEMAP_OPTIONS: Mapping[str, Any] = {"none": False, "linked": "linked", "inline": "inline", "hidden": "external"}
 """``build.sourcemap`` as esbuild's option (``hidden``: the ``.map`` without the comment)."""
 _ASSET_FILTER = r"(?i)\.(?:" + "|".join(ext[1:] for ext in ASSET_EXTENSIONS) + r")$"
-_BARE_FILE_FILTER = r"(?i)^[^./\\#][^:]*\.(?:css|json)$"
+_BARE_FILTER = r"^[^./\\#][^:?#]*$"
+"""Specifiers that may be bare (``is_bare`` decides); with a query or hash they stay as they are."""
+_BUNDLED_SUFFIXES = frozenset((".css", ".json", *ASSET_EXTENSIONS))
+"""Files a bare import resolves to that are bundled rather than left to the import map."""
 _POLYFILL_FILTER = "^" + POLYFILL_SPECIFIER.replace(".", r"\.") + "$"
 _JS_IMPORT_KINDS = frozenset({"import-statement", "dynamic-import", "require-call"})
+_CSS_IMPORT_KINDS = frozenset({"import-rule", "composes-from", "url-token"})
 
 
 @dataclass(frozen=True)
@@ -172,9 +179,8 @@ class _AppBundler:
             path = self._file_of(args)
             if isinstance(path, OnResolveResult):
                 return path
-            if args.kind in _JS_IMPORT_KINDS:  # named from the root: source maps name no folder of this machine
-                return None if path is None else OnResolveResult(
-                    path=Path(os.path.relpath(path, self.config.root)).as_posix(), namespace=ASSET_URL_NAMESPACE)
+            if args.kind in _JS_IMPORT_KINDS:
+                return None if path is None else self._asset_url(path)
             if args.path.startswith("/") and path is None:  # from a stylesheet: a URL of the site, as in Vite
                 return OnResolveResult(path=args.path, external=True)
             return OnResolveResult(path=path) if path is not None and is_bare(args.path) else None
@@ -186,26 +192,63 @@ class _AppBundler:
                       "export default new URL(url, import.meta.url).href;\n")
             return OnLoadResult(contents=source, loader="js", resolve_dir=os.path.dirname(path))
 
-        @build.on_resolve(filter=_BARE_FILE_FILTER)
-        def bare_file(args: OnResolveArgs):
+        @build.on_resolve(filter=_BARE_FILTER)
+        def bare(args: OnResolveArgs):
             if not is_bare(args.path):
                 return None
-            path = self._file_of(args)
-            return path if path is None or isinstance(path, OnResolveResult) else OnResolveResult(path=path)
+            path = self._bare_file(args)
+            if path is None or isinstance(path, OnResolveResult):
+                return path
+            if args.kind in _JS_IMPORT_KINDS and path.lower().endswith(ASSET_EXTENSIONS):
+                return self._asset_url(path)
+            return OnResolveResult(path=path)
+
+    def _asset_url(self, path: str) -> OnResolveResult:
+        """An image imported from JS, as a module of its URL; named from the root: source maps
+        name no folder of this machine."""
+        return OnResolveResult(path=Path(os.path.relpath(path, self.config.root)).as_posix(),
+                               namespace=ASSET_URL_NAMESPACE)
+
+    def _bare_file(self, args: OnResolveArgs) -> str | OnResolveResult | None:
+        """The file a bare import names when it is no module: a stylesheet or JSON by its name
+        (``some-lib/dist/style.css``), else by the file its package resolves it to (``swiper/css``
+        through ``exports``). None leaves it bare, for the import map: a module, or no package
+        (the deps then say so)."""
+        suffix = os.path.splitext(args.path)[1].lower()
+        if suffix in (".css", ".json"):
+            return self._file_of(args)
+        if suffix in SCRIPT_EXTENSIONS:
+            return None  # a module by its name: not resolved here as well as for the deps
+        try:
+            entry = self.resolver.resolve(args.path, Path(args.resolve_dir or self.config.root)).entry
+        except ResolveError:
+            return None
+        if entry is None or entry.suffix.lower() not in _BUNDLED_SUFFIXES:
+            return None
+        return self._file_of(args)  # tsconfig paths, and a stylesheet's neighbours, come first
 
     def _file_of(self, args: OnResolveArgs) -> str | OnResolveResult | None:
         """The file an import of a stylesheet, JSON, image or font names: a package's through
         prebundle's resolver, a root-absolute one under the root, else beside the importer.
-        None when there is no such file (esbuild then says so, with the import's position)."""
+        A stylesheet's bare URL (``url(images/a.png)``) is first the file beside it, as esbuild
+        takes it. None when there is no such file (esbuild then says so, with the import's position)."""
         specifier = args.path.split("?", 1)[0].split("#", 1)[0]
         if is_bare(specifier):
+            from_css = args.kind in _CSS_IMPORT_KINDS
+            if from_css:
+                beside = os.path.normpath(os.path.join(args.resolve_dir or str(self.config.root), specifier))
+                if os.path.isfile(beside):
+                    return beside
             aliased = alias_file(self.config.root, specifier, args.importer, self.resolver)  # tsconfig paths first
             if aliased is not None:
                 return aliased
             try:
                 return str(self.resolver.resolve(specifier, Path(args.resolve_dir or self.config.root)).entry)
             except ResolveError as error:
-                return OnResolveResult(errors=[Message(text=f"Could not resolve {args.path!r}: {error.reason}")])
+                reason = error.reason
+                if from_css:
+                    reason = f"no such file beside {os.path.basename(args.importer)}, and {reason}"
+                return OnResolveResult(errors=[Message(text=f"Could not resolve {args.path!r}: {reason}")])
         if specifier.startswith("/"):
             under_root = self.config.root / specifier.lstrip("/")
             path = str(under_root) if under_root.is_file() else specifier
