@@ -13,7 +13,9 @@ proxy, so it overlaps esbuild's work on the other entries. The proxy's ``default
 project's rule (``hashing.interop_rule``); ids in ``needs_interop`` get a proxy whatever their syntax.
 
 Node's globals that browser code still reads are provided: ``global`` is ``globalThis``, and a
-free ``process`` gets a small shim (``shims/process.js``, injected only where it is used).
+free ``process`` is a small shim (``shims/process.js``, esbuild's ``inject``, which every module
+of a build imports; ``prebundle-shim:process.js`` by name, so no bundle holds a path of the
+machine that built it).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from .asset_urls import NOTHING_EMITTED, AssetUrls, EmittedFiles, serve_rewrites
 from .hooks import FileHooks, bridge_plugins, build_with_file_hooks
 from .imports import ImportPolicy, Owners
 from .modules import (
-    BUILTIN_NS, MISSING_NS, PROXY_NS, REQUIRE_NS, VIRTUAL_NS, builtin_stub, facade_source, missing_stub, split_stub_path,
+    BUILTIN_NS, MISSING_NS, PROCESS_SHIM, PROXY_NS, REQUIRE_NS, SHIM_NS, VIRTUAL_NS, builtin_stub, facade_source,
+    missing_stub, shim_source, split_stub_path,
 )
 from .output import GroupOutput, split_output
 from .result import BundleError, PackageBuild
@@ -57,7 +60,6 @@ __all__ = ["PackageBundler", "goes_through_proxy", "interop_key"]
 
 log = logging.getLogger("prebundle.bundle")
 
-PROCESS_SHIM = Path(__file__).resolve().parent.parent / "shims" / "process.js"
 ASSET_LOADERS = {ext: "file" for ext in (
     ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp",
     ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".webm", ".wav", ".ogg", ".wasm",
@@ -282,7 +284,7 @@ class PackageBundler:
             platform="browser",
             target=list(config.target),
             define=define,
-            inject=[str(PROCESS_SHIM)],
+            inject=[PROCESS_SHIM],
             main_fields=list(config.main_fields),
             conditions=list(config.conditions),
             metafile=True,
@@ -319,7 +321,8 @@ class PackageBundler:
         # A linked package's worker lies outside any node_modules: its bare imports resolve
         # from the project's, as the package's own (see ``imports``).
         options.update(splitting=False, entry_names="[name]-[hash]", asset_names="[name]-[hash]",
-                       node_paths=[str(self.config.root / "node_modules")])
+                       node_paths=[str(self.config.root / "node_modules")],
+                       plugins=[esbuild.Plugin("prebundle-shims", serve_shims)])
         return options
 
     # -- the esbuild plugin ------------------------------------------------------------------
@@ -328,6 +331,7 @@ class PackageBundler:
                up_front: UpFront | None) -> None:
         if group.emitted.rewrites:  # first: the plugins' callback for the same files is not asked
             serve_rewrites(build, group.emitted.rewrites, self.config.esbuild_options.get("loader") or {})
+        serve_shims(build)
 
         @build.on_resolve(filter=f"^{PROXY_NS}:")
         def proxy_path(args: OnResolveArgs):
@@ -350,7 +354,7 @@ class PackageBundler:
                 return self.policy.on_resolve_shared(args)  # any package of the build may import it
             owner = group.owners.of(args.resolve_dir) if args.resolve_dir else None
             if owner is None:
-                return None  # not a package file (our shim): esbuild resolves it
+                return None  # not a package file: esbuild resolves it
             return self.policy.on_resolve(args, build, owner, group.warnings_of(owner))
 
         @build.on_load(filter=".*", namespace=REQUIRE_NS)
@@ -393,6 +397,20 @@ class PackageBundler:
         if colon and namespace in (BUILTIN_NS, MISSING_NS):
             return group.by_name.get(split_stub_path(rest)[0])
         return group.owners.of(os.path.dirname(os.path.realpath(os.path.join(self.config.root, location.file))))
+
+
+def serve_shims(build: PluginBuild) -> None:
+    """Answer ``prebundle-shim:<name>`` (``inject``) with prebundle's shim of that name."""
+
+    @build.on_resolve(filter=f"^{SHIM_NS}:")
+    def shim_path(args: OnResolveArgs):
+        # "/process.js": the metafile lists the import every module gets by this path, which
+        # must not read as a bare import (``up_front`` checks those)
+        return OnResolveResult(path="/" + args.path[len(SHIM_NS) + 1:], namespace=SHIM_NS)
+
+    @build.on_load(filter=".*", namespace=SHIM_NS)
+    def shim(args: OnLoadArgs):
+        return OnLoadResult(contents=shim_source(args.path[1:]), loader="js")
 
 
 def _format(messages: Iterable[Message]) -> list[str]:

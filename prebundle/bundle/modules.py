@@ -6,7 +6,8 @@
   CommonJS, so no ``require`` reaches the browser (:func:`facade_source`);
 * ``BUILTIN_NS``: a Node builtin with no browser package (:func:`builtin_stub`);
 * ``MISSING_NS``: a bare import inside a package that resolves to nothing (:func:`missing_stub`);
-* ``VIRTUAL_NS``: plugins' ``\\0`` virtual modules.
+* ``VIRTUAL_NS``: plugins' ``\\0`` virtual modules;
+* ``SHIM_NS``: prebundle's shims (``shims/process.js``), injected into every build.
 
 Stubs name the package that imports them, and packages built together share one build: their
 paths are ``<package>|<specifier>`` (npm names cannot hold ``|``).
@@ -15,12 +16,14 @@ paths are ``<package>|<specifier>`` (npm names cannot hold ``|``).
 from __future__ import annotations
 
 import json
+from functools import cache
+from pathlib import Path
 
 from ..specifiers import is_node_builtin
 
 __all__ = [
-    "BUILTIN_NS", "MISSING_NS", "OWN_NAMESPACES", "PROBE", "PROXY_NS", "REQUIRE_NS", "VIRTUAL_NS",
-    "builtin_stub", "facade_source", "missing_stub", "own_namespace", "split_stub_path", "stub_path",
+    "BUILTIN_NS", "MISSING_NS", "OWN_NAMESPACES", "PROBE", "PROCESS_SHIM", "PROXY_NS", "REQUIRE_NS", "SHIM_NS", "VIRTUAL_NS",
+    "builtin_stub", "facade_source", "missing_stub", "own_namespace", "shim_source", "split_stub_path", "stub_path",
 ]
 
 PROXY_NS = "prebundle-proxy"
@@ -28,7 +31,10 @@ REQUIRE_NS = "prebundle-require"
 BUILTIN_NS = "prebundle-builtin"
 MISSING_NS = "prebundle-missing"
 VIRTUAL_NS = "prebundle-virtual"
-OWN_NAMESPACES = (PROXY_NS, REQUIRE_NS, BUILTIN_NS, MISSING_NS, VIRTUAL_NS)
+SHIM_NS = "prebundle-shim"
+"""prebundle's own modules read from ``shims/`` (the ``process`` shim): by a name, not a path, so
+a bundle holds no path of the machine that built it."""
+OWN_NAMESPACES = (PROXY_NS, REQUIRE_NS, BUILTIN_NS, MISSING_NS, VIRTUAL_NS, SHIM_NS)
 PROBE = "prebundle-probe"
 """``plugin_data`` of our own ``build.resolve()`` calls: our resolve callback leaves them to esbuild."""
 
@@ -38,6 +44,19 @@ def own_namespace(input_key: str) -> str | None:
     None for a file (whose key is its path relative to the build's working directory)."""
     namespace, colon, _rest = input_key.partition(":")
     return namespace if colon and namespace in OWN_NAMESPACES else None
+
+
+SHIMS = Path(__file__).resolve().parent.parent / "shims"
+PROCESS_SHIM = f"{SHIM_NS}:process.js"
+"""The ``process`` a package reads in the browser without importing it, as esbuild's ``inject``."""
+
+
+@cache
+def shim_source(name: str) -> str:
+    """The code of the shim ``name`` (``process.js``); ``KeyError`` for any other name."""
+    if name not in {path.name for path in SHIMS.glob("*.js")}:
+        raise KeyError(name)
+    return (SHIMS / name).read_text(encoding="utf-8")
 
 
 def stub_path(package: str, specifier: str) -> str:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .modules import BUILTIN_NS, MISSING_NS, PROXY_NS, REQUIRE_NS, VIRTUAL_NS, split_stub_path
+from .modules import BUILTIN_NS, MISSING_NS, PROXY_NS, REQUIRE_NS, SHIM_NS, VIRTUAL_NS, split_stub_path
 
 if TYPE_CHECKING:
     from ..plan import PlannedPackage
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["MAP_SUFFIX", "SourceNamer", "is_below", "path_below", "rewrite_maps"]
 
 MAP_SUFFIX = ".map"
-SHIMS = Path(__file__).resolve().parent.parent / "shims"
-"""prebundle's own modules that builds read from disk (``shims/process.js``)."""
-_SHIMS = str(SHIMS)
 TO_NODE_MODULES = "../../"
 """From the deps dir (``node_modules/.vite/deps/``) up to ``node_modules/``."""
 TO_ROOT = "../../../"
@@ -96,8 +93,6 @@ class SourceNamer:
             if own is not None:
                 return own, True
         file = os.path.normpath(os.path.join(self.outdir, source))
-        if is_below(file, _SHIMS):
-            return f"{SCHEME}shims/{path_below(file, _SHIMS)}", True
         parts = file.split(os.sep)
         library = "node_modules" in parts
         for prefix, folder, package in self._below:
@@ -120,6 +115,8 @@ class SourceNamer:
             return f"{SCHEME}{kind}/{split_stub_path(path)[1]}"
         if namespace == VIRTUAL_NS:
             return f"{SCHEME}virtual/{path}"
+        if namespace == SHIM_NS:
+            return f"{SCHEME}shims/{path.lstrip('/')}"
         return None
 
 

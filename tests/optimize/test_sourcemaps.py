@@ -110,6 +110,10 @@ def test_prebundle_own_modules_are_named_never_located(dev: OptimizeResult):
             data = (deps / name).read_text()
             # neither where the app lives nor where prebundle and the packages are installed
             assert str(deps.parents[2]) not in data and str(REPO) not in data, name
+    codes = {name: (deps / name).read_text() for name in metadata_files(deps) if name.endswith(".js")}
+    # nor the code: esbuild's comments and lazy-init keys name the shim, not its path from the root
+    assert [name for name, code in codes.items() if "// prebundle-shim:/process.js" in code]
+    assert not [name for name, code in codes.items() if "prebundle/shims" in code]
 
 
 def test_maps_list_library_sources_for_devtools_to_ignore(dev: OptimizeResult):
