@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ANALYZER_VERSION", "InteropCache"]
 
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"
 """Part of every record's key: bump it when the lexer's or the sandbox's answers can change.
 Here, not beside the analysis: a lookup that hits loads neither of them."""
 

@@ -3,7 +3,9 @@
 For UMD bundles and ``module.exports = factory()`` no static rule can see the keys; running the
 module can. The host reads every file the module can ``require`` (relative files of the package,
 other packages through ``resolve_require``) and hands their sources to a fresh QuickJS context,
-which has no file system, network or host callbacks, a memory limit and a CPU-time limit.
+which has no file system, network or host callbacks, a memory limit and a CPU-time limit. Its
+globals are a browser's as far as code reads them while it loads (``sandbox.js``): ``window``,
+``document``, and the standard DOM interfaces as stubs that do nothing.
 ``require`` of anything the host could not resolve (``fs``, a missing package) returns an empty
 stub object. The result is ``Object.keys(module.exports)`` when that is an object or function,
 with the files the module graph read and how each ``require`` resolved, so a cached result can

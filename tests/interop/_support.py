@@ -1,5 +1,6 @@
 """Helpers for the interop tests: a small CommonJS ``require`` resolver for bare specifiers
-(what the caller of ``analyze`` normally supplies) and the paths of the fixture packages."""
+(what the caller of ``analyze`` normally supplies), the paths of the fixture packages, and a
+package written on demand."""
 
 from __future__ import annotations
 
@@ -14,6 +15,26 @@ CJS = REPO / "fixtures" / "cjs" / "node_modules"
 NPM = REPO / "fixtures" / "npm" / "node_modules"
 """Real npm packages."""
 ESBUILD = NPM / "@esbuild" / "linux-x64" / "bin" / "esbuild"
+
+SAVER_UMD = """\
+(function (a, b) {
+  if (typeof define === "function" && define.amd) define([], b);
+  else if (typeof exports !== "undefined") b();
+  else { b(); a.FileSaver = { exports: {} }.exports; }
+})(this, function () {
+  "use strict";
+  var f = typeof window === "object" && window.window === window ? window
+    : typeof self === "object" && self.self === self ? self
+    : typeof global === "object" && global.global === global ? global : void 0;
+  var g = f.saveAs || (typeof window !== "object" || window !== f ? function () { return "no window"; }
+    : "download" in HTMLAnchorElement.prototype ? function () { return "anchor"; }
+    : function () { return "other"; });
+  f.saveAs = g.saveAs = g;
+  if (typeof module !== "undefined") module.exports = g;
+});
+"""
+"""file-saver 2.0.5's ``dist/FileSaver.min.js``, unminified to its shape: a UMD whose factory reads
+``HTMLAnchorElement.prototype`` while it loads and exports a function whose ``saveAs`` is itself."""
 
 
 def _split(spec: str) -> tuple[str, str]:
@@ -50,3 +71,13 @@ def node_modules_require(spec: str, from_file: Path) -> Path | None:
             return (pkg / target).resolve() if target else None
         return resolve_cjs("./" + sub if sub else "./", pkg / "package.json")
     return None
+
+
+def saver_package(node_modules: Path) -> Path:
+    """``node_modules/saver`` with ``SAVER_UMD`` as its main; returns the entry."""
+    folder = node_modules / "saver"
+    (folder / "dist").mkdir(parents=True)
+    (folder / "package.json").write_text('{"name": "saver", "version": "2.0.5", "main": "dist/saver.min.js"}')
+    entry = folder / "dist" / "saver.min.js"
+    entry.write_text(SAVER_UMD)
+    return entry

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from prebundle.interop import InteropCache, analyze
+from prebundle.interop import cache as interop_cache
 from prebundle.interop.evaluate import stats
 
 from ._support import node_modules_require
@@ -44,6 +45,21 @@ def test_a_changed_entry_is_evaluated_again(package: Path, tmp_path: Path) -> No
     assert _names(package, cache) == ("alpha",)
     (package / "index.js").write_text("module.exports = Object.assign(require('./make')(), { gamma: 3 });\n")
     assert _names(package, cache) == ("alpha", "gamma")
+
+
+def test_an_answer_of_another_analyzer_version_is_not_used(package: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # A newer sandbox finds names an older one missed (file-saver's saveAs): a bumped
+    # ANALYZER_VERSION retires every answer the older one stored.
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(interop_cache, "ANALYZER_VERSION", "older")
+    _names(package, cache)
+    monkeypatch.undo()
+    before = stats.runs
+    _names(package, cache)
+    assert stats.runs == before + 1
+    _names(package, cache)
+    assert stats.runs == before + 1
 
 
 def test_a_touched_but_unchanged_file_is_still_a_hit(package: Path, tmp_path: Path) -> None:

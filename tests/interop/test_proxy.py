@@ -14,7 +14,7 @@ from prebundle.interop import analyze, proxy_entry_source
 from prebundle.interop._syntax import captures, parse, string_value, text
 from prebundle.interop.proxy import export_name
 
-from ._support import CJS, ESBUILD, NPM, REPO, node_modules_require
+from ._support import CJS, ESBUILD, NPM, REPO, node_modules_require, saver_package
 
 OPTIMIZE = REPO / "fixtures" / "optimize" / "node_modules"
 
@@ -126,6 +126,31 @@ def test_end_to_end_with_esbuild_and_node(tmp_path: Path) -> None:
     console.log("ok");
     """
     (out / "check.js").write_text(script)
+    run = subprocess.run(["node", "check.js"], cwd=out, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ok"
+
+
+@pytest.mark.slow
+def test_umd_reading_the_dom_while_loading_gets_its_named_export(tmp_path: Path) -> None:
+    # file-saver: `import { saveAs } from "file-saver"` works only with the name the sandbox finds
+    entry = saver_package(tmp_path / "node_modules")
+    info = analyze(entry, mode="development", package_dir=entry.parents[1], package_name="saver")
+    assert info.needs_interop and info.evaluated
+    assert info.names == ("saveAs",)
+    proxy = tmp_path / "saver.proxy.js"
+    proxy.write_text(proxy_entry_source(str(entry), info.names))
+    out = tmp_path / "deps"
+    out.mkdir()
+    (out / "package.json").write_text('{"type": "module"}')
+    _bundle(proxy, out / "saver.js")
+    (out / "check.js").write_text(
+        'import assert from "node:assert/strict";\n'
+        'import saver, { saveAs } from "./saver.js";\n'
+        'assert.equal(typeof saveAs, "function");\n'
+        "assert.equal(saveAs, saver);\n"
+        'console.log("ok");\n'
+    )
     run = subprocess.run(["node", "check.js"], cwd=out, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
