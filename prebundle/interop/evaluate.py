@@ -5,7 +5,9 @@ module can. The host reads every file the module can ``require`` (relative files
 other packages through ``resolve_require``) and hands their sources to a fresh QuickJS context,
 which has no file system, network or host callbacks, a memory limit and a CPU-time limit. Its
 globals are a browser's as far as code reads them while it loads (``sandbox.js``): ``window``,
-``document``, and the standard DOM interfaces as stubs that do nothing.
+``document``, timers; when that run fails on a missing name, a second one adds the standard DOM
+interfaces as stubs that do nothing (first, code that feature-detects an API it then calls
+while it loads would find the stub and fail where it would take its fallback).
 ``require`` of anything the host could not resolve (``fs``, a missing package) returns an empty
 stub object. The result is ``Object.keys(module.exports)`` when that is an object or function,
 with the files the module graph read and how each ``require`` resolved, so a cached result can
@@ -16,10 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ._syntax import parse
 from .format import module_syntax
@@ -40,6 +44,8 @@ MAX_FILES = 2000
 """Files one evaluation may load; requires beyond get the stub."""
 MAX_BYTES = 64 * 1024 * 1024
 """Source bytes one evaluation may load."""
+_MISSING_GLOBAL = re.compile(r"(?:ReferenceError|TypeError)\b")
+"""How a run fails that the DOM stubs may help: a name not defined, a property of undefined."""
 
 
 @dataclass(frozen=True)
@@ -90,26 +96,42 @@ def evaluate_exports(
     started = time.perf_counter()
     stats.runs += 1
     graph, entry_id, files, requires = _module_graph(entry, mode, resolve_require)
-    ctx = quickjs.Context()
-    ctx.set_memory_limit(memory_limit)
-    ctx.set_max_stack_size(STACK_LIMIT)
-    ctx.set_time_limit(time_limit)
+    graph_json = json.dumps(graph)
     try:
-        ctx.set("__prebundle_graph", ctx.parse_json(json.dumps(graph)))
-        run = ctx.eval(_sandbox_source())
-        ctx.set("__prebundle_run", run)
-        out = ctx.eval(f"__prebundle_run(__prebundle_graph, {json.dumps(entry_id)}, {json.dumps(mode)})")
-        result = json.loads(out)
-        names = tuple(n for n in result["names"] if isinstance(n, str))
-        es_module = bool(result["esModule"])
+        try:
+            names, es_module = _run(quickjs, graph_json, entry_id, mode, False, time_limit, memory_limit)
+        except Exception as exc:
+            if not _MISSING_GLOBAL.match(str(exc)):
+                raise
+            # A global a browser has and the sandbox lacks (file-saver reads
+            # HTMLAnchorElement.prototype): once more, with the DOM interfaces as stubs. Not at
+            # first: code that finds a stub (TextEncoder) may call it at once, where without it
+            # it takes its fallback.
+            names, es_module = _run(quickjs, graph_json, entry_id, mode, True, time_limit, memory_limit)
     except Exception as exc:  # JSException, StackOverflow, MemoryError, a bad result
         seconds = time.perf_counter() - started
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         log.debug("evaluating %s failed after %.2fs: %s", entry, seconds, message)
         return Evaluation(False, (), False, seconds, message, files, requires)
+    return Evaluation(True, names, es_module, time.perf_counter() - started, None, files, requires)
+
+
+def _run(quickjs: Any, graph_json: str, entry_id: str, mode: str, dom_stubs: bool, time_limit: float,
+         memory_limit: int) -> tuple[tuple[str, ...], bool]:
+    """One run of the sandbox in a fresh context: the entry's keys and ``__esModule``."""
+    ctx = quickjs.Context()
+    ctx.set_memory_limit(memory_limit)
+    ctx.set_max_stack_size(STACK_LIMIT)
+    ctx.set_time_limit(time_limit)
+    try:
+        ctx.set("__prebundle_graph", ctx.parse_json(graph_json))
+        ctx.set("__prebundle_run", ctx.eval(_sandbox_source()))
+        out = ctx.eval(f"__prebundle_run(__prebundle_graph, {json.dumps(entry_id)}, {json.dumps(mode)}, "
+                       f"{json.dumps(dom_stubs)})")
+        result = json.loads(out)
+        return tuple(n for n in result["names"] if isinstance(n, str)), bool(result["esModule"])
     finally:
         del ctx
-    return Evaluation(True, names, es_module, time.perf_counter() - started, None, files, requires)
 
 
 def _sandbox_source() -> str:

@@ -1,7 +1,9 @@
 // Runs a CommonJS module graph inside QuickJS with browser-like globals and returns
 // JSON {names, esModule} for the entry's module.exports. The host (Python) has already read
 // every file the graph can reach; nothing here can touch the file system or the network.
-(function (graph, entryId, nodeEnv) {
+// `domStubs`: the DOM interfaces (and a few window values) as stubs too; the host asks for them
+// only when a run without them failed, since code that finds a stub may call it while it loads.
+(function (graph, entryId, nodeEnv, domStubs) {
   "use strict";
   var keys = Object.keys, stringify = JSON.stringify, parseJSON = JSON.parse;
   var FunctionCtor = Function, create = Object.create, assign = Object.assign;
@@ -86,18 +88,24 @@
     if (parent) setPrototypeOf(ctor, parent);
     defineProperty(g, name, { value: ctor, writable: true, configurable: true });  // not enumerable, as in a browser
   }
-  keys(INTERFACES).forEach(function (parent) {
-    INTERFACES[parent].split(" ").forEach(function (name) { defineInterface(name, g[parent]); });
-  });
-  keys(METHODS).forEach(function (name) {
-    var methods = METHODS[name], prototype = g[name].prototype;
-    keys(methods).forEach(function (method) {
-      defineProperty(prototype, method, { value: methods[method], writable: true, configurable: true });
+  if (domStubs) {
+    keys(INTERFACES).forEach(function (parent) {
+      INTERFACES[parent].split(" ").forEach(function (name) { defineInterface(name, g[parent]); });
     });
-  });
-  keys(NAMED_CONSTRUCTORS).forEach(function (name) {
-    defineInterface(name, null, g[NAMED_CONSTRUCTORS[name]].prototype);
-  });
+    keys(METHODS).forEach(function (name) {
+      var methods = METHODS[name], prototype = g[name].prototype;
+      keys(methods).forEach(function (method) {
+        defineProperty(prototype, method, { value: methods[method], writable: true, configurable: true });
+      });
+    });
+    keys(NAMED_CONSTRUCTORS).forEach(function (name) {
+      defineInterface(name, null, g[NAMED_CONSTRUCTORS[name]].prototype);
+    });
+  }
+  function proto(name) {  // an interface's prototype, when the stubs are there
+    var ctor = g[name];
+    return ctor ? ctor.prototype : Object.prototype;
+  }
 
   // Any other name in a module's source that looks like a DOM interface (HTMLFooElement,
   // SVGFooElement, FooElement, FooEvent) becomes a stub as well, before the module runs: a
@@ -123,7 +131,7 @@
   }
 
   function element(prototype) {
-    return assign(create(prototype || g.HTMLElement.prototype), {
+    return assign(create(prototype || proto("HTMLElement")), {
       style: {}, dataset: {}, attributes: [], childNodes: [], children: [],
       firstChild: null, lastChild: null, parentNode: null, textContent: "", innerHTML: "",
       classList: { add: noop, remove: noop, toggle: noop, contains: function () { return false; } },
@@ -142,7 +150,7 @@
     href: "http://localhost/", origin: "http://localhost", protocol: "http:", host: "localhost",
     hostname: "localhost", port: "", pathname: "/", search: "", hash: ""
   };
-  var document = element(g.HTMLDocument.prototype);
+  var document = element(proto("HTMLDocument"));
   document.nodeType = 9;
   document.readyState = "complete";
   document.cookie = "";
@@ -151,9 +159,9 @@
   document.head = element();
   document.body = element();
   document.createElement = document.createElementNS = function () { return element(); };
-  document.createTextNode = function () { return element(g.Text.prototype); };
-  document.createComment = function () { return element(g.Comment.prototype); };
-  document.createDocumentFragment = function () { return element(g.DocumentFragment.prototype); };
+  document.createTextNode = function () { return element(proto("Text")); };
+  document.createComment = function () { return element(proto("Comment")); };
+  document.createDocumentFragment = function () { return element(proto("DocumentFragment")); };
   document.getElementById = function () { return null; };
 
   g.window = g; g.self = g; g.global = g;
@@ -177,10 +185,12 @@
     this.port1 = { onmessage: null, postMessage: noop, close: noop };
     this.port2 = { onmessage: null, postMessage: noop, close: noop };
   };
-  g.screen = { width: 1280, height: 720, availWidth: 1280, availHeight: 720, colorDepth: 24, pixelDepth: 24 };
-  g.devicePixelRatio = 1; g.innerWidth = g.outerWidth = 1280; g.innerHeight = g.outerHeight = 720;
-  g.customElements = { define: noop, get: noop, upgrade: noop, whenDefined: function () { return new Promise(noop); } };
-  g.Intl = {};  // QuickJS is built without it; code that checks for Intl.Segmenter finds none
+  if (domStubs) {
+    g.screen = { width: 1280, height: 720, availWidth: 1280, availHeight: 720, colorDepth: 24, pixelDepth: 24 };
+    g.devicePixelRatio = 1; g.innerWidth = g.outerWidth = 1280; g.innerHeight = g.outerHeight = 720;
+    g.customElements = { define: noop, get: noop, upgrade: noop, whenDefined: function () { return new Promise(noop); } };
+    g.Intl = {};  // QuickJS is built without it; code that checks for Intl.Segmenter finds none
+  }
   g.getComputedStyle = function () { return {}; };
   g.matchMedia = function () { return { matches: false, addListener: noop, removeListener: noop, addEventListener: noop, removeEventListener: noop }; };
   g.localStorage = g.sessionStorage = { getItem: function () { return null; }, setItem: noop, removeItem: noop, clear: noop };
@@ -205,7 +215,7 @@
       require.resolve = function (spec) { return spec; };
       require.cache = cache;
       module.require = require;
-      defineInterfacesNamedIn(rec.src);
+      if (domStubs) defineInterfacesNamedIn(rec.src);
       var fn = new FunctionCtor("exports", "require", "module", "__filename", "__dirname", rec.src);
       fn.call(module.exports, module.exports, require, module, rec.filename, rec.dirname);
     }

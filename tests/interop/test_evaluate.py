@@ -67,9 +67,26 @@ def test_browser_globals_modules_touch_while_loading(code: str, tmp_path: Path) 
     assert result.names == ("loaded",)
 
 
+FEATURE_DETECTED = {
+    "encoder": "var e = typeof TextEncoder !== 'undefined' ? new TextEncoder() : null; exports.bytes = e ? e.encode('x') : [];",
+    "intl": "exports.format = typeof Intl !== 'undefined' ? new Intl.NumberFormat('en-US') : null;",
+    "search params": "exports.a = typeof URLSearchParams !== 'undefined' && new URLSearchParams('a=1').get('a');",
+}
+"""Code that finds an API and calls it at once, else takes a fallback: a stub must not be found."""
+
+
+@pytest.mark.parametrize("code", FEATURE_DETECTED.values(), ids=FEATURE_DETECTED.keys())
+def test_code_that_detects_an_api_takes_its_fallback(code: str, tmp_path: Path) -> None:
+    (tmp_path / "detects.js").write_text(code)
+    result = evaluate_exports(tmp_path / "detects.js", mode="development")
+    assert result.ok, result.error
+    assert len(result.names) == 1
+
+
 def test_other_unknown_globals_stay_unknown(tmp_path: Path) -> None:
     (tmp_path / "probe.js").write_text(
-        "try { notAGlobal; } catch (e) { exports[e.name] = 1; }"
+        "HTMLElement.prototype;"  # the run with the DOM stubs
+        " try { notAGlobal; } catch (e) { exports[e.name] = 1; }"
         " exports['lower_' + typeof someElement] = 1; exports['widget_' + typeof FooWidget] = 1;"
         " exports['enumerable_' + (Object.keys(window).indexOf('HTMLElement') >= 0)] = 1;"
     )
