@@ -179,7 +179,9 @@ class ImportUrls:
     def _package_file(self, specifier: str, importer: str) -> str | None:
         """The ``?import`` URL of the package file ``specifier`` names when that file is not a
         module (a stylesheet, JSON, an image); None to leave it bare: a module (the import map's),
-        a Node builtin, nothing installed, or a file outside the root."""
+        a Node builtin, nothing installed, a stylesheet only a plugin could compile (``.scss``),
+        or a file outside the root (a linked package's: the daemon serves those folders only
+        when a scan found the package imported as a module)."""
         if os.path.splitext(specifier)[1].lower() in MODULE_SUFFIXES:
             return None  # a module by its name: no resolving
         try:
@@ -188,10 +190,15 @@ class ImportUrls:
             return None
         if found.entry is None or found.kind not in _NOT_MODULES:
             return None
+        if found.kind == "css" and found.entry.suffix.lower() != ".css":
+            return None
+        inside = os.path.relpath(found.entry, found.package_dir)
+        if inside.startswith(os.pardir + os.sep) or not os.path.realpath(found.entry).startswith(self.root + os.sep):
+            return None
         folder = self.resolver.find_package_dir(split_package(specifier)[0], Path(importer).parent)
         if folder is None or os.path.realpath(folder) != os.path.realpath(found.package_dir):
             return None  # a ``browser`` map sent it into another package
-        url = file_url(self.root, os.path.join(folder, os.path.relpath(found.entry, found.package_dir)))
+        url = file_url(self.root, os.path.join(folder, inside))
         return None if url is None else url + "?import"
 
     def _alias(self, specifier: str, importer: str) -> str | None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote
 
 from .. import esbuild
-from ..filetypes import read_text
+from ..filetypes import SCRIPT_EXTENSIONS, read_text
 from ..resolve import Resolver
 from .dev_cache import TransformCache
 from .dev_errors import AppCodeError, AppCodeProblem, code_frame
@@ -127,7 +127,7 @@ class AppModules:
         path = str(file)
         suffix = file.suffix.lower()
         if not path.startswith(self.root + os.sep) or "node_modules" in path[len(self.root):].split(os.sep):
-            if suffix in JS_SUFFIXES or "import" not in parse_qs(query, keep_blank_values=True):
+            if suffix in SCRIPT_EXTENSIONS or "import" not in parse_qs(query, keep_blank_values=True):
                 return None  # packages' modules (excluded, linked) are served as they are
             return {".css": Kind.CSS, ".json": Kind.JSON}.get(suffix, Kind.OTHER)  # ``import 'swiper/css'``
         if suffix in COMPILED_SUFFIXES or (suffix in JS_SUFFIXES and self.config_of().jsx_in_js):
@@ -325,9 +325,10 @@ class AppModules:
                               frame=code_frame(source.code, line, column) if line else "")
 
     def _resolver_for(self, config: Config) -> Resolver:
-        if self._resolver is None or self._resolver[0] is not config:
-            self._resolver = (config, Resolver.for_config(config))
-        return self._resolver[1]
+        current = self._resolver  # read once: ``forget`` may drop it from the event loop
+        if current is None or current[0] is not config:
+            current = self._resolver = (config, Resolver.for_config(config))
+        return current[1]
 
     def _rel(self, path: str) -> str:
         if path.startswith("\0"):

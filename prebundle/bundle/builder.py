@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import esbuild
-from ..esbuild import OnLoadResult, OnResolveResult
+from ..esbuild import Message, OnLoadResult, OnResolveResult
 from ..hashing import interop_key, interop_rule  # interop_key: kept importable from here
 from ..interop.format import needs_interop
 from ..interop.proxy import proxy_entry_source
@@ -43,7 +43,7 @@ from .hooks import FileHooks, bridge_plugins, build_with_file_hooks
 from .imports import ImportPolicy, Owners
 from .modules import (
     BUILTIN_NS, MISSING_NS, PROCESS_SHIM, PROXY_NS, REQUIRE_NS, SHIM_NS, VIRTUAL_NS, builtin_stub, facade_source,
-    missing_stub, shim_source, split_stub_path,
+    is_shim, missing_stub, shim_source, split_stub_path,
 )
 from .output import GroupOutput, split_output
 from .result import BundleError, PackageBuild
@@ -52,7 +52,7 @@ from .up_front import Installed, Member, UpFront, installed, modules_listing
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..esbuild import Message, OnLoadArgs, OnResolveArgs, PluginBuild, Service
+    from ..esbuild import OnLoadArgs, OnResolveArgs, PluginBuild, Service
     from ..interop import DefaultRule, InteropCache
     from ..resolve import Resolver
 
@@ -404,9 +404,12 @@ def serve_shims(build: PluginBuild) -> None:
 
     @build.on_resolve(filter=f"^{SHIM_NS}:")
     def shim_path(args: OnResolveArgs):
+        name = args.path[len(SHIM_NS) + 1:]
+        if not is_shim(name):
+            return OnResolveResult(errors=[Message(text=f"prebundle has no shim {name!r}")])
         # "/process.js": the metafile lists the import every module gets by this path, which
         # must not read as a bare import (``up_front`` checks those)
-        return OnResolveResult(path="/" + args.path[len(SHIM_NS) + 1:], namespace=SHIM_NS)
+        return OnResolveResult(path="/" + name, namespace=SHIM_NS)
 
     @build.on_load(filter=".*", namespace=SHIM_NS)
     def shim(args: OnLoadArgs):

@@ -23,7 +23,7 @@ from ..specifiers import is_node_builtin
 
 __all__ = [
     "BUILTIN_NS", "MISSING_NS", "OWN_NAMESPACES", "PROBE", "PROCESS_SHIM", "PROXY_NS", "REQUIRE_NS", "SHIM_NS", "VIRTUAL_NS",
-    "builtin_stub", "facade_source", "missing_stub", "own_namespace", "shim_source", "split_stub_path", "stub_path",
+    "builtin_stub", "facade_source", "is_shim", "missing_stub", "own_namespace", "shim_source", "split_stub_path", "stub_path",
 ]
 
 PROXY_NS = "prebundle-proxy"
@@ -52,9 +52,15 @@ PROCESS_SHIM = f"{SHIM_NS}:process.js"
 
 
 @cache
+def is_shim(name: str) -> bool:
+    """Whether ``name`` (``process.js``) is one of prebundle's shims."""
+    return name in {path.name for path in SHIMS.glob("*.js")}
+
+
+@cache
 def shim_source(name: str) -> str:
     """The code of the shim ``name`` (``process.js``); ``KeyError`` for any other name."""
-    if name not in {path.name for path in SHIMS.glob("*.js")}:
+    if not is_shim(name):
         raise KeyError(name)
     return (SHIMS / name).read_text(encoding="utf-8")
 
