@@ -1,7 +1,8 @@
 """The app's own modules as the daemon serves them: what is transformed, and the answer.
 
 ``AppModules.kind(file, query)`` says how a file of the root is served: compiled (``.ts .tsx
-.jsx .mts``, and ``.js``/``.mjs`` with ``jsx_in_js``), or, asked with ``?import`` by a rewritten
+.jsx .mts``, and ``.js``/``.mjs`` with ``jsx_in_js``), a plain ``.js``/``.mjs`` as written but for
+the imports a browser could not load as written, or, asked with ``?import`` by a rewritten
 import, wrapped as a module (CSS, JSON, a file a plugin compiles, any other file as its URL).
 ``answer()`` makes the module: the plugins' ``load`` and ``transform``, esbuild (cached by
 content and options, ``dev_cache``), the imports rewritten (``dev_resolve``), the source map
@@ -19,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import os
+import posixpath
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -30,6 +32,7 @@ from ..filetypes import SCRIPT_EXTENSIONS, read_text
 from ..resolve import Resolver
 from .dev_cache import TransformCache
 from .dev_errors import AppCodeError, AppCodeProblem, code_frame
+from .dev_imports import ImportSite, import_sites
 from .dev_jsx import JS_SUFFIXES
 from .dev_resolve import ImportUrls, ResolutionMemo, Unresolved, file_url
 from .dev_sourcemap import ColumnShift, inline_comment, shift_map
@@ -51,6 +54,10 @@ COMPILED_SUFFIXES = frozenset({".ts", ".tsx", ".jsx", ".mts"})
 REGISTER = "(globalThis.__prebundle_loaded ??= new Set()).add(new URL(import.meta.url).pathname);\n"
 """The first line of a module script: the reload client's record of what the page loaded."""
 JS_TYPE = "text/javascript; charset=utf-8"
+MAX_PARSE_BYTES = 5 * 1024 * 1024
+"""A plain script larger than this is served as written, unparsed (a vendored bundle)."""
+PLAIN_SITES_KEPT = 2_000
+"""Plain scripts whose import sites are remembered."""
 
 
 class Kind(Enum):
@@ -58,6 +65,10 @@ class Kind(Enum):
 
     SCRIPT = "script"
     """Compiled by esbuild (or made by plugins), imports rewritten."""
+    PLAIN = "plain"
+    """A ``.js``/``.mjs`` file as written, but for the imports a browser could not load as
+    written (``./style.css``, ``./App``, ``swiper/css``), which are rewritten as a compiled
+    module's are: every other byte stays, so lines and columns are the file's own."""
     CSS = "css"
     JSON = "json"
     OTHER = "other"
@@ -118,6 +129,8 @@ class AppModules:
         self._service: esbuild.Service | None = None
         self._esbuild_version = ""
         self._inflight: dict[str, asyncio.Future] = {}
+        self._sites: dict[bytes, tuple[ImportSite, ...]] = {}
+        """A plain script's import sites by a hash of its content."""
 
     # -- what is served how ----------------------------------------------------------------
 
@@ -132,9 +145,9 @@ class AppModules:
             return {".css": Kind.CSS, ".json": Kind.JSON}.get(suffix, Kind.OTHER)  # ``import 'swiper/css'``
         if suffix in COMPILED_SUFFIXES or (suffix in JS_SUFFIXES and self.config_of().jsx_in_js):
             return Kind.SCRIPT
-        if "import" not in parse_qs(query, keep_blank_values=True):
-            return None
         if suffix in JS_SUFFIXES:
+            return Kind.PLAIN
+        if "import" not in parse_qs(query, keep_blank_values=True):
             return None
         return {".css": Kind.CSS, ".json": Kind.JSON}.get(suffix, Kind.OTHER)
 
@@ -154,6 +167,8 @@ class AppModules:
         config = self.config_of()
         plugins = config.plugins_for("load", "transform")
         path = str(file)
+        if kind is Kind.PLAIN:
+            return await asyncio.to_thread(self._plain, path, url, config)
         if kind is Kind.SCRIPT:
             found = await asyncio.to_thread(self._cached, path, url, config, plugins, module_script)
             return await self._script(found, config, module_script=module_script)
@@ -289,6 +304,52 @@ class AppModules:
         body = prefix + b"".join(pieces) + b"\n" + inline_comment(source_map).encode("ascii") + b"\n"
         return _answer(body)
 
+    def _plain(self, path: str, url: str, config: Config) -> ModuleAnswer:
+        """A plain script's bytes with the specifiers a browser could not load rewritten; an
+        import of no file is left for the browser to report, as it would be without the daemon."""
+        try:
+            with open(path, "rb") as handle:
+                code = handle.read()
+        except OSError as error:
+            raise AppCodeError(AppCodeProblem(file=self._rel(path), url=url, line=0, column=0,
+                                              text=f"cannot read it: {error.strerror or error}")) from None
+        sites = self._plain_sites(code)
+        if not sites:
+            return _answer(code)
+        urls = ImportUrls(self.root, self._resolver_for(config), config.plugins_for("resolve_id"), self._memo,
+                          self.tsconfig)
+        folder = posixpath.dirname(url)
+        pieces: list[bytes] = []
+        at = 0
+        for site in sites:
+            try:
+                new = urls.url(site.specifier, path)
+            except Unresolved:
+                continue
+            except Exception as error:  # a plugin's resolve_id failed
+                raise AppCodeError(AppCodeProblem(file=self._rel(path), url=url, line=0, column=0,
+                                                  text=str(error))) from None
+            if new is None or new == site.specifier or _loads_as_written(site.specifier, new, folder):
+                continue
+            pieces += [code[at:site.start], json.dumps(new).encode("utf-8")]
+            at = site.end
+        if not pieces:
+            return _answer(code)
+        pieces.append(code[at:])
+        return _answer(b"".join(pieces))
+
+    def _plain_sites(self, code: bytes) -> tuple[ImportSite, ...]:
+        """The import sites of a plain script, remembered by content (a parse per change, not
+        per request); none for a file too large to parse."""
+        key = hashlib.blake2b(code, digest_size=16).digest()
+        sites = self._sites.get(key)
+        if sites is None:
+            sites = import_sites(code) if len(code) <= MAX_PARSE_BYTES else ()
+            if len(self._sites) >= PLAIN_SITES_KEPT:
+                self._sites.clear()
+            self._sites[key] = sites
+        return sites
+
     def _wrapper(self, path: str, kind: Kind, url: str, text: str | None) -> str:
         """The module wrapping a stylesheet or JSON (``text``: the plugins' version of it, if
         they made one), or giving another file's URL."""
@@ -358,6 +419,14 @@ def url_of(root: str, path: str) -> str | None:
     """The decoded URL path of a file of the root (``/src/App.tsx``); None outside it."""
     url = file_url(root, path)
     return unquote(url) if url is not None else None
+
+
+def _loads_as_written(specifier: str, url: str, folder: str) -> bool:
+    """Whether the browser, resolving ``specifier`` against the module's folder, gets the very
+    ``url`` (no ``?import``, the same file): then the specifier stays as written."""
+    if "?" in url or not specifier.startswith(("./", "../", "/")):
+        return False
+    return unquote(url) == posixpath.normpath(posixpath.join(folder, unquote(specifier)))
 
 
 def _answer(body: bytes) -> ModuleAnswer:

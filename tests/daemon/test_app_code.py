@@ -50,7 +50,8 @@ FILES = {
     "src/style.css": ".app { color: rgb(255, 0, 0); background: url(./logo.svg); }\n",
     "src/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
     "src/data.json": '{"n": 20}\n',
-    "src/plain.js": "import x from './App'\nexport default x\n",
+    "src/plain.js": ("import x from './App'\nimport y from './App.tsx'\nimport './style.css'\nimport 'fancy-styles/css'\n"
+                     "import React from 'react'\n// import './not-this.css'\nexport default [x, y, React]\n"),
     "src/Styled.tsx": ('import "fancy-styles/css";\nimport "fancy-styles/dist/fancy.css";\n'
                        'import theme from "fancy-styles/theme.json";\nimport { createRoot } from "react-dom/client";\n'
                        'export default [theme, createRoot];\n'),
@@ -172,11 +173,17 @@ def test_a_tsx_module_is_served_as_browser_esm(site: Daemon) -> None:
     assert segment[0] == column and original[segment[3]:].startswith("then("), (segment, original)
 
 
-def test_tsconfig_extends_is_followed_and_js_stays_as_written(site: Daemon) -> None:
+def test_tsconfig_extends_is_followed_and_plain_js_stays_as_written_but_for_what_cannot_load(site: Daemon) -> None:
     app = site.get("/src/App.tsx").text
     assert "__decorateClass" in app  # experimentalDecorators, from the file tsconfig.json extends
     assert "jsxDEV(" in app and "fileName: \"src/App.tsx\"" in app
-    assert site.get("/src/plain.js").text == FILES["src/plain.js"]
+    # only the imports a browser could not load as written change: no extension, a stylesheet
+    plain = site.get("/src/plain.js", headers=MODULE_SCRIPT)
+    assert plain.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert plain.text == (FILES["src/plain.js"].replace("'./App'\n", '"/src/App.tsx"\n')
+                          .replace("'./style.css'", '"/src/style.css?import"')
+                          .replace("'fancy-styles/css'", '"/node_modules/fancy-styles/dist/fancy.css?import"'))
+    assert site.get("/src/plain.js").text == plain.text  # a classic script's request too
 
 
 def test_css_json_and_assets_imported_by_code_are_modules(site: Daemon) -> None:

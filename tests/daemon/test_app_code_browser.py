@@ -211,6 +211,44 @@ def _drive_plugin_app(sync_api, url: str, root: Path) -> list[str]:
     return problems
 
 
+PLAIN_MAIN = ("import './style.css'\nimport 'fancy-styles/css'\nimport { n } from './counter'\n"
+              "document.body.dataset.done = String(n)\n")
+"""A Vite vanilla app's ``main.js``: a stylesheet, a package's, a module named without its extension."""
+PLAIN_FILES = {
+    "src/counter.js": "export const n = 7\n",
+    "src/style.css": "body { color: rgb(9, 8, 7); }\n",
+    **{name: text for name, text in FILES.items() if name.startswith("node_modules/fancy-styles/")},
+}
+
+
+def test_a_plain_js_app_imports_stylesheets_and_modules_without_extensions(tmp_path: Path, start_daemon) -> None:
+    sync_api = _require_chromium()
+    root = make_app(tmp_path / "app", PLAIN_MAIN, hand_packages=False, packages=["esbuild", "@esbuild"],
+                    html='<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+                         '<script type="module" src="/src/main.js"></script></body></html>', extra=PLAIN_FILES)
+    daemon = start_daemon(root)
+    daemon.wait_state("ready")
+    problems = run_in_thread(_drive_plain_app, sync_api, daemon.url, timeout=120)
+    assert problems == [], problems
+
+
+def _drive_plain_app(sync_api, url: str) -> list[str]:
+    problems: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = _browser(sync_api, playwright)
+        try:
+            page = browser.new_page()
+            _watch(page, problems)
+            page.goto(url + "/")
+            page.wait_for_selector("body[data-done='7']", state="attached", timeout=15_000)
+            assert page.evaluate("getComputedStyle(document.body).color") == "rgb(9, 8, 7)"
+            assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 2
+        finally:
+            browser.close()
+    return problems
+
+
+MODULES = 1000
 MODULES = 1000
 
 
