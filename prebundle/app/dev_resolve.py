@@ -1,12 +1,12 @@
 """What an app module's import specifier becomes in the code the browser gets.
 
-* Bare imports of modules (``react``) stay bare: the page's import map resolves them. A bare
-  import of a package's stylesheet, JSON or other file (``swiper/css``,
-  ``leaflet/dist/leaflet.css``), which no import map can hold, becomes that file's URL through
-  the project's ``node_modules`` with ``?import`` (``/node_modules/swiper/swiper.css?import``),
-  answered with a module as the app's own stylesheets are. So do URLs
+* Bare imports of modules (``react``) stay bare: the page's import map resolves them. So do URLs
   (``https:``, ``data:``), the daemon's own routes (``/@prebundle/client.js``) and
   root-absolute paths that name no file of the app.
+* A bare import of a package's stylesheet, JSON or other file (``swiper/css``,
+  ``leaflet/dist/leaflet.css``), which no import map can hold, becomes that file's URL through
+  the project's ``node_modules`` with ``?import`` (``/node_modules/swiper/swiper.css?import``),
+  answered with a module as the app's own stylesheets are.
 * A plugin's ``resolve_id`` answers first: a virtual id becomes ``/@id/__x00__<id>``, a file of
   the app its URL.
 * A non-relative import that the app module's tsconfig ``paths`` or ``baseUrl`` maps to a file
