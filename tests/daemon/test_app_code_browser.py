@@ -6,6 +6,7 @@ a file type of its own, and a page of 1,000 modules loads, then reloads with no 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,20 @@ def _watch(page, problems: list[str]) -> None:
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
 
 
+@contextmanager
+def _opened_page(sync_api, url: str, problems: list[str]):
+    """A page of a new Chromium at ``url``, its errors and failed responses going to ``problems``."""
+    with sync_api.sync_playwright() as playwright:
+        browser = _browser(sync_api, playwright)
+        try:
+            page = browser.new_page()
+            _watch(page, problems)
+            page.goto(url)
+            yield page
+        finally:
+            browser.close()
+
+
 def _require_chromium():
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (make chromium)")
@@ -85,71 +100,64 @@ def test_react_tsx_app_swaps_css_and_reloads_only_for_what_it_loaded(tmp_path: P
 def _drive_react_app(sync_api, url: str, root: Path) -> list[str]:
     problems: list[str] = []
     src = root / "src"
-    with sync_api.sync_playwright() as playwright:
-        browser = _browser(sync_api, playwright)
-        try:
-            page = browser.new_page()
-            _watch(page, problems)
-            page.goto(url + "/")
-            page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
-            page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
-            assert page.text_content("#text") == "hello 42"
-            assert page.evaluate("getComputedStyle(document.getElementById('app')).color") == "rgb(255, 0, 0)"
-            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(1, 2, 3)"
-            logo = page.evaluate("[document.getElementById('logo').src, document.getElementById('logo').naturalWidth]")
-            assert logo == [url + "/src/logo.svg", 8], logo
-            fancy = page.evaluate("""() => { const box = document.createElement('div'); box.className = 'fancy';
-                document.body.append(box); const style = getComputedStyle(box);
-                return [style.borderTopWidth, style.backgroundImage]; }""")  # ``import "fancy-styles/css"``
-            assert fancy == ["7px", f'url("{url}/node_modules/fancy-styles/dist/images/dot.svg")'], fancy
-            page.evaluate("window.__marker = 'same page'")
+    with _opened_page(sync_api, url + "/", problems) as page:
+        page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
+        page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
+        assert page.text_content("#text") == "hello 42"
+        assert page.evaluate("getComputedStyle(document.getElementById('app')).color") == "rgb(255, 0, 0)"
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(1, 2, 3)"
+        logo = page.evaluate("[document.getElementById('logo').src, document.getElementById('logo').naturalWidth]")
+        assert logo == [url + "/src/logo.svg", 8], logo
+        fancy = page.evaluate("""() => { const box = document.createElement('div'); box.className = 'fancy';
+            document.body.append(box); const style = getComputedStyle(box);
+            return [style.borderTopWidth, style.backgroundImage]; }""")  # ``import "fancy-styles/css"``
+        assert fancy == ["7px", f'url("{url}/node_modules/fancy-styles/dist/images/dot.svg")'], fancy
+        page.evaluate("window.__marker = 'same page'")
 
-            # a stylesheet imported by a module, then one of a <link>: swapped, no reload
-            _replace(src / "style.css", ".app { color: rgb(0, 0, 255); }\n")
-            page.wait_for_function("getComputedStyle(document.getElementById('app')).color === 'rgb(0, 0, 255)'",
-                                   timeout=15_000)
-            _replace(src / "page.css", "body { background-color: rgb(4, 5, 6); }\n")
-            page.wait_for_function("getComputedStyle(document.body).backgroundColor === 'rgb(4, 5, 6)'",
-                                   timeout=15_000)
-            assert page.evaluate("window.__marker") == "same page"
-            assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 2  # and the package's
+        # a stylesheet imported by a module, then one of a <link>: swapped, no reload
+        _replace(src / "style.css", ".app { color: rgb(0, 0, 255); }\n")
+        page.wait_for_function("getComputedStyle(document.getElementById('app')).color === 'rgb(0, 0, 255)'",
+                               timeout=15_000)
+        _replace(src / "page.css", "body { background-color: rgb(4, 5, 6); }\n")
+        page.wait_for_function("getComputedStyle(document.body).backgroundColor === 'rgb(4, 5, 6)'",
+                               timeout=15_000)
+        assert page.evaluate("window.__marker") == "same page"
+        assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 2  # and the package's
 
-            # a module the page did not load: no reload (the stylesheet swapped after it proves the
-            # client handled that update first: events come in order)
-            _replace(src / "Unused.tsx", "export const unused = 2;\n")
-            _replace(src / "style.css", ".app { color: rgb(0, 128, 0); }\n")
-            page.wait_for_function("getComputedStyle(document.getElementById('app')).color === 'rgb(0, 128, 0)'",
-                                   timeout=15_000)
-            assert page.evaluate("window.__marker") == "same page"
+        # a module the page did not load: no reload (the stylesheet swapped after it proves the
+        # client handled that update first: events come in order)
+        _replace(src / "Unused.tsx", "export const unused = 2;\n")
+        _replace(src / "style.css", ".app { color: rgb(0, 128, 0); }\n")
+        page.wait_for_function("getComputedStyle(document.getElementById('app')).color === 'rgb(0, 128, 0)'",
+                               timeout=15_000)
+        assert page.evaluate("window.__marker") == "same page"
 
-            # a module the page loaded: reload, with the new code
-            _replace(src / "App.tsx", APP % "changed")
-            page.wait_for_function("document.getElementById('text')?.textContent === 'changed 42'", timeout=15_000)
-            assert page.evaluate("window.__marker") is None
+        # a module the page loaded: reload, with the new code
+        _replace(src / "App.tsx", APP % "changed")
+        page.wait_for_function("document.getElementById('text')?.textContent === 'changed 42'", timeout=15_000)
+        assert page.evaluate("window.__marker") is None
 
-            # the page itself
-            page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
-            page.evaluate("window.__marker = 'same page'")
-            _replace(root / "index.html", PAGE.replace("<title>app</title>", "<title>new title</title>"))
-            page.wait_for_function("document.title === 'new title'", timeout=15_000)
-            assert page.evaluate("window.__marker") is None
-            assert problems == []
+        # the page itself
+        page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
+        page.evaluate("window.__marker = 'same page'")
+        _replace(root / "index.html", PAGE.replace("<title>app</title>", "<title>new title</title>"))
+        page.wait_for_function("document.title === 'new title'", timeout=15_000)
+        assert page.evaluate("window.__marker") is None
+        assert problems == []
 
-            # a syntax error: the overlay names the file, the line and the code; fixed, the page works
-            page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
-            _replace(src / "App.tsx", (APP % "broken").replace("return <div", "return <div <"))
-            overlay = page.wait_for_selector("#prebundle-error-overlay[data-kind=app]", timeout=15_000)
-            text = overlay.text_content()
-            assert "the app's own code" in text and "src/App.tsx:5:" in text and "> 5 |" in text, text
-            _replace(src / "App.tsx", APP % "fixed")
-            page.wait_for_function("document.getElementById('text')?.textContent === 'fixed 42'", timeout=15_000)
-            assert page.query_selector("#prebundle-error-overlay") is None
-            problems.clear()  # the broken module's 500 and the page's error for it were expected
-            page.reload()
-            page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
-            assert page.text_content("#text") == "fixed 42"
-        finally:
-            browser.close()
+        # a syntax error: the overlay names the file, the line and the code; fixed, the page works
+        page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
+        _replace(src / "App.tsx", (APP % "broken").replace("return <div", "return <div <"))
+        overlay = page.wait_for_selector("#prebundle-error-overlay[data-kind=app]", timeout=15_000)
+        text = overlay.text_content()
+        assert "the app's own code" in text and "src/App.tsx:5:" in text and "> 5 |" in text, text
+        _replace(src / "App.tsx", APP % "fixed")
+        page.wait_for_function("document.getElementById('text')?.textContent === 'fixed 42'", timeout=15_000)
+        assert page.query_selector("#prebundle-error-overlay") is None
+        problems.clear()  # the broken module's 500 and the page's error for it were expected
+        page.reload()
+        page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
+        assert page.text_content("#text") == "fixed 42"
     return problems
 
 
@@ -194,20 +202,13 @@ def test_a_plugin_compiles_its_own_file_type_in_the_page(tmp_path: Path, start_d
 
 def _drive_plugin_app(sync_api, url: str, root: Path) -> list[str]:
     problems: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = _browser(sync_api, playwright)
-        try:
-            page = browser.new_page()
-            _watch(page, problems)
-            page.goto(url + "/")
-            page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
-            assert page.text_content("#out") == "Hello, World (42)"
-            page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
-            _replace(root / "src" / "hello.greet", "Planet\n")
-            page.wait_for_function("document.getElementById('out')?.textContent === 'Hello, Planet (42)'",
-                                   timeout=15_000)
-        finally:
-            browser.close()
+    with _opened_page(sync_api, url + "/", problems) as page:
+        page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
+        assert page.text_content("#out") == "Hello, World (42)"
+        page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
+        _replace(root / "src" / "hello.greet", "Planet\n")
+        page.wait_for_function("document.getElementById('out')?.textContent === 'Hello, Planet (42)'",
+                               timeout=15_000)
     return problems
 
 
@@ -234,17 +235,10 @@ def test_a_plain_js_app_imports_stylesheets_and_modules_without_extensions(tmp_p
 
 def _drive_plain_app(sync_api, url: str) -> list[str]:
     problems: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = _browser(sync_api, playwright)
-        try:
-            page = browser.new_page()
-            _watch(page, problems)
-            page.goto(url + "/")
-            page.wait_for_selector("body[data-done='7']", state="attached", timeout=15_000)
-            assert page.evaluate("getComputedStyle(document.body).color") == "rgb(9, 8, 7)"
-            assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 2
-        finally:
-            browser.close()
+    with _opened_page(sync_api, url + "/", problems) as page:
+        page.wait_for_selector("body[data-done='7']", state="attached", timeout=15_000)
+        assert page.evaluate("getComputedStyle(document.body).color") == "rgb(9, 8, 7)"
+        assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 2
     return problems
 
 
