@@ -17,7 +17,9 @@
 * Relative and root-absolute imports are resolved as the scanner resolves them (the exact file,
   ``.ts`` for ``.js``, the extensions, a folder's ``index``): ``./App`` becomes ``/src/App.tsx``.
   A file that is not JavaScript gets ``?import`` (``/src/style.css?import``), which the daemon
-  answers with a module (``dev_wrappers``). A relative import of nothing is an error, as in Vite.
+  answers with a module (``dev_wrappers``); so does one inside ``node_modules``
+  (``../node_modules/bootstrap/dist/css/bootstrap.css``), where a package's modules keep the URL
+  written. A relative import of nothing is an error, as in Vite.
 
 Resolving probes the disk (a page of 1,000 modules imported by one entry is 6,000 ``stat``
 calls), so ``ResolutionMemo`` keeps each answer while the folders it rests on keep their
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from ..filetypes import SCRIPT_EXTENSIONS
 from ..plugins.virtual import id_to_url
 from ..resolve import ResolveError, may_be_alias
 from ..specifiers import is_bare, split_package
@@ -231,9 +234,12 @@ class ImportUrls:
 
     def _file(self, path: str, specifier: str) -> str | None:
         url = file_url(self.root, path)
-        if url is None or "/node_modules/" in url:
-            return None  # a package's file: served as it is, by the URL written
+        if url is None:
+            return None
+        suffix = os.path.splitext(path)[1].lower()
+        if "/node_modules/" in url and (suffix in MODULE_SUFFIXES or suffix in SCRIPT_EXTENSIONS):
+            return None  # a package's module: served as it is, by the URL written
         query = specifier.partition("?")[2].partition("#")[0]
-        if os.path.splitext(path)[1].lower() not in MODULE_SUFFIXES and "import" not in query.split("&"):
+        if suffix not in MODULE_SUFFIXES and "import" not in query.split("&"):
             query = query + "&import" if query else "import"
         return url + ("?" + query if query else "")

@@ -213,11 +213,14 @@ def _drive_plugin_app(sync_api, url: str, root: Path) -> list[str]:
 
 
 PLAIN_MAIN = ("import './style.css'\nimport 'fancy-styles/css'\nimport { n } from './counter'\n"
+              "import '../node_modules/fancy-styles/dist/extra.css'\n"
               "document.body.dataset.done = String(n)\n")
-"""A Vite vanilla app's ``main.js``: a stylesheet, a package's, a module named without its extension."""
+"""A Vite vanilla app's ``main.js``: a stylesheet, a package's by name and by path, a module named
+without its extension."""
 PLAIN_FILES = {
     "src/counter.js": "export const n = 7\n",
     "src/style.css": "body { color: rgb(9, 8, 7); }\n",
+    "node_modules/fancy-styles/dist/extra.css": "body { border-left: 3px solid; }\n",
     **{name: text for name, text in FILES.items() if name.startswith("node_modules/fancy-styles/")},
 }
 
@@ -238,11 +241,11 @@ def _drive_plain_app(sync_api, url: str) -> list[str]:
     with _opened_page(sync_api, url + "/", problems) as page:
         page.wait_for_selector("body[data-done='7']", state="attached", timeout=15_000)
         assert page.evaluate("getComputedStyle(document.body).color") == "rgb(9, 8, 7)"
-        assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 2
+        assert page.evaluate("getComputedStyle(document.body).borderLeftWidth") == "3px"
+        assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 3
     return problems
 
 
-MODULES = 1000
 MODULES = 1000
 
 

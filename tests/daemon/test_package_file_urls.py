@@ -68,3 +68,11 @@ def test_a_package_installed_while_the_daemon_runs_is_found_after_the_install(tm
     write_tree(root, _package("later", {"./css": "./l.css"}, {"l.css": "i {}\n"}))
     modules.forget(set(), installed=True)  # the daemon's watcher saw the install
     assert _urls(root, modules).url("later/css", importer) == "/node_modules/later/l.css?import"
+
+
+def test_a_relative_import_of_a_packages_stylesheet_gets_import_and_its_modules_stay(tmp_path: Path) -> None:
+    root = _app(tmp_path / "app")
+    urls, importer = _urls(root), str(root / "src" / "main.js")
+    assert urls.url("../node_modules/styles/dist/s.css", importer) == "/node_modules/styles/dist/s.css?import"
+    assert urls.url("/node_modules/styles/data.json", importer) == "/node_modules/styles/data.json?import"
+    assert urls.url("../node_modules/styles/index.js", importer) is None  # a module: served as written
