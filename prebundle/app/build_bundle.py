@@ -10,7 +10,9 @@ so aliases such as ``@/components/x`` are the app's own files). Bare imports of 
 JSON, images and fonts are bundled, whether their name says so (``some-lib/dist/style.css``) or
 the file their package's ``exports`` give them does (``swiper/css``): the import map holds
 modules only. A URL in a stylesheet (``url(images/a.png)``, ``@import "theme.css"``) is first
-a file beside the stylesheet, as browsers and esbuild take it, and only then a package's.
+a file beside the stylesheet, as browsers and esbuild take it, and only then a package's; a
+package named by ``@import`` gives its stylesheet (``@import "bootstrap"``: its ``style`` field),
+as in Vite.
 """
 
 from __future__ import annotations
@@ -220,12 +222,17 @@ class _AppBundler:
         if suffix in SCRIPT_EXTENSIONS:
             return None  # a module by its name: not resolved here as well as for the deps
         try:
-            entry = self.resolver.resolve(args.path, Path(args.resolve_dir or self.config.root)).entry
+            entry = self._resolver(args).resolve(args.path, Path(args.resolve_dir or self.config.root)).entry
         except ResolveError:
             return None
         if entry is None or entry.suffix.lower() not in _BUNDLED_SUFFIXES:
             return None
         return self._file_of(args)  # tsconfig paths, and a stylesheet's neighbours, come first
+
+    def _resolver(self, args: OnResolveArgs) -> Resolver:
+        """A stylesheet's ``@import "bootstrap"`` wants the package's stylesheet (its ``style``
+        condition or field), where a module's import wants its module."""
+        return self.resolver.for_style() if args.kind == "import-rule" else self.resolver
 
     def _file_of(self, args: OnResolveArgs) -> str | OnResolveResult | None:
         """The file an import of a stylesheet, JSON, image or font names: a package's through
@@ -243,7 +250,7 @@ class _AppBundler:
             if aliased is not None:
                 return aliased
             try:
-                return str(self.resolver.resolve(specifier, Path(args.resolve_dir or self.config.root)).entry)
+                return str(self._resolver(args).resolve(specifier, Path(args.resolve_dir or self.config.root)).entry)
             except ResolveError as error:
                 reason = error.reason
                 if from_css:

@@ -187,22 +187,36 @@ class ImportUrls:
         when a scan found the package imported as a module)."""
         if os.path.splitext(specifier)[1].lower() in MODULE_SUFFIXES:
             return None  # a module by its name: no resolving
+        url = self._package_url(self.resolver, specifier, importer, _NOT_MODULES)
+        return None if url is None else url + "?import"
+
+    def stylesheet_import(self, specifier: str, stylesheet: str) -> str | None:
+        """The URL for a stylesheet's ``@import "bootstrap"`` or ``@import
+        "bootstrap/dist/css/bootstrap.css"`` when no file beside ``stylesheet`` has that name:
+        the package's stylesheet (its ``style`` condition or field, as Vite's CSS resolver takes
+        it), through the project's ``node_modules``; None to leave the URL to the browser."""
+        if not is_bare(specifier) or os.path.exists(os.path.join(os.path.dirname(stylesheet), specifier)):
+            return None
+        return self._package_url(self.resolver.for_style(), specifier, stylesheet, frozenset({"css"}))
+
+    def _package_url(self, resolver: Resolver, specifier: str, importer: str, kinds: frozenset[str]) -> str | None:
+        """The URL of the file of one of ``kinds`` that ``specifier`` names in its package, through
+        the project's ``node_modules``; None when it is no such file, or no file of the root."""
         try:
-            found = self.resolver.resolve(specifier, Path(importer))
+            found = resolver.resolve(specifier, Path(importer))
         except ResolveError:
             return None
-        if found.entry is None or found.kind not in _NOT_MODULES:
+        if found.entry is None or found.kind not in kinds:
             return None
         if found.kind == "css" and found.entry.suffix.lower() != ".css":
             return None
         inside = os.path.relpath(found.entry, found.package_dir)
         if inside.startswith(os.pardir + os.sep) or not os.path.realpath(found.entry).startswith(self.root + os.sep):
             return None
-        folder = self.resolver.find_package_dir(split_package(specifier)[0], Path(importer).parent)
+        folder = resolver.find_package_dir(split_package(specifier)[0], Path(importer).parent)
         if folder is None or os.path.realpath(folder) != os.path.realpath(found.package_dir):
             return None  # a ``browser`` map sent it into another package
-        url = file_url(self.root, os.path.join(folder, inside))
-        return None if url is None else url + "?import"
+        return file_url(self.root, os.path.join(folder, inside))
 
     def _alias(self, specifier: str, importer: str) -> str | None:
         """The app file the tsconfig of ``importer`` maps ``specifier`` to; None when it maps

@@ -361,7 +361,9 @@ class AppModules:
             raise AppCodeError(AppCodeProblem(file=self._rel(path), url=url, line=0, column=0,
                                               text="cannot read it as UTF-8 text"))
         if kind is Kind.CSS:
-            return css_module(text, url)
+            config = self.config_of()
+            urls = ImportUrls(self.root, self._resolver_for(config), None, self._memo)
+            return css_module(text, url, lambda specifier: urls.stylesheet_import(specifier, path))
         try:
             return json_module(text)
         except ValueError as error:

@@ -7,7 +7,8 @@ import to ``?import`` and answers that URL with one of these:
   (the same element again when it runs again: the reload client imports it anew, with a new
   query, to swap the styles in place; with the nonce of the page's scripts, so a nonce-based
   ``style-src`` lets it apply) and exports the CSS text. Its ``url()`` and ``@import``
-  URLs are made absolute against the stylesheet's own URL, as a ``<link>`` would resolve them.
+  URLs are made absolute against the stylesheet's own URL, as a ``<link>`` would resolve them;
+  an ``@import`` of a name with no file beside it is the package's stylesheet of that name.
 * JSON: ``export default`` the value, and its top-level keys that are names as named exports.
 * Anything else: ``export default`` the file's absolute URL.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 __all__ = ["asset_module", "css_module", "json_module"]
 
@@ -44,14 +46,17 @@ export default css;
 """
 
 
-def css_module(css: str, url_path: str) -> str:
-    """The module for the stylesheet ``css`` served at ``url_path`` (decoded, ``/src/x.css``)."""
+def css_module(css: str, url_path: str, package_import: Callable[[str], str | None] = lambda _: None) -> str:
+    """The module for the stylesheet ``css`` served at ``url_path`` (decoded, ``/src/x.css``);
+    ``package_import`` gives the URL of an ``@import`` that names a package's stylesheet."""
     parts: list[str] = []
     at = 0
     for match in _CSS_URL.finditer(css):
         url = match.group(3) or match.group(7)
         if _KEPT_URL.match(url):
             continue
+        if match.group(7):
+            url = package_import(url) or url
         start, end = match.span(3) if match.group(3) else match.span(7)
         parts += [css[at:start], url]
         at = end

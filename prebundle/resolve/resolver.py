@@ -174,6 +174,7 @@ class Resolver:
         self._results: dict[tuple[str, str], Resolution | _Failure] = {}
         self._importers: dict[str, str] = {}
         self._require_twin: Resolver | None = None
+        self._style_twin: Resolver | None = None
 
     def with_listings(self, before_listing: Callable[[str], object] | None = None) -> Resolver:
         """This resolver for one crawl of the source tree: files outside ``node_modules`` are
@@ -189,6 +190,7 @@ class Resolver:
         view._listings = {}
         view._before_listing = before_listing
         view._require_twin = None
+        view._style_twin = None
         return view
 
     def for_require(self) -> Resolver:
@@ -202,6 +204,23 @@ class Resolver:
             twin._results = {}
             twin._require_twin = twin
             self._require_twin = twin
+        return twin
+
+    def for_style(self) -> Resolver:
+        """This resolver as a stylesheet's ``@import "bootstrap"`` resolves, as Vite's CSS
+        resolver does: the ``exports`` condition ``style`` (no ``import`` or ``module``), the
+        main field ``style`` and ``index.css``, so a package whose main entry is JavaScript
+        gives its stylesheet. Shares this resolver's file-system caches; dropped by :meth:`clear`."""
+        twin = self._style_twin
+        if twin is None:
+            twin = copy.copy(self)
+            twin.conditions = (self.conditions - {"import", "module"}) | {"style"}
+            twin.main_fields = ("style",)
+            twin.extensions = (".css",)
+            twin._results = {}
+            twin._require_twin = None
+            twin._style_twin = twin
+            self._style_twin = twin
         return twin
 
     # -- public API -------------------------------------------------------------------------

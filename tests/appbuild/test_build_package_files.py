@@ -113,3 +113,21 @@ def test_a_stylesheet_url_of_no_file_is_named(tmp_path: Path) -> None:
     assert done.stderr.splitlines()[0] == (
         "error: src/main.css:1:17: [plugin prebundle-app] Could not resolve 'images/none.png': no such file beside "
         'main.css, and package "images" is not installed (no node_modules/images)')
+
+
+def test_a_stylesheets_import_of_a_package_is_its_stylesheet(tmp_path: Path) -> None:
+    dist = built(tmp_path, {
+        "src/main.ts": 'import "./main.css";\n',
+        "src/main.css": '@import "fake-bootstrap";\n@import "fake-cond";\n.a { color: red; }\n',
+        "node_modules/fake-bootstrap/package.json": json.dumps({  # as bootstrap's: JS main, a "style" field
+            "name": "fake-bootstrap", "version": "1.0.0", "main": "dist/js/b.js", "style": "dist/css/b.css"}),
+        "node_modules/fake-bootstrap/dist/js/b.js": "export const b = 1;\n",
+        "node_modules/fake-bootstrap/dist/css/b.css": ".from-style-field { color: rgb(1, 1, 1); }\n",
+        "node_modules/fake-cond/package.json": json.dumps({
+            "name": "fake-cond", "version": "1.0.0", "exports": {".": {"style": "./c.css", "default": "./c.js"}}}),
+        "node_modules/fake-cond/c.js": "export const c = 1;\n",
+        "node_modules/fake-cond/c.css": ".from-style-condition { color: rgb(2, 2, 2); }\n",
+    })
+    _, css = entry_outputs(dist)
+    assert ".from-style-field{" in css and ".from-style-condition{" in css and "@import" not in css
+    assert json.loads((dist / "deps" / "importmap.json").read_text())["imports"] == {}

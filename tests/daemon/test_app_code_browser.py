@@ -5,6 +5,7 @@ a file type of its own, and a page of 1,000 modules loads, then reloads with no 
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -215,12 +216,16 @@ def _drive_plugin_app(sync_api, url: str, root: Path) -> list[str]:
 PLAIN_MAIN = ("import './style.css'\nimport 'fancy-styles/css'\nimport { n } from './counter'\n"
               "import '../node_modules/fancy-styles/dist/extra.css'\n"
               "document.body.dataset.done = String(n)\n")
-"""A Vite vanilla app's ``main.js``: a stylesheet, a package's by name and by path, a module named
-without its extension."""
+"""A Vite vanilla app's ``main.js``: a stylesheet (which imports a package's), a package's by name
+and by path, a module named without its extension."""
 PLAIN_FILES = {
     "src/counter.js": "export const n = 7\n",
-    "src/style.css": "body { color: rgb(9, 8, 7); }\n",
+    "src/style.css": '@import "fancy-theme";\nbody { color: rgb(9, 8, 7); }\n',
     "node_modules/fancy-styles/dist/extra.css": "body { border-left: 3px solid; }\n",
+    "node_modules/fancy-theme/package.json": json.dumps({  # as bootstrap's: a JS main, a "style" field
+        "name": "fancy-theme", "version": "1.0.0", "main": "theme.js", "style": "dist/theme.css"}),
+    "node_modules/fancy-theme/theme.js": "export {};\n",
+    "node_modules/fancy-theme/dist/theme.css": "body { border-right: 5px solid; }\n",
     **{name: text for name, text in FILES.items() if name.startswith("node_modules/fancy-styles/")},
 }
 
@@ -242,6 +247,7 @@ def _drive_plain_app(sync_api, url: str) -> list[str]:
         page.wait_for_selector("body[data-done='7']", state="attached", timeout=15_000)
         assert page.evaluate("getComputedStyle(document.body).color") == "rgb(9, 8, 7)"
         assert page.evaluate("getComputedStyle(document.body).borderLeftWidth") == "3px"
+        assert page.evaluate("getComputedStyle(document.body).borderRightWidth") == "5px"  # ``@import "fancy-theme"``
         assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 3
     return problems
 

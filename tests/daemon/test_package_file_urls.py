@@ -76,3 +76,20 @@ def test_a_relative_import_of_a_packages_stylesheet_gets_import_and_its_modules_
     assert urls.url("../node_modules/styles/dist/s.css", importer) == "/node_modules/styles/dist/s.css?import"
     assert urls.url("/node_modules/styles/data.json", importer) == "/node_modules/styles/data.json?import"
     assert urls.url("../node_modules/styles/index.js", importer) is None  # a module: served as written
+
+
+def test_a_stylesheets_import_of_a_package_is_its_stylesheet_unless_a_file_beside_has_the_name(tmp_path: Path) -> None:
+    root = _app(tmp_path / "app")
+    write_tree(root, {
+        **_package("theme", {".": {"style": "./t.css", "default": "./t.js"}}, {"t.css": "p {}\n", "t.js": ""}),
+        "node_modules/boot/package.json": json.dumps({"name": "boot", "main": "b.js", "style": "css/b.css"}),
+        "node_modules/boot/b.js": "", "node_modules/boot/css/b.css": "b {}\n",
+        "src/local.css": "", "src/main.css": "",
+    })
+    urls, stylesheet = _urls(root), str(root / "src" / "main.css")
+    assert urls.stylesheet_import("theme", stylesheet) == "/node_modules/theme/t.css"
+    assert urls.stylesheet_import("boot", stylesheet) == "/node_modules/boot/css/b.css"
+    assert urls.stylesheet_import("boot/css/b.css", stylesheet) == "/node_modules/boot/css/b.css"
+    assert urls.stylesheet_import("local.css", stylesheet) is None  # the file beside: as the browser takes it
+    assert urls.stylesheet_import("./theme", stylesheet) is None
+    assert urls.stylesheet_import("styles", stylesheet) is None  # a module, no stylesheet
