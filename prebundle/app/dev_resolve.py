@@ -48,14 +48,14 @@ if TYPE_CHECKING:
     from ..resolve import PathAliases, Resolver
     from .dev_tsconfig import TsconfigFinder
 
-__all__ = ["MODULE_SUFFIXES", "ImportUrls", "ResolutionMemo", "Unresolved", "file_url"]
+__all__ = ["MODULE_SUFFIXES", "URL_SAFE", "ImportUrls", "ResolutionMemo", "Unresolved", "file_url"]
 
 MODULE_SUFFIXES = frozenset({".js", ".mjs", ".jsx", ".ts", ".tsx", ".mts"})
 """Files imported as they are named (the browser loads them as modules); the rest get ``?import``."""
 _NOT_MODULES = frozenset({"css", "json", "wasm", "asset"})
 """Kinds of package files (``Resolution.kind``) that a bare import gets as a URL with ``?import``;
 ``js``, ``vue`` and ``svelte`` entries are modules the optimizer bundles for the import map."""
-_URL_SAFE = "/:@!$&'()*+,;=-._~"
+URL_SAFE = "/:@!$&'()*+,;=-._~"
 """Characters a browser leaves as they are in a URL path."""
 RACY_NS = 1_000_000_000
 """A folder's modification time this close to now does not prove an answer."""
@@ -70,7 +70,7 @@ def file_url(root: str, path: str) -> str | None:
     """The URL path of a file under ``root`` (both real paths); None outside it."""
     if not path.startswith(root + os.sep):
         return None
-    return "/" + quote(path[len(root) + 1:].replace(os.sep, "/"), safe=_URL_SAFE)
+    return "/" + quote(path[len(root) + 1:].replace(os.sep, "/"), safe=URL_SAFE)
 
 
 class ResolutionMemo:

@@ -3,7 +3,8 @@
 ``AppModules.kind(file, query)`` says how a file of the root is served: compiled (``.ts .tsx
 .jsx .mts``, and ``.js``/``.mjs`` with ``jsx_in_js``), a plain ``.js``/``.mjs`` as written but for
 the imports a browser could not load as written, or, asked with ``?import`` by a rewritten
-import, wrapped as a module (CSS, JSON, a file a plugin compiles, any other file as its URL).
+import, wrapped as a module (CSS, JSON, a file a plugin compiles, any other file as its URL);
+a stylesheet a page links is CSS as written but for its ``@import`` of a package's stylesheet.
 ``answer()`` makes the module: the plugins' ``load`` and ``transform``, esbuild (cached by
 content and options, ``dev_cache``), the imports rewritten (``dev_resolve``), the source map
 kept true and inlined; ``AppCodeError`` when it cannot. Everything but the esbuild call runs on
@@ -21,11 +22,11 @@ import hashlib
 import json
 import os
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 
 from .. import esbuild
 from ..filetypes import SCRIPT_EXTENSIONS, read_text
@@ -34,11 +35,11 @@ from .dev_cache import TransformCache
 from .dev_errors import AppCodeError, AppCodeProblem, code_frame
 from .dev_imports import ImportSite, import_sites
 from .dev_jsx import JS_SUFFIXES
-from .dev_resolve import ImportUrls, ResolutionMemo, Unresolved, file_url
+from .dev_resolve import URL_SAFE, ImportUrls, ResolutionMemo, Unresolved, file_url
 from .dev_sourcemap import ColumnShift, inline_comment, shift_map
 from .dev_tsconfig import NAMES as TSCONFIG_NAMES
 from .dev_tsconfig import TsconfigError, TsconfigFinder
-from .dev_wrappers import asset_module, css_module, json_module
+from .dev_wrappers import asset_module, css_module, json_module, package_imports
 from .transform import Transformed, loader_for, transform_key, transform_module, transform_options, with_sites
 
 if TYPE_CHECKING:
@@ -54,8 +55,10 @@ COMPILED_SUFFIXES = frozenset({".ts", ".tsx", ".jsx", ".mts"})
 REGISTER = "(globalThis.__prebundle_loaded ??= new Set()).add(new URL(import.meta.url).pathname);\n"
 """The first line of a module script: the reload client's record of what the page loaded."""
 JS_TYPE = "text/javascript; charset=utf-8"
+CSS_TYPE = "text/css; charset=utf-8"
 MAX_PARSE_BYTES = 5 * 1024 * 1024
-"""A plain script larger than this is served as written, unparsed (a vendored bundle)."""
+"""A plain script or linked stylesheet larger than this is served as written, streamed from
+disk and unparsed (a vendored bundle)."""
 PLAIN_SITES_KEPT = 2_000
 """Plain scripts whose import sites are remembered."""
 
@@ -70,6 +73,9 @@ class Kind(Enum):
     written (``./style.css``, ``./App``, ``swiper/css``), which are rewritten as a compiled
     module's are: every other byte stays, so lines and columns are the file's own."""
     CSS = "css"
+    STYLESHEET = "stylesheet"
+    """A stylesheet a page links (no ``?import``): served as CSS as written, but for an
+    ``@import`` of a package's stylesheet (``@import "bootstrap"``), written as its URL."""
     JSON = "json"
     OTHER = "other"
     """Made by plugins when they load or transform it, else its URL."""
@@ -146,9 +152,9 @@ class AppModules:
         if suffix in COMPILED_SUFFIXES or (suffix in JS_SUFFIXES and self.config_of().jsx_in_js):
             return Kind.SCRIPT
         if suffix in JS_SUFFIXES:
-            return Kind.PLAIN
+            return Kind.PLAIN if _size(path) <= MAX_PARSE_BYTES else None
         if "import" not in parse_qs(query, keep_blank_values=True):
-            return None
+            return Kind.STYLESHEET if suffix == ".css" and _size(path) <= MAX_PARSE_BYTES else None
         return {".css": Kind.CSS, ".json": Kind.JSON}.get(suffix, Kind.OTHER)
 
     def forget(self, changed: set[str], *, installed: bool = False) -> None:
@@ -169,6 +175,8 @@ class AppModules:
         path = str(file)
         if kind is Kind.PLAIN:
             return await asyncio.to_thread(self._plain, path, url, config)
+        if kind is Kind.STYLESHEET:
+            return await asyncio.to_thread(self._stylesheet, path, config)
         if kind is Kind.SCRIPT:
             found = await asyncio.to_thread(self._cached, path, url, config, plugins, module_script)
             return await self._script(found, config, module_script=module_script)
@@ -344,17 +352,27 @@ class AppModules:
         key = hashlib.blake2b(code, digest_size=16).digest()
         sites = self._sites.get(key)
         if sites is None:
-            sites = import_sites(code) if len(code) <= MAX_PARSE_BYTES else ()
+            sites = import_sites(code) if len(code) <= MAX_PARSE_BYTES else ()  # grew since ``kind``
             if len(self._sites) >= PLAIN_SITES_KEPT:
                 self._sites.clear()
             self._sites[key] = sites
         return sites
 
+    def _stylesheet(self, path: str, config: Config) -> ModuleAnswer:
+        """A linked stylesheet, its package ``@import``s written as URLs; other bytes as they are."""
+        with open(path, "rb") as handle:
+            data = handle.read()
+        text = data.decode("utf-8", "surrogateescape")
+        urls = ImportUrls(self.root, self._resolver_for(config), None, self._memo)
+        written = package_imports(text, lambda specifier: urls.stylesheet_import(specifier, path))
+        body = data if written == text else written.encode("utf-8", "surrogateescape")
+        return replace(_answer(body), content_type=CSS_TYPE)
+
     def _wrapper(self, path: str, kind: Kind, url: str, text: str | None) -> str:
         """The module wrapping a stylesheet or JSON (``text``: the plugins' version of it, if
         they made one), or giving another file's URL."""
         if kind is Kind.OTHER:
-            return asset_module(url)
+            return asset_module(quote(url, safe=URL_SAFE))  # ``a%23b.png`` names the file ``a#b.png``
         if text is None:
             text = read_text(path)
         if text is None:
@@ -429,6 +447,13 @@ def _loads_as_written(specifier: str, url: str, folder: str) -> bool:
     if "?" in url or not specifier.startswith(("./", "../", "/")):
         return False
     return unquote(url) == posixpath.normpath(posixpath.join(folder, unquote(specifier)))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # gone: the answer says so
 
 
 def _answer(body: bytes) -> ModuleAnswer:

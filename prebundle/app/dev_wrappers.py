@@ -11,6 +11,8 @@ import to ``?import`` and answers that URL with one of these:
   an ``@import`` of a name with no file beside it is the package's stylesheet of that name.
 * JSON: ``export default`` the value, and its top-level keys that are names as named exports.
 * Anything else: ``export default`` the file's absolute URL.
+
+A stylesheet a page links is served as CSS, with ``package_imports`` applied.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import json
 import re
 from collections.abc import Callable
 
-__all__ = ["asset_module", "css_module", "json_module"]
+__all__ = ["asset_module", "css_module", "json_module", "package_imports"]
 
 _CSS_URL = re.compile(r"""(url\(\s*)(["']?)([^"')\s]+)\2(\s*\))|(@import\s+)(["'])([^"']+)\6""", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"""(@import\s+)(["'])([^"']+)\2""", re.IGNORECASE)
 _KEPT_URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z\d+.-]*:|#|//)")
 """URLs left as written: with a scheme (``data:``, ``https:``), fragments, protocol-relative."""
-_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_NOT_NAMES = frozenset({"data", "__proto__"})
+"""Keys not exported by name: the module's own binding, and the one that names the prototype."""
 _RESERVED = frozenset("""arguments await break case catch class const continue debugger default delete do else
     enum eval export extends false finally for function if implements import in instanceof interface let new
     null package private protected public return static super switch this throw true try typeof var void
@@ -64,15 +69,34 @@ def css_module(css: str, url_path: str, package_import: Callable[[str], str | No
     return _CSS_TEMPLATE % (json.dumps(parts), json.dumps(url_path))
 
 
+def package_imports(css: str, package_import: Callable[[str], str | None]) -> str:
+    """``css`` with each ``@import "name"`` that ``package_import`` gives a URL for written as
+    that URL; every other byte as it is."""
+    def written(match: re.Match[str]) -> str:
+        url = package_import(match.group(3))
+        if url is None:
+            return match.group(0)
+        quote = match.group(2)
+        escaped = url.replace(quote, "%27" if quote == "'" else "%22")
+        return match.group(1) + quote + escaped + quote
+
+    return _CSS_IMPORT.sub(written, css) if "@import" in css else css
+
+
 def json_module(text: str) -> str:
-    """The module for a JSON file; ``ValueError`` when it is not JSON."""
-    value = json.loads(text)
-    code = f"const data = {json.dumps(value)};\nexport default data;\n"
+    """The module for a JSON file; ``ValueError`` when it is not JSON. The browser parses the
+    value with ``JSON.parse``, so that a ``"__proto__"`` key is a key, as in the file."""
+    value = json.loads(text, parse_constant=_not_json)
+    code = f"const data = JSON.parse({json.dumps(json.dumps(value, separators=(',', ':')))});\nexport default data;\n"
     if isinstance(value, dict):
-        names = [key for key in value if _NAME.match(key) and key not in _RESERVED and key != "data"]
+        names = [key for key in value if _NAME.fullmatch(key) and key not in _RESERVED and key not in _NOT_NAMES]
         if names:
             code += f"export const {{ {', '.join(names)} }} = data;\n"
     return code
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def asset_module(url_path: str) -> str:

@@ -329,7 +329,7 @@ async def app_files(scope: Scope, receive: Receive, send: Send) -> None:
         # remembered beside the answer, not before it: only a later file event compares with it
         asyncio.get_running_loop().run_in_executor(None, served.daemon.served.record, str(answer.path))
         kind = served.daemon.app_code.kind(answer.path, query.decode("latin-1"))
-        if kind is not None:
+        if kind is not None and not _cross_site_navigation(request_headers):
             response = await _module(served, answer.path, kind, path, request_headers)
             await response(scope, receive, send)
             return
@@ -347,6 +347,13 @@ async def modulepreload_polyfill(request: Request) -> Response:
     """``/@prebundle/modulepreload-polyfill.js``: nothing to do in development."""
     return Response(b"export {};\n", media_type="text/javascript; charset=utf-8",
                     headers={"cache-control": "no-cache"})
+
+
+def _cross_site_navigation(headers: dict[bytes, bytes]) -> bool:
+    """A page of another site navigating to an app file (a link, an ``<iframe>``): answered with
+    the file as it is on disk, so that no other site makes the daemon transform, read whole
+    or report errors (the site policy lets navigations through so that links to pages work)."""
+    return headers.get(b"sec-fetch-site") == b"cross-site" and headers.get(b"sec-fetch-mode") == b"navigate"
 
 
 def _is_module_script(headers: dict[bytes, bytes]) -> bool:

@@ -60,6 +60,8 @@ __all__ = ["DaemonState", "RunReport", "RunState"]
 
 log = logging.getLogger("prebundle.daemon")
 
+APP_ERRORS_KEPT = 200
+"""App modules whose errors the pages are told about at once, newest kept."""
 DEBOUNCE_SECONDS = 0.0
 """Extra quiet time after a batch before a run starts: none, the watcher already waits for 50 ms
 of quiet, and changes arriving during a run are coalesced into the next one."""
@@ -412,7 +414,12 @@ class DaemonState:
         """An app module could not be served: tell the pages (and the terminal, once per error)."""
         event = problem.to_event()
         where = problem.url or problem.file
-        self.app_errors[where] = event
+        self.app_errors.pop(where, None)
+        self.app_errors[where] = event  # the newest last
+        while len(self.app_errors) > APP_ERRORS_KEPT:  # many URLs of one file (a link loop): a bound
+            self.app_errors.pop(next(iter(self.app_errors)))
+        if len(self._logged_app_errors) >= APP_ERRORS_KEPT:
+            self._logged_app_errors.clear()
         self.app_code.counts.errors += 1
         self.broadcaster.publish("error", event)
         if self._logged_app_errors.get(where) != event["message"]:

@@ -50,6 +50,7 @@ FILES = {
     "src/style.css": ".app { color: rgb(255, 0, 0); background: url(./logo.svg); }\n",
     "src/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
     "src/data.json": '{"n": 20}\n',
+    "src/odd#name.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
     "src/plain.js": ("import x from './App'\nimport y from './App.tsx'\nimport './style.css'\nimport 'fancy-styles/css'\n"
                      "import React from 'react'\n// import './not-this.css'\nexport default [x, y, React]\n"),
     "src/Styled.tsx": ('import "fancy-styles/css";\nimport "fancy-styles/dist/fancy.css";\n'
@@ -193,8 +194,9 @@ def test_css_json_and_assets_imported_by_code_are_modules(site: Daemon) -> None:
     assert '"./logo.svg"' in css.text  # resolved against the stylesheet's URL in the page
     assert site.get("/src/style.css").text == FILES["src/style.css"]  # a <link> gets the stylesheet
     data = site.get("/src/data.json?import").text
-    assert 'const data = {"n": 20};' in data and "export const { n } = data;" in data
+    assert 'JSON.parse("{\\"n\\":20}")' in data and "export const { n } = data;" in data
     assert site.get("/src/logo.svg?import").text.startswith('export default new URL("/src/logo.svg"')
+    assert site.get("/src/odd%23name.svg?import").text.startswith('export default new URL("/src/odd%23name.svg"')
     assert site.get("/src/logo.svg").headers["content-type"].startswith("image/svg+xml")
     polyfill = site.get("/@prebundle/modulepreload-polyfill.js")
     assert polyfill.status_code == 200 and polyfill.text.strip() == "export {};"
@@ -213,7 +215,7 @@ def test_a_packages_stylesheet_and_json_imported_by_name_are_modules(site: Daemo
     assert css.headers["content-type"] == "text/javascript; charset=utf-8"
     assert 'const id = "/node_modules/fancy-styles/dist/fancy.css"' in css.text and '"images/dot.svg"' in css.text
     assert site.get("/node_modules/fancy-styles/dist/images/dot.svg").status_code == 200  # what url() loads
-    assert 'const data = {"accent": "teal"};' in site.get("/node_modules/fancy-styles/theme.json?import").text
+    assert '"{\\"accent\\":\\"teal\\"}"' in site.get("/node_modules/fancy-styles/theme.json?import").text
     assert site.get("/node_modules/fancy-styles/dist/fancy.css").text == FILES["node_modules/fancy-styles/dist/fancy.css"]
 
 
@@ -359,3 +361,15 @@ def test_imports_of_the_daemons_own_routes_are_not_missing_files(tmp_path: Path,
     result = scan(load_config(root))
     assert not result.missing and not result.warnings
     assert set(result.deps) == {"react/jsx-dev-runtime", "react/jsx-runtime"}
+
+
+def test_another_sites_navigation_to_app_code_gets_the_file_as_it_is(site: Daemon) -> None:
+    # An <iframe> or link of another site: let through (links to the app's pages work), but it
+    # makes the daemon compile, read whole or report nothing.
+    navigation = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "iframe"}
+    errors = len(site.status()["app_errors"])
+    for path in ("src/App.tsx", "src/Missing.tsx", "src/data.json"):
+        on_disk = (site.root / path).read_text()
+        assert site.get("/" + path + "?import", headers=navigation).text == on_disk
+    assert len(site.status()["app_errors"]) == errors
+    assert site.get("/src/App.tsx").text != (site.root / "src/App.tsx").read_text()  # the page's own request

@@ -226,6 +226,8 @@ PLAIN_FILES = {
         "name": "fancy-theme", "version": "1.0.0", "main": "theme.js", "style": "dist/theme.css"}),
     "node_modules/fancy-theme/theme.js": "export {};\n",
     "node_modules/fancy-theme/dist/theme.css": "body { border-right: 5px solid; }\n",
+    "node_modules/fancy-theme/dist/outline.css": "body { outline: 2px solid; }\n",
+    "src/linked.css": '@import "fancy-theme/dist/outline.css";\n',
     **{name: text for name, text in FILES.items() if name.startswith("node_modules/fancy-styles/")},
 }
 
@@ -233,7 +235,8 @@ PLAIN_FILES = {
 def test_a_plain_js_app_imports_stylesheets_and_modules_without_extensions(tmp_path: Path, start_daemon) -> None:
     sync_api = _require_chromium()
     root = make_app(tmp_path / "app", PLAIN_MAIN, hand_packages=False, packages=["esbuild", "@esbuild"],
-                    html='<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+                    html='<!doctype html><html><head><link rel="icon" href="data:,">'
+                         '<link rel="stylesheet" href="/src/linked.css"></head><body>'
                          '<script type="module" src="/src/main.js"></script></body></html>', extra=PLAIN_FILES)
     daemon = start_daemon(root)
     daemon.wait_state("ready")
@@ -248,6 +251,7 @@ def _drive_plain_app(sync_api, url: str) -> list[str]:
         assert page.evaluate("getComputedStyle(document.body).color") == "rgb(9, 8, 7)"
         assert page.evaluate("getComputedStyle(document.body).borderLeftWidth") == "3px"
         assert page.evaluate("getComputedStyle(document.body).borderRightWidth") == "5px"  # ``@import "fancy-theme"``
+        assert page.evaluate("getComputedStyle(document.body).outlineWidth") == "2px"  # the same in a <link>'s
         assert page.evaluate("document.querySelectorAll('style[data-prebundle-css]').length") == 3
     return problems
 
