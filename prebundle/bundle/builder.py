@@ -286,7 +286,11 @@ class PackageBundler:
             define=define,
             inject=[PROCESS_SHIM],
             main_fields=list(config.main_fields),
-            conditions=list(config.conditions),
+            # The conditions prebundle's resolver picks entries by (esbuild adds browser, import
+            # or require, and default): a package's import of its own name (solid-js/web's
+            # "solid-js") then gives the entry's file, not a second copy of the package.
+            conditions=list(dict.fromkeys(("production" if production else "development", "module",
+                                           *config.conditions))),
             metafile=True,
             write=False,
             outdir=str(outdir),

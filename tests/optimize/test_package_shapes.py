@@ -195,3 +195,27 @@ def test_a_relative_import_that_does_not_resolve_is_still_an_error(tmp_path):
         optimize(load_config(root))
     assert "node_modules/broken-relative/index.js:2:" in str(info.value)
     assert "./gone" in str(info.value)
+
+
+# -- a package that imports its own name ------------------------------------------------------
+
+def test_a_packages_import_of_its_own_name_is_the_entry_the_app_gets(tmp_path):
+    # solid-js/web imports "solid-js": with a "development" file (solid-js's dev.js) and a
+    # "module" one, that import must give the same file as the app's, or the page holds two
+    # copies of the package and their state differs.
+    state = "export const copy = {file: %r};\n"
+    files = {"dev.js": state % "dev", "prod.js": state % "prod", "module.js": state % "module",
+             "plain.js": state % "plain", "web.js": "export { copy } from 'self-importer';\n",
+             "mod.js": "export { copy } from 'self-importer/mod';\n"}
+    exports = {".": {"development": "./dev.js", "default": "./prod.js"}, "./web": "./web.js",
+               "./mod": {"module": "./module.js", "default": "./plain.js"}, "./via-mod": "./mod.js"}
+    root = make_app(tmp_path / "app",
+                    "import 'self-importer'\nimport 'self-importer/web'\nimport 'self-importer/mod'\n"
+                    "import 'self-importer/via-mod'\n",
+                    extra=_package("self-importer", files, exports=exports, type="module"))
+    deps = optimize(load_config(root)).deps_dir
+    seen = json.loads(run_node(deps, (
+        "const [a, b, c, d] = await Promise.all(['self-importer', 'self-importer/web', 'self-importer/mod',"
+        " 'self-importer/via-mod'].map((id) => import(id)));\n"
+        "console.log(JSON.stringify([a.copy.file, a.copy === b.copy, c.copy.file, c.copy === d.copy]));")))
+    assert seen == ["dev", True, "module", True]
