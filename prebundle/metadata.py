@@ -168,6 +168,9 @@ class PackageRecord:
     """Each chunk file of the package by name."""
     warnings: tuple[str, ...] = ()
     """What esbuild warned about while building it."""
+    undeclared: tuple[tuple[str, str | None, bool | None], ...] = ()
+    """The packages its code imports without declaring them, as installed when it was built
+    (``install_layout``): a reuse checks they still are."""
 
     @property
     def label(self) -> str:
@@ -192,6 +195,7 @@ class PackageRecord:
                 for name, c in sorted(self.chunks.items())
             },
             "warnings": list(self.warnings),
+            "undeclared": [list(placement) for placement in self.undeclared],
         }
 
     @classmethod
@@ -211,7 +215,8 @@ class PackageRecord:
             }
             version = value.get("version")
             return cls(_str(value.get("name", "")), None if version is None else _str(version), _str(value["key"]),
-                       _infos(value["files"]), entries, chunks, _strs(value.get("warnings", [])))
+                       _infos(value["files"]), entries, chunks, _strs(value.get("warnings", [])),
+                       _placements(value.get("undeclared", [])))
         except (KeyError, TypeError, AttributeError):
             raise MetadataError("records of another shape") from None
 
@@ -523,6 +528,20 @@ def _json(value: Any) -> bytes:
     import orjson  # only where these files are written
 
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
+def _placements(value: Any) -> tuple[tuple[str, str | None, bool | None], ...]:
+    """``undeclared``: ``[name, version or null, hoisted or null]`` each."""
+    placements = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 3:
+            raise TypeError("undeclared")
+        name, version, same = item
+        if not isinstance(name, str) or not isinstance(version, (str, type(None))) \
+                or not isinstance(same, (bool, type(None))):
+            raise TypeError("undeclared")
+        placements.append((name, version, same))
+    return tuple(placements)
 
 
 def _info_json(info: FileInfo) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from .daemon.pidfile import PIDFILE, read_daemon
 from .errors import DaemonServing, PrebundleError
 from .esbuild import EsbuildError, ServiceStopped
 from .hashing import CacheHashes, InstallState, cache_hashes, interop_key, interop_rule, package_key
+from .install_layout import install_layout
 from .inventory_runs import DAEMON_REQUESTS, build_ms_shares, record_run
 from .machine_cache import package_cache_dir, prune_due, start_prune_clock
 from .metadata import METADATA, FileInfo, Metadata, PackageRecord, bundles_workers, note_written, read_metadata
@@ -670,6 +671,8 @@ class OptimizeRun:
                         reused = shared.get(package, key)
                         if reused is not None and bundles_workers(reused.file_infos):
                             reused = None  # not shared: see ``bundles_workers``
+                        if reused is not None and not self._same_undeclared(reused):
+                            reused = None  # built where what it imports was installed otherwise
                 if reused is not None:
                     builds[package.dir] = reused
                 else:
@@ -879,23 +882,20 @@ class OptimizeRun:
         return shared_cache(self.config.remote_cache)
 
     def _layout(self, package: PlannedPackage) -> str:
-        """How the packages this one depends on are installed (version, hoisted or nested): the
-        bundle keeps hoisted ones external and bundles nested ones, so a change must rebuild."""
-        resolver = self.resolver
-        manifest = resolver.package_json(package.dir)
-        names = sorted({name for field in ("dependencies", "peerDependencies", "optionalDependencies")
-                        for name in (manifest.get(field) or {})})
-        layout = []
-        where = str(package.dir)
-        for name in names:
-            found = resolver.find_package_path(name, where)
-            if found is None:
-                layout.append((name, None, None))
-                continue
-            hoisted = resolver.find_package_path(name, self._root)
-            same = hoisted is not None and resolver.realpath(hoisted) == resolver.realpath(found)
-            layout.append((name, resolver.package_json(found).get("version"), same))
-        return json.dumps(layout)
+        """How the packages this one declares are installed (``install_layout``): part of its key."""
+        manifest = self.resolver.package_json(package.dir)
+        names = {name for field in ("dependencies", "peerDependencies", "optionalDependencies")
+                 for name in (manifest.get(field) or {})}
+        return json.dumps([list(placement) for placement in install_layout(self.resolver, self._root,
+                                                                          str(package.dir), names)])
+
+    def _same_undeclared(self, build: PackageBuild) -> bool:
+        """Whether the packages a reused build imports without declaring them are installed as
+        when it was built (``install_layout``): installing, upgrading or moving one rebuilds it."""
+        if not build.undeclared:
+            return True
+        names = [placement[0] for placement in build.undeclared]
+        return install_layout(self.resolver, self._root, str(build.package.dir), names) == build.undeclared
 
     def _reuse(self, package: PlannedPackage, key: str, previous: Metadata | None) -> PackageBuild | None:
         if previous is None:
@@ -906,7 +906,8 @@ class OptimizeRun:
             return None
         if bundles_workers(record.files) and previous.lockfile_hash != self._hashes.lockfile_hash:
             return None  # its workers bundle other packages in: a changed install may change them
-        return build_from_record(package, key, record, deps_dir)
+        build = build_from_record(package, key, record, deps_dir)
+        return build if build is not None and self._same_undeclared(build) else None
 
     def _externals(self, builds: Iterable[PackageBuild], plan: Plan) -> list[PlannedId]:
         """Bare imports the bundles left external that are not planned yet, resolved from the root."""

@@ -72,6 +72,7 @@ def package_record(build: PackageBuild) -> PackageRecord:
         chunks={name: ChunkRecord(c.imports, c.dynamic_imports, c.css, c.externals)
                 for name, c in sorted(build.chunks.items())},
         warnings=tuple(build.warnings),
+        undeclared=build.undeclared,
     )
 
 
@@ -102,7 +103,8 @@ def build_from_record(package: PlannedPackage, key: str, record: PackageRecord, 
                for id_, e in record.entries.items()}
     chunks = {name: Chunk(name, c.imports, c.css, c.externals, c.dynamic_imports) for name, c in record.chunks.items()}
     files = {name: folder / name for name in record.files}
-    return PackageBuild(package, key, entries, chunks, files, record.warnings, reused=True, checked=dict(record.files))
+    return PackageBuild(package, key, entries, chunks, files, record.warnings, record.undeclared, reused=True,
+                        checked=dict(record.files))
 
 
 def import_map(optimized: Mapping[str, OptimizedDep], base: str, unbundled: Unbundled = Unbundled()) -> ImportMap:

@@ -394,8 +394,8 @@ class AppModules:
 
     def _unresolved(self, source: _Source, specifier: str) -> AppCodeProblem:
         line = column = 0
-        for quote in ('"', "'", "`"):
-            at = source.code.find(quote + specifier + quote)
+        for mark in ('"', "'", "`"):
+            at = source.code.find(mark + specifier + mark)
             if at >= 0:
                 line = source.code.count("\n", 0, at) + 1
                 column = at - (source.code.rfind("\n", 0, at) + 1) + 2

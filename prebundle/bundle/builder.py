@@ -25,7 +25,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,8 +151,9 @@ class PackageBundler:
             owner = self._owner_of_message(group, message)
             if owner is not None:
                 group.warnings_of(owner).extend(_format([message]))
-        return split_output(output, group.packages, entry_inputs=group.entry_inputs,
-                            interop_of=group.interop_of, warnings=group.warnings)
+        builds = split_output(output, group.packages, entry_inputs=group.entry_inputs,
+                              interop_of=group.interop_of, warnings=group.warnings)
+        return [replace(build, undeclared=self.policy.undeclared(build.package)) for build in builds]
 
     def _group(self, packages: list[tuple[PlannedPackage, str]]) -> _Group:
         entry_points: dict[str, str] = {}

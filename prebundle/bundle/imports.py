@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..esbuild import OnResolveResult
+from ..install_layout import Placement, install_layout
 from ..plan import PlannedPackage
 from ..resolve import ResolveError
 from ..specifiers import is_bare, is_node_builtin, split_package
@@ -102,6 +103,8 @@ class ImportPolicy:
     """Importing folder -> its ``node_modules`` scope."""
     _hoisted: dict[str, Path | None] = field(default_factory=dict)
     _root_ok: dict[str, bool] = field(default_factory=dict)
+    _imported: dict[str, set[str]] = field(default_factory=dict)
+    """Package folder -> the names of the other packages its code imports (``undeclared``)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _probes: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(MAX_PROBES))
 
@@ -137,6 +140,8 @@ class ImportPolicy:
         """What becomes of ``specifier`` imported (``kind``) from the folder ``resolve_dir`` of
         ``owner``, and its target (the external path, the CommonJS file); cached."""
         key = (str(owner.dir), self._scope(resolve_dir), specifier, kind)
+        if is_bare(specifier) and not specifier.startswith("node:"):
+            self._imported.setdefault(key[0], set()).add(split_package(specifier)[0])
         cached = self._decisions.get(key)
         if cached is None:
             cached = self._decisions[key] = self._decide(specifier, kind, owner, Path(resolve_dir))
@@ -237,6 +242,15 @@ class ImportPolicy:
         if scope is None:
             scope = self._scopes[resolve_dir] = self.resolver.modules_scope(resolve_dir)
         return scope
+
+    def undeclared(self, package: PlannedPackage) -> tuple[Placement, ...]:
+        """How the packages ``package``'s code imported in this run without declaring them in
+        its ``package.json`` are installed: its bundle depends on that as on its declared ones."""
+        manifest = self.resolver.package_json(package.dir)
+        declared = {name for field in ("dependencies", "peerDependencies", "optionalDependencies")
+                    for name in (manifest.get(field) or {})}
+        names = self._imported.get(str(package.dir), set()) - declared - {package.name}
+        return install_layout(self.resolver, str(self.config.root), str(package.dir), names)
 
     # -- facts about packages, cached -------------------------------------------------------
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from ..install_layout import Placement
 from ..metadata import FileInfo, externals_reached
 from ..plan import PlannedPackage
 
@@ -58,6 +59,9 @@ class PackageBuild:
     reused file. A chunk of esbuild's runtime helpers may be listed by several packages built
     together: the same name, the same bytes."""
     warnings: tuple[str, ...] = ()
+    undeclared: tuple[Placement, ...] = ()
+    """The packages its code imports that its ``package.json`` does not declare, as they were
+    installed when it was built (``install_layout``)."""
     reused: bool = False
     checked: Mapping[str, FileInfo] = field(default_factory=dict, repr=False)
     """Size and hash of reused files, checked when they were reused (hashed, or found unchanged

@@ -219,3 +219,33 @@ def test_a_packages_import_of_its_own_name_is_the_entry_the_app_gets(tmp_path):
         " 'self-importer/via-mod'].map((id) => import(id)));\n"
         "console.log(JSON.stringify([a.copy.file, a.copy === b.copy, c.copy.file, c.copy === d.copy]));")))
     assert seen == ["dev", True, "module", True]
+
+
+# -- a package that imports one it does not declare ---------------------------------------------
+
+def test_installing_a_package_another_imports_undeclared_rebuilds_the_importer(tmp_path):
+    # select2 does `require("jquery")` and declares no jquery: built while jquery was not
+    # installed, its bundle holds the module that throws. Installing jquery must rebuild it, in
+    # this project (its last output) and in another (the machine-wide cache's copy).
+    plugin = _package("plugin-of-host", {"index.js": "const host = require('host-lib');\n"
+                                                     "module.exports = { hosted: host.name };\n"})
+    host = _package("host-lib", {"index.js": "module.exports = { name: 'host' };\n"})
+    source = "import plugin from 'plugin-of-host'\n"
+    check = "import plugin from 'plugin-of-host';\nconsole.log(plugin.hosted);"
+
+    lonely = make_app(tmp_path / "lonely", source, extra=plugin)
+    first = optimize(load_config(lonely))
+    assert any('"host-lib"' in warning for warning in first.warnings), first.warnings
+
+    other = make_app(tmp_path / "other", source, extra={**plugin, **host})  # the same plugin, host installed
+    assert run_node(optimize(load_config(other)).deps_dir, check).strip() == "host"
+
+    for path, text in host.items():  # installed in the first project too, as `npm install host-lib` does
+        (lonely / path).parent.mkdir(parents=True, exist_ok=True)
+        (lonely / path).write_text(text)
+    manifest = json.loads((lonely / "package.json").read_text())
+    manifest.setdefault("dependencies", {})["host-lib"] = "1.0.0"
+    (lonely / "package.json").write_text(json.dumps(manifest))
+    again = optimize(load_config(lonely))
+    assert "plugin-of-host@1.0.0" in again.built
+    assert run_node(again.deps_dir, check).strip() == "host"
