@@ -82,6 +82,9 @@ class AppBuildConfig:
     """Minify the output."""
     assets_dir: str = "assets"
     """The folder inside ``out_dir`` for the hashed files."""
+    target: tuple[str, ...] = ("chrome111", "edge111", "firefox114", "safari16.4")
+    """esbuild targets of the app's code: Vite 8's default, the browsers "Baseline widely
+    available" on 2026-01-01 (top-level ``await`` included)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +380,7 @@ def _fs_deny(value: Any) -> tuple[str, ...]:
     return globs
 
 
-_BUILD_KEYS = ("entries", "manifest", "sourcemap", "minify", "assets_dir")
+_BUILD_KEYS = ("entries", "manifest", "sourcemap", "minify", "assets_dir", "target")
 
 
 def _app_build(value: Any) -> AppBuildConfig:
@@ -401,9 +404,10 @@ def _app_build(value: Any) -> AppBuildConfig:
     minify = value.get("minify", default.minify)
     if not isinstance(minify, bool):
         raise TypeError("minify: expected true or false")
+    target = _targets(value["target"]) if "target" in value else default.target
     return AppBuildConfig(entries=_str_tuple(value.get("entries", default.entries)), manifest=manifest,
                           sourcemap=sourcemap, minify=minify,
-                          assets_dir=value.get("assets_dir", default.assets_dir).strip("/"))
+                          assets_dir=value.get("assets_dir", default.assets_dir).strip("/"), target=target)
 
 
 _REMOTE_CACHE_KEYS = ("url", "read_only", "timeout", "require_signature")

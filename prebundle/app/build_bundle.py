@@ -136,7 +136,7 @@ class _AppBundler:
             splitting=True,
             platform="browser",
             packages="external",
-            target=list(config.target),
+            target=list(config.build.target),
             define=import_meta_env(config),
             loader=loader,
             jsx=config.jsx,

@@ -57,6 +57,11 @@ class Transformed:
                    tuple(ImportSite(int(s), int(e), str(spec), bool(dyn)) for s, e, spec, dyn in data["sites"]))
 
 
+DEV_TARGET = "esnext"
+"""As Vite's dev server: the browser runs the code as written (top-level ``await`` included);
+the build lowers it for its ``build.target``."""
+
+
 def loader_for(config: Config, path: str) -> str:
     """esbuild's loader for a module file (``js`` for a type only plugins compile)."""
     suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
@@ -81,7 +86,7 @@ def transform_options(config: Config, *, sourcefile: str, loader: str, tsconfig:
     (``src/App.tsx``: the map's source, with ``sourceRoot`` ``/``, is its URL)."""
     options: dict[str, Any] = {
         "loader": loader, "sourcefile": sourcefile, "sourcemap": "external", "source_root": "/",
-        "target": list(config.target), "charset": "utf8", "define": env_define(config),
+        "target": DEV_TARGET, "charset": "utf8", "define": env_define(config),
         **esbuild_jsx_options(config),
     }
     if tsconfig:

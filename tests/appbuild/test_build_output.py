@@ -140,3 +140,17 @@ def test_build_beside_a_running_daemon(tmp_path: Path) -> None:
         assert daemon.status()["state"] == "ready"
     finally:
         daemon.stop()
+
+
+def test_top_level_await_builds_for_the_default_targets_and_an_older_target_is_refused(tmp_path: Path) -> None:
+    # As Vite 8: its default browsers run top-level await, so the build keeps it; a target
+    # chosen lower gets esbuild's error, naming the file.
+    root = plain_app(tmp_path / "app", {"src/main.ts": "const n: number = await Promise.resolve(7);\n"
+                                                       "document.body.dataset.n = String(n);\n"})
+    done = run_cli("build", str(root), cache=tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((root / "dist" / ".prebundle" / "manifest.json").read_text())
+    assert "await Promise.resolve(7)" in (root / "dist" / manifest["src/main.ts"]["file"]).read_text()
+    (root / "prebundle.config.py").write_text('config = {"build": {"target": ["es2020"]}}\n')
+    done = run_cli("build", str(root), cache=tmp_path / "cache")
+    assert done.returncode == 1 and "src/main.ts:1:" in done.stderr and "Top-level await" in done.stderr, done.stderr

@@ -51,6 +51,7 @@ FILES = {
     "src/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
     "src/data.json": '{"n": 20}\n',
     "src/odd#name.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+    "src/Awaits.ts": "const n: number = await Promise.resolve(1);\nexport default n;\n",
     "src/plain.js": ("import x from './App'\nimport y from './App.tsx'\nimport './style.css'\nimport 'fancy-styles/css'\n"
                      "import React from 'react'\n// import './not-this.css'\nexport default [x, y, React]\n"),
     "src/Styled.tsx": ('import "fancy-styles/css";\nimport "fancy-styles/dist/fancy.css";\n'
@@ -373,3 +374,9 @@ def test_another_sites_navigation_to_app_code_gets_the_file_as_it_is(site: Daemo
         assert site.get("/" + path + "?import", headers=navigation).text == on_disk
     assert len(site.status()["app_errors"]) == errors
     assert site.get("/src/App.tsx").text != (site.root / "src/App.tsx").read_text()  # the page's own request
+
+
+def test_top_level_await_is_served_as_written(site: Daemon) -> None:
+    # As Vite's dev server: the target is esnext, whatever the deps' target
+    reply = site.get("/src/Awaits.ts")
+    assert reply.status_code == 200 and "await Promise.resolve(1)" in reply.text, reply.text
