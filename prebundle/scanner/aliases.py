@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..app.dev_tsconfig import TsconfigError, TsconfigFinder, is_app_path
+from ..app.dev_tsconfig import Tsconfig, TsconfigError, TsconfigFinder, is_app_path
 from ..resolve import may_be_alias
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ class AliasLinks:
         self._root = self.finder.root
         self._warn = warn
         self._name = name
-        self._folders: dict[str, PathAliases | None] = {}
-        """Importer's folder -> the aliases of its tsconfig."""
+        self._folders: dict[str, Tsconfig | None] = {}
+        """Importer's folder -> its tsconfig (None: none, or outside the app)."""
         self._memo: dict[tuple[str, str], Aliased | None] = {}
         """(specifier, tsconfig) -> the answer."""
         self._broken: set[str] = set()
@@ -60,7 +60,8 @@ class AliasLinks:
         None when no alias applies (a package, as before)."""
         if not may_be_alias(specifier):
             return None
-        aliases = self._aliases(folder)
+        tsconfig = self._tsconfig(folder)
+        aliases = None if tsconfig is None else tsconfig.aliases
         if aliases is None:
             return None
         key = (specifier, aliases.tsconfig)
@@ -71,11 +72,22 @@ class AliasLinks:
         self._memo[key] = answer
         return answer
 
-    def _aliases(self, folder: str) -> PathAliases | None:
-        """The aliases for files in ``folder``, once per folder; None outside the app."""
+    def keeps_type_imports(self, folder: str) -> bool:
+        """Whether the tsconfig of files in ``folder`` keeps imports used only as types
+        (``verbatimModuleSyntax``, ``preserveValueImports``, ``importsNotUsedAsValues``
+        ``preserve``/``error``): they are then runtime imports, as esbuild emits them."""
+        tsconfig = self._tsconfig(folder)
+        if tsconfig is None:
+            return False
+        options = tsconfig.options
+        return (options.get("verbatimModuleSyntax") is True or options.get("preserveValueImports") is True
+                or options.get("importsNotUsedAsValues") in ("preserve", "error"))
+
+    def _tsconfig(self, folder: str) -> Tsconfig | None:
+        """The tsconfig of files in ``folder``, once per folder; None outside the app."""
         if folder in self._folders:
             return self._folders[folder]
-        aliases = None
+        found_tsconfig = None
         if is_app_path(self._root, folder):
             found = self.finder.nearest(folder)
             self._stamp_search(folder, found)
@@ -89,9 +101,9 @@ class AliasLinks:
                         self._warn(f"{error}; its paths and baseUrl are not applied")
                 else:
                     self.evidence.tree.update(tsconfig.files)
-                    aliases = tsconfig.aliases
-        self._folders[folder] = aliases
-        return aliases
+                    found_tsconfig = tsconfig
+        self._folders[folder] = found_tsconfig
+        return found_tsconfig
 
     def _stamp_search(self, folder: str, found: str | None) -> None:
         """The folders looked in for the nearest tsconfig: one appearing there changes the

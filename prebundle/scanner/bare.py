@@ -64,7 +64,8 @@ class Unresolved:
         self.reason = reason
         """Why (the first resolution error met)."""
         self.package = package
-        """Whether installing a package is the fix (False: a tsconfig alias that names no file)."""
+        """Whether installing a package is the fix: it is not installed (False: installed, but
+        the import names no file of it; or a tsconfig alias that names no file)."""
         self.importers: set[str] = set()
         """``file:line`` of each import, as reports name them."""
 
@@ -96,12 +97,13 @@ class BareImports:
         """Whether the plugins turn a non-JavaScript package entry into code, by entry file."""
 
     def record(self, specifier: str, importer: str, folder: str, line: int, *, shown: str,
-               note: str = "", alias: str = "") -> str | None:
+               note: str = "", alias: str = "", optional: bool = False) -> str | None:
         """Record a bare import of ``importer`` (in ``folder``); ``shown`` is the importer as
         reports name it; ``note`` is added to the reason when it does not resolve; ``alias``,
-        the tsconfig ``paths`` match that named no file, replaces it. Returns the entry of a
-        linked or excluded package met for the first time, when it is to be crawled (its own
-        bare imports count too)."""
+        the tsconfig ``paths`` match that named no file, replaces it; ``optional``: an import
+        TypeScript drops (used only as types), which is not missing when it does not resolve.
+        Returns the entry of a linked or excluded package met for the first time, when it is
+        to be crawled (its own bare imports count too)."""
         memo = self._answer(specifier, importer, folder)
         if isinstance(memo, BuiltinModule):
             return None  # a Node builtin with no browser package installed: not a dependency
@@ -112,9 +114,14 @@ class BareImports:
             self._excluded_import(specifier, memo, inside, f"{self._name(shown)}:{line}")
             return None
         if isinstance(memo, ResolveError):
+            if optional:
+                return None
             unresolved = self.missing.get(specifier)
             if unresolved is None:
-                unresolved = self.missing[specifier] = Unresolved(alias or str(memo) + note, package=not alias)
+                # Installing is the fix only when no such package is installed: not for one with
+                # no entry file or without the subpath (csstype, types only), nor for an alias.
+                unresolved = self.missing[specifier] = Unresolved(
+                    alias or str(memo) + note, package=not alias and isinstance(memo, PackageNotFound))
             unresolved.importers.add(f"{self._name(shown)}:{line}")
             return None
         resolution = memo

@@ -185,7 +185,11 @@ class Crawler:
                     self._add(aliased.file)  # the app's own file: crawled as a relative import is
             elif is_bare(specifier):
                 alias = aliased.reason if aliased is not None else ""
-                entry = bare.record(specifier, importer, folder, line, shown=path, alias=alias)
+                # Used only as types: TypeScript drops it, so it is no dependency when it cannot be
+                # resolved (an installed package is still bundled: harmless, and safe should a use
+                # have been missed).
+                optional = kind == "elidable" and not aliases.keeps_type_imports(folder)
+                entry = bare.record(specifier, importer, folder, line, shown=path, alias=alias, optional=optional)
                 if entry is not None:
                     self._add(entry)
             else:

@@ -10,6 +10,9 @@ Where tree-sitter could only recover an ``ERROR`` node around a keyword, a small
 expression reads the statement from the source text instead.
 
 HTML, Vue and Svelte files are split into ``<script>`` blocks first (:mod:`.blocks`).
+
+In TypeScript, ``import('x')`` in a type (``let s: import('x').T``) imports nothing, and a bare
+import whose bindings are used only as types is marked ``elidable`` (:mod:`.elision`).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from collections.abc import Sequence
 
 from tree_sitter import Node, Tree, TreeCursor
 
+from ..specifiers import is_bare
 from . import grammars
 from .blocks import Flavor, script_blocks
+from .elision import binding_names, bindings_used_as_values, in_type
 from .grammars import Dialect
 from .records import FileImports, ImportKind, ImportRecord
 
@@ -119,7 +124,7 @@ def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_PARSE_BYTES) ->
 
 
 def _script_file(path: str, data: bytes, dialect: Dialect, ext: str) -> FileImports:
-    found = extract_source(data, dialect)
+    found = extract_source(data, dialect, elide=dialect != "js")
     cjs = ext in _CJS_EXTS or (ext not in _ESM_EXTS and not found.esm)
     records = found.records if cjs else [r for r in found.records if r.kind != "require"]
     return FileImports(tuple(records), _error_warnings(path, found, 1))
@@ -146,7 +151,8 @@ def _container_file(path: str, data: bytes, flavor: Flavor) -> FileImports:
         if dialect is None:
             warnings.append(f'{path}:{block.line}: <script lang="{lang}"> is not scanned')
             continue
-        found = extract_source(data[block.start : block.end], dialect, line_offset=block.line - 1)
+        found = extract_source(data[block.start : block.end], dialect, line_offset=block.line - 1,
+                               elide=dialect != "js" and _elides(flavor, block.attrs))
         records.extend(found.records)
         esm = esm or found.esm
         if not reported_error:
@@ -158,6 +164,13 @@ def _container_file(path: str, data: bytes, flavor: Flavor) -> FileImports:
     return FileImports(tuple(records), tuple(warnings))
 
 
+def _elides(flavor: Flavor, attrs: dict[str, str]) -> bool:
+    """Whether a TypeScript block's type-only imports are dropped. Not in Svelte and Vue
+    ``<script setup>``: the markup uses their imports, unseen by TypeScript (Vite's scanner
+    keeps every import there too)."""
+    return flavor == "html" or (flavor == "vue" and "setup" not in attrs)
+
+
 def _error_warnings(path: str, found: SourceImports, first_line: int) -> tuple[str, ...]:
     if found.abandoned:
         return (f"{path}:{first_line}: parsing took too long; not scanned",)
@@ -166,8 +179,9 @@ def _error_warnings(path: str, found: SourceImports, first_line: int) -> tuple[s
     return ()
 
 
-def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> SourceImports:
-    """The imports of one script source; ``line_offset`` is added to every line number."""
+def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0, elide: bool = False) -> SourceImports:
+    """The imports of one script source; ``line_offset`` is added to every line number. With
+    ``elide`` (TypeScript), a bare import whose bindings are used only as types is ``elidable``."""
     positions = _keyword_positions(data)
     if not positions:
         return SourceImports()  # nothing can import: no need to parse
@@ -178,7 +192,8 @@ def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0) -> So
         return SourceImports(abandoned=True)
     root = tree.root_node
     out = SourceImports()
-    reader = _Reader(data, line_offset, out)
+    # Not in a broken tree: error recovery can misplace the uses of a binding.
+    reader = _Reader(data, line_offset, out, root if elide and not root.has_error else None)
     cursor = root.walk()
     skip_to = 0
     clean = not root.has_error  # error recovery may hang a later statement on a declaration
@@ -242,12 +257,14 @@ def _token_at(cursor: TreeCursor, root: Node, pos: int) -> Node | None:
 class _Reader:
     """Reads the import a keyword token belongs to and appends it to ``out``."""
 
-    __slots__ = ("data", "line_offset", "out")
+    __slots__ = ("data", "line_offset", "out", "elide_in")
 
-    def __init__(self, data: bytes, line_offset: int, out: SourceImports) -> None:
+    def __init__(self, data: bytes, line_offset: int, out: SourceImports, elide_in: Node | None) -> None:
         self.data = data
         self.line_offset = line_offset
         self.out = out
+        self.elide_in = elide_in
+        """The tree's root when type-only imports are ``elidable`` (TypeScript), else None."""
 
     def keyword(self, cursor: TreeCursor, leaf: Node, pos: int) -> int:
         """Handle the token at ``pos``; returns the offset up to which later keywords are covered."""
@@ -278,7 +295,9 @@ class _Reader:
             else:
                 return self._export_statement(parent)
         elif ptype == "import" and cursor.goto_parent() and cursor.node.type == "call_expression":
-            self._first_argument(cursor.node, "dynamic")
+            call = cursor.node
+            if not in_type(cursor):  # `type T = import('x').T` imports nothing
+                self._first_argument(call, "dynamic")
         elif ptype == "meta_property":
             self._glob(cursor)
         elif ptype == "ERROR":
@@ -290,11 +309,13 @@ class _Reader:
     def _import_statement(self, node: Node) -> None:
         source = node.child_by_field_name("source")
         type_only = False
+        clause = None
         for child in node.children:
             ctype = child.type
             if ctype in ("type", "typeof") and not child.is_named:
                 type_only = True
             elif ctype == "import_clause":
+                clause = child
                 type_only = type_only or _all_type_specifiers(child, "named_imports", "import_specifier")
             elif ctype == "import_require_clause":
                 # TS `import x = require('a')`: a runtime import, but CommonJS-style.
@@ -305,7 +326,22 @@ class _Reader:
         if source is not None:
             self._attributes_on_next_line(node)
             if not type_only:
-                self._add_string(source, "static")
+                self._add_string(source, "elidable" if self._elidable(node, clause, source) else "static")
+
+    def _elidable(self, node: Node, clause: Node | None, source: Node) -> bool:
+        """Whether TypeScript drops this import: a bare one with an import clause whose bindings
+        are used only as types. (Relative imports are not checked: the crawl follows them
+        anyway, and most of an app's imports are relative.)"""
+        root = self.elide_in
+        if root is None or clause is None or source.type != "string":
+            return False
+        start, end = source.start_byte, source.end_byte
+        if not is_bare(_unescape(self.data[start + 1 : end - 1])):
+            return False
+        names = binding_names(clause)
+        if b"React" in names:
+            return False  # classic JSX refers to React unseen; React is never types only
+        return not bindings_used_as_values(self.data, root, node, names)
 
     def _export_statement(self, node: Node) -> int:
         """Record a re-export; returns the offset up to which later keywords are covered."""

@@ -13,10 +13,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ImportKind", "ImportRecord", "FileImports", "Parsed", "Records"]
 
-ImportKind = Literal["static", "dynamic", "require", "glob", "script"]
+ImportKind = Literal["static", "elidable", "dynamic", "require", "glob", "script"]
 """How a specifier was found.
 
-``static``: ``import``/``export ... from``/side-effect import. ``dynamic``: ``import('x')``.
+``static``: ``import``/``export ... from``/side-effect import. ``elidable``: a TypeScript import
+of a package whose bindings are used only as types, which TypeScript drops (see
+:mod:`.elision`). ``dynamic``: ``import('x')``.
 ``require``: ``require('x')`` in CommonJS source. ``glob``: an ``import.meta.glob`` pattern
 (the crawler expands it). ``script``: ``<script type="module" src>`` in HTML.
 """

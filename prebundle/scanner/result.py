@@ -38,8 +38,8 @@ class MissingImport:
     reason: str
     """Why it did not resolve (``package "x" is not installed``, ``... does not export ...``)."""
     package: bool = True
-    """Whether installing a package is the fix (False: a tsconfig ``paths`` alias that names no
-    file)."""
+    """Whether installing a package is the fix: it is not installed (False: it is, but has no
+    file for this import; or a tsconfig ``paths`` alias that names no file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,7 @@ def missing_error(scan_result: ScanResult) -> MissingDependencyError:
         if others:
             also = f" (also imported by {', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
         lines.append(f"{first}: cannot resolve {spec!r}: {missing.reason}{also}")
+    # Only packages that are not installed: reinstalling one that is would not help.
     names = sorted({split_package(spec)[0] for spec, missing in scan_result.missing.items() if missing.package})
     if names:
         lines.append(f"install the missing packages with: npm install {' '.join(names)}")

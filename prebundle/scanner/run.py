@@ -48,7 +48,7 @@ def extractor_fingerprint() -> str:
         version = installed_version(dist)
         if version is not None:
             versions.append(version)
-    return _sources_digest(("extract.py", "blocks.py", "grammars.py", "records.py", "files.py", "cache.py"),
+    return _sources_digest(("extract.py", "elision.py", "blocks.py", "grammars.py", "records.py", "files.py", "cache.py"),
                            tuple(versions))
 
 

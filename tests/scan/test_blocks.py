@@ -65,7 +65,7 @@ HTML = [
     ('<script type="module" src="/a.js">import "ignored-when-src"</script>', [("/a.js", 1, "script")]),
     ('<script type="module">\nimport a from "a"\n</script>', [("a", 2, "static")]),
     ('<script type="module">import a from "a"</SCRIPT >', [("a", 1, "static")]),
-    ('<script type="module" lang="ts">import type {T} from "t"; import a from "a"</script>', [("a", 1, "static")]),
+    ('<script type="module" lang="ts">import type {T} from "t"; import a from "a"; a()</script>', [("a", 1, "static")]),
     ('<script type="module">require("x"); const s = "</scri" + "pt>"</script>', []),
     # Classic scripts, with or without src, are not modules.
     ('<script src="/classic.js"></script>', []),
@@ -136,7 +136,7 @@ VUE = [
         "<script lang='ts'>\nexport default {}\n</script>\n<script setup lang='ts'>\nimport b from 'b'\n</script>",
         [("b", 5, "static")],
     ),
-    ("<script lang=\"tsx\">\nconst f = <T,>(x: T) => <div>{x}</div>\nimport a from 'a'\n</script>", [("a", 3, "static")]),
+    ("<script lang=\"tsx\">\nconst f = <T,>(x: T) => <div>{a(x)}</div>\nimport a from 'a'\n</script>", [("a", 3, "static")]),
     ("<script lang=\"jsx\">\nimport a from 'a'\nconst el = <div>import x from 'no'</div>\n</script>", [("a", 2, "static")]),
     ("<script setup src=\"./logic.ts\"></script>", [("./logic.ts", 1, "static")]),
     ("<script setup src=\"./logic.ts\" />", [("./logic.ts", 1, "static")]),

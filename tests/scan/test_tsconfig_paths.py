@@ -144,7 +144,7 @@ def test_base_url_alone_resolves_files_under_it_and_leaves_packages_bare(tmp_pat
 def test_a_paths_match_with_no_file_is_one_line_naming_the_importer_and_the_tsconfig(tmp_path):
     root = write_tree(tmp_path / "app", {
         "index.html": PAGE,
-        "src/main.ts": "import 'dep-main'\n\nimport { Gone } from '@/components/Gone'\nimport 'not-installed'\n",
+        "src/main.ts": "import 'dep-main'\n\nimport { Gone } from '@/components/Gone'\nimport 'not-installed'\nGone()\n",
         "tsconfig.json": json.dumps({"compilerOptions": {"baseUrl": ".", "paths": {
             "@/*": ["src/*"],
             "*": ["src/types/*"],  # matches every package name too: TypeScript then takes the package
