@@ -36,6 +36,10 @@ IMPORTS = (
     ("flask", re.compile(r"^\s*(?:from\s+flask\s+import\b|import\s+flask\b)", re.M)),
 )
 """How each Python framework shows in an app's source, in the order they are tried."""
+PYTHON_DENY = ("*.py", "*.pyc", "*.sqlite3", "*.db", "instance/")
+"""Files of a Python web app the daemon never serves, beside its own deny list: the code and
+settings (a ``SECRET_KEY``), databases, Flask's instance folder. The daemon's root is the
+project, and pages on other localhost ports may read what it serves."""
 SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
 
@@ -199,6 +203,9 @@ def _toml(detected: Detected) -> str:
         lines.append("entries = [" + ", ".join(f'"{entry}"' for entry in detected.entries) + "]")
     else:
         lines.append('# entries = ["**/*.html"]  (the default: every HTML page)')
+    if detected.framework != "html":
+        lines += ["", "[tool.prebundle.server]", "# never served by the daemon: the app's code, settings and data",
+                  "fs_deny = [" + ", ".join(f'"{glob}"' for glob in PYTHON_DENY) + "]"]
     return "\n".join(lines) + "\n"
 
 
@@ -207,6 +214,9 @@ def _python(detected: Detected) -> str:
     entries = (f"    # the files whose imports prebundle follows: templates and static scripts\n"
                f"    entries=[\n{body}    ],\n") if detected.entries else \
         '    # entries=["**/*.html"],  (the default: every HTML page)\n'
+    if detected.framework != "html":
+        entries += ("    # never served by the daemon: the app's code, settings and data\n"
+                    f"    server={{'fs_deny': {list(PYTHON_DENY)!r}}},\n")
     return (f'"""prebundle\'s settings (written by `prebundle init` for {NAMES[detected.framework]}; '
             'see docs/config.md)."""\n\n'
             "from prebundle import define_config\n\n"

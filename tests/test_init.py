@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from prebundle import load_config
+from prebundle.daemon.security import SitePolicy
 from tests.support.apps import write_tree
 
 MANAGE = """\
@@ -96,6 +98,10 @@ def test_django(tmp_path):
     assert '[tool.prebundle]\n' in text and '"shop/static/**/*.{js,mjs,jsx,ts,tsx}"' in text
     assert scanned(root) == {"react", "dayjs"}  # the template's inline module and the static script
 
+    deny = SitePolicy.from_config(load_config(root)).app_deny  # the daemon serves the project root
+    assert deny.denies("mysite/settings.py") and deny.denies("manage.py") and deny.denies("db.sqlite3")
+    assert not deny.denies("shop/static/shop/app.js")
+
     again = prebundle("init", str(root))
     assert again.returncode == 0
     assert again.stdout.splitlines()[1] == "config exists: pyproject.toml [tool.prebundle]; left as it is"
@@ -118,6 +124,8 @@ def test_python_frameworks(tmp_path, name, shown, where, line):
     assert "    {{ prebundle_importmap() }}" in lines and "    {{ prebundle_client() }}" in lines
     assert "then: `npm init -y` and `npm install <packages>` here" in lines  # no package.json yet
     assert scanned(root) == {"react", "dayjs"}
+    deny = SitePolicy.from_config(load_config(root)).app_deny
+    assert deny.denies(where) and deny.denies("instance/config.cfg") and not deny.denies("templates/index.html")
 
 
 def test_plain_html(tmp_path):
