@@ -58,6 +58,8 @@ SOURCE_DIALECTS: dict[str, Dialect] = {
 """Script extensions and the grammar that parses each."""
 
 _DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
+_TEMPLATE_MARKS = ("{{", "{%", "{#", "<%", "${")
+"""How template engines' placeholders start (Jinja, Django, ERB and EJS, template literals)."""
 _CJS_EXTS = frozenset({".cjs", ".cts"})
 _ESM_EXTS = frozenset({".mjs", ".mts"})
 _CONTAINERS: dict[str, Flavor] = {".html": "html", ".htm": "html", ".vue": "vue", ".svelte": "svelte"}
@@ -123,6 +125,19 @@ def extract_file(path: str, data: bytes, *, max_bytes: int = MAX_PARSE_BYTES) ->
         return FileImports(warnings=(f"{path}:1: could not scan ({type(exc).__name__}: {exc})",))
 
 
+def _page_url(src: str) -> str | None:
+    """A module script's ``src`` as the import the crawl follows: a URL relative to the page, as
+    the browser reads it (``main.js`` is ``./main.js``, never a package). None for a URL a template engine fills in (``{% static 'main.js' %}``,
+    ``{{ url_for('static', filename='main.js') }}``): its script is reached through ``entries``
+    (what ``prebundle init`` writes for a framework's static folders)."""
+    src = src.strip()
+    if not src or any(mark in src for mark in _TEMPLATE_MARKS):
+        return None
+    if is_bare(src) or (src.startswith(".") and not src.startswith(("./", "../"))):
+        return "./" + src  # ``main.js``, ``.hidden.js``: files beside the page
+    return src  # a path, or a URL (``https:``, ``//cdn``, ``data:``) left to the browser
+
+
 def _script_file(path: str, data: bytes, dialect: Dialect, ext: str) -> FileImports:
     found = extract_source(data, dialect, elide=dialect != "js")
     cjs = ext in _CJS_EXTS or (ext not in _ESM_EXTS and not found.esm)
@@ -143,8 +158,9 @@ def _container_file(path: str, data: bytes, flavor: Flavor) -> FileImports:
             continue
         src = block.attrs.get("src")
         if src is not None:
-            if src.strip():
-                records.append(ImportRecord(src.strip(), block.src_line, "script" if flavor == "html" else "static"))
+            specifier = _page_url(src) if flavor == "html" else src.strip()
+            if specifier:
+                records.append(ImportRecord(specifier, block.src_line, "script" if flavor == "html" else "static"))
             continue
         lang = block.attrs.get("lang", "").strip().lower()
         dialect = _LANGS.get(lang)

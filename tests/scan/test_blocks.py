@@ -61,6 +61,13 @@ HTML = [
     ('<script type=" module " src=" /a.js "></script>', [("/a.js", 1, "script")]),
     ('<script type="module" src="/a.js?x=1&amp;y=2"></script>', [("/a.js?x=1&y=2", 1, "script")]),
     ('<script type="module" data-x="a > b" src="/a.js"></script>', [("/a.js", 1, "script")]),
+    # A src is a URL relative to the page, never a package; one a template fills in is no file here.
+    ('<script type="module" src="main.js"></script>', [("./main.js", 1, "script")]),
+    ('<script type="module" src="js/app.js?v=2"></script>', [("./js/app.js?v=2", 1, "script")]),
+    ('<script type="module" src="https://cdn.example/x.js"></script>', [("https://cdn.example/x.js", 1, "script")]),
+    ("<script type=\"module\" src=\"{% static 'shop/main.js' %}\"></script>", []),
+    ("<script type=\"module\" src=\"{{ url_for('static', filename='main.js') }}\"></script>", []),
+    ('<script type="module" src="<%= asset_path("main.js") %>"></script>', []),
     ('<script type="module" src="/a.js" />', [("/a.js", 1, "script")]),
     ('<script type="module" src="/a.js">import "ignored-when-src"</script>', [("/a.js", 1, "script")]),
     ('<script type="module">\nimport a from "a"\n</script>', [("a", 2, "static")]),

@@ -297,3 +297,18 @@ def test_specifiers_with_nul_bytes_or_junk_do_not_crash(tmp_path):
     })
     assert list(run(root).deps) == ["dep"]
     assert list(run(root).deps) == ["dep"]  # and again from the cache
+
+
+def test_a_pages_script_src_is_a_file_beside_it_and_a_template_url_is_skipped(tmp_path):
+    # `<script type="module" src="main.js">` is ./main.js to a browser (and to Vite); a src the
+    # template engine fills in (`{% static %}`, `url_for`) is reached through `entries`.
+    root = write_tree(tmp_path / "app", {
+        "index.html": '<script type="module" src="main.js"></script>\n',
+        "templates/base.html": ("<script type=\"module\" src=\"{% static 'shop/main.js' %}\"></script>\n"
+                                "<script type=\"module\" src=\"{{ url_for('static', filename='x.js') }}\"></script>\n"),
+        "main.js": "import 'main-dep'\n",
+        **package("main-dep"),
+    })
+    result = run(root)
+    assert sorted(result.deps) == ["main-dep"] and result.deps["main-dep"].importers == ("main.js",)
+    assert not result.missing
