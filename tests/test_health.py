@@ -156,3 +156,18 @@ def test_errors_are_one_line(project, tmp_path):
     bad.write_text('{"message": "not a report"}')
     done = prebundle("audit", str(project), "--report", str(bad))
     assert done.returncode == 1 and 'no "vulnerabilities" object' in done.stderr
+
+
+def test_one_row_per_installed_copy_when_npm_lists_each_dependent(tmp_path):
+    # npm 11 answers `outdated --all --json` with one record per package that depends on a copy:
+    # the same location three times is one outdated package, not three.
+    from prebundle.health.browser import BrowserPackage, BrowserPackages
+    from prebundle.health.outdated import parse_outdated
+
+    record = {"current": "1.0.0", "wanted": "1.0.0", "latest": "2.0.0",
+              "location": str(tmp_path / "node_modules" / "emitter")}
+    data = {"emitter": [{**record, "dependent": dependent} for dependent in ("a", "b", "c")]}
+    browser = BrowserPackages({"node_modules/emitter": BrowserPackage("emitter", "1.0.0", "node_modules/emitter",
+                                                                      "optimized")})
+    report = parse_outdated(data, tmp_path, browser)
+    assert [(p.name, p.location, p.dependent) for p in report.packages] == [("emitter", "node_modules/emitter", "a")]

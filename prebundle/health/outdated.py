@@ -58,21 +58,23 @@ def outdated(config: Config) -> OutdatedReport:
 
 
 def parse_outdated(data: Any, root: Path, browser: BrowserPackages) -> OutdatedReport:
-    """The browser packages of ``npm outdated --json --all``'s answer (one record per package,
-    or a list of them when several copies are installed)."""
+    """The browser packages of ``npm outdated --json --all``'s answer: one record per package, or
+    a list of them, one per copy installed or (npm 11) per package that depends on the same
+    copy; a copy is one row, named with its first dependent."""
     if not isinstance(data, dict):
         raise HealthError(f"`npm outdated --json` answered something else than an object in {root}")
-    found = []
+    found: dict[tuple[str, str], OutdatedPackage] = {}
     for name, value in data.items():
         for record in value if isinstance(value, list) else [value]:
             if not isinstance(record, dict):
                 continue
             location = _relative(root, record.get("location"))
-            if location is None or browser.reaches(name, [location]) is None:
+            if location is None or (name, location) in found or browser.reaches(name, [location]) is None:
                 continue
-            found.append(OutdatedPackage(name, _text(record.get("current")), _text(record.get("wanted")),
-                                         _text(record.get("latest")), location, _text(record.get("dependent"))))
-    return OutdatedReport(tuple(sorted(found, key=lambda p: (p.name, p.location))), len(browser))
+            found[name, location] = OutdatedPackage(name, _text(record.get("current")), _text(record.get("wanted")),
+                                                    _text(record.get("latest")), location,
+                                                    _text(record.get("dependent")))
+    return OutdatedReport(tuple(sorted(found.values(), key=lambda p: (p.name, p.location))), len(browser))
 
 
 def _relative(root: Path, location: Any) -> str | None:
