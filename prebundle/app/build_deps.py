@@ -213,7 +213,7 @@ def _with_externals(scan_result: ScanResult, externals: Mapping[str, tuple[str, 
                     config: Config) -> ScanResult:
     """``scan_result`` with the bare imports the bundle left external and the scan did not find."""
     from ..plan import is_excluded  # the full path's modules: see BuildDepsRun._optimize
-    from ..resolve import ResolveError
+    from ..resolve import PackageNotFound, ResolveError
     from ..scanner.result import Dependency, MissingImport
 
     known = _known(scan_result)
@@ -224,7 +224,8 @@ def _with_externals(scan_result: ScanResult, externals: Mapping[str, tuple[str, 
         try:
             resolution = resolver.resolve(specifier, config.root / importers[0])
         except ResolveError as error:
-            missing[specifier] = MissingImport(specifier, importers, error.reason)
+            missing[specifier] = MissingImport(specifier, importers, error.reason,
+                                               package=isinstance(error, PackageNotFound))
             continue
         dependency = Dependency(specifier, resolution.entry, resolution.package_name, resolution.package_dir,
                                 resolution.version, importers)
