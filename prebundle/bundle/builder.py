@@ -39,10 +39,11 @@ from ..plan import PlannedId, PlannedPackage
 from ..plugins.plugin import PluginError
 from ..resolve import ResolveError
 from .asset_urls import NOTHING_EMITTED, AssetUrls, EmittedFiles, serve_rewrites
-from .hooks import FileHooks, bridge_plugins, build_with_file_hooks
+from .hooks import LOADERS, FileHooks, bridge_plugins, build_with_file_hooks
 from .imports import ImportPolicy, Owners
 from .modules import (
-    BUILTIN_NS, MISSING_NS, PROCESS_SHIM, PROXY_NS, REQUIRE_NS, SHIM_NS, VIRTUAL_NS, builtin_stub, facade_source,
+    BUILTIN_NS, DUAL_NS, MISSING_NS, PROCESS_SHIM, PROXY_NS, REQUIRE_NS, SHIM_NS, VIRTUAL_NS, builtin_stub, dual_file,
+    facade_source,
     is_shim, missing_stub, shim_source, split_stub_path,
 )
 from .output import GroupOutput, split_output
@@ -348,6 +349,19 @@ class PackageBundler:
             return OnLoadResult(contents=self._proxy(planned), loader="js",
                                 resolve_dir=os.path.realpath(planned.package_dir))
 
+        # Before the bare-import callbacks: a dual package's wrapper may require its ES entry
+        # by the package's own name, which would otherwise be bundled (``wrappers``).
+        @build.on_resolve(filter=".*", namespace=DUAL_NS)
+        def dual_import(args: OnResolveArgs):
+            return self.policy.on_resolve_dual(args)
+
+        @build.on_load(filter=".*", namespace=DUAL_NS)
+        def dual_module(args: OnLoadArgs):
+            path = dual_file(args.path, str(self.config.root))
+            code = file_hooks.code_of(path) if file_hooks is not None else None
+            return OnLoadResult(contents=Path(path).read_bytes() if code is None else code,
+                                loader=LOADERS.get(Path(path).suffix, "js"), resolve_dir=os.path.dirname(path))
+
         if self.config.plugins:
             bridge_plugins(build, self.config.plugin_container, self.config.root, file_hooks)
 
@@ -401,6 +415,8 @@ class PackageBundler:
             return group.owners.of(str(planned.package_dir)) if planned else None
         if colon and namespace in (BUILTIN_NS, MISSING_NS):
             return group.by_name.get(split_stub_path(rest)[0])
+        if colon and namespace == DUAL_NS:
+            return group.owners.of(os.path.dirname(dual_file(rest, str(self.config.root))))
         return group.owners.of(os.path.dirname(os.path.realpath(os.path.join(self.config.root, location.file))))
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import esbuild
 from ..filetypes import read_text
-from .modules import PROXY_NS, VIRTUAL_NS, own_namespace
+from .modules import DUAL_NS, PROXY_NS, VIRTUAL_NS, dual_file, own_namespace
 
 if TYPE_CHECKING:
     from ..esbuild import OnLoadArgs, OnResolveArgs, PluginBuild
@@ -115,10 +115,13 @@ def bridge_plugins(build: PluginBuild, plugins: PluginContainer, root: Path, fil
 
 def files_read(metafile: Mapping[str, Any] | None, root: Path) -> list[str]:
     """The absolute paths of the files a build loaded (its metafile inputs outside our own
-    namespaces, which are written relative to the working directory, the root)."""
+    namespaces, which are written relative to the working directory, the root; ``DUAL_NS``
+    holds files too: ``modules.dual_path``)."""
     files = []
     for key in (metafile or {}).get("inputs", {}):
-        if own_namespace(key) is not None:
-            continue
-        files.append(os.path.normpath(os.path.join(root, key)))
+        namespace = own_namespace(key)
+        if namespace == DUAL_NS:
+            files.append(dual_file(key[len(DUAL_NS) + 1:], str(root)))
+        elif namespace is None:
+            files.append(os.path.normpath(os.path.join(root, key)))
     return files

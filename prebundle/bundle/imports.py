@@ -4,7 +4,9 @@
   an external so the plan can grow until it is closed; a ``require()`` of one goes through a
   tiny ESM facade, so no ``require`` reaches the browser, unless ``require`` and ``import``
   resolve that package to different files (a dual package): then the ``require``'s CommonJS
-  file is bundled inside, as Node loads it (see :meth:`ImportPolicy.commonjs_file`);
+  file is bundled inside, as Node loads it (see :meth:`ImportPolicy.commonjs_file`), except
+  the package's ES entry when that file requires it (jQuery 4's wrapper: ``wrappers``), which
+  stays the import map's module;
 * the package's own name, a nested non-hoisted copy (``node_modules/a/node_modules/b``), or a
   name its ``browser`` map replaces: bundled inside;
 * a Node builtin (``fs``, ``node:fs``) with no browser package: a stub that throws a clear error
@@ -37,7 +39,8 @@ from ..install_layout import Placement, install_layout
 from ..plan import PlannedPackage
 from ..resolve import ResolveError
 from ..specifiers import is_bare, is_node_builtin, split_package
-from .modules import BUILTIN_NS, MISSING_NS, PROBE, REQUIRE_NS, stub_path
+from .modules import BUILTIN_NS, DUAL_NS, MISSING_NS, PROBE, REQUIRE_NS, dual_path, stub_path
+from .wrappers import find_wrapper
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -62,6 +65,9 @@ class Decision(Enum):
     """``require()`` of another package: the ESM facade."""
     DUAL = "dual"
     """``require()`` of a dual package: its CommonJS file, bundled inside."""
+    WRAPPER = "wrapper"
+    """``require()`` of a dual package whose CommonJS file requires the package's ES entry: that
+    file bundled inside (in ``DUAL_NS``), with the import map's module for the entry."""
     BUILTIN = "builtin"
     """A Node builtin: the throwing stub."""
     UNRESOLVED = "unresolved"
@@ -105,6 +111,11 @@ class ImportPolicy:
     _root_ok: dict[str, bool] = field(default_factory=dict)
     _imported: dict[str, set[str]] = field(default_factory=dict)
     """Package folder -> the names of the other packages its code imports (``undeclared``)."""
+    _requires: dict[str, tuple[Decision, Any]] = field(default_factory=dict)
+    """Specifier -> what a ``require()`` of that hoisted package becomes (``require_decision``)."""
+    _links: dict[str, dict[str, tuple[str, str | None]]] = field(default_factory=dict)
+    """``DUAL_NS`` path of a file -> {specifier it requires -> (the ``DUAL_NS`` path of the file
+    loaded, or the id of the ES entry when it is that file)} (``on_resolve_dual``)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _probes: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(MAX_PROBES))
 
@@ -121,10 +132,8 @@ class ImportPolicy:
             return None
         if decision is Decision.EXTERNAL:
             return OnResolveResult(path=target, external=True)
-        if decision is Decision.FACADE:
-            return OnResolveResult(path=target, namespace=REQUIRE_NS)
-        if decision is Decision.DUAL:
-            return OnResolveResult(path=target)
+        if decision in (Decision.FACADE, Decision.DUAL, Decision.WRAPPER):
+            return _required(decision, target)
         where = _relative(args.importer, owner.dir)
         if decision is Decision.BUILTIN:
             warnings.append(f"{owner.label}: {where} imports the Node.js builtin {specifier!r}; "
@@ -159,11 +168,22 @@ class ImportPolicy:
         if not self.resolves_from_root(specifier):
             return None
         if args.kind == "require-call":
-            commonjs = self.commonjs_file(specifier)
-            if commonjs is not None:
-                return OnResolveResult(path=str(commonjs))
-            return OnResolveResult(path=specifier, namespace=REQUIRE_NS)
+            return _required(*self.require_decision(specifier))
         return OnResolveResult(path=specifier, external=True)
+
+    def on_resolve_dual(self, args: OnResolveArgs) -> OnResolveResult | None:
+        """The ``OnResolveResult`` for an import made by a file in ``DUAL_NS``: its require of
+        the package's ES entry is the import map's module (``wrappers``), a require of another
+        file on the way to it stays in ``DUAL_NS``; None for the rest (resolved as usual)."""
+        link = self._links.get(args.importer, {}).get(args.path)
+        if link is None:
+            return None
+        target, entry_id = link
+        if entry_id is None:
+            return OnResolveResult(path=target, namespace=DUAL_NS)  # another file on the way
+        if args.kind == "require-call":
+            return OnResolveResult(path=entry_id, namespace=REQUIRE_NS)
+        return OnResolveResult(path=entry_id, external=True)
 
     def _decide(self, specifier: str, kind: str, owner: PlannedPackage, importer_dir: Path, *,
                 mapped: bool = False) -> tuple[Decision, Any]:
@@ -199,10 +219,7 @@ class ImportPolicy:
         if hoisted is None or Path(self.resolver.realpath(str(found))) != hoisted or not self.resolves_from_root(specifier):
             return self._inside(specifier, kind, importer_dir)  # a nested copy the page cannot import by name
         if kind == "require-call":
-            commonjs = self.commonjs_file(specifier)
-            if commonjs is not None:
-                return Decision.DUAL, str(commonjs)
-            return Decision.FACADE, specifier
+            return self.require_decision(specifier)
         return Decision.EXTERNAL, specifier
 
     def _inside(self, specifier: str, kind: str, importer_dir: Path) -> tuple[Decision, Any]:
@@ -286,6 +303,36 @@ class ImportPolicy:
         except ResolveError:
             return None
 
+    def require_decision(self, specifier: str) -> tuple[Decision, Any]:
+        """What ``require(specifier)`` of a hoisted package becomes, and its target: the facade
+        (``FACADE``), or for a dual package its CommonJS file (``DUAL``), which may reach the
+        package's ES entry (``WRAPPER``: see ``wrappers``); cached."""
+        with self._lock:
+            found = self._requires.get(specifier)
+        if found is not None:
+            return found
+        files = self._dual_files(specifier)
+        found = (Decision.FACADE, specifier) if files is None else self._dual_decision(specifier, *files)
+        with self._lock:
+            self._requires[specifier] = found
+        return found
+
+    def _dual_decision(self, specifier: str, imported: Path, required: Path) -> tuple[Decision, Any]:
+        """``DUAL``, or ``WRAPPER`` when ``required`` reaches ``imported``: then the files on
+        the way are noted for ``on_resolve_dual``, by their ``DUAL_NS`` paths."""
+        package_dir = self.hoisted_dir(split_package(specifier)[0]) or required.parent
+        wrapper = find_wrapper(specifier, required, imported, package_dir=package_dir, mode=self.config.mode,
+                               resolve_require=self.resolve_require)
+        if wrapper is None:
+            return Decision.DUAL, str(required)
+        root = str(self.config.root)
+        with self._lock:
+            for file, targets in wrapper.links.items():
+                links = self._links.setdefault(dual_path(file, root), {})
+                for written, target in targets.items():
+                    links[written] = (dual_path(target, root), specifier if target == wrapper.entry else None)
+        return Decision.WRAPPER, dual_path(wrapper.file, root)
+
     def commonjs_file(self, specifier: str) -> Path | None:
         """The file ``require(specifier)`` loads, when it is not the one ``import`` loads.
 
@@ -294,7 +341,14 @@ class ImportPolicy:
         only the ES module's bundle, and a ``require`` of that gets a namespace object where
         the code expects ``module.exports`` (``dual is not a function``). So such a
         ``require`` bundles the CommonJS file inside the requiring package: the same two
-        copies Node itself loads (its "dual package hazard"), each with the right shape."""
+        copies Node itself loads (its "dual package hazard"), each with the right shape. A
+        CommonJS file that requires the ES module itself (jQuery 4) gets the import map's
+        module for it, not a copy (``require_decision``, ``wrappers``)."""
+        files = self._dual_files(specifier)
+        return files[1] if files is not None else None
+
+    def _dual_files(self, specifier: str) -> tuple[Path, Path] | None:
+        """The files ``import`` and ``require`` of ``specifier`` load, when they differ."""
         importer = self.config.root / "index.html"
         try:
             imported = self.resolver.resolve(specifier, importer).entry
@@ -303,7 +357,16 @@ class ImportPolicy:
             return None
         if imported is None or required is None or os.path.realpath(imported) == os.path.realpath(required):
             return None
-        return required
+        return imported, required
+
+
+def _required(decision: Decision, target: str) -> OnResolveResult:
+    """The ``OnResolveResult`` of a ``require()`` of another package (``require_decision``)."""
+    if decision is Decision.FACADE:
+        return OnResolveResult(path=target, namespace=REQUIRE_NS)
+    if decision is Decision.WRAPPER:
+        return OnResolveResult(path=target, namespace=DUAL_NS)
+    return OnResolveResult(path=target)
 
 
 def _relative(importer: str, package_dir: Path) -> str:

@@ -4,6 +4,10 @@
   (``prebundle.interop.proxy_entry_source``);
 * ``REQUIRE_NS``: ``require(x)`` of another package: an ESM import of ``x`` dressed as
   CommonJS, so no ``require`` reaches the browser (:func:`facade_source`);
+* ``DUAL_NS``: a file of a dual package whose CommonJS file requires the package's own ES entry
+  (jQuery 4's wrapper): the file as it is, loaded here so that its require of that entry can be
+  the facade (``wrappers``); its paths are the files' real paths relative to the project's
+  (:func:`dual_path`), as esbuild names files, so no bundle holds a path of the machine;
 * ``BUILTIN_NS``: a Node builtin with no browser package (:func:`builtin_stub`);
 * ``MISSING_NS``: a bare import inside a package that resolves to nothing (:func:`missing_stub`);
 * ``VIRTUAL_NS``: plugins' ``\\0`` virtual modules;
@@ -16,25 +20,27 @@ paths are ``<package>|<specifier>`` (npm names cannot hold ``|``).
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 
 from ..specifiers import is_node_builtin
 
 __all__ = [
-    "BUILTIN_NS", "MISSING_NS", "OWN_NAMESPACES", "PROBE", "PROCESS_SHIM", "PROXY_NS", "REQUIRE_NS", "SHIM_NS", "VIRTUAL_NS",
-    "builtin_stub", "facade_source", "is_shim", "missing_stub", "own_namespace", "shim_source", "split_stub_path", "stub_path",
+    "BUILTIN_NS", "DUAL_NS", "MISSING_NS", "OWN_NAMESPACES", "PROBE", "PROCESS_SHIM", "PROXY_NS", "REQUIRE_NS", "SHIM_NS", "VIRTUAL_NS",
+    "builtin_stub", "dual_file", "dual_path", "facade_source", "is_shim", "missing_stub", "own_namespace", "shim_source", "split_stub_path", "stub_path",
 ]
 
 PROXY_NS = "prebundle-proxy"
 REQUIRE_NS = "prebundle-require"
+DUAL_NS = "prebundle-dual"
 BUILTIN_NS = "prebundle-builtin"
 MISSING_NS = "prebundle-missing"
 VIRTUAL_NS = "prebundle-virtual"
 SHIM_NS = "prebundle-shim"
 """prebundle's own modules read from ``shims/`` (the ``process`` shim): by a name, not a path, so
 a bundle holds no path of the machine that built it."""
-OWN_NAMESPACES = (PROXY_NS, REQUIRE_NS, BUILTIN_NS, MISSING_NS, VIRTUAL_NS, SHIM_NS)
+OWN_NAMESPACES = (PROXY_NS, REQUIRE_NS, DUAL_NS, BUILTIN_NS, MISSING_NS, VIRTUAL_NS, SHIM_NS)
 PROBE = "prebundle-probe"
 """``plugin_data`` of our own ``build.resolve()`` calls: our resolve callback leaves them to esbuild."""
 
@@ -44,6 +50,16 @@ def own_namespace(input_key: str) -> str | None:
     None for a file (whose key is its path relative to the build's working directory)."""
     namespace, colon, _rest = input_key.partition(":")
     return namespace if colon and namespace in OWN_NAMESPACES else None
+
+
+def dual_path(file: str, root: str) -> str:
+    """The ``DUAL_NS`` path of ``file`` (a real path): relative to the project root's real path."""
+    return Path(os.path.relpath(file, os.path.realpath(root))).as_posix()
+
+
+def dual_file(path: str, root: str) -> str:
+    """The file (real path) a ``DUAL_NS`` path names (:func:`dual_path`)."""
+    return os.path.normpath(os.path.join(os.path.realpath(root), path))
 
 
 SHIMS = Path(__file__).resolve().parent.parent / "shims"

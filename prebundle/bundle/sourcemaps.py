@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .modules import BUILTIN_NS, MISSING_NS, PROXY_NS, REQUIRE_NS, SHIM_NS, VIRTUAL_NS, split_stub_path
+from .modules import BUILTIN_NS, DUAL_NS, MISSING_NS, dual_file, PROXY_NS, REQUIRE_NS, SHIM_NS, VIRTUAL_NS, split_stub_path
 
 if TYPE_CHECKING:
     from ..plan import PlannedPackage
@@ -88,11 +88,14 @@ class SourceNamer:
         """The name ``source`` (as esbuild wrote it) gets, and whether it is library code.
         Paths as strings: a build's maps list every file bundled (lodash-es: 640)."""
         namespace, colon, path = source.partition(":")
-        if colon:
-            own = self._own(namespace, path)
-            if own is not None:
-                return own, True
-        file = os.path.normpath(os.path.join(self.outdir, source))
+        if colon and namespace == DUAL_NS:
+            file = dual_file(path, self.root)  # a file, named as one
+        else:
+            if colon:
+                own = self._own(namespace, path)
+                if own is not None:
+                    return own, True
+            file = os.path.normpath(os.path.join(self.outdir, source))
         parts = file.split(os.sep)
         library = "node_modules" in parts
         for prefix, folder, package in self._below:

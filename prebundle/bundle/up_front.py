@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from ..specifiers import NODE_BUILTINS, is_bare, split_package
 from .imports import JS_KINDS, Decision
-from .modules import REQUIRE_NS, own_namespace
+from .modules import DUAL_NS, REQUIRE_NS, dual_file, own_namespace
 
 __all__ = ["Installed", "Member", "UpFront", "installed", "lookup_folders"]
 
@@ -126,6 +126,8 @@ class UpFront:
         working directory, which the metafile's paths are relative to."""
         for path, meta in (metafile.get("inputs") or {}).items():
             namespace = own_namespace(path) or "file"
+            if namespace == DUAL_NS:  # a file
+                namespace, path = "file", dual_file(path[len(DUAL_NS) + 1:], root)
             if namespace not in ("file", REQUIRE_NS):
                 continue  # proxies import their entry by a relative path; stubs import nothing
             folder = os.path.dirname(os.path.normpath(os.path.join(root, path)))

@@ -249,3 +249,48 @@ def test_installing_a_package_another_imports_undeclared_rebuilds_the_importer(t
     again = optimize(load_config(lonely))
     assert "plugin-of-host@1.0.0" in again.built
     assert run_node(again.deps_dir, check).strip() == "host"
+
+
+# -- a dual package whose require() file only wraps its ES module (jQuery 4) -------------------
+
+WRAPPED_HOST = {
+    # jQuery 4: `import` gets the ES module; `require` (under "module", for bundlers) a wrapper
+    # that requires that very ES module and hands out one of its exports.
+    "esm/host.js": "export function Host() {}\nHost.fn = {};\nHost.copy = 'host-esm-copy';\n"
+                   "export { Host as $ };\nexport default Host;\n",
+    "cjs/package.json": '{"type": "commonjs"}',
+    "cjs/wrapper.js": "'use strict';\nconst { Host } = require('../esm/host.js');\nmodule.exports = Host;\n",
+    "cjs/via.js": "'use strict';\nmodule.exports = require('./wrapper.js');\n",
+}
+
+
+def _wrapped_host_app(tmp_path: Path, required: str) -> Path:
+    exports = {".": {"import": "./esm/host.js", "default": required}}
+    plugin = _package("host-plugin", {"index.js": (
+        "const $ = require('wrapped-host');\n"  # undeclared, as select2's require("jquery")
+        "module.exports = function plugin() { $.fn.thing = function () { return 'thing'; }; return $; };\n")})
+    extra = {**_package("wrapped-host", WRAPPED_HOST, exports=exports, type="module"), **plugin}
+    return make_app(tmp_path / "app", "import 'wrapped-host'\nimport 'host-plugin'\n", extra=extra)
+
+
+@pytest.mark.parametrize("required", ["./cjs/wrapper.js", "./cjs/via.js"], ids=["wrapper", "through-a-file"])
+def test_a_require_wrapper_of_the_es_module_keeps_one_instance(tmp_path, required):
+    # select2 + jQuery 4: the plugin's require("wrapped-host") runs the wrapper, whose require of
+    # the ES module must be the import map's module, not a copy bundled inside the plugin: the
+    # plugin attaches to the instance the app imports.
+    code = """
+        import $ from 'wrapped-host';
+        import plugin from 'host-plugin';
+        const got = plugin();
+        console.log(JSON.stringify({ thing: typeof $.fn.thing, same: got === $, fn: typeof got }));
+    """
+    root = _wrapped_host_app(tmp_path, required)
+    result = optimize(load_config(root))
+    expected = {"thing": "function", "same": True, "fn": "function"}
+    assert json.loads(run_node(result.deps_dir, code)) == expected
+    assert json.loads(_node_itself(root, code)) == expected  # Node's require(esm) agrees
+    plugin_file = json.loads((result.deps_dir / "_metadata.json").read_text())["optimized"]["host-plugin"]["file"]
+    bundled = (result.deps_dir / plugin_file).read_text() + (result.deps_dir / f"{plugin_file}.map").read_text()
+    assert "host-esm-copy" not in bundled  # the ES module is not inside the plugin
+    assert str(tmp_path) not in bundled and os.path.realpath(tmp_path) not in bundled  # nor this machine's folders
+    assert "../../wrapped-host/cjs/wrapper.js" in json.loads((result.deps_dir / f"{plugin_file}.map").read_text())["sources"]
