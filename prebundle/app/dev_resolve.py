@@ -34,6 +34,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -137,8 +138,12 @@ class ImportUrls:
     """Rewrites the specifiers of the modules of one root (``root``: its real path)."""
 
     def __init__(self, root: str, resolver: Resolver, plugins: PluginContainer | None,
-                 memo: ResolutionMemo | None = None, tsconfig: TsconfigFinder | None = None) -> None:
+                 memo: ResolutionMemo | None = None, tsconfig: TsconfigFinder | None = None,
+                 bare: Callable[[str], str | None] | None = None) -> None:
         self.root = root
+        self.bare = bare
+        """The URL of a bare import of a module, for code no import map reaches (a worker's);
+        None: bare imports stay bare."""
         self.resolver = resolver
         self.plugins = plugins if plugins is not None and plugins.has("resolve_id") else None
         self.memo = memo or ResolutionMemo()
@@ -163,7 +168,8 @@ class ImportUrls:
             if aliased is not None:
                 return self._file(aliased, specifier)
         if is_bare(specifier):
-            return self._package_file(specifier, source)
+            url = self._package_file(specifier, source)
+            return url if url is not None or self.bare is None else self.bare(specifier)
         if not specifier.startswith((".", "/")) or specifier.startswith(("//", "/@")):
             return None
         relative = specifier.startswith(".")

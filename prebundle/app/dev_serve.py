@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -43,8 +44,6 @@ from .dev_wrappers import asset_module, css_module, json_module, package_imports
 from .transform import Transformed, loader_for, transform_key, transform_module, transform_options, with_sites
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ..config import Config
     from ..plugins import PluginContainer
 
@@ -56,6 +55,8 @@ REGISTER = "(globalThis.__prebundle_loaded ??= new Set()).add(new URL(import.met
 """The first line of a module script: the reload client's record of what the page loaded."""
 JS_TYPE = "text/javascript; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"
+Bare = Callable[[str], "str | None"]
+"""A bare import's URL where no import map applies (a worker's modules)."""
 MAX_PARSE_BYTES = 5 * 1024 * 1024
 """A plain script or linked stylesheet larger than this is served as written, streamed from
 disk and unparsed (a vendored bundle)."""
@@ -167,23 +168,25 @@ class AppModules:
 
     # -- answers ---------------------------------------------------------------------------
 
-    async def answer(self, file: Path, kind: Kind, url: str, *, module_script: bool) -> ModuleAnswer:
-        """The module for ``file`` served as ``kind`` at ``url`` (the decoded URL path).
+    async def answer(self, file: Path, kind: Kind, url: str, *, module_script: bool,
+                     bare: Bare | None = None) -> ModuleAnswer:
+        """The module for ``file`` served as ``kind`` at ``url`` (the decoded URL path); ``bare``
+        writes its bare imports as URLs (a worker's module: no import map reaches it).
         Raises ``AppCodeError``."""
         config = self.config_of()
         plugins = config.plugins_for("load", "transform")
         path = str(file)
         if kind is Kind.PLAIN:
-            return await asyncio.to_thread(self._plain, path, url, config)
+            return await asyncio.to_thread(self._plain, path, url, config, bare)
         if kind is Kind.STYLESHEET:
             return await asyncio.to_thread(self._stylesheet, path, config)
         if kind is Kind.SCRIPT:
-            found = await asyncio.to_thread(self._cached, path, url, config, plugins, module_script)
-            return await self._script(found, config, module_script=module_script)
+            found = await asyncio.to_thread(self._cached, path, url, config, plugins, module_script, bare)
+            return await self._script(found, config, module_script=module_script, bare=bare)
         code = await asyncio.to_thread(self._plugin_code, path, url, plugins) if plugins is not None else None
         if code is not None and kind is Kind.OTHER:  # a type plugins compile (``.vue``, ``.svelte``, ...)
             source = await asyncio.to_thread(self._compiled, path, url, code, config)
-            return await self._script(source, config, module_script=module_script)
+            return await self._script(source, config, module_script=module_script, bare=bare)
         body = await asyncio.to_thread(self._wrapper, path, kind, url, code)
         prefix = REGISTER if module_script else ""
         return _answer((prefix + body).encode("utf-8"))
@@ -204,14 +207,14 @@ class AppModules:
     # -- the steps (on worker threads, but for the esbuild call) --------------------------------
 
     def _cached(self, path: str, url: str, config: Config, plugins: PluginContainer | None,
-                module_script: bool) -> _Source | ModuleAnswer:
+                module_script: bool, bare: Bare | None) -> _Source | ModuleAnswer:
         """The module from the cache, made in one go (one thread hop per request); else what
         esbuild is to compile."""
         source = self._source(path, url, config, plugins)
         transformed = self.cache.get(source.key)
         if transformed is None:
             return source
-        return self._rewrite(source, transformed, config, module_script)
+        return self._rewrite(source, transformed, config, module_script, bare)
 
     def _source(self, path: str, url: str, config: Config, plugins: PluginContainer | None) -> _Source:
         code = self._plugin_code(path, url, plugins) if plugins is not None else None
@@ -245,7 +248,8 @@ class AppModules:
         options = transform_options(config, sourcefile=rel, loader=loader_for(config, path), tsconfig=tsconfig)
         return _Source(path, rel, url, code, options, transform_key(code, options, self._version()))
 
-    async def _script(self, found: _Source | ModuleAnswer, config: Config, *, module_script: bool) -> ModuleAnswer:
+    async def _script(self, found: _Source | ModuleAnswer, config: Config, *, module_script: bool,
+                      bare: Bare | None = None) -> ModuleAnswer:
         """The module of ``found``: made already from the cache, or compiled now."""
         if isinstance(found, ModuleAnswer):
             self.counts.cached += 1
@@ -255,7 +259,7 @@ class AppModules:
             self.counts.cached += 1
         else:
             transformed = await self._transform(found)
-        return await asyncio.to_thread(self._rewrite, found, transformed, config, module_script)
+        return await asyncio.to_thread(self._rewrite, found, transformed, config, module_script, bare)
 
     async def _transform(self, source: _Source) -> Transformed:
         """esbuild's output for ``source``; one transform for requests of the same key at once."""
@@ -280,10 +284,11 @@ class AppModules:
         finally:
             del self._inflight[source.key]
 
-    def _rewrite(self, source: _Source, transformed: Transformed, config: Config, module_script: bool) -> ModuleAnswer:
+    def _rewrite(self, source: _Source, transformed: Transformed, config: Config, module_script: bool,
+                 bare: Bare | None = None) -> ModuleAnswer:
         """The code the browser gets: imports rewritten, the map kept true and inlined."""
         urls = ImportUrls(self.root, self._resolver_for(config), config.plugins_for("resolve_id"), self._memo,
-                          self.tsconfig)
+                          self.tsconfig, bare)
         code = transformed.code
         pieces: list[bytes] = []
         shifts: list[ColumnShift] = []
@@ -312,7 +317,7 @@ class AppModules:
         body = prefix + b"".join(pieces) + b"\n" + inline_comment(source_map).encode("ascii") + b"\n"
         return _answer(body)
 
-    def _plain(self, path: str, url: str, config: Config) -> ModuleAnswer:
+    def _plain(self, path: str, url: str, config: Config, bare: Bare | None = None) -> ModuleAnswer:
         """A plain script's bytes with the specifiers a browser could not load rewritten; an
         import of no file is left for the browser to report, as it would be without the daemon."""
         try:
@@ -325,7 +330,7 @@ class AppModules:
         if not sites:
             return _answer(code)
         urls = ImportUrls(self.root, self._resolver_for(config), config.plugins_for("resolve_id"), self._memo,
-                          self.tsconfig)
+                          self.tsconfig, bare)
         folder = posixpath.dirname(url)
         pieces: list[bytes] = []
         at = 0

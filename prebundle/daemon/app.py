@@ -63,6 +63,7 @@ from .events import format_event
 from .hooks import IndexHtmlContext, PluginServer, configure
 from .messages import MESSAGES_PATH, messages
 from .security import DaemonGuard, SitePolicy
+from .workers import WORKER_PREFIX, WorkerDeps, WorkerImports, is_worker
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -217,6 +218,7 @@ def create_app(state: DaemonState, *, modulepreload: bool | None = None) -> Star
     config = state.config
     site = _Site(state)
     base_path = urlparse(config.base).path or "/node_modules/.vite/deps/"
+    workers = WorkerImports(lambda: state.importmap_bytes, base_path)
     deps = DepsEndpoint(FolderFiles(
         config.deps_dir, deny=site.current().policy.deps_deny,
         not_found_hint="It is not in the optimized dependencies; see /@prebundle/status for the current ones.",
@@ -228,6 +230,7 @@ def create_app(state: DaemonState, *, modulepreload: bool | None = None) -> Star
         Route("/@prebundle/events", events),
         Route(CLIENT_PATH, client_js),
         Route(POLYFILL_PATH, modulepreload_polyfill),
+        Mount(WORKER_PREFIX + base_path.rstrip("/"), app=WorkerDeps(lambda: deps.files, workers)),
         *dashboard_routes(),  # /@prebundle/: the dashboard page, its data and its files
         Route(MESSAGES_PATH, messages, methods=["POST"]),
         Mount(ASSETS_PATH, app=DepsEndpoint(FolderFiles(config.cache_dir / ASSETS_DIR, hashed=False,
@@ -238,6 +241,7 @@ def create_app(state: DaemonState, *, modulepreload: bool | None = None) -> Star
     app = Starlette(routes=[])
     app.state.daemon = state
     app.state.site = site
+    app.state.workers = workers
     app.state.preloads = _Preloads(state, config.base,
                                    _modulepreload_default() if modulepreload is None else modulepreload)
     app.state.client = _ClientScript.load()
@@ -363,11 +367,12 @@ def _is_module_script(headers: dict[bytes, bytes]) -> bool:
 
 
 async def _module(served: State, file: Path, kind: Kind, path: str, headers: dict[bytes, bytes]) -> Response:
-    """An app module (``prebundle.app.dev_serve``)."""
+    """An app module (``prebundle.app.dev_serve``); a worker's gets its bare imports as URLs."""
     state: DaemonState = served.daemon
     url = unquote(path)
+    bare = served.workers.url if is_worker(headers) else None
     return await _app_module(state, url, headers, lambda script: state.app_code.answer(file, kind, url,
-                                                                                    module_script=script))
+                                                                                    module_script=script, bare=bare))
 
 
 async def _virtual(served: State, path: str, headers: dict[bytes, bytes]) -> Response:
@@ -402,7 +407,7 @@ def _text(text: str, status: int) -> Response:
 
 
 def _module_response(module: ModuleAnswer, headers: dict[bytes, bytes]) -> Response:
-    cache = {"cache-control": "no-cache", "etag": module.etag}
+    cache = {"cache-control": "no-cache", "etag": module.etag, "vary": "Sec-Fetch-Dest"}  # a worker's differs
     if headers.get(b"if-none-match", b"").decode("latin-1") == module.etag:
         return Response(status_code=304, headers=cache)
     return Response(module.body, media_type=module.content_type, headers=cache)

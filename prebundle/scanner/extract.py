@@ -440,7 +440,12 @@ class _Reader:
             return
         member = cursor.node
         prop = member.child_by_field_name("property")
-        if member.type != "member_expression" or prop is None or prop.text != b"glob":
+        if member.type != "member_expression" or prop is None:
+            return
+        if prop.text == b"url":
+            self._worker(member)
+            return
+        if prop.text != b"glob":
             return
         if not meta.text.endswith(b"meta") or not cursor.goto_parent():
             return
@@ -455,6 +460,28 @@ class _Reader:
                 self._add_string(element, "glob")
         else:
             self._add_string(argument, "glob")
+
+    def _worker(self, member: Node) -> None:
+        """``new Worker(new URL("./w.ts", import.meta.url), ...)`` (or ``SharedWorker``): the
+        worker's module is code of the app, crawled as a static import is (Vite bundles it so)."""
+        url_args = member.parent
+        url_call = url_args.parent if url_args is not None else None
+        if url_args is None or url_call is None or url_call.type != "new_expression" \
+                or _constructor(url_call) != b"URL":
+            return
+        arguments = url_args.named_children
+        if len(arguments) < 2 or arguments[1] != member:
+            return
+        worker_args = url_call.parent
+        worker_call = worker_args.parent if worker_args is not None else None
+        if worker_call is None or worker_call.type != "new_expression" \
+                or _constructor(worker_call) not in (b"Worker", b"SharedWorker") \
+                or worker_args.named_children[0] != url_call:
+            return
+        before = len(self.out.records)
+        self._add_string(arguments[0], "static")
+        if len(self.out.records) > before and not self.out.records[-1].specifier.startswith(("./", "../")):
+            self.out.records.pop()  # only a file beside the code: a URL or a package's file is the browser's
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -515,6 +542,12 @@ def _all_type_specifiers(node: Node, list_type: str, item_type: str) -> bool:
         elif ctype in ("identifier", "namespace_import"):
             return False
     return items > 0
+
+
+def _constructor(new: Node) -> bytes | None:
+    """The name a ``new`` expression constructs (``Worker``), when it is a plain name."""
+    constructor = new.child_by_field_name("constructor")
+    return constructor.text if constructor is not None and constructor.type == "identifier" else None
 
 
 def _first_argument(call: Node) -> Node | None:

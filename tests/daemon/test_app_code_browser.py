@@ -317,3 +317,45 @@ def _load_twice(sync_api, daemon) -> list[dict]:
             browser.close()
     return loads
 
+
+
+WORKER_MAIN = ("import { work } from 'worker-lib'\n"
+               "const worker = new Worker(new URL('./calc.worker.ts', import.meta.url), { type: 'module' })\n"
+               "worker.onmessage = (event) => { document.body.dataset.done = event.data + ',' + work(1) }\n"
+               "worker.onerror = (event) => { document.body.dataset.done = 'error: ' + event.message }\n"
+               "worker.postMessage(20)\n")
+WORKER_FILES = {
+    "src/calc.worker.ts": ("import { work } from 'worker-lib'\nimport { quad } from './quad'\n"
+                           "self.onmessage = (event: MessageEvent<number>) => "
+                           "{ self.postMessage(`${work(event.data)}:${quad(event.data)}`) }\n"),
+    "src/quad.ts": "import { twice } from 'worker-only'\nexport const quad = (n: number): number => twice(twice(n))\n",
+    "node_modules/worker-lib/package.json": '{"name": "worker-lib", "version": "1.0.0", "type": "module", "main": "index.js"}',
+    "node_modules/worker-lib/index.js": "import { twice } from 'worker-dep'\nexport const work = (n) => twice(n) + 1\n",
+    "node_modules/worker-dep/package.json": '{"name": "worker-dep", "version": "1.0.0", "type": "module", "main": "index.js"}',
+    "node_modules/worker-dep/index.js": "export const twice = (n) => n * 2\n",
+    "node_modules/worker-only/package.json": '{"name": "worker-only", "version": "1.0.0", "type": "module", "main": "i.js"}',
+    "node_modules/worker-only/i.js": "export const twice = (n) => n * 2\n",
+}
+"""A module worker whose code, and a module it imports, import packages: ``worker-lib`` imports
+``worker-dep`` (a bare import inside a deps file), ``worker-only`` is imported by the worker's
+code alone (found because the scan follows ``new Worker(new URL(...))``)."""
+
+
+def test_a_module_workers_packages_load_without_an_import_map(tmp_path: Path, start_daemon) -> None:
+    # Browsers give workers no import map: the daemon writes the worker's bare imports as URLs.
+    sync_api = _require_chromium()
+    root = make_app(tmp_path / "app", WORKER_MAIN, hand_packages=False, packages=["esbuild", "@esbuild"],
+                    html='<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+                         '<script type="module" src="/src/main.js"></script></body></html>', extra=WORKER_FILES)
+    daemon = start_daemon(root)
+    assert {"worker-lib", "worker-dep", "worker-only"} <= set(daemon.wait_state("ready")["deps"])
+    problems = run_in_thread(_drive_worker_app, sync_api, daemon.url, timeout=120)
+    assert problems == [], problems
+
+
+def _drive_worker_app(sync_api, url: str) -> list[str]:
+    problems: list[str] = []
+    with _opened_page(sync_api, url + "/", problems) as page:
+        page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
+        assert page.evaluate("document.body.dataset.done") == "41:80,3"
+    return problems

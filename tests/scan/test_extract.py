@@ -81,6 +81,14 @@ GLOB = [
     ("import.meta.glob([\n  './a/*.ts',\n  './b/**/*.ts',\n])", [("./a/*.ts", 2, "glob"), ("./b/**/*.ts", 3, "glob")]),
     ("import.meta.glob(`./t/*.js`)", [("./t/*.js", 1, "glob")]),
     ("import.meta.glob(pattern)", []),
+    # A module worker's file is the app's code, crawled as Vite bundles it; other URLs are not.
+    ("new Worker(new URL('./w.js', import.meta.url), { type: 'module' })", [("./w.js", 1, "static")]),
+    ("new SharedWorker(new URL(`../s.js`, import.meta.url))", [("../s.js", 1, "static")]),
+    ("new Worker(new URL('https://cdn.example/w.js', import.meta.url))", []),
+    ("new Worker(new URL('./' + name, import.meta.url))", []),
+    ("const logo = new URL('./logo.png', import.meta.url)", []),
+    ("new Other(new URL('./w.js', import.meta.url))", []),
+    ("new Worker(options, new URL('./w.js', import.meta.url))", []),
     ("import.meta.url; import.meta.env.DEV", []),
     ("other.meta.glob('./x/*.js')", []),
 ]
