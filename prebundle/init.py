@@ -36,10 +36,10 @@ IMPORTS = (
     ("flask", re.compile(r"^\s*(?:from\s+flask\s+import\b|import\s+flask\b)", re.M)),
 )
 """How each Python framework shows in an app's source, in the order they are tried."""
-PYTHON_DENY = ("*.py", "*.pyc", "*.sqlite3", "*.db", "instance/")
+PYTHON_DENY = ("*.py", "*.pyc", "*.sqlite", "*.sqlite3", "*.db", "instance/", "media/")
 """Files of a Python web app the daemon never serves, beside its own deny list: the code and
-settings (a ``SECRET_KEY``), databases, Flask's instance folder. The daemon's root is the
-project, and pages on other localhost ports may read what it serves."""
+settings (a ``SECRET_KEY``), databases, Flask's instance folder, Django's uploads. The daemon's
+root is the project, and pages on other localhost ports may read what it serves."""
 SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
 

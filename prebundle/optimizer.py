@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__, esbuild
 from .bundle import BundleError, PackageBuild
+from .bundle.install_layout import install_layout
 from .commit import OutputLock, commit_dir, new_staging_dir, recover
 from .config import Config
 from .daemon.pidfile import PIDFILE, read_daemon
 from .errors import DaemonServing, PrebundleError
 from .esbuild import EsbuildError, ServiceStopped
 from .hashing import CacheHashes, InstallState, cache_hashes, interop_key, interop_rule, package_key
-from .install_layout import install_layout
 from .inventory_runs import DAEMON_REQUESTS, build_ms_shares, record_run
 from .machine_cache import package_cache_dir, prune_due, start_prune_clock
 from .metadata import METADATA, FileInfo, Metadata, PackageRecord, bundles_workers, note_written, read_metadata

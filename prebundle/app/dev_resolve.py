@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from ..resolve import PathAliases, Resolver
     from .dev_tsconfig import TsconfigFinder
 
-__all__ = ["MODULE_SUFFIXES", "URL_SAFE", "ImportUrls", "ResolutionMemo", "Unresolved", "file_url"]
+__all__ = ["MODULE_SUFFIXES", "URL_SAFE", "WORKER_QUERY", "ImportUrls", "ResolutionMemo", "Unresolved", "file_url"]
 
 MODULE_SUFFIXES = frozenset({".js", ".mjs", ".jsx", ".ts", ".tsx", ".mts"})
 """Files imported as they are named (the browser loads them as modules); the rest get ``?import``."""
@@ -58,6 +58,9 @@ _NOT_MODULES = frozenset({"css", "json", "wasm", "asset"})
 ``js``, ``vue`` and ``svelte`` entries are modules the optimizer bundles for the import map."""
 URL_SAFE = "/:@!$&'()*+,;=-._~"
 """Characters a browser leaves as they are in a URL path."""
+WORKER_QUERY = "worker_file"
+"""Marks the URL of a module a worker's module imports (as Vite's ``?worker_file``): served as
+a worker's, whatever the request's ``Sec-Fetch-Dest``."""
 RACY_NS = 1_000_000_000
 """A folder's modification time this close to now does not prove an answer."""
 MEMO_ENTRIES = 20_000
@@ -139,11 +142,11 @@ class ImportUrls:
 
     def __init__(self, root: str, resolver: Resolver, plugins: PluginContainer | None,
                  memo: ResolutionMemo | None = None, tsconfig: TsconfigFinder | None = None,
-                 bare: Callable[[str], str | None] | None = None) -> None:
+                 bare: Callable[[str, str], str | None] | None = None) -> None:
         self.root = root
         self.bare = bare
-        """The URL of a bare import of a module, for code no import map reaches (a worker's);
-        None: bare imports stay bare."""
+        """The URL of a bare import of a module made from a module's URL path, for code no import
+        map reaches (a worker's); None: bare imports stay bare."""
         self.resolver = resolver
         self.plugins = plugins if plugins is not None and plugins.has("resolve_id") else None
         self.memo = memo or ResolutionMemo()
@@ -169,7 +172,9 @@ class ImportUrls:
                 return self._file(aliased, specifier)
         if is_bare(specifier):
             url = self._package_file(specifier, source)
-            return url if url is not None or self.bare is None else self.bare(specifier)
+            if url is not None or self.bare is None:
+                return url
+            return self.bare(specifier, file_url(self.root, source) or "")  # the import map's scopes apply
         if not specifier.startswith((".", "/")) or specifier.startswith(("//", "/@")):
             return None
         relative = specifier.startswith(".")
@@ -262,4 +267,7 @@ class ImportUrls:
         query = specifier.partition("?")[2].partition("#")[0]
         if suffix not in MODULE_SUFFIXES and "import" not in query.split("&"):
             query = query + "&import" if query else "import"
+        elif suffix in MODULE_SUFFIXES and self.bare is not None and WORKER_QUERY not in query.split("&"):
+            # a worker's ``import()`` is fetched as a script: the mark keeps it the worker's
+            query = query + "&" + WORKER_QUERY if query else WORKER_QUERY
         return url + ("?" + query if query else "")

@@ -55,8 +55,9 @@ REGISTER = "(globalThis.__prebundle_loaded ??= new Set()).add(new URL(import.met
 """The first line of a module script: the reload client's record of what the page loaded."""
 JS_TYPE = "text/javascript; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"
-Bare = Callable[[str], "str | None"]
-"""A bare import's URL where no import map applies (a worker's modules)."""
+Bare = Callable[[str, str], "str | None"]
+"""A bare import's URL, from the importing module's URL path, where no import map applies (a
+worker's modules)."""
 MAX_PARSE_BYTES = 5 * 1024 * 1024
 """A plain script or linked stylesheet larger than this is served as written, streamed from
 disk and unparsed (a vendored bundle)."""

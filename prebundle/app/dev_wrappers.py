@@ -85,9 +85,11 @@ def package_imports(css: str, package_import: Callable[[str], str | None]) -> st
 
 def json_module(text: str) -> str:
     """The module for a JSON file; ``ValueError`` when it is not JSON. The browser parses the
-    value with ``JSON.parse``, so that a ``"__proto__"`` key is a key, as in the file."""
-    value = json.loads(text, parse_constant=_not_json)
-    code = f"const data = JSON.parse({json.dumps(json.dumps(value, separators=(',', ':')))});\nexport default data;\n"
+    file's text with ``JSON.parse``, so that a ``"__proto__"`` key is a key and ``1e400`` is
+    what JavaScript makes of it, as in ``JSON.parse`` of the file."""
+    text = text.removeprefix("\ufeff")  # a byte order mark is no JSON whitespace
+    value = json.loads(text, parse_constant=_not_json)  # checked here: an error names the line
+    code = f"const data = JSON.parse({json.dumps(text)});\nexport default data;\n"  # the file's own numbers
     if isinstance(value, dict):
         names = [key for key in value if _NAME.fullmatch(key) and key not in _RESERVED and key not in _NOT_NAMES]
         if names:

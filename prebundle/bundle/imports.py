@@ -4,7 +4,7 @@
   an external so the plan can grow until it is closed; a ``require()`` of one goes through a
   tiny ESM facade, so no ``require`` reaches the browser, unless ``require`` and ``import``
   resolve that package to different files (a dual package): then the ``require``'s CommonJS
-  file is bundled inside, as Node loads it (see :meth:`ImportPolicy.commonjs_file`), except
+  file is bundled inside, as Node loads it (see :meth:`ImportPolicy.require_decision`), except
   the package's ES entry when that file requires it (jQuery 4's wrapper: ``wrappers``), which
   stays the import map's module;
 * the package's own name, a nested non-hoisted copy (``node_modules/a/node_modules/b``), or a
@@ -35,11 +35,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..esbuild import OnResolveResult
-from ..install_layout import Placement, install_layout
 from ..plan import PlannedPackage
 from ..resolve import ResolveError
 from ..specifiers import is_bare, is_node_builtin, split_package
-from .modules import BUILTIN_NS, DUAL_NS, MISSING_NS, PROBE, REQUIRE_NS, dual_path, stub_path
+from .install_layout import Placement, install_layout
+from .modules import (
+    BUILTIN_NS,
+    DUAL_NS,
+    MISSING_NS,
+    PROBE,
+    REQUIRE_NS,
+    dual_path,
+    stub_path,
+)
 from .wrappers import find_wrapper
 
 if TYPE_CHECKING:
@@ -333,8 +341,8 @@ class ImportPolicy:
                     links[written] = (dual_path(target, root), specifier if target == wrapper.entry else None)
         return Decision.WRAPPER, dual_path(wrapper.file, root)
 
-    def commonjs_file(self, specifier: str) -> Path | None:
-        """The file ``require(specifier)`` loads, when it is not the one ``import`` loads.
+    def _dual_files(self, specifier: str) -> tuple[Path, Path] | None:
+        """The files ``import`` and ``require`` of ``specifier`` load, when they differ.
 
         A dual package (``{"import": "./x.mjs", "default": "./x.js"}``) gives Node's
         ``require`` its CommonJS file and ``import`` its ES module. The import map can hold
@@ -344,11 +352,6 @@ class ImportPolicy:
         copies Node itself loads (its "dual package hazard"), each with the right shape. A
         CommonJS file that requires the ES module itself (jQuery 4) gets the import map's
         module for it, not a copy (``require_decision``, ``wrappers``)."""
-        files = self._dual_files(specifier)
-        return files[1] if files is not None else None
-
-    def _dual_files(self, specifier: str) -> tuple[Path, Path] | None:
-        """The files ``import`` and ``require`` of ``specifier`` load, when they differ."""
         importer = self.config.root / "index.html"
         try:
             imported = self.resolver.resolve(specifier, importer).entry

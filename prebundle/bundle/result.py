@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..install_layout import Placement
 from ..metadata import FileInfo, externals_reached
 from ..plan import PlannedPackage
+from .install_layout import Placement
 
 __all__ = ["BuiltEntry", "BundleError", "Chunk", "PackageBuild"]
 

@@ -42,7 +42,7 @@ import secrets
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -63,7 +63,7 @@ from .events import format_event
 from .hooks import IndexHtmlContext, PluginServer, configure
 from .messages import MESSAGES_PATH, messages
 from .security import DaemonGuard, SitePolicy
-from .workers import WORKER_PREFIX, WorkerDeps, WorkerImports, is_worker
+from .workers import WORKER_PREFIX, WORKER_QUERY, WorkerDeps, WorkerImports, is_worker
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -334,7 +334,8 @@ async def app_files(scope: Scope, receive: Receive, send: Send) -> None:
         asyncio.get_running_loop().run_in_executor(None, served.daemon.served.record, str(answer.path))
         kind = served.daemon.app_code.kind(answer.path, query.decode("latin-1"))
         if kind is not None and not _cross_site_navigation(request_headers):
-            response = await _module(served, answer.path, kind, path, request_headers)
+            worker = is_worker(request_headers) or WORKER_QUERY in parse_qs(query.decode("latin-1"), keep_blank_values=True)
+            response = await _module(served, answer.path, kind, path, request_headers, worker=worker)
             await response(scope, receive, send)
             return
         if answer.path.suffix.lower() in (".html", ".htm"):
@@ -354,10 +355,12 @@ async def modulepreload_polyfill(request: Request) -> Response:
 
 
 def _cross_site_navigation(headers: dict[bytes, bytes]) -> bool:
-    """A page of another site navigating to an app file (a link, an ``<iframe>``): answered with
-    the file as it is on disk, so that no other site makes the daemon transform, read whole
-    or report errors (the site policy lets navigations through so that links to pages work)."""
-    return headers.get(b"sec-fetch-site") == b"cross-site" and headers.get(b"sec-fetch-mode") == b"navigate"
+    """A page of another origin navigating to an app file (a link, an ``<iframe>``): answered
+    with the file as it is on disk, so that no other page makes the daemon transform, read whole
+    or report errors (the site policy lets navigations through so that links to pages work).
+    ``same-site`` counts too: an app on another localhost port is the same site."""
+    return headers.get(b"sec-fetch-site") in (b"cross-site", b"same-site") \
+        and headers.get(b"sec-fetch-mode") == b"navigate"
 
 
 def _is_module_script(headers: dict[bytes, bytes]) -> bool:
@@ -366,11 +369,13 @@ def _is_module_script(headers: dict[bytes, bytes]) -> bool:
     return headers.get(b"sec-fetch-dest") == b"script" and headers.get(b"sec-fetch-mode") == b"cors"
 
 
-async def _module(served: State, file: Path, kind: Kind, path: str, headers: dict[bytes, bytes]) -> Response:
-    """An app module (``prebundle.app.dev_serve``); a worker's gets its bare imports as URLs."""
+async def _module(served: State, file: Path, kind: Kind, path: str, headers: dict[bytes, bytes], *,
+                  worker: bool) -> Response:
+    """An app module (``prebundle.app.dev_serve``); a worker's (``worker``) gets its bare imports
+    as URLs."""
     state: DaemonState = served.daemon
     url = unquote(path)
-    bare = served.workers.url if is_worker(headers) else None
+    bare = served.workers.url if worker else None
     return await _app_module(state, url, headers, lambda script: state.app_code.answer(file, kind, url,
                                                                                     module_script=script, bare=bare))
 

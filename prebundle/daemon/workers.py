@@ -7,6 +7,8 @@ page's import map gives it, under ``/@prebundle/worker``. That route serves the 
 their own bare imports written the same way (``react-dom`` imports ``react``); their relative
 imports (``./chunk-X.js``) stay, and land under the same route. The page's import map and the
 worker's URLs name the same files, so a package updated by a re-optimization is new to both.
+A worker's ``import()`` is fetched as a script, not as a worker's: the app modules a worker's
+module imports carry ``?worker_file`` (``WORKER_QUERY``), which the daemon takes as the mark.
 """
 
 from __future__ import annotations
@@ -21,17 +23,18 @@ from urllib.parse import urlparse
 from starlette.types import Receive, Scope, Send
 
 from ..app.dev_imports import import_sites
+from ..app.dev_resolve import WORKER_QUERY
 from ..metadata import ImportMap, parse_importmap
 from ..specifiers import is_bare
 from ..static import FolderFiles, _relative_raw_path, send_answer
 
-__all__ = ["WORKER_PREFIX", "WorkerDeps", "WorkerImports", "is_worker"]
+__all__ = ["WORKER_PREFIX", "WORKER_QUERY", "WorkerDeps", "WorkerImports", "is_worker"]
 
 WORKER_PREFIX = "/@prebundle/worker"
 MAX_REWRITE_BYTES = 8 * 1024 * 1024
 """A deps file larger than this is served as it is (its bare imports, if any, then fail)."""
-KEPT = 256
-"""Rewritten deps files remembered."""
+KEPT_BYTES = 64 * 1024 * 1024
+"""Rewritten deps files remembered, in bytes (of the import map in force only)."""
 _JS_TYPE = "text/javascript; charset=utf-8"
 
 
@@ -106,7 +109,8 @@ class WorkerDeps:
     def __init__(self, files: Callable[[], FolderFiles], imports: WorkerImports) -> None:
         self.files = files
         self.imports = imports
-        self._made: dict[tuple, tuple[bytes, str]] = {}
+        self._made: dict[tuple[str, int, int], tuple[str, bytes, str]] = {}
+        """(path, mtime, size) -> (import map version, rewritten bytes, ETag)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - lifespan/websocket are not ours
@@ -114,8 +118,9 @@ class WorkerDeps:
         relative = _relative_raw_path(scope)
         answer = self.files().answer(relative, query_string=scope.get("query_string", b""),
                                      method=scope["method"])
-        if answer.status != 200 or answer.path is None or answer.path.suffix not in (".js", ".mjs"):
-            await send_answer(answer, send, head=scope["method"] == "HEAD")
+        if answer.status != 200 or answer.path is None or answer.path.suffix not in (".js", ".mjs") \
+                or answer.path.stat().st_size > MAX_REWRITE_BYTES:
+            await send_answer(answer, send, head=scope["method"] == "HEAD")  # streamed as it is
             return
         referrer = self.imports.base_path + relative.lstrip("/")
         body, etag = await asyncio.to_thread(self._rewritten, answer.path, referrer)
@@ -134,23 +139,25 @@ class WorkerDeps:
         """The file's bytes with its bare imports written as worker URLs, and their ETag;
         remembered by the file's stat and the import map in force."""
         stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size, self.imports.version)
+        version = self.imports.version
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
         made = self._made.get(key)
-        if made is not None:
-            return made
+        if made is not None and made[0] == version:
+            return made[1], made[2]
         code = path.read_bytes()
         pieces: list[bytes] = []
         at = 0
-        if len(code) <= MAX_REWRITE_BYTES:
-            for site in import_sites(code):
-                url = self.imports.url(site.specifier, referrer)
-                if url is None:
-                    continue
-                pieces += [code[at:site.start], json.dumps(url).encode("utf-8")]
-                at = site.end
+        for site in import_sites(code):
+            url = self.imports.url(site.specifier, referrer)
+            if url is None:
+                continue
+            pieces += [code[at:site.start], json.dumps(url).encode("utf-8")]
+            at = site.end
         body = b"".join(pieces) + code[at:] if pieces else code
-        made = (body, '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"')
-        if len(self._made) >= KEPT:
-            self._made.clear()
-        self._made[key] = made
-        return made
+        etag = '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
+        made_now = {k: v for k, v in self._made.items() if v[0] == version}  # an older import map's: gone
+        if sum(len(v[1]) for v in made_now.values()) + len(body) > KEPT_BYTES:
+            made_now.clear()
+        made_now[key] = (version, body, etag)
+        self._made = made_now
+        return body, etag

@@ -195,7 +195,7 @@ def test_css_json_and_assets_imported_by_code_are_modules(site: Daemon) -> None:
     assert '"./logo.svg"' in css.text  # resolved against the stylesheet's URL in the page
     assert site.get("/src/style.css").text == FILES["src/style.css"]  # a <link> gets the stylesheet
     data = site.get("/src/data.json?import").text
-    assert 'JSON.parse("{\\"n\\":20}")' in data and "export const { n } = data;" in data
+    assert 'JSON.parse("{\\"n\\": 20}\\n")' in data and "export const { n } = data;" in data  # the file's text
     assert site.get("/src/logo.svg?import").text.startswith('export default new URL("/src/logo.svg"')
     assert site.get("/src/odd%23name.svg?import").text.startswith('export default new URL("/src/odd%23name.svg"')
     assert site.get("/src/logo.svg").headers["content-type"].startswith("image/svg+xml")
@@ -216,7 +216,7 @@ def test_a_packages_stylesheet_and_json_imported_by_name_are_modules(site: Daemo
     assert css.headers["content-type"] == "text/javascript; charset=utf-8"
     assert 'const id = "/node_modules/fancy-styles/dist/fancy.css"' in css.text and '"images/dot.svg"' in css.text
     assert site.get("/node_modules/fancy-styles/dist/images/dot.svg").status_code == 200  # what url() loads
-    assert '"{\\"accent\\":\\"teal\\"}"' in site.get("/node_modules/fancy-styles/theme.json?import").text
+    assert '"{\\"accent\\": \\"teal\\"}\\n"' in site.get("/node_modules/fancy-styles/theme.json?import").text
     assert site.get("/node_modules/fancy-styles/dist/fancy.css").text == FILES["node_modules/fancy-styles/dist/fancy.css"]
 
 

@@ -326,8 +326,10 @@ WORKER_MAIN = ("import { work } from 'worker-lib'\n"
                "worker.postMessage(20)\n")
 WORKER_FILES = {
     "src/calc.worker.ts": ("import { work } from 'worker-lib'\nimport { quad } from './quad'\n"
-                           "self.onmessage = (event: MessageEvent<number>) => "
-                           "{ self.postMessage(`${work(event.data)}:${quad(event.data)}`) }\n"),
+                           "self.onmessage = async (event: MessageEvent<number>) => {\n"
+                           "  const { late } = await import('./late')\n"
+                           "  self.postMessage(`${work(event.data)}:${quad(event.data)}:${late(event.data)}`)\n}\n"),
+    "src/late.ts": "import { twice } from 'worker-dep'\nexport const late = (n: number): number => twice(n) - 1\n",
     "src/quad.ts": "import { twice } from 'worker-only'\nexport const quad = (n: number): number => twice(twice(n))\n",
     "node_modules/worker-lib/package.json": '{"name": "worker-lib", "version": "1.0.0", "type": "module", "main": "index.js"}',
     "node_modules/worker-lib/index.js": "import { twice } from 'worker-dep'\nexport const work = (n) => twice(n) + 1\n",
@@ -336,9 +338,10 @@ WORKER_FILES = {
     "node_modules/worker-only/package.json": '{"name": "worker-only", "version": "1.0.0", "type": "module", "main": "i.js"}',
     "node_modules/worker-only/i.js": "export const twice = (n) => n * 2\n",
 }
-"""A module worker whose code, and a module it imports, import packages: ``worker-lib`` imports
-``worker-dep`` (a bare import inside a deps file), ``worker-only`` is imported by the worker's
-code alone (found because the scan follows ``new Worker(new URL(...))``)."""
+"""A module worker whose code, a module it imports and one it imports with ``import()`` (fetched
+as a script) import packages: ``worker-lib`` imports ``worker-dep`` (a bare import inside a deps
+file), ``worker-only`` is imported by the worker's code alone (found because the scan follows
+``new Worker(new URL(...))``)."""
 
 
 def test_a_module_workers_packages_load_without_an_import_map(tmp_path: Path, start_daemon) -> None:
@@ -357,5 +360,5 @@ def _drive_worker_app(sync_api, url: str) -> list[str]:
     problems: list[str] = []
     with _opened_page(sync_api, url + "/", problems) as page:
         page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
-        assert page.evaluate("document.body.dataset.done") == "41:80,3"
+        assert page.evaluate("document.body.dataset.done") == "41:80:39,3"
     return problems

@@ -41,3 +41,9 @@ def test_a_proto_key_is_a_key_as_json_parse_makes_it(tmp_path: Path) -> None:
 def test_what_json_parse_would_refuse_is_not_json(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="NaN is not a JSON value"):
         json_module('{"n": NaN}')
+
+
+def test_numbers_are_what_json_parse_makes_of_the_files_text(tmp_path: Path) -> None:
+    seen = _imported(tmp_path, '\ufeff{"big": 1e400, "exact": 12345678901234567890, "tiny": 1e-400}')
+    assert seen["value"] == {"big": None, "exact": 12345678901234567000, "tiny": 0}  # Infinity is null in JSON
+    assert seen["names"] == ["big", "exact", "tiny"]

@@ -212,6 +212,7 @@ def test_vite_advisory_requests_leak_nothing(site: Site) -> None:
 
 def test_generated_traversal_leaks_nothing_from_the_daemon(site: Site) -> None:
     mounts = [("/", 0), ("/src/", 1), ("/public/", 1), ("/src/nested/deep/", 3), (DEPS, 3), ("/@prebundle/", 1),
+              ("/@prebundle/worker" + DEPS, 5),  # the deps as a worker's modules get them
               ("/node_modules/", 1), ("/node_modules/@esbuild/", 2), (f"/@fs{site.root}/", _fs_depth(site.root))]
     attempts = generated_attempts(mounts, APP_TARGETS, count=1500)
     probes = probe_daemon(site.port, attempts)
@@ -227,6 +228,7 @@ def test_generated_traversal_leaks_nothing_from_the_daemon(site: Site) -> None:
     "/prebundle.config.py", "/PREBUNDLE.CONFIG.PY", "/prebundle.dev.py", "/src/data.sqlite", "/src/DATA.SQLITE",
     "/private/notes.txt", "/PRIVATE/notes.txt", "/public/cert.txt", "/server.pem?raw", "/server.pem?import&raw??",
     "/server.pem.", "/server.pem%20", "/server.pem::$DATA", DEPS + "leak.pem", DEPS + "Leak.KEY",
+    "/@prebundle/worker" + DEPS + "leak.pem",
 ])
 def test_deny_list_is_a_403_saying_why(site: Site, path: str) -> None:
     reply = send(site.port, path)

@@ -7,6 +7,8 @@ stays right only while each package it imports has the same version and the same
 packages a ``package.json`` declares are part of the package's cache key; the ones its code
 imports without declaring them (select2's ``require("jquery")``) are known only once it was
 built: their layout is recorded with the build and compared before the build is reused.
+(This module is part of the bundle code's fingerprint, ``hashing.code_fingerprint``: records
+made under other rules are never compared.)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .resolve import Resolver
+    from ..resolve import Resolver
 
 __all__ = ["Placement", "install_layout"]
 
