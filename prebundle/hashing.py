@@ -199,15 +199,18 @@ def config_hash(config: Config, *, esbuild_version: str, prebundle_version: str)
 
 
 def _with_selective_settings(build_value: str, config: Config) -> str:
-    """``build_value`` with the settings that change only the plan (``no_discovery``) or only the
-    bundles of packages with a CommonJS entry (the interop rule and ``needs_interop``, which
-    those packages' keys hold themselves)."""
+    """``build_value`` with the settings that change only the plan (``no_discovery``,
+    ``include``, ``exclude``: which ids are built, each package's key holding its own ids), only
+    the import map (``base``), or only the bundles of packages with a CommonJS entry (the
+    interop rule and ``needs_interop``, which those packages' keys hold themselves): a change
+    of one re-optimizes, and rebuilds only the packages whose keys changed."""
     return hash_of(build_value, _selective_settings(config))
 
 
 def _selective_settings(config: Config) -> str:
     return json.dumps({"no_discovery": config.no_discovery, "interop": interop_rule(config),
-                       "needs_interop": sorted(config.needs_interop)}, sort_keys=True)
+                       "needs_interop": sorted(config.needs_interop), "include": sorted(config.include),
+                       "exclude": sorted(config.exclude), "base": config.base}, sort_keys=True)
 
 
 def build_hash(config: Config, *, esbuild_version: str, prebundle_version: str) -> str:
@@ -222,13 +225,10 @@ def _build_settings(config: Config, *, esbuild_version: str, prebundle_version: 
     relevant: dict[str, Any] = {
         "mode": config.mode,
         "define": dict(sorted(config.define.items())),
-        "include": sorted(config.include),
-        "exclude": sorted(config.exclude),
         "target": list(config.target),
         "conditions": list(config.conditions),
         "main_fields": list(config.main_fields),
         "esbuild_options": _jsonable(config.esbuild_options),
-        "base": config.base,
         "plugins": _plugin_keys(config),
         "esbuild": esbuild_version,
         "prebundle": prebundle_version,

@@ -115,3 +115,22 @@ def test_camel_case_esbuild_options_reach_the_bundles(tmp_path):
     # define adds to prebundle's own (process.env.NODE_ENV stays defined)
     printed = run_node(result.deps_dir, "import { tiny } from 'tiny-dep'; console.log(tiny);")
     assert printed.strip() == "camel development"
+
+
+# -- include, exclude and base rebuild only what they change -------------------------------------
+
+def test_include_exclude_and_base_rebuild_only_the_packages_they_change(tmp_path):
+    # They change which ids are built and the import map, not any other package's bundle: adding
+    # `include = ["dayjs/locale/*"]` to a 110-package app rebuilt all 110 before.
+    root = make_app(tmp_path / "app", "import 'needs-react'\nimport 'tiny-dep'\n", packages=("react",), tiny_dep=True)
+    first = optimize(load_config(root))
+    assert len(first.built) == 3  # needs-react, tiny-dep, react
+    included = optimize(load_config(root, overrides={"include": ["esmodule-default"]}))
+    assert included.built == ("esmodule-default@1.0.0",) and len(included.reused) == 3
+    excluded = optimize(load_config(root, overrides={"include": ["esmodule-default"], "exclude": ["tiny-dep"]}))
+    assert excluded.built == () and "tiny-dep" not in excluded.ids
+    based = optimize(load_config(root, overrides={"include": ["esmodule-default"], "exclude": ["tiny-dep"],
+                                                  "base": "/static/deps/"}))
+    assert based.built == () and not based.up_to_date
+    imports = json.loads((based.deps_dir / "importmap.json").read_text())["imports"]
+    assert imports["needs-react"].startswith("/static/deps/needs-react.js?v=")
