@@ -58,6 +58,8 @@ CSS_TYPE = "text/css; charset=utf-8"
 Bare = Callable[[str, str], "str | None"]
 """A bare import's URL, from the importing module's URL path, where no import map applies (a
 worker's modules)."""
+COMPONENT_SUFFIXES = frozenset({".vue", ".svelte"})
+"""Single-file components: modules only a plugin can compile, never a URL to import."""
 MAX_PARSE_BYTES = 5 * 1024 * 1024
 """A plain script or linked stylesheet larger than this is served as written, streamed from
 disk and unparsed (a vendored bundle)."""
@@ -188,6 +190,11 @@ class AppModules:
         if code is not None and kind is Kind.OTHER:  # a type plugins compile (``.vue``, ``.svelte``, ...)
             source = await asyncio.to_thread(self._compiled, path, url, code, config)
             return await self._script(source, config, module_script=module_script, bare=bare)
+        if code is None and kind is Kind.OTHER and file.suffix.lower() in COMPONENT_SUFFIXES:
+            raise AppCodeError(AppCodeProblem(  # its URL as a default export would fail far from here
+                file=self._rel(path), url=url, line=0, column=0,
+                text=f"a {file.suffix} component needs a plugin that compiles it (a `load` or `transform` "
+                     "hook returning JavaScript, see docs/plugins.md); no plugin of the config did"))
         body = await asyncio.to_thread(self._wrapper, path, kind, url, code)
         prefix = REGISTER if module_script else ""
         return _answer((prefix + body).encode("utf-8"))

@@ -52,6 +52,7 @@ FILES = {
     "src/data.json": '{"n": 20}\n',
     "src/odd#name.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
     "src/Awaits.ts": "const n: number = await Promise.resolve(1);\nexport default n;\n",
+    "src/Widget.vue": "<template><p>hi</p></template>\n",
     "src/plain.js": ("import x from './App'\nimport y from './App.tsx'\nimport './style.css'\nimport 'fancy-styles/css'\n"
                      "import React from 'react'\n// import './not-this.css'\nexport default [x, y, React]\n"),
     "src/Styled.tsx": ('import "fancy-styles/css";\nimport "fancy-styles/dist/fancy.css";\n'
@@ -380,3 +381,9 @@ def test_top_level_await_is_served_as_written(site: Daemon) -> None:
     # As Vite's dev server: the target is esnext, whatever the deps' target
     reply = site.get("/src/Awaits.ts")
     assert reply.status_code == 200 and "await Promise.resolve(1)" in reply.text, reply.text
+
+
+def test_a_vue_file_no_plugin_compiles_is_an_error_naming_it(site: Daemon) -> None:
+    reply = site.get("/src/Widget.vue?import")
+    assert reply.status_code == 500 and "src/Widget.vue" in reply.text and "needs a plugin" in reply.text
+    assert site.get("/src/Widget.vue").status_code == 200  # the file itself, as any file
