@@ -11,6 +11,7 @@ watches when the set of folders changes.
 from __future__ import annotations
 
 import asyncio
+import os
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -128,11 +129,19 @@ _STATE_PATHS = tuple(INSTALL_STATE_FILES)
 
 
 def classify(plan: WatchPlan, changes: Iterable[tuple[Change, str]]) -> Changes:
-    """Sort raw watchfiles events into ``Changes``; events nobody cares about are dropped."""
+    """Sort raw watchfiles events into ``Changes``; events nobody cares about are dropped, and
+    so are files that came and went within the batch (an editor's or ``sed -i``'s temporary
+    file, renamed onto the real one: that one has its own event)."""
     out = Changes()
     root = plan.root
     modules = root / "node_modules"
+    changes = list(changes)
+    came = {raw for change, raw in changes if change == Change.added}
+    went = {raw for change, raw in changes if change == Change.deleted}
+    transient = {raw for raw in came & went if not os.path.lexists(raw)}
     for change, raw in changes:
+        if raw in transient:
+            continue
         path = Path(raw)
         if path.parent == plan.cache_dir and path.name == "deps":
             out.output = True

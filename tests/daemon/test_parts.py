@@ -65,6 +65,18 @@ def test_classify(project: Path, rel: str, kind: str | None) -> None:
     assert found == ([kind] if kind else []), rel
 
 
+def test_a_temporary_file_that_came_and_went_is_no_change(project: Path) -> None:
+    # `sed -i` (and editors) write a temporary file beside the real one and rename it onto it:
+    # the daemon's line then named `src/sedqFpWUW`
+    plan = WatchPlan.for_config(load_config(project))
+    temporary, real = str(project / "src" / "sedqFpWUW"), str(project / "src" / "main.js")
+    changes = classify(plan, {(Change.added, temporary), (Change.modified, temporary), (Change.deleted, temporary),
+                              (Change.modified, real)})
+    assert changes.source == {real} and changes.describe(project) == "src/main.js"
+    gone = classify(plan, {(Change.deleted, real)})  # a file deleted, not created in the batch: a change
+    assert gone.source == {real}
+
+
 def test_classify_new_top_level_folder_rearms(project: Path) -> None:
     plan = WatchPlan.for_config(load_config(project))
     (project / "lib").mkdir()
