@@ -172,7 +172,7 @@ class PackageBundler:
                     entry_points[planned.flat] = str(planned.src)
                     entry_inputs[planned.id] = Path(os.path.relpath(planned.src, self.config.root)).as_posix()
         members = [package for package, _ in packages]
-        return _Group(packages, Owners(members), entry_points, entry_inputs, interop_of, proxied,
+        return _Group(packages, Owners(members, self.policy.adopted), entry_points, entry_inputs, interop_of, proxied,
                       {package.name: package for package in members}, self._up_front(members, interop_of))
 
     def _up_front(self, members: list[PlannedPackage], interop_of: dict[str, bool]) -> UpFront | None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -84,19 +84,30 @@ class Decision(Enum):
 
 class Owners:
     """Which planned package a file belongs to: the one whose folder holds it (the innermost,
-    when a nested copy is planned on its own). Paths are compared as real paths, as esbuild
-    reports them."""
+    when a nested copy is planned on its own), else the one that bundles the package holding it
+    (``adopted``: pnpm keeps a package's own dependencies in ``node_modules/.pnpm/<dep>@<v>``,
+    outside its folder). Paths are compared as real paths, as esbuild reports them."""
 
-    def __init__(self, packages: Iterable[PlannedPackage]) -> None:
-        prefixes = [(os.path.realpath(package.dir) + os.sep, package) for package in packages]
+    def __init__(self, packages: Iterable[PlannedPackage],
+                 adopted: Callable[[str], PlannedPackage | None] | None = None) -> None:
+        members = list(packages)
+        prefixes = [(os.path.realpath(package.dir) + os.sep, package) for package in members]
         self._prefixes = sorted(prefixes, key=lambda item: len(item[0]), reverse=True)
-        self._cache: dict[str, PlannedPackage | None] = {}
+        self._members = {id(package) for package in members}
+        self._adopted = adopted
+        self._cache: dict[str, PlannedPackage] = {}
 
     def of(self, path: str) -> PlannedPackage | None:
         """The package holding the file or folder ``path`` (real or through symlinks)."""
-        found = self._cache.get(path, False)
-        if found is False:
+        found = self._cache.get(path)
+        if found is None:
             found = self._match(path) or self._match(os.path.realpath(path))
+            if found is None and self._adopted is not None:
+                found = self._adopted(os.path.realpath(path))
+                if found is not None and id(found) not in self._members:
+                    found = None  # a package of another build's
+            if found is None:
+                return None  # not remembered: an adoption may come later in the build
             self._cache[path] = found
         return found
 
@@ -117,6 +128,8 @@ class ImportPolicy:
     """Importing folder -> its ``node_modules`` scope."""
     _hoisted: dict[str, Path | None] = field(default_factory=dict)
     _root_ok: dict[str, bool] = field(default_factory=dict)
+    _adoptions: dict[str, PlannedPackage] = field(default_factory=dict)
+    """Real folder of a package bundled inside another (with ``os.sep``) -> that other package."""
     _imported: dict[str, set[str]] = field(default_factory=dict)
     """Package folder -> the names of the other packages its code imports (``undeclared``)."""
     _requires: dict[str, tuple[Decision, Any]] = field(default_factory=dict)
@@ -222,15 +235,15 @@ class ImportPolicy:
         if found is None:
             if is_node_builtin(specifier):
                 return Decision.BUILTIN, None
-            return self._inside(specifier, kind, importer_dir)
+            return self._inside(specifier, kind, importer_dir, owner)
         hoisted = self.hoisted_dir(name)
         if hoisted is None or Path(self.resolver.realpath(str(found))) != hoisted or not self.resolves_from_root(specifier):
-            return self._inside(specifier, kind, importer_dir)  # a nested copy the page cannot import by name
+            return self._inside(specifier, kind, importer_dir, owner)  # a nested copy the page cannot import by name
         if kind == "require-call":
             return self.require_decision(specifier)
         return Decision.EXTERNAL, specifier
 
-    def _inside(self, specifier: str, kind: str, importer_dir: Path) -> tuple[Decision, Any]:
+    def _inside(self, specifier: str, kind: str, importer_dir: Path, owner: PlannedPackage) -> tuple[Decision, Any]:
         """A bare import bundled inside the package, unless neither our resolver nor esbuild's
         can resolve it (not installed): then it becomes a module that throws when it runs, so
         code that guards it (``try { require(x) } catch {}``, an optional peer dependency, an
@@ -239,10 +252,23 @@ class ImportPolicy:
             return Decision.BUNDLE, None  # esbuild leaves `require.resolve` calls alone
         resolver = self.resolver.for_require() if kind == "require-call" else self.resolver
         try:
-            resolver.resolve(specifier, importer_dir)
-            return Decision.BUNDLE, None  # esbuild resolves it too, and bundles it
+            resolution = resolver.resolve(specifier, importer_dir)
         except ResolveError:
             return Decision.UNRESOLVED, None
+        if resolution.package_dir is not None:  # its imports are decided as the owner's own
+            folder = os.path.realpath(resolution.package_dir) + os.sep
+            with self._lock:
+                self._adoptions.setdefault(folder, owner)
+        return Decision.BUNDLE, None  # esbuild resolves it too, and bundles it
+
+    def adopted(self, path: str) -> PlannedPackage | None:
+        """The package that bundles the package holding ``path`` (a real path) inside it."""
+        folder = path if path.endswith(os.sep) else path + os.sep
+        best = ""
+        for prefix in list(self._adoptions):
+            if folder.startswith(prefix) and len(prefix) > len(best):
+                best = prefix
+        return self._adoptions[best] if best else None
 
     def _esbuild_fails_to_resolve(self, args: OnResolveArgs, build: PluginBuild) -> bool:
         """Ask esbuild (``build.resolve``) whether it can resolve this import either.

@@ -294,3 +294,46 @@ def test_a_require_wrapper_of_the_es_module_keeps_one_instance(tmp_path, require
     assert "host-esm-copy" not in bundled  # the ES module is not inside the plugin
     assert str(tmp_path) not in bundled and os.path.realpath(tmp_path) not in bundled  # nor this machine's folders
     assert "../../wrapped-host/cjs/wrapper.js" in json.loads((result.deps_dir / f"{plugin_file}.map").read_text())["sources"]
+
+
+# -- pnpm: a package's own dependencies live outside its folder -------------------------------
+
+def _pnpm_package(root: Path, name: str, files: dict[str, str], dependencies: dict[str, str] = {}) -> Path:
+    """``name`` stored as pnpm stores it (``node_modules/.pnpm/<name>@1.0.0/node_modules/<name>``),
+    its dependencies linked beside it there; returns the stored folder."""
+    store = root / "node_modules" / ".pnpm" / f"{name}@1.0.0" / "node_modules"
+    folder = store / name
+    folder.mkdir(parents=True)
+    manifest = {"name": name, "version": "1.0.0", "main": "index.js", "dependencies": dependencies}
+    (folder / "package.json").write_text(json.dumps(manifest))
+    for rel, text in files.items():
+        (folder / rel).write_text(text)
+    for dependency in dependencies:
+        (store / dependency).symlink_to(root / "node_modules" / ".pnpm" / f"{dependency}@1.0.0" / "node_modules"
+                                        / dependency, target_is_directory=True)
+    return folder
+
+
+def test_pnpm_a_packages_own_dependencies_follow_its_rules(tmp_path):
+    # zustand -> use-sync-external-store -> react, with use-sync-external-store not hoisted: the
+    # files of that dependency lie in node_modules/.pnpm, outside zustand's folder. Their import
+    # of react must stay the import map's (one React), and their require("buffer") a stub with a
+    # warning, not an esbuild error that fails the run.
+    root = make_app(tmp_path / "app", "import { instance } from 'host-like'\nimport { fromStore } from 'store-like'\n")
+    host = _pnpm_package(root, "host-like", {"index.js": "module.exports = { instance: {} };\n"})
+    _pnpm_package(root, "sync-like", {"index.js": "const host = require('host-like');\n"
+                                                  "exports.bytes = () => require('buffer').Buffer;\n"
+                                                  "exports.synced = () => host.instance;\n"},
+                  {"host-like": "1.0.0"})
+    store = _pnpm_package(root, "store-like", {"index.js": "import { synced } from 'sync-like';\n"
+                                                           "export const fromStore = () => synced();\n"},
+                          {"sync-like": "1.0.0"})
+    (store / "package.json").write_text(json.dumps({"name": "store-like", "version": "1.0.0", "type": "module",
+                                                    "main": "index.js", "dependencies": {"sync-like": "1.0.0"}}))
+    (root / "node_modules" / "host-like").symlink_to(host, target_is_directory=True)
+    (root / "node_modules" / "store-like").symlink_to(store, target_is_directory=True)
+    result = optimize(load_config(root))
+    assert any("'buffer'" in warning and "store-like" in warning for warning in result.warnings), result.warnings
+    code = "import { instance } from 'host-like';\nimport { fromStore } from 'store-like';\n" \
+           "console.log(fromStore() === instance);"
+    assert run_node(result.deps_dir, code).strip() == "true"  # one host-like in the page
