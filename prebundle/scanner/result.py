@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,8 +100,35 @@ def missing_error(scan_result: ScanResult) -> MissingDependencyError:
     # Only packages that are not installed: reinstalling one that is would not help.
     names = sorted({split_package(spec)[0] for spec, missing in scan_result.missing.items() if missing.package})
     if names:
-        lines.append(f"install the missing packages with: npm install {' '.join(names)}")
+        lines.append(f"install the missing packages with: {install_command(scan_result.root)} {' '.join(names)}")
     return MissingDependencyError("\n".join(lines))
+
+
+_INSTALLERS = (("pnpm-lock.yaml", "pnpm add"), ("yarn.lock", "yarn add"), ("bun.lock", "bun add"),
+               ("bun.lockb", "bun add"), ("package-lock.json", "npm install"))
+"""The lockfile each package manager writes, and its command that adds a package."""
+
+
+def install_command(root: Path) -> str:
+    """How the project adds a package: its ``package.json``'s ``packageManager``, else the
+    lockfile nearest above ``root`` (a workspace's is at its top), else npm's."""
+    try:
+        with open(root / "package.json", encoding="utf-8") as handle:
+            manager = json.load(handle).get("packageManager")
+    except (OSError, ValueError, AttributeError):
+        manager = None
+    if isinstance(manager, str):
+        name = manager.partition("@")[0]
+        for _lockfile, command in _INSTALLERS:
+            if command.split()[0] == name:
+                return command
+    for folder in (root, *root.parents):
+        for lockfile, command in _INSTALLERS:
+            if (folder / lockfile).is_file():
+                return command
+        if (folder / "package.json").is_file() and folder != root:
+            break  # above the workspace: another project's
+    return "npm install"
 
 
 def result_tuple(result: ScanResult) -> tuple:

@@ -312,3 +312,18 @@ def test_a_pages_script_src_is_a_file_beside_it_and_a_template_url_is_skipped(tm
     result = run(root)
     assert sorted(result.deps) == ["main-dep"] and result.deps["main-dep"].importers == ("main.js",)
     assert not result.missing
+
+
+@pytest.mark.parametrize(("files", "command"), [
+    ({}, "npm install"),
+    ({"pnpm-lock.yaml": "lockfileVersion: '9.0'\n"}, "pnpm add"),
+    ({"yarn.lock": "# yarn lockfile v1\n"}, "yarn add"),
+    ({"package.json": '{"packageManager": "pnpm@9.15.0"}'}, "pnpm add"),
+    ({"../pnpm-lock.yaml": "", "../package.json": "{}"}, "pnpm add"),  # a workspace's, at its top
+])
+def test_the_install_hint_speaks_the_projects_package_manager(tmp_path, files, command):
+    from prebundle.scanner.result import missing_error
+
+    root = write_tree(tmp_path / "ws" / "app", {"index.html": '<script type="module">import "gone-pkg"</script>\n',
+                                                **files})
+    assert str(missing_error(run(root))).splitlines()[-1] == f"install the missing packages with: {command} gone-pkg"
