@@ -101,16 +101,25 @@ _HTML = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
 _IMPORTMAP = re.compile(rb"<script\b[^>]*\btype\s*=\s*[\"']?importmap", re.IGNORECASE)
 
 
-def inject_html(html: bytes, importmap: bytes, client_src: str = CLIENT_PATH, preloads: bytes = b"") -> bytes:
+def importmap_digest(importmap: bytes) -> str:
+    """What names the import map served, in ``hello`` and on the page's import map: a page whose
+    import map is not the current one reloads."""
+    return hashlib.sha256(importmap).hexdigest()[:16]
+
+
+def inject_html(html: bytes, importmap: bytes, client_src: str = CLIENT_PATH, preloads: bytes = b"",
+                digest: str = "") -> bytes:
     """``html`` with the import map (unless it has one) and the reload client in its ``<head>``.
     ``preloads`` (``modulepreload`` links for that import map's files) go right after the import
-    map, and only with it: a page with its own import map renders its own preloads."""
+    map, and only with it: a page with its own import map renders its own preloads. ``digest``
+    (``importmap_digest``) marks the import map, for the client to compare with the daemon's."""
     tags = b""
     if client_src.encode() not in html:
         tags += b"\n" + RESOURCE_TIMING
     if not _IMPORTMAP.search(html):
         safe = importmap.replace(b"</", b"<\\/")
-        tags += b'\n<script type="importmap">' + safe + b"</script>" + preloads
+        mark = f'\n<meta name="prebundle-importmap" content="{digest}">'.encode() if digest else b""
+        tags += mark + b'\n<script type="importmap">' + safe + b"</script>" + preloads
     if client_src.encode() not in html:
         tags += b'\n<script type="module" src="' + client_src.encode() + b'"></script>'
     if not tags:
@@ -286,14 +295,19 @@ async def status(request: Request) -> Response:
     return JSONResponse(state.status(), headers={"cache-control": "no-cache"})
 
 
+_INSTANCE = secrets.token_urlsafe(9)
+"""This daemon process, in each ``hello``: a page that reconnects to another one (a restart)
+reloads, since the new daemon knows neither what the page loaded nor what it was served."""
+
+
 async def events(request: Request) -> Response:
     """``/@prebundle/events``: a ``hello`` with what is served now and the stream's client id
     (for messages to this page alone, see ``messages.py``), then the daemon's events."""
     state: DaemonState = request.app.state.daemon
-    digest = hashlib.sha256(state.importmap_bytes).hexdigest()[:16]
+    digest = importmap_digest(state.importmap_bytes)
     client = secrets.token_urlsafe(12)
-    hello = format_event("hello", {"importmap": digest, "state": state.state, "error": state.error,
-                                   "frame": state.error_frame,
+    hello = format_event("hello", {"importmap": digest, "instance": _INSTANCE, "state": state.state,
+                                   "error": state.error, "frame": state.error_frame,
                                    "browserHash": state.browser_hash, "client": client,
                                    "appErrors": list(state.app_errors.values())})
     channel = state.plugin_server.ws
@@ -426,7 +440,8 @@ async def _page(served: State, html: bytes, url_path: str, file: Path, if_none_m
     state: DaemonState = served.daemon
     try:
         html = await _transform_html(state, html, url_path, file, orders=("pre",))
-        body = inject_html(html, state.importmap_bytes or b'{"imports": {}}', preloads=served.preloads.links())
+        body = inject_html(html, state.importmap_bytes or b'{"imports": {}}', preloads=served.preloads.links(),
+                           digest=importmap_digest(state.importmap_bytes))
         body = await _transform_html(state, body, url_path, file, orders=(None, "post"))
     except PrebundleError as error:  # a plugin failed: say so, keep serving
         state.broadcaster.publish("error", {"message": str(error)})

@@ -148,8 +148,13 @@ function onUpdate(paths) {
 
 events.addEventListener("hello", (event) => {
   const info = data(event);
-  // A reconnect to a daemon whose import map changed meanwhile (e.g. it restarted): reload.
-  if (hello !== null && info.importmap !== hello.importmap) location.reload();
+  // A reconnect to a daemon whose import map changed meanwhile, or to another daemon (a
+  // restart: it knows nothing of what this page loaded), reloads the page.
+  if (hello !== null && (info.importmap !== hello.importmap || info.instance !== hello.instance)) location.reload();
+  // The first: a page served while a run went on (the daemon's first, with --open) got the import
+  // map from before it; the run's reload came before this page listened.
+  const served = document.querySelector('meta[name="prebundle-importmap"]');
+  if (hello === null && served && served.content !== info.importmap) location.reload();
   hello = info;
   globalThis.__prebundle = { connected: true, state: info.state, client: info.client };
   markConnected();

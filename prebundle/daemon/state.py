@@ -377,7 +377,9 @@ class DaemonState:
         self.linked = tuple(sorted({dep.package_dir for dep in scan_result.linked.values()}))
         before = self.importmap_bytes
         self._load_current()
-        report.reload = self.importmap_bytes != before and trigger != "startup"
+        # at startup too: a page that connected while the first run went on (``--open``, a page
+        # left open across a restart) was served the import map from before it
+        report.reload = self.importmap_bytes != before
         report.seconds = round(time.perf_counter() - started, 4)
         self.last_run = report
         self.state, self.error = RunState.READY, None

@@ -9,6 +9,7 @@ import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -361,4 +362,40 @@ def _drive_worker_app(sync_api, url: str) -> list[str]:
     with _opened_page(sync_api, url + "/", problems) as page:
         page.wait_for_selector("body[data-done]", state="attached", timeout=15_000)
         assert page.evaluate("document.body.dataset.done") == "41:80:39,3"
+    return problems
+
+
+def test_a_page_open_across_a_daemon_restart_reloads_and_then_follows_edits(tmp_path: Path, start_daemon) -> None:
+    # The new daemon knows neither what the page loaded nor what it was served: the page reloads
+    # when it reconnects to it, and an edit of a module it loaded reloads it again.
+    sync_api = _require_chromium()
+    root = make_app(tmp_path / "app", "import { n } from './counter'\ndocument.body.dataset.done = String(n)\n",
+                    hand_packages=False, packages=["esbuild", "@esbuild"],
+                    html='<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+                         '<script type="module" src="/src/main.js"></script></body></html>',
+                    extra={"src/counter.js": "export const n = 1\n"})
+    first = start_daemon(root)
+    first.wait_state("ready")
+    port = str(urlparse(first.url).port)
+
+    def restart() -> None:
+        first.stop()
+        start_daemon(root, "--port", port).wait_state("ready")
+
+    problems = run_in_thread(_drive_restart, sync_api, first.url, root, restart, timeout=120)
+    assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p] == [], problems
+
+
+def _drive_restart(sync_api, url: str, root: Path, restart) -> list[str]:
+    problems: list[str] = []
+    with _opened_page(sync_api, url + "/", problems) as page:
+        page.wait_for_selector("body[data-done='1']", state="attached", timeout=15_000)
+        page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=10_000)
+        page.evaluate("window.__marker = 'before'")
+        restart()
+        page.wait_for_function("window.__marker === undefined && document.body.dataset.done === '1'",
+                               timeout=30_000)  # reloaded on reconnecting
+        page.wait_for_function("globalThis.__prebundle?.connected === true", timeout=15_000)
+        _replace(root / "src" / "counter.js", "export const n = 2\n")
+        page.wait_for_selector("body[data-done='2']", state="attached", timeout=15_000)
     return problems

@@ -13,7 +13,7 @@ import pytest
 from watchfiles import Change
 
 from prebundle.config import load_config
-from prebundle.daemon.app import inject_html
+from prebundle.daemon.app import importmap_digest, inject_html
 from prebundle.daemon.events import Broadcaster, format_event
 from prebundle.daemon.pidfile import DaemonRunning, PidFile, read_daemon
 from prebundle.daemon.watch import WatchPlan, classify
@@ -118,6 +118,14 @@ def test_inject_html_into_head() -> None:
     out = inject_html(b"<!doctype html><html><head><title>x</title></head><body></body></html>", MAP)
     assert out.index(b'<script type="importmap">') < out.index(b"<title>")
     assert b'<script type="module" src="/@prebundle/client.js"></script>' in out
+
+
+def test_the_injected_import_map_names_its_digest_for_the_client() -> None:
+    # the client reloads a page whose import map is not the daemon's at its first hello (a page
+    # served while the first run went on)
+    out = inject_html(b"<head></head>", MAP, digest=importmap_digest(MAP))
+    assert f'<meta name="prebundle-importmap" content="{importmap_digest(MAP)}">'.encode() in out
+    assert out.index(b'name="prebundle-importmap"') < out.index(b'<script type="importmap">')
 
 
 def test_inject_html_keeps_an_existing_import_map_and_handles_fragments() -> None:
