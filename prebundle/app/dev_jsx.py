@@ -35,13 +35,14 @@ def jsx_dev(config: Config) -> bool:
     return config.mode != "production"
 
 
-def jsx_runtime_ids(config: Config) -> tuple[str, ...]:
-    """The bare ids compiled JSX imports: none unless ``jsx`` is ``automatic``. In development
-    both runtimes (the daemon imports the dev one; a production build of the app against the
-    same import map imports the other)."""
+def jsx_runtime_ids(config: Config, source: str | None = None) -> tuple[str, ...]:
+    """The bare ids compiled JSX imports, from the config's ``jsx_import_source`` or ``source``
+    (a tsconfig's ``jsxImportSource``, a file's ``@jsxImportSource`` comment): none unless ``jsx``
+    is ``automatic``. In development both runtimes (the daemon imports the dev one; a production
+    build of the app against the same import map imports the other)."""
     if config.jsx != "automatic":
         return ()
-    source = config.jsx_import_source.rstrip("/")
+    source = (source or config.jsx_import_source).rstrip("/")
     if jsx_dev(config):
         return (source + "/jsx-dev-runtime", source + "/jsx-runtime")
     return (source + "/jsx-runtime",)

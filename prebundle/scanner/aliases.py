@@ -83,6 +83,13 @@ class AliasLinks:
         return (options.get("verbatimModuleSyntax") is True or options.get("preserveValueImports") is True
                 or options.get("importsNotUsedAsValues") in ("preserve", "error"))
 
+    def jsx_import_source(self, folder: str) -> str | None:
+        """The tsconfig's ``jsxImportSource`` for files in ``folder`` (esbuild compiles their
+        JSX with it: ``@emotion/react``), if it names one."""
+        tsconfig = self._tsconfig(folder)
+        source = tsconfig.options.get("jsxImportSource") if tsconfig is not None else None
+        return source if isinstance(source, str) and source.strip() else None
+
     def _tsconfig(self, folder: str) -> Tsconfig | None:
         """The tsconfig of files in ``folder``, once per folder; None outside the app."""
         if folder in self._folders:

@@ -174,9 +174,12 @@ class Crawler:
         if self.evidence.provable:
             self.evidence.chain(folder, bare.owner(folder))
         globs: dict[int, list[str]] = {}
+        jsx_sources: list[str] = []
         for specifier, line, kind in imports:
             if kind == "glob":
                 globs.setdefault(line, []).append(specifier)
+            elif kind == "jsx":  # a ``@jsxImportSource`` comment: its runtime, as esbuild compiles the file
+                jsx_sources.append(specifier)
             elif hooks is not None and (resolved := hooks.resolve(specifier, path)) is not None:
                 if resolved.startswith("\0") or os.path.isfile(resolved):
                     self._add(resolved)
@@ -197,7 +200,9 @@ class Crawler:
                 if target is not None:
                     self._add(target)
         if self.jsx_runtimes and self._app_jsx(path):
-            for runtime in self.jsx_runtimes:
+            source = jsx_sources[-1] if jsx_sources else aliases.jsx_import_source(folder)
+            runtimes = self.jsx_runtimes if source is None else jsx_runtime_ids(self.config, source)
+            for runtime in runtimes:
                 entry = bare.record(runtime, importer, folder, 1, shown=path, note=runtime_note(self.config))
                 if entry is not None:
                     self._add(entry)

@@ -58,6 +58,7 @@ SOURCE_DIALECTS: dict[str, Dialect] = {
 """Script extensions and the grammar that parses each."""
 
 _DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
+_JSX_SOURCE = re.compile(rb"@jsxImportSource\s+([^\s*]+)")
 _TEMPLATE_MARKS = ("{{", "{%", "{#", "<%", "${")
 """How template engines' placeholders start (Jinja, Django, ERB and EJS, template literals)."""
 _CJS_EXTS = frozenset({".cjs", ".cts"})
@@ -221,11 +222,23 @@ def extract_source(data: bytes, dialect: Dialect, *, line_offset: int = 0, elide
         leaf = _token_at(cursor, root, pos)
         if leaf is not None:
             skip_to = reader.keyword(cursor, leaf, pos)
+    if b"@jsxImportSource" in data:
+        _jsx_sources(data, root, line_offset, out)
     if root.has_error:
         row = _first_error_row(root, out.explained)
         if row is not None:
             out.error_line = row + 1 + line_offset
     return out
+
+
+def _jsx_sources(data: bytes, root: Node, line_offset: int, out: SourceImports) -> None:
+    """A ``/** @jsxImportSource @emotion/react */`` comment: esbuild compiles the file's JSX with
+    that package's runtime, so the crawl records it (kind ``jsx``)."""
+    for match in _JSX_SOURCE.finditer(data):
+        node = root.descendant_for_byte_range(match.start(), match.start())
+        if node is not None and node.type == "comment":
+            line = data.count(b"\n", 0, match.start()) + 1 + line_offset
+            out.records.append(ImportRecord(match.group(1).decode("utf-8", "replace"), line, "jsx"))
 
 
 def _parse(data: bytes, dialect: Dialect) -> Tree | None:

@@ -13,14 +13,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ImportKind", "ImportRecord", "FileImports", "Parsed", "Records"]
 
-ImportKind = Literal["static", "elidable", "dynamic", "require", "glob", "script"]
+ImportKind = Literal["static", "elidable", "dynamic", "require", "glob", "script", "jsx"]
 """How a specifier was found.
 
 ``static``: ``import``/``export ... from``/side-effect import. ``elidable``: a TypeScript import
 of a package whose bindings are used only as types, which TypeScript drops (see
 :mod:`.elision`). ``dynamic``: ``import('x')``.
 ``require``: ``require('x')`` in CommonJS source. ``glob``: an ``import.meta.glob`` pattern
-(the crawler expands it). ``script``: ``<script type="module" src>`` in HTML.
+(the crawler expands it). ``script``: ``<script type="module" src>`` in HTML. ``jsx``: a
+``@jsxImportSource`` comment's package (the crawler records its JSX runtime).
 """
 
 

@@ -327,3 +327,23 @@ def test_the_install_hint_speaks_the_projects_package_manager(tmp_path, files, c
     root = write_tree(tmp_path / "ws" / "app", {"index.html": '<script type="module">import "gone-pkg"</script>\n',
                                                 **files})
     assert str(missing_error(run(root))).splitlines()[-1] == f"install the missing packages with: {command} gone-pkg"
+
+
+def test_a_files_jsx_runtime_follows_its_tsconfig_and_its_comment(tmp_path):
+    # esbuild compiles JSX with a tsconfig's jsxImportSource, and a file's @jsxImportSource
+    # comment, over the config's: the page imports that runtime, so the scan must find it.
+    root = write_tree(tmp_path / "app", {
+        "index.html": '<script type="module" src="/src/main.tsx"></script>\n',
+        "src/main.tsx": "import './styled/Box'\nexport const a = <i/>\n",
+        "src/styled/tsconfig.json": '{"compilerOptions": {"jsxImportSource": "@emotion/react"}}',
+        "src/styled/Box.tsx": "export const Box = <b/>\n",
+        "src/Pragma.tsx": "/** @jsxImportSource preact */\nexport const P = <p/>\n",
+        "src/index.ts": "import './Pragma'\n",
+    })
+    (root / "index.html").write_text('<script type="module" src="/src/main.tsx"></script>\n'
+                                     '<script type="module" src="/src/index.ts"></script>\n')
+    result = run(root)
+    found = set(result.deps) | set(result.missing)
+    assert {"react/jsx-dev-runtime", "@emotion/react/jsx-dev-runtime", "preact/jsx-dev-runtime"} <= found
+    assert result.missing["@emotion/react/jsx-dev-runtime"].importers == ("src/styled/Box.tsx:1",)
+    assert result.missing["preact/jsx-dev-runtime"].importers == ("src/Pragma.tsx:1",)

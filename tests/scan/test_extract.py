@@ -89,6 +89,9 @@ GLOB = [
     ("const logo = new URL('./logo.png', import.meta.url)", []),
     ("new Other(new URL('./w.js', import.meta.url))", []),
     ("new Worker(options, new URL('./w.js', import.meta.url))", []),
+    # A file's JSX runtime, as esbuild takes it from a comment; not from a string.
+    ("/** @jsxImportSource @emotion/react */\nexport {}", [("@emotion/react", 1, "jsx")]),
+    ("export const s = '@jsxImportSource nope'", []),
     ("import.meta.url; import.meta.env.DEV", []),
     ("other.meta.glob('./x/*.js')", []),
 ]

@@ -96,7 +96,7 @@ def check(path: str, data: bytes) -> FileImports:
         assert record.specifier and isinstance(record.specifier, str)
         record.specifier.encode("utf-8")  # no lone surrogates
         assert 1 <= record.line <= lines
-        assert record.kind in ("static", "elidable", "dynamic", "require", "glob", "script")
+        assert record.kind in ("static", "elidable", "dynamic", "require", "glob", "script", "jsx")
     for warning in result.warnings:
         assert warning.startswith(f"{path}:")
         assert "could not scan" not in warning, warning  # the last-resort guard never fired
