@@ -340,6 +340,11 @@ async def app_files(scope: Scope, receive: Receive, send: Send) -> None:
         return
     files = served.site.current().root_files
     answer = files.answer(path, query_string=query, if_none_match=None, method=scope["method"])
+    if answer.status == 404 and _history_route(path, request_headers):
+        # a client-side route (`/settings/profile` of a router): the app's page, as Vite's dev server
+        page = files.answer("/index.html", query_string=b"", if_none_match=None, method=scope["method"])
+        if page.status == 200 and page.path is not None:
+            answer, path = page, "/index.html"
     if answer.status == 404 and path == "/favicon.ico":  # browsers ask on every page: no noise
         await Response(status_code=204, headers={"cache-control": "max-age=3600"})(scope, receive, send)
         return
@@ -366,6 +371,14 @@ async def modulepreload_polyfill(request: Request) -> Response:
     """``/@prebundle/modulepreload-polyfill.js``: nothing to do in development."""
     return Response(b"export {};\n", media_type="text/javascript; charset=utf-8",
                     headers={"cache-control": "no-cache"})
+
+
+def _history_route(path: str, headers: dict[bytes, bytes]) -> bool:
+    """A navigation to a path that names no file of the app and has no extension: a route of a
+    single-page app's router, answered with ``/index.html`` (Vite's ``appType: "spa"``)."""
+    last = path.rsplit("/", 1)[-1]
+    return ("." not in last and not path.startswith(("/@", "/node_modules/"))
+            and b"text/html" in headers.get(b"accept", b""))
 
 
 def _cross_site_navigation(headers: dict[bytes, bytes]) -> bool:

@@ -387,3 +387,11 @@ def test_a_vue_file_no_plugin_compiles_is_an_error_naming_it(site: Daemon) -> No
     reply = site.get("/src/Widget.vue?import")
     assert reply.status_code == 500 and "src/Widget.vue" in reply.text and "needs a plugin" in reply.text
     assert site.get("/src/Widget.vue").status_code == 200  # the file itself, as any file
+
+
+def test_a_client_side_route_gets_the_apps_page(site: Daemon) -> None:
+    # Reloading on a router's /settings/profile: the page, as Vite's dev server answers it
+    page = site.get("/settings/profile", headers={"accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 200 and '<script type="importmap">' in page.text
+    assert site.get("/settings/profile", headers={"accept": "*/*"}).status_code == 404  # a fetch: no page
+    assert site.get("/src/gone.js", headers={"accept": "text/html"}).status_code == 404  # a file's name
