@@ -8,7 +8,8 @@
   the package's ES entry when that file requires it (jQuery 4's wrapper: ``wrappers``), which
   stays the import map's module;
 * the package's own name, a nested non-hoisted copy (``node_modules/a/node_modules/b``), or a
-  name its ``browser`` map replaces: bundled inside;
+  name its ``browser`` map replaces: bundled inside, but for an id of the package that is
+  planned itself (``solid-js/web``'s ``"solid-js"``): the import map's, as another package's;
 * a Node builtin (``fs``, ``node:fs``) with no browser package: a stub that throws a clear error
   when used, plus a build-time warning naming the importer;
 * anything else that does not resolve (an optional dependency that is not installed, an import
@@ -220,6 +221,11 @@ class ImportPolicy:
             # a trailing slash would be a prefix mapping, so the id is the bare name.
             specifier = name
         if name == owner.name:
+            if kind != "require-call" and any(planned.id == specifier for planned in owner.ids):
+                # an id of its own (`@reduxjs/toolkit/query`'s "@reduxjs/toolkit"): the import map's
+                # module, so the package exists once; bundled, an entry imported from its own
+                # package would trip esbuild on its `export * from "redux"` (an external)
+                return Decision.EXTERNAL, specifier
             return Decision.BUNDLE, None  # the package's own files
         browser = {} if mapped else self.resolver.browser_map(owner.dir)
         if specifier in browser:

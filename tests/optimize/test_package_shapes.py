@@ -337,3 +337,20 @@ def test_pnpm_a_packages_own_dependencies_follow_its_rules(tmp_path):
     code = "import { instance } from 'host-like';\nimport { fromStore } from 'store-like';\n" \
            "console.log(fromStore() === instance);"
     assert run_node(result.deps_dir, code).strip() == "true"  # one host-like in the page
+
+
+def test_a_subpath_importing_its_packages_entry_that_re_exports_another_package(tmp_path):
+    # @reduxjs/toolkit/query imports "@reduxjs/toolkit", whose entry does `export * from "redux"`
+    # (another package: external). Bundled into the subpath's build, esbuild (with code
+    # splitting, that entry being an entry point too) finds no `combineReducers` there and fails
+    # the run; as the import map's module it is one copy, and works.
+    files = {"modern.mjs": "export * from 'star-base';\nexport const own = 1;\n",
+             "plain.js": "exports.own = 2;\n",
+             "query.mjs": "import { baseThing, own } from 'star-kit';\nexport const q = () => baseThing + own;\n"}
+    exports = {".": {"module": "./modern.mjs", "default": "./plain.js"}, "./query": "./query.mjs"}
+    base = _package("star-base", {"index.js": "export const baseThing = 40;\n"}, type="module")
+    root = make_app(tmp_path / "app", "import 'star-kit'\nimport 'star-kit/query'\n",
+                    extra={**_package("star-kit", files, exports=exports, type="module"), **base})
+    deps = optimize(load_config(root)).deps_dir
+    code = "import { q } from 'star-kit/query';\nimport { own } from 'star-kit';\nconsole.log(q(), own);"
+    assert run_node(deps, code).strip() == "41 1"
