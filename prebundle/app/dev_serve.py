@@ -376,10 +376,15 @@ class AppModules:
         with open(path, "rb") as handle:
             data = handle.read()
         text = data.decode("utf-8", "surrogateescape")
-        urls = ImportUrls(self.root, self._resolver_for(config), None, self._memo)
-        written = package_imports(text, lambda specifier: urls.stylesheet_import(specifier, path))
+        written = self._package_imports(text, path, config)
         body = data if written == text else written.encode("utf-8", "surrogateescape")
         return replace(_answer(body), content_type=CSS_TYPE)
+
+    def _package_imports(self, css: str, path: str, config: Config) -> str:
+        """The stylesheet ``css`` of ``path`` with its ``@import`` of a package's stylesheet
+        (``@import "bootstrap"``) written as that file's URL."""
+        urls = ImportUrls(self.root, self._resolver_for(config), None, self._memo)
+        return package_imports(css, lambda specifier: urls.stylesheet_import(specifier, path))
 
     def _wrapper(self, path: str, kind: Kind, url: str, text: str | None) -> str:
         """The module wrapping a stylesheet or JSON (``text``: the plugins' version of it, if
@@ -392,9 +397,7 @@ class AppModules:
             raise AppCodeError(AppCodeProblem(file=self._rel(path), url=url, line=0, column=0,
                                               text="cannot read it as UTF-8 text"))
         if kind is Kind.CSS:
-            config = self.config_of()
-            urls = ImportUrls(self.root, self._resolver_for(config), None, self._memo)
-            return css_module(text, url, lambda specifier: urls.stylesheet_import(specifier, path))
+            return css_module(self._package_imports(text, path, self.config_of()), url)
         try:
             return json_module(text)
         except ValueError as error:

@@ -12,7 +12,8 @@ import to ``?import`` and answers that URL with one of these:
 * JSON: ``export default`` the value, and its top-level keys that are names as named exports.
 * Anything else: ``export default`` the file's absolute URL.
 
-A stylesheet a page links is served as CSS, with ``package_imports`` applied.
+Both kinds of stylesheet, imported by a module or linked by a page (served as CSS), first get
+``package_imports``.
 """
 
 from __future__ import annotations
@@ -51,17 +52,14 @@ export default css;
 """
 
 
-def css_module(css: str, url_path: str, package_import: Callable[[str], str | None] = lambda _: None) -> str:
-    """The module for the stylesheet ``css`` served at ``url_path`` (decoded, ``/src/x.css``);
-    ``package_import`` gives the URL of an ``@import`` that names a package's stylesheet."""
+def css_module(css: str, url_path: str) -> str:
+    """The module for the stylesheet ``css`` served at ``url_path`` (decoded, ``/src/x.css``)."""
     parts: list[str] = []
     at = 0
     for match in _CSS_URL.finditer(css):
         url = match.group(3) or match.group(7)
         if _KEPT_URL.match(url):
             continue
-        if match.group(7):
-            url = package_import(url) or url
         start, end = match.span(3) if match.group(3) else match.span(7)
         parts += [css[at:start], url]
         at = end

@@ -59,6 +59,11 @@ def _replace(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+MAIN_JS_PAGE = ('<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
+                '<script type="module" src="/src/main.js"></script></body></html>')
+"""A page whose one module script is ``/src/main.js``."""
+
+
 def _browser(sync_api, playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
@@ -349,8 +354,7 @@ def test_a_module_workers_packages_load_without_an_import_map(tmp_path: Path, st
     # Browsers give workers no import map: the daemon writes the worker's bare imports as URLs.
     sync_api = _require_chromium()
     root = make_app(tmp_path / "app", WORKER_MAIN, hand_packages=False, packages=["esbuild", "@esbuild"],
-                    html='<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
-                         '<script type="module" src="/src/main.js"></script></body></html>', extra=WORKER_FILES)
+                    html=MAIN_JS_PAGE, extra=WORKER_FILES)
     daemon = start_daemon(root)
     assert {"worker-lib", "worker-dep", "worker-only"} <= set(daemon.wait_state("ready")["deps"])
     problems = run_in_thread(_drive_worker_app, sync_api, daemon.url, timeout=120)
@@ -371,8 +375,7 @@ def test_a_page_open_across_a_daemon_restart_reloads_and_then_follows_edits(tmp_
     sync_api = _require_chromium()
     root = make_app(tmp_path / "app", "import { n } from './counter'\ndocument.body.dataset.done = String(n)\n",
                     hand_packages=False, packages=["esbuild", "@esbuild"],
-                    html='<!doctype html><html><head><link rel="icon" href="data:,"></head><body>'
-                         '<script type="module" src="/src/main.js"></script></body></html>',
+                    html=MAIN_JS_PAGE,
                     extra={"src/counter.js": "export const n = 1\n"})
     first = start_daemon(root)
     first.wait_state("ready")
