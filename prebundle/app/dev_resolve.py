@@ -33,8 +33,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -262,7 +262,7 @@ class ImportUrls:
         if url is None:
             return None
         suffix = os.path.splitext(path)[1].lower()
-        if "/node_modules/" in url and (suffix in MODULE_SUFFIXES or suffix in SCRIPT_EXTENSIONS):
+        if "/node_modules/" in url and suffix in SCRIPT_EXTENSIONS:
             return None  # a package's module: served as it is, by the URL written
         query = specifier.partition("?")[2].partition("#")[0]
         if suffix not in MODULE_SUFFIXES and "import" not in query.split("&"):
